@@ -1,0 +1,109 @@
+"""What every command shares: global state, option types, opening the database."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from crmcli import config as config_mod
+from crmcli.dates import now_in, parse_date, parse_datetime
+from crmcli.output import check_format
+
+if TYPE_CHECKING:
+    from crmcli.db import Database
+    from crmcli.services.context import Actor
+
+FormatOpt = Annotated[
+    str,
+    typer.Option("--format", "-f", help="table, json, csv or tsv (json is the stable contract)."),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Reckon as if today were this day (2026-12-01, yesterday, -1w)."),
+]
+OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Only this salesperson's.")]
+
+
+@dataclass
+class State:
+    db_option: str | None = None
+    _config: config_mod.Config | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> config_mod.Config:
+        if self._config is None:
+            self._config = config_mod.load()
+        return self._config
+
+    def db_target(self) -> str:
+        target = self.db_option or os.environ.get("CRM_DB") or self.config.get("database")
+        return str(target) if target else str(config_mod.default_db_path())
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def today(ctx: typer.Context, as_of: str | None) -> date:
+    """The day a command reckons from: --as-of, else today in the configured time zone."""
+    real_today = now_in(state(ctx).config.timezone).date()
+    if as_of is None:
+        return real_today
+    return parse_date(as_of, real_today, what="--as-of date")
+
+
+def moment(ctx: typer.Context, text: str | None, as_of: str | None, what: str) -> datetime:
+    """A date-time option (like --at): defaults to now, or to the --as-of day."""
+    cfg = state(ctx).config
+    now = now_in(cfg.timezone)
+    day = today(ctx, as_of)
+    if text is None:
+        return datetime.combine(day, now.time()) if as_of else now
+    value, _ = parse_datetime(text, day, what=what)
+    return value
+
+
+def fmt(value: str, allowed: tuple[str, ...] | None = None) -> str:
+    return check_format(value, allowed) if allowed else check_format(value)
+
+
+def open_db(ctx: typer.Context, *, write: bool) -> Database:
+    from crmcli.db import open_database
+    from crmcli.services.cadence import ensure_policy_current
+
+    st = state(ctx)
+    target = st.db_target()
+    if (
+        not st.db_option
+        and not os.environ.get("CRM_DB")
+        and not st.config.get("database")
+        and write
+    ):
+        config_mod.default_db_path().parent.mkdir(parents=True, exist_ok=True)
+    database = open_database(target, write=write)
+    with database.session() as session:
+        ensure_policy_current(session, st.config)
+    return database
+
+
+def actor(ctx: typer.Context, as_of: str | None = None) -> Actor:
+    from crmcli.services.context import Actor
+
+    st = state(ctx)
+    cfg = st.config
+    day = today(ctx, as_of)
+    now = now_in(cfg.timezone)
+    return Actor(
+        user=cfg.acting_user(),
+        command=ctx.command_path.removeprefix(ctx.find_root().info_name or "crm").strip() or "crm",
+        config=cfg,
+        today=day,
+        now=datetime.combine(day, now.time()) if as_of else now,
+    )

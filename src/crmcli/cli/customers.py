@@ -1,0 +1,428 @@
+"""crm customer add|list|show|edit|history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from crmcli.cli import views
+from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db, today
+from crmcli.output import message, print_json, render, render_record
+
+app = typer.Typer(help="Customer records 客户档案.", no_args_is_help=True)
+
+Ref = Annotated[str, typer.Argument(help="Customer id, code, or part of its name or pinyin.")]
+Code = Annotated[str | None, typer.Option("--code", help="Unique code (generated if omitted).")]
+Kind = Annotated[str | None, typer.Option("--kind", help="company 公司 | person 个人.")]
+ContactName = Annotated[str | None, typer.Option("--contact", help="Primary contact person.")]
+Phone = Annotated[str | None, typer.Option("--phone", help="Phone; stored in E.164.")]
+Email = Annotated[str | None, typer.Option("--email")]
+Address = Annotated[str | None, typer.Option("--address")]
+Region = Annotated[str | None, typer.Option("--region", help="City or region 地域.")]
+Industry = Annotated[
+    str | None,
+    typer.Option(
+        "--industry",
+        help="manufacturing 制造业, services 服务业, finance 金融业, education 教育业, other…",
+    ),
+]
+Scale = Annotated[
+    str | None, typer.Option("--scale", help="large 大型 | medium 中型 | small 小型.")
+]
+Need = Annotated[str | None, typer.Option("--need", help="general 一般需求 | special 特殊需求.")]
+NeedsNote = Annotated[str | None, typer.Option("--needs-note", help="需求分析.")]
+Business = Annotated[str | None, typer.Option("--business", help="Main business 主营业务.")]
+Budget = Annotated[str | None, typer.Option("--budget", help="Budget range 预算范围.")]
+Source = Annotated[
+    str | None, typer.Option("--source", help="inbound 主动咨询 | outbound 被动咨询.")
+]
+Channel = Annotated[
+    str | None,
+    typer.Option(
+        "--channel",
+        help="How first reached: market-research, online, trade-show, referral, "
+        "inquiry, outreach 外拓, walk-in 来访.",
+    ),
+]
+Stage = Annotated[
+    str | None,
+    typer.Option(
+        "--stage",
+        help="lead 潜在, target 目标, qualified 意向, customer 成交, loyal 忠诚, junk, lost.",
+    ),
+]
+Tier = Annotated[
+    str | None, typer.Option("--tier", help="core 核心 | key 重点 | general 一般 | potential 潜在.")
+]
+Potential = Annotated[str | None, typer.Option("--potential", help="high 高 | low 低.")]
+Likelihood = Annotated[str | None, typer.Option("--likelihood", help="合作可能性, 0–100 %.")]
+CoopPlan = Annotated[str | None, typer.Option("--plan", help="Cooperation plan 合作方案.")]
+Owner = Annotated[str | None, typer.Option("--owner", help="Salesperson responsible 跟进责任人.")]
+Intake = Annotated[str | None, typer.Option("--intake", help="初步沟通责任人.")]
+Lead = Annotated[str | None, typer.Option("--lead", help="Project lead 项目负责人.")]
+Birthday = Annotated[str | None, typer.Option("--birthday", help="1985-03-08 or 03-08.")]
+Tags = Annotated[str | None, typer.Option("--tags", help="Comma-separated tags.")]
+Notes = Annotated[str | None, typer.Option("--notes")]
+Reason = Annotated[str | None, typer.Option("--reason", help="Why; kept in history.")]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Company or person name.")],
+    code: Code = None,
+    kind: Kind = None,
+    contact: ContactName = None,
+    phone: Phone = None,
+    email: Email = None,
+    address: Address = None,
+    region: Region = None,
+    industry: Industry = None,
+    scale: Scale = None,
+    need: Need = None,
+    needs_note: NeedsNote = None,
+    business: Business = None,
+    budget: Budget = None,
+    source: Source = None,
+    channel: Channel = None,
+    stage: Stage = None,
+    tier: Tier = None,
+    lock: Annotated[bool, typer.Option("--lock", help="Lock the tier against reclassify.")] = False,
+    potential: Potential = None,
+    likelihood: Likelihood = None,
+    plan: CoopPlan = None,
+    owner: Owner = None,
+    intake: Intake = None,
+    lead: Lead = None,
+    birthday: Birthday = None,
+    lunar: Annotated[bool, typer.Option("--lunar", help="Birthday is lunar 农历.")] = False,
+    leap: Annotated[bool, typer.Option("--leap", help="Lunar birthday in a leap month.")] = False,
+    tags: Tags = None,
+    notes: Notes = None,
+    reason: Reason = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = "table",
+) -> None:
+    """Add a customer. Its follow-up clock starts on the day it is added (--as-of)."""
+    output = fmt(format)
+    raw = {
+        "name": name,
+        "code": code,
+        "kind": kind,
+        "contact_name": contact,
+        "phone": phone,
+        "email": email,
+        "address": address,
+        "region": region,
+        "industry": industry,
+        "scale": scale,
+        "need": need,
+        "needs_note": needs_note,
+        "main_business": business,
+        "budget": budget,
+        "source": source,
+        "channel": channel,
+        "stage": stage,
+        "tier": tier,
+        "potential": potential,
+        "likelihood": likelihood,
+        "cooperation_plan": plan,
+        "owner": owner,
+        "intake_by": intake,
+        "project_lead": lead,
+        "tags": tags,
+        "notes": notes,
+        "tier_locked": "yes" if lock else None,
+    }
+    who = actor(ctx, as_of)
+    from crmcli.services.customers import add_customer
+
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        customer = add_customer(
+            session, who, raw, birthday=birthday, lunar=lunar, leap=leap, reason=reason
+        )
+    message(
+        f"added {customer.code} {customer.name} ({customer.tier}, {customer.stage}, "
+        f"owner {customer.owner}); next due {customer.next_due_at}"
+    )
+    if output == "json":
+        print_json(views.customer_json(customer))
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    ref: Ref,
+    name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
+    code: Code = None,
+    kind: Kind = None,
+    contact: ContactName = None,
+    phone: Phone = None,
+    email: Email = None,
+    address: Address = None,
+    region: Region = None,
+    industry: Industry = None,
+    scale: Scale = None,
+    need: Need = None,
+    needs_note: NeedsNote = None,
+    business: Business = None,
+    budget: Budget = None,
+    source: Source = None,
+    channel: Channel = None,
+    potential: Potential = None,
+    likelihood: Likelihood = None,
+    plan: CoopPlan = None,
+    owner: Owner = None,
+    intake: Intake = None,
+    lead: Lead = None,
+    birthday: Birthday = None,
+    lunar: Annotated[
+        bool | None, typer.Option("--lunar/--solar", help="Birthday is lunar / solar.")
+    ] = None,
+    leap: Annotated[bool | None, typer.Option("--leap/--no-leap")] = None,
+    tags: Tags = None,
+    notes: Notes = None,
+    reason: Reason = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Change fields of a customer; each change is kept in its history.
+
+    Pass an empty value (--email "") to clear a field. Tier and stage have their own
+    commands (crm tier set, crm stage set) because they carry a reason.
+    """
+    raw = {
+        "name": name,
+        "code": code,
+        "kind": kind,
+        "contact_name": contact,
+        "phone": phone,
+        "email": email,
+        "address": address,
+        "region": region,
+        "industry": industry,
+        "scale": scale,
+        "need": need,
+        "needs_note": needs_note,
+        "main_business": business,
+        "budget": budget,
+        "source": source,
+        "channel": channel,
+        "potential": potential,
+        "likelihood": likelihood,
+        "cooperation_plan": plan,
+        "owner": owner,
+        "intake_by": intake,
+        "project_lead": lead,
+        "tags": tags,
+        "notes": notes,
+    }
+    who = actor(ctx, as_of)
+    from crmcli.services.customers import edit_customer, resolve_customer
+
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        customer = resolve_customer(session, ref)
+        changes = edit_customer(
+            session, who, customer, raw, birthday=birthday, lunar=lunar, leap=leap, reason=reason
+        )
+    if not changes:
+        message(f"{customer.code} {customer.name}: nothing changed")
+        return
+    for field, old, new in changes:
+        message(
+            f"{customer.code} {field}: {old if old is not None else '—'} → "
+            f"{new if new is not None else '—'}"
+        )
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    tier: Tier = None,
+    stage: Stage = None,
+    owner: Owner = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Part of name, pinyin, code or phone.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    format: FormatOpt = "table",
+) -> None:
+    """List customers in pinyin order of their names (按客户名称的字母次序)."""
+    from crmcli.enums import STAGE, TIER
+
+    output = fmt(format)
+    tier_value = TIER.parse(tier) if tier else None
+    stage_value = STAGE.parse(stage) if stage else None
+    from crmcli.services.customers import list_customers
+
+    database = open_db(ctx, write=False)
+    with database.session() as session:
+        customers = list_customers(
+            session, tier=tier_value, stage=stage_value, owner=owner, search=search, limit=limit
+        )
+    render(
+        [views.customer_row(c) for c in customers],
+        views.CUSTOMER_COLUMNS,
+        output,
+        json_rows=[views.customer_json(c) for c in customers],
+    )
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    ref: Ref,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Follow-ups, plans and history shown.")
+    ] = 20,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = "table",
+) -> None:
+    """Profile, contacts and a timeline of follow-ups, plans and history."""
+    output = fmt(format, ("table", "json"))
+    day = today(ctx, as_of)
+    from crmcli.services.customers import customer_detail, resolve_customer
+
+    database = open_db(ctx, write=False)
+    with database.session() as session:
+        customer = resolve_customer(session, ref)
+        detail = customer_detail(session, customer, limit=limit)
+    c = detail["customer"]
+    overdue_days = (day - c.next_due_at).days if c.next_due_at and c.next_due_at < day else 0
+    if output == "json":
+        print_json(
+            {
+                "customer": views.customer_json(c),
+                "overdue_days": overdue_days,
+                "contacts": [views.contact_json(x) for x in detail["contacts"]],
+                "followups": [views.followup_json(x) for x in detail["followups"]],
+                "plans": [views.plan_json(x) for x in detail["plans"]],
+                "history": [views.history_json(x) for x in detail["history"]],
+            }
+        )
+        return
+    _show_table(c, detail, overdue_days)
+
+
+def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int) -> None:
+    from crmcli.enums import STAGE, TIER
+    from crmcli.services.normalize import phone_display
+
+    profile = [
+        ("Code", cu.code),
+        ("Name", cu.name),
+        ("Kind", cu.kind),
+        ("Tier", f"{cu.tier} {TIER.label(cu.tier)}" + (" (locked)" if cu.tier_locked else "")),
+        ("Stage", f"{cu.stage} {STAGE.label(cu.stage)}"),
+        ("Grade", cu.grade),
+        ("Value", cu.value),
+        ("Owner", cu.owner),
+        ("Contact", cu.contact_name),
+        ("Phone", phone_display(cu.phone)),
+        ("Email", cu.email),
+        ("Address", cu.address),
+        ("Region", cu.region),
+        ("Industry", cu.industry),
+        ("Scale", cu.scale),
+        ("Need", cu.need),
+        ("Needs", cu.needs_note),
+        ("Business", cu.main_business),
+        ("Budget", cu.budget),
+        ("Source", cu.source),
+        ("Channel", cu.channel),
+        ("Potential", cu.potential),
+        ("Likelihood", f"{cu.likelihood}%" if cu.likelihood is not None else None),
+        ("Plan", cu.cooperation_plan),
+        ("Intake", cu.intake_by),
+        ("Project lead", cu.project_lead),
+        ("Birthday", views.birthday_text(cu)),
+        ("Tags", cu.tags),
+        ("Notes", cu.notes),
+        ("Added", cu.created_on),
+        ("Last contact", cu.last_contact_at),
+        (
+            "Next due",
+            f"{cu.next_due_at}" + (f" ({overdue_days} days overdue)" if overdue_days else "")
+            if cu.next_due_at
+            else None,
+        ),
+    ]
+    contacts = [
+        (
+            x.name,
+            " · ".join(
+                filter(
+                    None,
+                    [
+                        x.title,
+                        phone_display(x.phone),
+                        x.email,
+                        views.birthday_text(x) and f"birthday {views.birthday_text(x)}",
+                    ],
+                )
+            ),
+        )
+        for x in detail["contacts"]
+    ]
+    followups = [
+        (
+            f"{x.at:%Y-%m-%d %H:%M}",
+            f"{x.channel}: {x.summary}"
+            + (f" → {x.result}" if x.result else "")
+            + (f" ({x.owner})" if x.owner else ""),
+        )
+        for x in detail["followups"]
+    ]
+    plans = [
+        (
+            f"#{x.id} {x.due_on}" + (f" {x.due_time}" if x.due_time else ""),
+            f"[{x.status}] {x.channel}: {x.content}",
+        )
+        for x in detail["plans"]
+    ]
+    history = [
+        (
+            f"{x.at:%Y-%m-%d %H:%M}",
+            f"{x.field}: {x.old or '—'} → {x.new or '—'} by {x.user}"
+            + (f" ({x.reason})" if x.reason else ""),
+        )
+        for x in detail["history"]
+    ]
+    render_record(
+        [
+            (f"{cu.name} ({cu.code})", profile),
+            ("Contacts", contacts),
+            ("Follow-ups", followups),
+            ("Plans", plans),
+            ("History", history),
+        ]
+    )
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    ref: Ref,
+    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    format: FormatOpt = "table",
+) -> None:
+    """Every recorded change of a customer, newest first: when, who, old, new, why."""
+    output = fmt(format)
+    from crmcli.services.customers import customer_history, resolve_customer
+
+    database = open_db(ctx, write=False)
+    with database.session() as session:
+        customer = resolve_customer(session, ref)
+        rows = customer_history(session, customer, limit)
+    render(
+        [views.history_row(h) for h in rows],
+        views.HISTORY_COLUMNS,
+        output,
+        json_rows=[views.history_json(h) for h in rows],
+    )
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="customer")

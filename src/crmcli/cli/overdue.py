@@ -1,0 +1,86 @@
+"""crm overdue: who must be contacted, most days late first (SPEC §2 Overdue)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, fmt, open_db, today
+from crmcli.errors import EXIT_FOUND
+from crmcli.output import Col, render
+
+COLUMNS = (
+    Col("days_overdue", "Late", "right"),
+    Col("code", "Code"),
+    Col("name", "Name"),
+    Col("tier", "Tier"),
+    Col("owner", "Owner"),
+    Col("last_contact", "Last contact"),
+    Col("due_on", "Due"),
+    Col("reason", "Why"),
+)
+
+
+def overdue_json(item: Any) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "code": item.code,
+        "name": item.name,
+        "tier": item.tier,
+        "stage": item.stage,
+        "owner": item.owner,
+        "phone": item.phone,
+        "last_contact_at": item.last_contact_at,
+        "due_on": item.due_on,
+        "days_overdue": item.days_overdue,
+        "reasons": [r.as_dict() for r in item.reasons],
+    }
+
+
+def overdue(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    owner: OwnerOpt = None,
+    tier: Annotated[str | None, typer.Option("--tier", help="Only this tier.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many.")] = None,
+    exit_code: Annotated[
+        bool,
+        typer.Option("--exit-code", help="Exit 1 when anyone is overdue (for cron and scripts)."),
+    ] = False,
+    format: FormatOpt = "table",
+) -> None:
+    """Customers past their visit/call cadence or with plans past due, most late first."""
+    from crmcli.enums import TIER
+
+    output = fmt(format)
+    tier_value = TIER.parse(tier) if tier else None
+    day = today(ctx, as_of)
+    from crmcli.cli.common import state
+    from crmcli.services.cadence import overdue_customers
+
+    database = open_db(ctx, write=False)
+    with database.session() as session:
+        items = overdue_customers(
+            session, state(ctx).config, day, owner=owner, tier=tier_value, limit=limit
+        )
+    rows = [
+        {
+            "days_overdue": i.days_overdue,
+            "code": i.code,
+            "name": i.name,
+            "tier": i.tier,
+            "owner": i.owner,
+            "last_contact": i.last_contact_at.date() if i.last_contact_at else "never",
+            "due_on": i.due_on,
+            "reason": "; ".join(r.text for r in i.reasons),
+        }
+        for i in items
+    ]
+    render(rows, COLUMNS, output, json_rows=[overdue_json(i) for i in items])
+    if exit_code and items:
+        raise typer.Exit(EXIT_FOUND)
+
+
+def register(root: typer.Typer) -> None:
+    root.command("overdue")(overdue)

@@ -1,0 +1,168 @@
+"""Row shapes for output: the documented JSON objects and the table columns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crmcli.output import Col
+
+CUSTOMER_JSON_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "kind",
+    "contact_name",
+    "phone",
+    "email",
+    "address",
+    "region",
+    "industry",
+    "scale",
+    "need",
+    "needs_note",
+    "main_business",
+    "budget",
+    "source",
+    "channel",
+    "stage",
+    "tier",
+    "tier_locked",
+    "grade",
+    "value",
+    "potential",
+    "likelihood",
+    "cooperation_plan",
+    "owner",
+    "intake_by",
+    "project_lead",
+    "birthday",
+    "birthday_lunar",
+    "birthday_leap",
+    "tags",
+    "notes",
+    "created_on",
+    "last_contact_at",
+    "next_due_at",
+    "created_at",
+    "updated_at",
+)
+
+CUSTOMER_COLUMNS = (
+    Col("code", "Code"),
+    Col("name", "Name"),
+    Col("tier", "Tier"),
+    Col("stage", "Stage"),
+    Col("owner", "Owner"),
+    Col("phone", "Phone"),
+    Col("last_contact", "Last contact"),
+    Col("next_due", "Next due"),
+)
+
+
+def customer_json(customer: Any) -> dict[str, Any]:
+    data = {name: getattr(customer, name) for name in CUSTOMER_JSON_FIELDS}
+    data["tags"] = customer.tags.split(",") if customer.tags else []
+    return data
+
+
+def customer_row(customer: Any) -> dict[str, Any]:
+    from crmcli.services.normalize import phone_display
+
+    return {
+        "code": customer.code,
+        "name": customer.name,
+        "tier": customer.tier + (" (locked)" if customer.tier_locked else ""),
+        "stage": customer.stage,
+        "owner": customer.owner,
+        "phone": phone_display(customer.phone),
+        "last_contact": customer.last_contact_at.date() if customer.last_contact_at else None,
+        "next_due": customer.next_due_at,
+    }
+
+
+def contact_json(contact: Any, customer: Any | None = None) -> dict[str, Any]:
+    data = {
+        "id": contact.id,
+        "customer_id": contact.customer_id,
+        "name": contact.name,
+        "title": contact.title,
+        "phone": contact.phone,
+        "email": contact.email,
+        "gender": contact.gender,
+        "birthday": contact.birthday,
+        "birthday_lunar": contact.birthday_lunar,
+        "birthday_leap": contact.birthday_leap,
+        "notes": contact.notes,
+    }
+    if customer is not None:
+        data["customer_code"] = customer.code
+        data["customer_name"] = customer.name
+    return data
+
+
+def birthday_text(obj: Any) -> str | None:
+    if not obj.birthday:
+        return None
+    if obj.birthday_lunar:
+        return f"{obj.birthday} (农历{'闰月' if obj.birthday_leap else ''})"
+    return obj.birthday
+
+
+def followup_json(f: Any) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "customer_id": f.customer_id,
+        "contact_id": f.contact_id,
+        "at": f.at,
+        "channel": f.channel,
+        "summary": f.summary,
+        "result": f.result,
+        "owner": f.owner,
+    }
+
+
+def plan_json(p: Any, customer: Any | None = None) -> dict[str, Any]:
+    data = {
+        "id": p.id,
+        "customer_id": p.customer_id,
+        "due_on": p.due_on,
+        "due_time": p.due_time,
+        "channel": p.channel,
+        "content": p.content,
+        "owner": p.owner,
+        "status": p.status,
+        "followup_id": p.followup_id,
+    }
+    if customer is not None:
+        data["customer_code"] = customer.code
+        data["customer_name"] = customer.name
+    return data
+
+
+def history_row(h: Any) -> dict[str, Any]:
+    return {**history_json(h), "at": f"{h.at:%Y-%m-%d %H:%M}"}
+
+
+def history_json(h: Any) -> dict[str, Any]:
+    return {
+        "id": h.id,
+        "customer_id": h.customer_id,
+        "at": h.at,
+        "user": h.user,
+        "field": h.field,
+        "old": h.old,
+        "new": h.new,
+        "command": h.command,
+        "reason": h.reason,
+    }
+
+
+HISTORY_COLUMNS = (
+    Col("at", "When (UTC)"),
+    Col("user", "Who"),
+    Col("field", "Field"),
+    Col("old", "Old"),
+    Col("new", "New"),
+    Col("command", "Command"),
+    Col("reason", "Reason"),
+)

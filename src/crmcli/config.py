@@ -1,0 +1,291 @@
+"""TOML configuration: the policy numbers of SPEC §2 with their defaults from the seeds.
+
+Read with tomllib, written with tomli-w. The user's file holds only what they changed;
+everything else comes from ``DEFAULTS``. A reader looking for a policy number finds it here.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crmcli.enums import CHANNEL, TIER
+from crmcli.errors import InvalidInput
+
+ALL_CONTACT_CHANNELS = ["phone", "visit", "meeting", "email", "wechat"]
+
+DEFAULTS: dict[str, Any] = {
+    # Where the database lives when neither --db nor $CRM_DB says (empty: XDG data dir).
+    "database": "",
+    # Who acts, for history and owner defaults (empty: $CRM_USER, else the login name).
+    "user": "",
+    # The team's clock: "today", due dates and day boundaries are reckoned in it.
+    "timezone": "Asia/Shanghai",
+    "lang": "en",
+    # 定期拜访/回访 (seeds 001 第十二条…, 002, 003 客户维护): the longest gap between
+    # contacts per tier, which channels count, and for core customers a visit 上门拜访
+    # at least every 30 days. visit_days = 0 switches the visit rule off for a tier.
+    "cadence": {
+        "core": {
+            "days": 14,
+            "channels": list(ALL_CONTACT_CHANNELS),
+            "visit_days": 30,
+            "visit_channels": ["visit"],
+        },
+        "key": {
+            "days": 30,
+            "channels": list(ALL_CONTACT_CHANNELS),
+            "visit_days": 0,
+            "visit_channels": ["visit"],
+        },
+        "general": {
+            "days": 90,
+            "channels": list(ALL_CONTACT_CHANNELS),
+            "visit_days": 0,
+            "visit_channels": ["visit"],
+        },
+        # seed 003: 意向客户…每月至少一次电话拜访 — prospects are called, monthly.
+        "potential": {
+            "days": 30,
+            "channels": ["phone"],
+            "visit_days": 0,
+            "visit_channels": ["visit"],
+        },
+    },
+    # seed 003 三.4: 外拓后一周内必须电话回访客户.
+    "outreach": {"callback_days": 7, "channels": ["phone"]},
+}
+
+
+def _positive(value: int) -> str | None:
+    return None if value >= 1 else "must be at least 1"
+
+
+def _not_negative(value: int) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def _channels(value: list[str]) -> str | None:
+    bad = [v for v in value if v not in CHANNEL.values]
+    if bad:
+        return f"unknown channel {bad[0]!r}; expected some of {', '.join(CHANNEL.values)}"
+    return None if value else "needs at least one channel"
+
+
+def _timezone(value: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "is not a known time zone (e.g. Asia/Shanghai)"
+    return None
+
+
+def _lang(value: str) -> str | None:
+    return None if value in ("en", "zh") else "must be en or zh"
+
+
+VALIDATORS: dict[str, Callable[[Any], str | None]] = {
+    "timezone": _timezone,
+    "lang": _lang,
+    "outreach.callback_days": _positive,
+    "outreach.channels": _channels,
+}
+for _tier in TIER.values:
+    VALIDATORS[f"cadence.{_tier}.days"] = _positive
+    VALIDATORS[f"cadence.{_tier}.channels"] = _channels
+    VALIDATORS[f"cadence.{_tier}.visit_days"] = _not_negative
+    VALIDATORS[f"cadence.{_tier}.visit_channels"] = _channels
+
+
+def register(
+    section: str,
+    defaults: dict[str, Any],
+    validators: dict[str, Callable[[Any], str | None]] | None = None,
+) -> None:
+    """Let a policy module add its own section of defaults and checks."""
+    DEFAULTS[section] = defaults
+    for key, check in (validators or {}).items():
+        VALIDATORS[f"{section}.{key}"] = check
+
+
+def config_path() -> Path:
+    env = os.environ.get("CRM_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "crmcli" / "config.toml"
+
+
+def default_db_path() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "crmcli" / "crm.db"
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    return "text"
+
+
+def _check(key: str, value: Any) -> None:
+    defaults = flatten(DEFAULTS)
+    if key not in defaults:
+        raise InvalidInput(f"unknown config key {key!r}; see `crm config show`")
+    expected = defaults[key]
+    ok = (
+        isinstance(value, bool)
+        if isinstance(expected, bool)
+        else isinstance(value, (int, float)) and not isinstance(value, bool)
+        if isinstance(expected, float)
+        else isinstance(value, int) and not isinstance(value, bool)
+        if isinstance(expected, int)
+        else isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if isinstance(expected, list)
+        else isinstance(value, str)
+    )
+    if not ok:
+        raise InvalidInput(f"config {key} must be {_type_name(expected)}, not {value!r}")
+    check = VALIDATORS.get(key)
+    problem = check(value) if check else None
+    if problem:
+        raise InvalidInput(f"config {key} {problem}")
+
+
+def parse_value(key: str, text: str) -> Any:
+    """Read a value typed on the command line as the type its default has."""
+    defaults = flatten(DEFAULTS)
+    if key not in defaults:
+        raise InvalidInput(f"unknown config key {key!r}; see `crm config show`")
+    expected = defaults[key]
+    raw = text.strip()
+    value: Any
+    try:
+        if isinstance(expected, bool):
+            if raw.lower() not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
+                raise ValueError
+            value = raw.lower() in ("true", "yes", "1", "on")
+        elif isinstance(expected, int):
+            value = int(raw)
+        elif isinstance(expected, float):
+            value = float(raw.rstrip("%")) / (100 if raw.endswith("%") else 1)
+        elif isinstance(expected, list):
+            value = [p.strip() for p in raw.replace("，", ",").split(",") if p.strip()]
+            if key.endswith("channels"):
+                value = [CHANNEL.parse(v) for v in value]
+        else:
+            value = raw
+    except (ValueError, InvalidInput):
+        raise InvalidInput(f"config {key} must be {_type_name(expected)}, not {text!r}") from None
+    _check(key, value)
+    return value
+
+
+@dataclass
+class Config:
+    path: Path
+    user_tree: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tree(self) -> dict[str, Any]:
+        merged = copy.deepcopy(DEFAULTS)
+        _merge(merged, self.user_tree)
+        return merged
+
+    def get(self, key: str) -> Any:
+        flat = flatten(self.tree)
+        if key in flat:
+            return flat[key]
+        node: Any = self.tree
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise InvalidInput(f"unknown config key {key!r}; see `crm config show`")
+            node = node[part]
+        return node
+
+    def set(self, key: str, value: Any) -> None:
+        _check(key, value)
+        node = self.user_tree
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+
+    def save(self) -> None:
+        import tomli_w
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".toml.tmp")
+        tmp.write_text(tomli_w.dumps(self.user_tree), encoding="utf-8")
+        tmp.replace(self.path)
+
+    def policy_fingerprint(self, *sections: str) -> str:
+        tree = self.tree
+        data = {s: tree.get(s) for s in sections}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def timezone(self) -> str:
+        return str(self.get("timezone"))
+
+    def acting_user(self) -> str:
+        user = os.environ.get("CRM_USER") or self.get("user")
+        if user:
+            return str(user)
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def load(path: Path | None = None) -> Config:
+    path = path or config_path()
+    if not path.exists():
+        return Config(path)
+    try:
+        user_tree = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read config file {path}: {exc.strerror}") from None
+    for key, value in flatten(user_tree).items():
+        try:
+            _check(key, value)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{exc.message} (in {path})") from None
+    return Config(path, user_tree)

@@ -1,0 +1,118 @@
+"""Date words of SPEC §3: ISO dates and times, today/tomorrow/yesterday, +3d/-2w/+1m/+1y,
+weekdays (``fri`` = the coming Friday, today included; ``next fri`` = Friday of next week).
+
+Every function takes the reference day explicitly so commands can honour ``--as-of``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from crmcli.errors import InvalidInput
+
+_RELATIVE = re.compile(r"^([+-])\s*(\d+)\s*([dwmy])$")
+_WEEKDAYS = {
+    "mon": 0,
+    "monday": 0,
+    "周一": 0,
+    "星期一": 0,
+    "tue": 1,
+    "tues": 1,
+    "tuesday": 1,
+    "周二": 1,
+    "星期二": 1,
+    "wed": 2,
+    "wednesday": 2,
+    "周三": 2,
+    "星期三": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "thursday": 3,
+    "周四": 3,
+    "星期四": 3,
+    "fri": 4,
+    "friday": 4,
+    "周五": 4,
+    "星期五": 4,
+    "sat": 5,
+    "saturday": 5,
+    "周六": 5,
+    "星期六": 5,
+    "sun": 6,
+    "sunday": 6,
+    "周日": 6,
+    "星期日": 6,
+    "周天": 6,
+    "星期天": 6,
+}
+_WORDS = {"today": 0, "今天": 0, "tomorrow": 1, "明天": 1, "yesterday": -1, "昨天": -1}
+
+
+def _relative(text: str, today: date) -> date | None:
+    from dateutil.relativedelta import relativedelta
+
+    if text in _WORDS:
+        return today + timedelta(days=_WORDS[text])
+    m = _RELATIVE.match(text)
+    if m:
+        sign = 1 if m.group(1) == "+" else -1
+        n = sign * int(m.group(2))
+        unit = m.group(3)
+        delta = {
+            "d": relativedelta(days=n),
+            "w": relativedelta(weeks=n),
+            "m": relativedelta(months=n),
+            "y": relativedelta(years=n),
+        }[unit]
+        return today + delta
+    words = text.split()
+    if len(words) == 2 and words[0] in ("next", "下") and words[1] in _WEEKDAYS:
+        monday_next_week = today - timedelta(days=today.weekday()) + timedelta(days=7)
+        return monday_next_week + timedelta(days=_WEEKDAYS[words[1]])
+    if text in _WEEKDAYS:
+        return today + timedelta(days=(_WEEKDAYS[text] - today.weekday()) % 7)
+    return None
+
+
+def parse_datetime(text: str, today: date, *, what: str = "date") -> tuple[datetime, bool]:
+    """Parse a date or date-time; returns the value and whether a time was given."""
+    raw = text.strip()
+    folded = raw.lower()
+    day = _relative(folded, today)
+    if day is not None:
+        return datetime.combine(day, time()), False
+    if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", raw):
+        raw = raw.replace("年", "-").replace("月", "-").replace("日", "")
+    if not re.fullmatch(r"[\d\s:/.T-]+", raw):
+        raise InvalidInput(f"cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri")
+    from dateutil import parser
+
+    try:
+        value = (
+            parser.isoparse(raw)
+            if re.fullmatch(r"\d{4}-\d\d-\d\d(T.*)?", raw)
+            else (parser.parse(raw, default=datetime.combine(today, time()), yearfirst=True))
+        )
+    except (ValueError, OverflowError):
+        raise InvalidInput(
+            f"cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri"
+        ) from None
+    has_time = bool(re.search(r"\d:\d", raw))
+    return value.replace(tzinfo=None), has_time
+
+
+def parse_date(text: str, today: date, *, what: str = "date") -> date:
+    value, _ = parse_datetime(text, today, what=what)
+    return value.date()
+
+
+def today_in(tz_name: str) -> date:
+    return now_in(tz_name).date()
+
+
+def now_in(tz_name: str) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(tz_name)).replace(tzinfo=None, microsecond=0)

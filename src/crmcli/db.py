@@ -1,0 +1,189 @@
+"""Engine, pragmas, sessions, and schema versions checked on every open.
+
+The up-to-date check reads one row (``alembic_version``) and compares it with
+``HEAD``; Alembic itself is imported only when a database must be created or upgraded.
+A database from a newer crmcli is refused (exit 4) and left untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crmcli.errors import StorageError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+# Every schema revision this release knows, oldest first; the last one is the head.
+REVISIONS = ("0001",)
+HEAD = REVISIONS[-1]
+BUSY_TIMEOUT_MS = 15_000
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+def _check_sqlite_path(path: Path, create: bool) -> None:
+    parent = path.parent
+    if not parent.is_dir():
+        raise StorageError(f"cannot open database {path}: directory {parent} does not exist")
+    if path.exists():
+        if path.is_dir():
+            raise StorageError(f"cannot open database {path}: it is a directory")
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise StorageError(f"cannot open database {path}: permission denied")
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+        if head and head != SQLITE_MAGIC:
+            raise StorageError(f"{path} is not a crmcli database (not an SQLite file)")
+        return
+    if not create:
+        raise StorageError(f"no database at {path}; run `crm init` first")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StorageError(f"cannot create database {path}: directory {parent} is not writable")
+    # Created readable by its owner only (SPEC §6); SQLite gives -wal/-shm the same mode.
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
+    os.close(fd)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event decide how transactions start (BEGIN IMMEDIATE for
+    # writers, so two writers queue on the busy timeout instead of failing to upgrade a lock).
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA secure_delete = ON")
+    cur.close()
+
+
+def make_engine(target: str, *, write: bool) -> Engine:
+    from sqlalchemy import create_engine, event
+
+    if is_url(target):
+        return create_engine(target)
+    engine = create_engine(
+        f"sqlite:///{target}",
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
+    return engine
+
+
+class Database:
+    """An opened, up-to-date database: the engine and where it lives."""
+
+    def __init__(self, target: str, engine: Engine) -> None:
+        self.target = target
+        self.engine = engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work: committed when the block ends, rolled back on any error."""
+        from sqlmodel import Session
+
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+
+def current_revision(engine: Engine) -> str | None:
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as conn:
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception as exc:
+            if "no such table" not in str(exc) and "does not exist" not in str(exc):
+                raise
+            conn.rollback()
+            if inspect(conn).get_table_names():
+                raise StorageError(
+                    f"{engine.url.database} holds tables but no crmcli schema version; "
+                    "it is not a crmcli database"
+                ) from None
+            return None
+
+
+def _alembic_config(connection: Any) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), revision)
+
+
+def backup_file(source: Path, dest: Path) -> None:
+    """A consistent copy through SQLite's online backup, created 0600."""
+    fd = os.open(dest, os.O_CREAT | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
+    os.close(fd)
+    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
+    dst = sqlite3.connect(dest)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def open_database(target: str, *, write: bool, create: bool | None = None) -> Database:
+    """Open (creating when allowed) and bring the schema to HEAD, or refuse."""
+    create = write if create is None else create
+    path = None if is_url(target) else Path(target).expanduser()
+    if path is not None:
+        _check_sqlite_path(path, create)
+        target = str(path)
+    engine = make_engine(target, write=write)
+    try:
+        revision = current_revision(engine)
+    except StorageError:
+        raise
+    except Exception as exc:
+        raise StorageError(f"cannot read database {target}: {_reason(exc)}") from None
+    if revision == HEAD:
+        return Database(target, engine)
+    if revision is not None and revision not in REVISIONS:
+        raise StorageError(
+            f"database {target} has schema {revision}, newer than this crmcli knows "
+            f"(up to {HEAD}); upgrade crmcli to use it"
+        )
+    if revision is not None and path is not None:
+        stamp = datetime.now().strftime("%Y%m%d%H%M%S")
+        backup_file(path, path.with_name(f"{path.name}.before-{HEAD}-{stamp}.bak"))
+    try:
+        upgrade(engine)
+    except Exception as exc:
+        raise StorageError(f"cannot upgrade database {target}: {_reason(exc)}") from None
+    return Database(target, engine)
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig or exc).splitlines()[0]

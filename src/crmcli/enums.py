@@ -1,0 +1,128 @@
+"""Enumerations with their English values and Chinese labels.
+
+Every enumeration accepts the English value or any of its Chinese labels
+(``core`` or ``核心``); the stored value is always the English one. This module is
+plain Python so the CLI can validate options without importing the database layer.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from crmcli.errors import InvalidInput
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).strip().lower()
+    return text.replace("_", "-").replace(" ", "-")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A closed set of values; ``labels`` maps each value to its Chinese labels."""
+
+    name: str
+    labels: dict[str, tuple[str, ...]]
+    free: bool = False  # free values allowed (industry): unknown text is kept as given
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(self.labels)
+
+    def label(self, value: str | None) -> str:
+        """The first Chinese label of a value, for display next to it."""
+        if value is None:
+            return ""
+        names = self.labels.get(value)
+        return names[0] if names else value
+
+    def parse(self, text: str) -> str:
+        folded = _fold(text)
+        for value, names in self.labels.items():
+            if folded == value or folded in (_fold(n) for n in names):
+                return value
+        if self.free and folded:
+            return text.strip()
+        allowed = ", ".join(f"{v} ({self.labels[v][0]})" for v in self.labels)
+        raise InvalidInput(f"unknown {self.name} {text!r}; expected one of: {allowed}")
+
+    def parse_many(self, text: str) -> list[str]:
+        return [self.parse(part) for part in text.replace("，", ",").split(",") if part.strip()]
+
+
+TIER = Choice(
+    "tier",
+    {
+        "core": ("核心", "核心客户"),
+        "key": ("重点", "重点客户"),
+        "general": ("一般", "一般客户"),
+        "potential": ("潜在", "潜在客户"),
+    },
+)
+
+# Lifecycle of seed 003 客户状态: lead → target → qualified → customer → loyal; junk/lost end it.
+STAGE = Choice(
+    "stage",
+    {
+        "lead": ("潜在", "潜在客户"),
+        "target": ("目标", "目标客户"),
+        "qualified": ("准客户", "意向", "意向客户"),
+        "customer": ("成交", "成交客户"),
+        "loyal": ("忠诚", "忠诚客户"),
+        "junk": ("垃圾", "垃圾客户"),
+        "lost": ("流失", "丢失", "流失客户"),
+    },
+)
+TERMINAL_STAGES = ("junk", "lost")
+
+CHANNEL = Choice(
+    "channel",
+    {
+        "phone": ("电话", "电话拜访", "电话回访"),
+        "visit": ("上门拜访", "拜访", "上门", "上门回访"),
+        "meeting": ("面谈", "会面", "会议"),
+        "email": ("邮件", "电子邮件"),
+        "wechat": ("微信",),
+        "sms": ("短信",),
+        "event": ("活动",),
+    },
+)
+
+# How the customer was first reached (seed 000 第八条, seed 003 外拓/来访).
+ACQUISITION = Choice(
+    "acquisition channel",
+    {
+        "market-research": ("市场调研",),
+        "online": ("网络营销", "网络"),
+        "trade-show": ("行业展会", "展会"),
+        "referral": ("合作伙伴推荐", "推荐"),
+        "inquiry": ("客户主动咨询", "咨询"),
+        "outreach": ("外拓",),
+        "walk-in": ("来访",),
+    },
+)
+
+SOURCE = Choice("source", {"inbound": ("主动咨询",), "outbound": ("被动咨询",)})
+KIND = Choice("kind", {"company": ("公司", "企业"), "person": ("个人",)})
+SCALE = Choice(
+    "scale",
+    {"large": ("大型", "大型企业"), "medium": ("中型", "中型企业"), "small": ("小型", "小型企业")},
+)
+NEED = Choice("need", {"general": ("一般需求", "一般"), "special": ("特殊需求", "特殊")})
+POTENTIAL = Choice("potential", {"high": ("高",), "low": ("低",)})
+INDUSTRY = Choice(
+    "industry",
+    {
+        "manufacturing": ("制造业", "制造"),
+        "services": ("服务业", "服务"),
+        "finance": ("金融业", "金融"),
+        "education": ("教育业", "教育"),
+        "other": ("其他",),
+    },
+    free=True,
+)
+PLAN_STATUS = Choice(
+    "plan status", {"open": ("待办",), "done": ("完成", "已完成"), "cancelled": ("取消", "已取消")}
+)
+GENDER = Choice("gender", {"male": ("男",), "female": ("女",)})

@@ -1,0 +1,84 @@
+"""联系人: the people at a customer, with the personal details seed 003 asks to keep."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from crmcli.errors import Ambiguous, InvalidInput, NotFound
+from crmcli.models import Contact, Customer
+from crmcli.services import normalize
+from crmcli.services.context import Actor
+from crmcli.services.customers import _birthday_values, record
+from crmcli.services.fields import CONTACT_FIELDS, parse_fields
+
+
+def add_contact(
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    raw: dict[str, str | None],
+    *,
+    birthday: str | None = None,
+    lunar: bool = False,
+    leap: bool = False,
+) -> Contact:
+    values = parse_fields(CONTACT_FIELDS, raw)
+    if not values.get("name"):
+        raise InvalidInput("contact name must not be empty")
+    values.update(_birthday_values(birthday, lunar or None, leap or None))
+    contact = Contact(customer_id=customer.id, **{k: v for k, v in values.items() if v is not None})
+    session.add(contact)
+    session.flush()
+    record(session, actor, customer.id, "contact", None, f"added {contact.name}")
+    return contact
+
+
+def resolve_contact(session: Session, customer: Customer, ref: str) -> Contact:
+    text = ref.strip()
+    if text.isdigit():
+        found = session.get(Contact, int(text))
+        if found is not None and found.customer_id == customer.id:
+            return found
+    key = normalize.name_key(text)
+    contacts = session.scalars(select(Contact).where(Contact.customer_id == customer.id)).all()
+    exact = [c for c in contacts if normalize.name_key(c.name) == key]
+    matches = exact or [c for c in contacts if key in normalize.name_key(c.name)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise Ambiguous("contact", ref, [f"{c.id} {c.name}" for c in matches])
+    raise NotFound(f"{customer.name} has no contact matching {ref!r}")
+
+
+def edit_contact(
+    session: Session,
+    actor: Actor,
+    contact: Contact,
+    raw: dict[str, str | None],
+    *,
+    birthday: str | None = None,
+    lunar: bool | None = None,
+    leap: bool | None = None,
+) -> list[tuple[str, object, object]]:
+    values = parse_fields(CONTACT_FIELDS, raw)
+    if "name" in values and not values["name"]:
+        raise InvalidInput("contact name must not be empty")
+    values.update(_birthday_values(birthday, lunar, leap, contact))
+    changes = [(k, getattr(contact, k), v) for k, v in values.items() if getattr(contact, k) != v]
+    for key, value in values.items():
+        setattr(contact, key, value)
+    for field, old, new in changes:
+        record(session, actor, contact.customer_id, f"contact.{contact.id}.{field}", old, new)
+    session.flush()
+    return changes
+
+
+def list_contacts(
+    session: Session, customer: Customer | None = None
+) -> list[tuple[Contact, Customer]]:
+    query = select(Contact, Customer).join(Customer, Contact.customer_id == Customer.id)
+    if customer is not None:
+        query = query.where(Contact.customer_id == customer.id)
+    query = query.order_by(Customer.sort_key, Contact.id)
+    return [(row[0], row[1]) for row in session.execute(query).all()]

@@ -1,0 +1,291 @@
+"""客户档案: add, find, edit, list, show; every change recorded in history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from crmcli.errors import Ambiguous, InvalidInput, NotFound
+from crmcli.models import Contact, Customer, FollowUp, History, Plan
+from crmcli.services import cadence, normalize
+from crmcli.services.context import Actor
+from crmcli.services.fields import CUSTOMER_FIELDS, parse_birthday, parse_fields
+
+# Fields whose change is part of the customer's traceable record (seed 000 第七条).
+TRACKED = tuple(k for k in CUSTOMER_FIELDS if k != "code") + (
+    "code",
+    "birthday",
+    "birthday_lunar",
+    "birthday_leap",
+    "grade",
+    "value",
+)
+# Fields that move due dates when they change.
+CADENCE_FIELDS = {"tier", "stage", "channel"}
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    customer_id: int | None,
+    field: str,
+    old: Any,
+    new: Any,
+    reason: str | None = None,
+) -> None:
+    session.add(
+        History(
+            customer_id=customer_id,
+            user=actor.user,
+            field=field,
+            old=None if old is None else str(old),
+            new=None if new is None else str(new),
+            command=actor.command,
+            reason=reason,
+        )
+    )
+
+
+def resolve_customer(session: Session, ref: str) -> Customer:
+    """A customer by id, code, exact name, or an unambiguous part of its name or pinyin."""
+    text = ref.strip()
+    if not text:
+        raise InvalidInput("customer reference must not be empty")
+    if text.isdigit():
+        found = session.get(Customer, int(text))
+        if found is not None:
+            return found
+    by_code = session.scalars(select(Customer).where(Customer.code == text)).first()
+    if by_code is not None:
+        return by_code
+    key = normalize.name_key(text)
+    exact = session.scalars(select(Customer).where(Customer.name_key == key).limit(11)).all()
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise Ambiguous("customer", ref, [f"{c.code} {c.name}" for c in exact])
+    pattern = f"%{_escape_like(key)}%"
+    partial = session.scalars(
+        select(Customer)
+        .where(
+            or_(
+                Customer.name_key.like(pattern, escape="\\"),
+                Customer.search_key.like(pattern, escape="\\"),
+                func.lower(Customer.code) == key,
+            )
+        )
+        .order_by(Customer.sort_key)
+        .limit(21)
+    ).all()
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        raise Ambiguous("customer", ref, [f"{c.code} {c.name}" for c in partial])
+    raise NotFound(f"no customer matches {ref!r}")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _next_code(session: Session) -> str:
+    highest = session.scalar(select(func.max(Customer.id))) or 0
+    number = highest + 1
+    while True:
+        code = f"C{number:06d}"
+        if session.scalar(select(Customer.id).where(Customer.code == code)) is None:
+            return code
+        number += 1
+
+
+def _apply_name(values: dict[str, Any]) -> None:
+    if "name" in values:
+        values["name_key"] = normalize.name_key(values["name"])
+        values["sort_key"], values["search_key"] = normalize.pinyin_keys(values["name"])
+
+
+def _birthday_values(
+    birthday: str | None,
+    lunar: bool | None,
+    leap: bool | None,
+    current: Customer | Contact | None = None,
+) -> dict[str, Any]:
+    if birthday is None and lunar is None and leap is None:
+        return {}
+    text = birthday if birthday is not None else (current.birthday if current else None)
+    use_lunar = lunar if lunar is not None else bool(current and current.birthday_lunar)
+    use_leap = leap if leap is not None else bool(current and current.birthday_leap)
+    if not text:
+        return {"birthday": None, "birthday_lunar": False, "birthday_leap": False}
+    return {
+        "birthday": parse_birthday(text, lunar=use_lunar, leap=use_leap),
+        "birthday_lunar": use_lunar,
+        "birthday_leap": use_leap,
+    }
+
+
+def add_customer(
+    session: Session,
+    actor: Actor,
+    raw: dict[str, str | None],
+    *,
+    birthday: str | None = None,
+    lunar: bool = False,
+    leap: bool = False,
+    reason: str | None = None,
+) -> Customer:
+    values = parse_fields(CUSTOMER_FIELDS, raw)
+    if not values.get("name"):
+        raise InvalidInput("customer name must not be empty")
+    values.update(_birthday_values(birthday, lunar or None, leap or None))
+    code = values.get("code")
+    if code:
+        if session.scalar(select(Customer.id).where(Customer.code == code)) is not None:
+            raise InvalidInput(f"customer code {code!r} already exists")
+    else:
+        values["code"] = _next_code(session)
+    values.setdefault("owner", actor.user)
+    values = {k: v for k, v in values.items() if v is not None}
+    _apply_name(values)
+    customer = Customer(created_on=actor.today, **values)
+    session.add(customer)
+    session.flush()
+    record(session, actor, customer.id, "customer", None, "created", reason)
+    cadence.refresh_due(session, actor.config, [customer.id])  # type: ignore[list-item]
+    session.refresh(customer)
+    return customer
+
+
+def edit_customer(
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    raw: dict[str, str | None],
+    *,
+    birthday: str | None = None,
+    lunar: bool | None = None,
+    leap: bool | None = None,
+    reason: str | None = None,
+) -> list[tuple[str, Any, Any]]:
+    """Apply changes; returns (field, old, new) for each field that really changed."""
+    values = parse_fields(CUSTOMER_FIELDS, raw)
+    values.update(_birthday_values(birthday, lunar, leap, customer))
+    if "name" in values and not values["name"]:
+        raise InvalidInput("customer name must not be empty")
+    if (
+        values.get("code")
+        and values["code"] != customer.code
+        and session.scalar(select(Customer.id).where(Customer.code == values["code"])) is not None
+    ):
+        raise InvalidInput(f"customer code {values['code']!r} already exists")
+    if "code" in values and not values["code"]:
+        raise InvalidInput("customer code must not be empty")
+    return apply_changes(session, actor, customer, values, reason)
+
+
+def apply_changes(
+    session: Session, actor: Actor, customer: Customer, values: dict[str, Any], reason: str | None
+) -> list[tuple[str, Any, Any]]:
+    changes = [(k, getattr(customer, k), v) for k, v in values.items() if getattr(customer, k) != v]
+    if not changes:
+        return []
+    derived = dict(values)
+    _apply_name(derived)
+    for key, value in derived.items():
+        setattr(customer, key, value)
+    for field, old, new in changes:
+        record(session, actor, customer.id, field, old, new, reason)
+    session.flush()
+    if CADENCE_FIELDS & {c[0] for c in changes}:
+        cadence.refresh_due(session, actor.config, [customer.id])  # type: ignore[list-item]
+        session.refresh(customer)
+    return changes
+
+
+def set_tier(
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    tier: str,
+    *,
+    lock: bool | None,
+    reason: str | None,
+) -> list[tuple[str, Any, Any]]:
+    values: dict[str, Any] = {"tier": tier}
+    if lock is not None:
+        values["tier_locked"] = lock
+    return apply_changes(session, actor, customer, values, reason)
+
+
+def list_customers(
+    session: Session,
+    *,
+    tier: str | None = None,
+    stage: str | None = None,
+    owner: str | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+) -> list[Customer]:
+    query = select(Customer)
+    if tier:
+        query = query.where(Customer.tier == tier)
+    if stage:
+        query = query.where(Customer.stage == stage)
+    if owner:
+        query = query.where(Customer.owner == owner)
+    if search:
+        key = normalize.name_key(search)
+        pattern = f"%{_escape_like(key)}%"
+        digits = "".join(ch for ch in search if ch.isdigit())
+        conditions = [
+            Customer.name_key.like(pattern, escape="\\"),
+            Customer.search_key.like(pattern, escape="\\"),
+            func.lower(Customer.code).like(pattern, escape="\\"),
+        ]
+        if len(digits) >= 4:
+            conditions.append(Customer.phone.like(f"%{digits}%"))
+        query = query.where(or_(*conditions))
+    query = query.order_by(Customer.sort_key, Customer.id)
+    if limit:
+        query = query.limit(limit)
+    return list(session.scalars(query).all())
+
+
+def customer_history(
+    session: Session, customer: Customer, limit: int | None = None
+) -> list[History]:
+    query = (
+        select(History)
+        .where(History.customer_id == customer.id)
+        .order_by(History.at.desc(), History.id.desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(session.scalars(query).all())
+
+
+def customer_detail(session: Session, customer: Customer, *, limit: int = 20) -> dict[str, Any]:
+    contacts = session.scalars(
+        select(Contact).where(Contact.customer_id == customer.id).order_by(Contact.id)
+    ).all()
+    followups = session.scalars(
+        select(FollowUp)
+        .where(FollowUp.customer_id == customer.id)
+        .order_by(FollowUp.at.desc(), FollowUp.id.desc())
+        .limit(limit)
+    ).all()
+    plans = session.scalars(
+        select(Plan)
+        .where(Plan.customer_id == customer.id)
+        .order_by((Plan.status == "open").desc(), Plan.due_on.desc(), Plan.id.desc())
+        .limit(limit)
+    ).all()
+    return {
+        "customer": customer,
+        "contacts": list(contacts),
+        "followups": list(followups),
+        "plans": list(plans),
+        "history": customer_history(session, customer, limit),
+    }

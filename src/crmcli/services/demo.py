@@ -1,0 +1,145 @@
+"""Load the example data set (examples/*.csv) through the same services a user drives.
+
+The files are plain CSV with English headers, dated around the ``as_of`` day named
+in examples/demo.toml, so the demo's overdue list is the same on every machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session
+
+from crmcli.dates import parse_datetime
+from crmcli.enums import CHANNEL
+from crmcli.errors import InvalidInput
+from crmcli.services.contacts import add_contact, resolve_contact
+from crmcli.services.context import Actor
+from crmcli.services.customers import add_customer, apply_changes, resolve_customer
+from crmcli.services.followups import add_plan, cancel_plan, complete_plan, log_followup
+
+
+def find_examples(explicit: Path | None = None) -> Path:
+    candidates = (
+        [explicit]
+        if explicit
+        else [
+            Path.cwd() / "examples",
+            Path(__file__).resolve().parents[3] / "examples",
+        ]
+    )
+    for folder in candidates:
+        if folder is not None and (folder / "customers.csv").is_file():
+            return folder
+    raise InvalidInput("cannot find the examples folder (customers.csv); pass --examples DIR")
+
+
+def demo_as_of(folder: Path) -> date:
+    settings = folder / "demo.toml"
+    data = tomllib.loads(settings.read_text(encoding="utf-8")) if settings.exists() else {}
+    value = data.get("as_of", "2026-11-20")
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def load_examples(session: Session, actor: Actor, folder: Path) -> dict[str, int]:
+    counts = {"customers": 0, "contacts": 0, "followups": 0, "plans": 0}
+    customer_fields = (
+        "code",
+        "name",
+        "kind",
+        "contact_name",
+        "phone",
+        "email",
+        "address",
+        "region",
+        "industry",
+        "scale",
+        "need",
+        "needs_note",
+        "main_business",
+        "budget",
+        "source",
+        "channel",
+        "stage",
+        "tier",
+        "potential",
+        "likelihood",
+        "owner",
+        "tags",
+        "notes",
+    )
+    for row in _rows(folder / "customers.csv"):
+        added = date.fromisoformat(row["added_on"])
+        who = replace(actor, today=added)
+        raw = {k: row[k] for k in customer_fields if row.get(k)}
+        add_customer(
+            session,
+            who,
+            raw,
+            birthday=row.get("birthday") or None,
+            lunar=row.get("birthday_lunar") == "yes",
+        )
+        counts["customers"] += 1
+    for row in _rows(folder / "contacts.csv"):
+        customer = resolve_customer(session, row["customer_code"])
+        raw = {
+            k: row[k] for k in ("name", "title", "phone", "email", "gender", "notes") if row.get(k)
+        }
+        add_contact(
+            session,
+            actor,
+            customer,
+            raw,
+            birthday=row.get("birthday") or None,
+            lunar=row.get("lunar") == "yes",
+            leap=row.get("leap") == "yes",
+        )
+        counts["contacts"] += 1
+    for row in _rows(folder / "followups.csv"):
+        customer = resolve_customer(session, row["customer_code"])
+        at, _ = parse_datetime(row["at"], actor.today)
+        person = resolve_contact(session, customer, row["contact"]) if row.get("contact") else None
+        log_followup(
+            session,
+            actor,
+            customer,
+            channel=CHANNEL.parse(row["channel"]),
+            summary=row["summary"],
+            result=row.get("result") or None,
+            at=at,
+            contact=person,
+            owner=row.get("owner") or None,
+        )
+        counts["followups"] += 1
+    for row in _rows(folder / "plans.csv"):
+        customer = resolve_customer(session, row["customer_code"])
+        due = parse_datetime(row["due"], actor.today)
+        plan = add_plan(
+            session,
+            actor,
+            customer,
+            due=due,
+            channel=CHANNEL.parse(row["channel"]),
+            content=row["content"],
+            owner=row.get("owner") or None,
+        )
+        if row.get("status") == "done":
+            complete_plan(session, actor, plan, at=due[0])
+        elif row.get("status") == "cancelled":
+            cancel_plan(session, actor, plan, "example data")
+        counts["plans"] += 1
+    for row in _rows(folder / "changes.csv"):
+        customer = resolve_customer(session, row["customer_code"])
+        apply_changes(session, actor, customer, {row["field"]: row["value"]}, row.get("reason"))
+    return counts

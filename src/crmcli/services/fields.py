@@ -1,0 +1,137 @@
+"""How each user-facing customer/contact field is read from text and validated.
+
+One table for the CLI options and (later) the importers, so a value is accepted or
+refused the same way wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from crmcli import enums
+from crmcli.errors import InvalidInput
+from crmcli.services import normalize
+
+
+def _text(value: str) -> str | None:
+    cleaned = normalize.clean_text(value)
+    return cleaned or None
+
+
+def _likelihood(value: str) -> int:
+    text = value.strip().rstrip("%％")
+    if not re.fullmatch(r"\d{1,3}", text) or int(text) > 100:
+        raise InvalidInput(f"likelihood must be a whole percentage 0–100, not {value!r}")
+    return int(text)
+
+
+def _bool(value: str) -> bool:
+    folded = value.strip().lower()
+    if folded in ("1", "true", "yes", "y", "是"):
+        return True
+    if folded in ("0", "false", "no", "n", "否", ""):
+        return False
+    raise InvalidInput(f"expected yes or no, not {value!r}")
+
+
+def _tags(value: str) -> str | None:
+    parts = [p.strip() for p in re.split(r"[,，;；]", value) if p.strip()]
+    return ",".join(dict.fromkeys(parts)) or None
+
+
+CUSTOMER_FIELDS: dict[str, Callable[[str], Any]] = {
+    "name": _text,
+    "code": _text,
+    "kind": enums.KIND.parse,
+    "contact_name": _text,
+    "phone": normalize.phone_e164,
+    "email": normalize.email_normalized,
+    "address": _text,
+    "region": _text,
+    "industry": enums.INDUSTRY.parse,
+    "scale": enums.SCALE.parse,
+    "need": enums.NEED.parse,
+    "needs_note": _text,
+    "main_business": _text,
+    "budget": _text,
+    "source": enums.SOURCE.parse,
+    "channel": enums.ACQUISITION.parse,
+    "stage": enums.STAGE.parse,
+    "tier": enums.TIER.parse,
+    "potential": enums.POTENTIAL.parse,
+    "likelihood": _likelihood,
+    "cooperation_plan": _text,
+    "owner": _text,
+    "intake_by": _text,
+    "project_lead": _text,
+    "tags": _tags,
+    "notes": _text,
+    "tier_locked": _bool,
+}
+
+CONTACT_FIELDS: dict[str, Callable[[str], Any]] = {
+    "name": _text,
+    "title": _text,
+    "phone": normalize.phone_e164,
+    "email": normalize.email_normalized,
+    "gender": enums.GENDER.parse,
+    "notes": _text,
+}
+
+
+def parse_fields(
+    spec: dict[str, Callable[[str], Any]], raw: dict[str, str | None]
+) -> dict[str, Any]:
+    """Parse the given (non-None) raw values; an empty string clears an optional field."""
+    parsed: dict[str, Any] = {}
+    for key, text in raw.items():
+        if text is None:
+            continue
+        if text.strip() == "" and key not in ("name",):
+            parsed[key] = None
+            continue
+        parsed[key] = spec[key](text)
+    if "name" in parsed and not parsed["name"]:
+        raise InvalidInput("name must not be empty")
+    return parsed
+
+
+def parse_birthday(text: str, *, lunar: bool, leap: bool = False) -> str:
+    """Normalize a birthday to "YYYY-MM-DD" or "MM-DD"; lunar dates are checked to exist."""
+    raw = text.strip().replace("/", "-").replace(".", "-")
+    m = re.fullmatch(r"(?:(\d{4})-)?(\d{1,2})-(\d{1,2})", raw) or re.fullmatch(
+        r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日?", raw
+    )
+    if not m:
+        raise InvalidInput(f"cannot read birthday {text!r}; use 1985-03-08 or 03-08")
+    year = int(m.group(1)) if m.group(1) else None
+    month, day = int(m.group(2)), int(m.group(3))
+    if leap and not lunar:
+        raise InvalidInput("--leap applies to lunar (--lunar) birthdays only")
+    if lunar:
+        if not (1 <= month <= 12 and 1 <= day <= 30):
+            raise InvalidInput(f"no lunar date {text!r}: months are 1–12, days 1–30")
+        if year is not None:
+            _check_lunar(year, month, day, leap, text)
+    else:
+        from datetime import date
+
+        try:
+            date(year or 2000, month, day)  # 2000 is a leap year: 02-29 stays valid
+        except ValueError:
+            raise InvalidInput(f"no such date {text!r}") from None
+    return f"{year:04d}-{month:02d}-{day:02d}" if year else f"{month:02d}-{day:02d}"
+
+
+def _check_lunar(year: int, month: int, day: int, leap: bool, text: str) -> None:
+    from lunar_python import LunarYear
+
+    lunar_year = LunarYear.fromYear(year)
+    target = lunar_year.getMonth(-month if leap else month) if leap else None
+    if leap and target is None:
+        raise InvalidInput(f"lunar year {year} has no leap month {month} ({text!r})")
+    lunar_month = target if leap else lunar_year.getMonth(month)
+    if lunar_month is None or day > lunar_month.getDayCount():
+        raise InvalidInput(f"lunar month {month} of {year} has no day {day} ({text!r})")

@@ -1,0 +1,181 @@
+"""跟进记录 and 跟进计划 (seed 000 第十一条): what was said, and the promised next step."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from crmcli.errors import InvalidInput, NotFound
+from crmcli.models import Contact, Customer, FollowUp, Plan, utcnow
+from crmcli.services import cadence
+from crmcli.services.context import Actor
+from crmcli.services.customers import record
+
+
+def log_followup(
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    *,
+    channel: str,
+    summary: str,
+    at: datetime,
+    result: str | None = None,
+    contact: Contact | None = None,
+    owner: str | None = None,
+    next_at: tuple[datetime, bool] | None = None,
+    next_action: str | None = None,
+    next_channel: str | None = None,
+    done_plans: list[Plan] | None = None,
+) -> tuple[FollowUp, Plan | None]:
+    summary = summary.strip()
+    if not summary:
+        raise InvalidInput("--summary must not be empty: say what was discussed")
+    if next_at is not None:
+        when, has_time = next_at
+        if (has_time and when < at) or (not has_time and when.date() < at.date()):
+            shown = when if has_time else when.date()
+            raise InvalidInput(f"--next {shown} is before the follow-up it belongs to ({at})")
+    for plan in done_plans or []:
+        _require_open(plan)
+        if plan.customer_id != customer.id:
+            raise InvalidInput(f"plan #{plan.id} belongs to another customer")
+    followup = FollowUp(
+        customer_id=customer.id,
+        contact_id=contact.id if contact else None,
+        at=at,
+        channel=channel,
+        summary=summary,
+        result=(result or "").strip() or None,
+        owner=owner or customer.owner or actor.user,
+    )
+    session.add(followup)
+    session.flush()
+    for plan in done_plans or []:
+        plan.status, plan.followup_id, plan.closed_at = "done", followup.id, utcnow()
+    plan = None
+    if next_at is not None:
+        plan = _new_plan(
+            customer,
+            actor,
+            next_at,
+            next_channel or channel,
+            next_action or f"follow up: {summary}",
+            followup.owner,
+        )
+        session.add(plan)
+    session.flush()
+    cadence.refresh_due(session, actor.config, [customer.id])  # type: ignore[list-item]
+    return followup, plan
+
+
+def _new_plan(
+    customer: Customer,
+    actor: Actor,
+    due: tuple[datetime, bool],
+    channel: str,
+    content: str,
+    owner: str | None,
+) -> Plan:
+    when, has_time = due
+    return Plan(
+        customer_id=customer.id,
+        due_on=when.date(),
+        due_time=when.strftime("%H:%M") if has_time else None,
+        channel=channel,
+        content=content.strip(),
+        owner=owner or customer.owner or actor.user,
+    )
+
+
+def add_plan(
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    *,
+    due: tuple[datetime, bool],
+    channel: str,
+    content: str,
+    owner: str | None = None,
+) -> Plan:
+    if not content.strip():
+        raise InvalidInput("--content must not be empty: say what is to be done")
+    plan = _new_plan(customer, actor, due, channel, content, owner)
+    session.add(plan)
+    session.flush()
+    record(session, actor, customer.id, "plan", None, f"#{plan.id} due {plan.due_on}")
+    cadence.refresh_due(session, actor.config, [customer.id])  # type: ignore[list-item]
+    return plan
+
+
+def get_plan(session: Session, plan_id: str) -> Plan:
+    if not plan_id.strip().lstrip("#").isdigit():
+        raise InvalidInput(f"plan id must be a number, not {plan_id!r}")
+    plan = session.get(Plan, int(plan_id.strip().lstrip("#")))
+    if plan is None:
+        raise NotFound(f"no plan #{plan_id.strip().lstrip('#')}")
+    return plan
+
+
+def _require_open(plan: Plan) -> None:
+    if plan.status != "open":
+        raise InvalidInput(f"plan #{plan.id} is already {plan.status}")
+
+
+def complete_plan(
+    session: Session,
+    actor: Actor,
+    plan: Plan,
+    *,
+    at: datetime,
+    summary: str | None = None,
+    result: str | None = None,
+) -> FollowUp:
+    """Done by a follow-up: record one on the plan's channel, then close the plan."""
+    _require_open(plan)
+    customer = session.get(Customer, plan.customer_id)
+    assert customer is not None
+    followup, _ = log_followup(
+        session,
+        actor,
+        customer,
+        channel=plan.channel,
+        summary=summary or plan.content,
+        result=result,
+        at=at,
+        owner=plan.owner,
+        done_plans=[plan],
+    )
+    return followup
+
+
+def cancel_plan(session: Session, actor: Actor, plan: Plan, reason: str | None) -> None:
+    _require_open(plan)
+    plan.status, plan.closed_at = "cancelled", utcnow()
+    record(session, actor, plan.customer_id, "plan", f"#{plan.id} open", "cancelled", reason)
+    session.flush()
+    cadence.refresh_due(session, actor.config, [plan.customer_id])
+
+
+def list_plans(
+    session: Session,
+    *,
+    as_of: date,
+    status: str | None = "open",
+    overdue: bool = False,
+    owner: str | None = None,
+    customer: Customer | None = None,
+) -> list[tuple[Plan, Customer]]:
+    query = select(Plan, Customer).join(Customer, Plan.customer_id == Customer.id)
+    if overdue:
+        query = query.where(Plan.status == "open", Plan.due_on < as_of)
+    elif status:
+        query = query.where(Plan.status == status)
+    if owner:
+        query = query.where(Plan.owner == owner)
+    if customer is not None:
+        query = query.where(Plan.customer_id == customer.id)
+    query = query.order_by(Plan.due_on, Plan.due_time, Plan.id)
+    return [(row[0], row[1]) for row in session.execute(query).all()]

@@ -1,0 +1,86 @@
+"""Normalized forms stored beside what the user typed: name keys, pinyin, phone, email."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from crmcli.errors import InvalidInput
+
+_SPACES = re.compile(r"\s+")
+_EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x)\s*(\d{1,6})\s*$", re.IGNORECASE)
+_TRAILING_EXT = re.compile(r"^(.*\d)\s*-\s*(\d{1,5})$")
+
+
+def name_key(name: str) -> str:
+    """Full-width folded, case-folded, spaces removed: 华为 技术 == 华为技术, ＡＢＣ == abc."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", name)).casefold()
+
+
+def clean_text(text: str) -> str:
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def pinyin_keys(name: str) -> tuple[str, str]:
+    """(sort key, search key): syllables with spaces for ordering; joined and initials for search."""
+    from pypinyin import Style, lazy_pinyin
+
+    folded = unicodedata.normalize("NFKC", name).lower()
+    syllables = [s.strip() for s in lazy_pinyin(folded, style=Style.NORMAL) if s.strip()]
+    sort_key = " ".join(syllables)
+    initials = "".join(s[0] for s in syllables if s[0].isalnum())
+    joined = "".join(_SPACES.sub("", s) for s in syllables)
+    return sort_key, f"{joined}|{initials}"
+
+
+def phone_e164(text: str, region: str = "CN") -> str:
+    """E.164, with ``;ext=NNN`` for an extension (转/分机/trailing -NNNN)."""
+    import phonenumbers
+
+    raw = unicodedata.normalize("NFKC", text).strip()
+    extension = None
+    m = _EXTENSION.search(raw)
+    if m:
+        extension, raw = m.group(1), raw[: m.start()]
+    candidates = [(raw, extension)]
+    m = _TRAILING_EXT.match(raw)
+    if m and not extension:
+        candidates.append((m.group(1), m.group(2)))
+    for number_text, ext in candidates:
+        try:
+            number = phonenumbers.parse(number_text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return f"{e164};ext={ext}" if ext else e164
+    raise InvalidInput(f"invalid phone number {text!r}")
+
+
+def phone_display(stored: str | None) -> str:
+    """National format for Chinese numbers, international for others."""
+    if not stored:
+        return ""
+    import phonenumbers
+
+    number_text, _, ext = stored.partition(";ext=")
+    try:
+        number = phonenumbers.parse(number_text, "CN")
+    except phonenumbers.NumberParseException:
+        return stored
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 86
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    shown = phonenumbers.format_number(number, style)
+    return f"{shown} 转 {ext}" if ext else shown
+
+
+def email_normalized(text: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(text.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InvalidInput(f"invalid email address {text.strip()!r}") from None

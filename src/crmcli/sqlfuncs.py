@@ -1,0 +1,79 @@
+"""Portable date functions for set-based policy SQL (SQLite and PostgreSQL).
+
+SQLite keeps dates as ISO text and has no date arithmetic operators; PostgreSQL has
+real dates. These constructs compile to each dialect so services stay dialect-free.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement, func
+
+FAR_FUTURE = date(9999, 12, 31)
+
+
+class to_date(FunctionElement[date]):
+    """The calendar day of a date or datetime expression."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(to_date)
+def _to_date_default(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
+
+
+@compiles(to_date, "sqlite")
+def _to_date_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+class add_days(FunctionElement[date]):
+    """``add_days(expr, n)``: the day n days after expr (n a Python int)."""
+
+    type = Date()
+    inherit_cache = False
+
+    def __init__(self, expr: Any, days: int) -> None:
+        self.days = int(days)
+        super().__init__(expr)
+
+
+@compiles(add_days)
+def _add_days_default(element: Any, compiler: Any, **kw: Any) -> str:
+    inner = compiler.process(element.clauses, **kw)
+    return f"(CAST({inner} AS DATE) + {element.days})"
+
+
+@compiles(add_days, "sqlite")
+def _add_days_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    inner = compiler.process(element.clauses, **kw)
+    return f"date({inner}, '{element.days:+d} days')"
+
+
+class least(FunctionElement[date]):
+    """The smallest of several non-null date expressions."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(least)
+def _least_default(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"LEAST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(least, "sqlite")
+def _least_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"min({compiler.process(element.clauses, **kw)})"
+
+
+def earliest(*exprs: Any) -> ColumnElement[date]:
+    """The earliest of date expressions that may be NULL; NULL when all are."""
+    far = literal(FAR_FUTURE, Date)
+    return func.nullif(least(*(func.coalesce(e, far) for e in exprs)), far)
