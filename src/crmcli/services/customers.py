@@ -13,15 +13,6 @@ from crmcli.services import cadence, normalize
 from crmcli.services.context import Actor
 from crmcli.services.fields import CUSTOMER_FIELDS, parse_birthday, parse_fields
 
-# Fields whose change is part of the customer's traceable record (seed 000 第七条).
-TRACKED = tuple(k for k in CUSTOMER_FIELDS if k != "code") + (
-    "code",
-    "birthday",
-    "birthday_lunar",
-    "birthday_leap",
-    "grade",
-    "value",
-)
 # Fields that move due dates when they change.
 CADENCE_FIELDS = {"tier", "stage", "channel"}
 
