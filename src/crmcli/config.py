@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crmcli.enums import CHANNEL, TIER
+from crmcli.enums import CHANNEL, STAGE, TIER
 from crmcli.errors import InvalidInput
 
 ALL_CONTACT_CHANNELS = ["phone", "visit", "meeting", "email", "wechat"]
@@ -61,6 +61,22 @@ DEFAULTS: dict[str, Any] = {
     },
     # seed 003 三.4: 外拓后一周内必须电话回访客户.
     "outreach": {"callback_days": 7, "channels": ["phone"]},
+    # 客户分级 (seeds 001 第六条, 002, 003 ABC): over the last window_months of net sales,
+    # A = the top customers that together reach grade_a_percent of sales (Pareto),
+    # B = the next ones up to grade_b_percent, C = the rest with sales. Value from
+    # 购买金额/频率/稳定性 as RFM quintile scores (1–5 each, summed 3–15).
+    "classification": {
+        "window_months": 12,
+        "grade_a_percent": 70.0,
+        "grade_b_percent": 90.0,
+        "tier_a": "core",
+        "tier_b": "key",
+        "tier_c": "general",
+        "no_sales_tier": "potential",
+        "no_sales_stages": ["lead", "target", "qualified"],
+        "value_high_score": 12,
+        "value_mid_score": 8,
+    },
 }
 
 
@@ -93,7 +109,34 @@ def _lang(value: str) -> str | None:
     return None if value in ("en", "zh") else "must be en or zh"
 
 
+def _percent(value: float) -> str | None:
+    return None if 0 < value <= 100 else "must be a percentage above 0 and at most 100"
+
+
+def _tier(value: str) -> str | None:
+    return None if value in TIER.values else f"must be one of {', '.join(TIER.values)}"
+
+
+def _stages(value: list[str]) -> str | None:
+    bad = [v for v in value if v not in STAGE.values]
+    return f"unknown stage {bad[0]!r}; expected some of {', '.join(STAGE.values)}" if bad else None
+
+
+def _score(value: int) -> str | None:
+    return None if 3 <= value <= 15 else "must be an RFM score from 3 to 15"
+
+
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
+    "classification.window_months": _positive,
+    "classification.grade_a_percent": _percent,
+    "classification.grade_b_percent": _percent,
+    "classification.tier_a": _tier,
+    "classification.tier_b": _tier,
+    "classification.tier_c": _tier,
+    "classification.no_sales_tier": _tier,
+    "classification.no_sales_stages": _stages,
+    "classification.value_high_score": _score,
+    "classification.value_mid_score": _score,
     "timezone": _timezone,
     "lang": _lang,
     "outreach.callback_days": _positive,
@@ -104,6 +147,22 @@ for _tier in TIER.values:
     VALIDATORS[f"cadence.{_tier}.channels"] = _channels
     VALIDATORS[f"cadence.{_tier}.visit_days"] = _not_negative
     VALIDATORS[f"cadence.{_tier}.visit_channels"] = _channels
+
+
+def _cross_checks(tree: dict[str, Any]) -> str | None:
+    """Rules that tie two settings together; each returns what is wrong, or None."""
+    cls = tree["classification"]
+    if cls["grade_a_percent"] >= cls["grade_b_percent"]:
+        return (
+            f"classification.grade_a_percent ({cls['grade_a_percent']}) must be below "
+            f"classification.grade_b_percent ({cls['grade_b_percent']})"
+        )
+    if cls["value_mid_score"] > cls["value_high_score"]:
+        return (
+            f"classification.value_mid_score ({cls['value_mid_score']}) must not exceed "
+            f"classification.value_high_score ({cls['value_high_score']})"
+        )
+    return None
 
 
 def register(
@@ -230,11 +289,18 @@ class Config:
 
     def set(self, key: str, value: Any) -> None:
         _check(key, value)
-        node = self.user_tree
+        candidate = copy.deepcopy(self.user_tree)
+        node = candidate
         parts = key.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
+        merged = copy.deepcopy(DEFAULTS)
+        _merge(merged, candidate)
+        problem = _cross_checks(merged)
+        if problem:
+            raise InvalidInput(problem)
+        self.user_tree = candidate
 
     def save(self) -> None:
         import tomli_w
@@ -288,4 +354,8 @@ def load(path: Path | None = None) -> Config:
             _check(key, value)
         except InvalidInput as exc:
             raise InvalidInput(f"{exc.message} (in {path})") from None
-    return Config(path, user_tree)
+    loaded = Config(path, user_tree)
+    problem = _cross_checks(loaded.tree)
+    if problem:
+        raise InvalidInput(f"{problem} (in {path})")
+    return loaded

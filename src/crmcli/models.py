@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, DateTime, Index
+from sqlalchemy import BigInteger, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -172,3 +172,22 @@ class History(SQLModel, table=True):
     new: str | None = None
     command: str
     reason: str | None = None
+
+
+class Sale(SQLModel, table=True):
+    """购买记录: one order (positive) or refund (negative), in cents so sums are exact."""
+
+    __table_args__ = (
+        Index("ix_sale_customer_on", "customer_id", "sold_on"),
+        Index("ix_sale_on_customer", "sold_on", "customer_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE")
+    sold_on: date
+    amount_cents: int = Field(sa_type=BigInteger)
+    currency: str = "CNY"
+    product: str | None = None
+    note: str | None = None
+    created_at: datetime = _created()
+    updated_at: datetime = _updated()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, literal
+from sqlalchemy import Date, String, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement, func
 
@@ -77,3 +77,37 @@ def earliest(*exprs: Any) -> ColumnElement[date]:
     """The earliest of date expressions that may be NULL; NULL when all are."""
     far = literal(FAR_FUTURE, Date)
     return func.nullif(least(*(func.coalesce(e, far) for e in exprs)), far)
+
+
+class month_key(FunctionElement[str]):
+    """'YYYY-MM' of a date: the calendar month, for counting months with a purchase."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(month_key)
+def _month_key_default(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+
+
+@compiles(month_key, "sqlite")
+def _month_key_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+class thousands(FunctionElement[str]):
+    """A whole number as text with thousands separators: 1234000 → '1,234,000'."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(thousands)
+def _thousands_default(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'FM999,999,999,999,999,990')"
+
+
+@compiles(thousands, "sqlite")
+def _thousands_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"printf('%,d', {compiler.process(element.clauses, **kw)})"

@@ -86,6 +86,7 @@ def root(
 
 def _register() -> None:
     from crmcli.cli import (
+        classify,
         config_cmd,
         contacts,
         customers,
@@ -94,10 +95,13 @@ def _register() -> None:
         followups,
         overdue,
         plans,
+        reports,
+        sales,
         tiers,
     )
 
-    for module in (customers, contacts, followups, plans, overdue, tiers, config_cmd, db_cmd, demo):
+    modules = (customers, contacts, followups, plans, overdue, tiers, sales, classify, reports)
+    for module in (*modules, config_cmd, db_cmd, demo):
         module.register(app)
 
 

@@ -55,9 +55,13 @@ def _cadence_case(config: Config, *, visit: bool) -> Any:
 
 
 def refresh_due(
-    session: Session, config: Config, customer_ids: Iterable[int] | None = None
+    session: Session,
+    config: Config,
+    customer_ids: Iterable[int] | None = None,
+    *,
+    where: Any = None,
 ) -> None:
-    """Recompute last contact and every due date, for some customers or for all."""
+    """Recompute last contact and every due date: for the given ids, a condition, or all."""
     outreach = config.get("outreach")
     has_callback = exists().where(
         FollowUp.customer_id == Customer.id, FollowUp.channel.in_(outreach["channels"])
@@ -93,6 +97,10 @@ def refresh_due(
         )
     )
     opts = {"synchronize_session": False}
+    if where is not None:
+        session.execute(first.where(where), execution_options=opts)
+        session.execute(second.where(where), execution_options=opts)
+        return
     if ids is None:
         session.execute(first, execution_options=opts)
         session.execute(second, execution_options=opts)

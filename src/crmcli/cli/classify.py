@@ -1,0 +1,117 @@
+"""crm reclassify: recompute grade, value and tier from sales (SPEC §2 Classification)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db
+from crmcli.output import Col, message, print_json, render
+
+MOVE_COLUMNS = (
+    Col("field", "Field"),
+    Col("from", "From"),
+    Col("to", "To"),
+    Col("customers", "Customers", "right"),
+)
+CHANGE_COLUMNS = (
+    Col("code", "Code"),
+    Col("name", "Name"),
+    Col("grade", "Grade"),
+    Col("value", "Value"),
+    Col("tier", "Tier"),
+    Col("why", "Why"),
+)
+
+
+def _arrow(old: Any, new: Any) -> str:
+    return f"{old or '—'} → {new or '—'}" if old != new else (new or "—")
+
+
+def reclassify(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change, and why; write nothing.")
+    ] = False,
+    as_of: AsOfOpt = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="List at most this many changes.")
+    ] = None,
+    format: FormatOpt = "table",
+) -> None:
+    """Grade customers A/B/C by their share of sales, class their value, set tiers."""
+    output = fmt(format)
+    who = actor(ctx, as_of)
+    from crmcli.services.classification import reclassify as run
+
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        outcome = run(session, who, who.today, dry_run=dry_run, detail_limit=limit)
+        if dry_run:
+            session.rollback()
+    moves = [
+        {"field": m.field, "from": m.old, "to": m.new, "customers": m.count} for m in outcome.moves
+    ]
+    shown_moves = [{**m, "from": m["from"] or "—", "to": m["to"] or "—"} for m in moves]
+    w = outcome.window
+    if output == "json":
+        print_json(
+            {
+                "as_of": w.end,
+                "window": {"after": w.start, "through": w.end, "months": w.months},
+                "dry_run": dry_run,
+                "changed_customers": outcome.changed_customers,
+                "moves": moves,
+                "changes": [
+                    {
+                        "code": ch["code"],
+                        "name": ch["name"],
+                        "grade": {
+                            "old": ch["old_grade"],
+                            "new": ch["new_grade"],
+                            "reason": ch["grade_reason"],
+                        },
+                        "value": {
+                            "old": ch["old_value"],
+                            "new": ch["new_value"],
+                            "reason": ch["value_reason"],
+                        },
+                        "tier": {
+                            "old": ch["old_tier"],
+                            "new": ch["new_tier"],
+                            "reason": ch["tier_reason"],
+                        },
+                    }
+                    for ch in outcome.changes
+                ],
+            }
+        )
+        return
+    verb = "would change" if dry_run else "changed"
+    message(f"sales {w.start} (excl.) to {w.end}: {outcome.changed_customers} customers {verb}")
+    if outcome.changes:
+        render(
+            [
+                {
+                    "code": ch["code"],
+                    "name": ch["name"],
+                    "grade": _arrow(ch["old_grade"], ch["new_grade"]),
+                    "value": _arrow(ch["old_value"], ch["new_value"]),
+                    "tier": _arrow(ch["old_tier"], ch["new_tier"]),
+                    "why": ch["grade_reason"]
+                    if ch["old_grade"] != ch["new_grade"]
+                    else ch["tier_reason"]
+                    if ch["old_tier"] != ch["new_tier"]
+                    else ch["value_reason"],
+                }
+                for ch in outcome.changes
+            ],
+            CHANGE_COLUMNS,
+            output,
+        )
+    render(shown_moves, MOVE_COLUMNS, output if not outcome.changes else "table")
+
+
+def register(root: typer.Typer) -> None:
+    root.command("reclassify")(reclassify)

@@ -1,0 +1,125 @@
+"""crm sale add|list: 购买记录, the ground of classification."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db, today
+from crmcli.dates import parse_date
+from crmcli.output import Col, message, print_json, render
+
+app = typer.Typer(help="Sales 购买记录 (orders and refunds).", no_args_is_help=True)
+
+COLUMNS = (
+    Col("id", "Id", "right"),
+    Col("sold_on", "Date"),
+    Col("customer", "Customer"),
+    Col("amount", "Amount", "right"),
+    Col("product", "Product"),
+    Col("note", "Note"),
+)
+
+
+def _sale_json(sale, customer) -> dict:  # type: ignore[no-untyped-def]
+    from crmcli.services.sales import cents_to_decimal
+
+    return {
+        "id": sale.id,
+        "customer_id": sale.customer_id,
+        "customer_code": customer.code,
+        "customer_name": customer.name,
+        "sold_on": sale.sold_on,
+        "amount": cents_to_decimal(sale.amount_cents),
+        "currency": sale.currency,
+        "product": sale.product,
+        "note": sale.note,
+    }
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    customer: Annotated[str, typer.Argument(help="Customer id, code, or part of its name.")],
+    amount: Annotated[str, typer.Argument(help="Amount in yuan: 128000, 1,280.50, ¥128,000.")],
+    on: Annotated[str | None, typer.Option("--on", help="Sale date (default today).")] = None,
+    product: Annotated[str | None, typer.Option("--product")] = None,
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    refund: Annotated[
+        bool,
+        typer.Option(
+            "--refund", help="A refund: stored negative, nets out of the customer's sales."
+        ),
+    ] = False,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = "table",
+) -> None:
+    """Record a sale (or, with --refund, a refund) for a customer."""
+    output = fmt(format)
+    from crmcli.services.sales import add_sale, format_cents, parse_amount
+
+    cents = parse_amount(amount, refund=refund)
+    day = today(ctx, as_of)
+    sold_on = parse_date(on, day, what="--on date") if on else day
+    who = actor(ctx, as_of)
+    from crmcli.services.customers import resolve_customer
+
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        target = resolve_customer(session, customer)
+        sale = add_sale(
+            session, who, target, amount_cents=cents, sold_on=sold_on, product=product, note=note
+        )
+    kind = "refund" if cents < 0 else "sale"
+    message(
+        f"recorded {kind} #{sale.id}: {format_cents(cents)} from {target.code} "
+        f"{target.name} on {sold_on}"
+    )
+    if output == "json":
+        print_json(_sale_json(sale, target))
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    customer: Annotated[str | None, typer.Argument(help="Only this customer's sales.")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First day.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last day.")] = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = "table",
+) -> None:
+    """List sales by date; the total goes to stderr."""
+    output = fmt(format)
+    day = today(ctx, as_of)
+    start = parse_date(from_, day, what="--from date") if from_ else None
+    end = parse_date(to, day, what="--to date") if to else None
+    from crmcli.errors import InvalidInput
+
+    if start and end and start > end:
+        raise InvalidInput(f"--from {start} is after --to {end}")
+    from crmcli.services.customers import resolve_customer
+    from crmcli.services.sales import format_cents, list_sales
+
+    database = open_db(ctx, write=False)
+    with database.session() as session:
+        target = resolve_customer(session, customer) if customer else None
+        rows = list_sales(session, customer=target, start=start, end=end)
+    table = [
+        {
+            "id": s.id,
+            "sold_on": s.sold_on,
+            "customer": f"{c.code} {c.name}",
+            "amount": format_cents(s.amount_cents),
+            "product": s.product,
+            "note": s.note,
+        }
+        for s, c in rows
+    ]
+    render(table, COLUMNS, output, json_rows=[_sale_json(s, c) for s, c in rows])
+    if rows and output == "table":
+        message(f"{len(rows)} sales, total {format_cents(sum(s.amount_cents for s, _ in rows))}")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="sale")

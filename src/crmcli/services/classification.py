@@ -1,0 +1,382 @@
+"""客户分级 and 分类 (SPEC §2 Classification; seeds 001, 002, 003 ABC).
+
+Everything here is set-based SQL: one ranked query (window functions) grades every
+customer with net sales in the window, a temporary table holds only what changes,
+and history rows and updates are written from it with INSERT … SELECT / UPDATE, so
+memory stays flat however many customers there are.
+
+- grade A: the smallest set of top customers (by net sales, ties by code) whose sales
+  reach grade_a_percent of the total; the customer that crosses a threshold belongs to
+  the higher grade. B: the next ones up to grade_b_percent. C: the rest with sales.
+- value: RFM-style quintile scores (NTILE(5), 1–5) of amount, orders and months with a
+  purchase, summed (3–15): high ≥ value_high_score, mid ≥ value_mid_score, else low.
+- tier: A→tier_a, B→tier_b, C→tier_c; no sales and a prospect stage → no_sales_tier;
+  tier_locked keeps the tier; junk/lost customers are left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    case,
+    cast,
+    distinct,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlmodel import Session
+
+from crmcli.config import Config
+from crmcli.enums import TERMINAL_STAGES
+from crmcli.models import Customer, History, Sale, utcnow
+from crmcli.services import cadence
+from crmcli.services.context import Actor
+from crmcli.sqlfuncs import month_key, thousands
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date  # exclusive
+    end: date  # inclusive (the as-of day)
+    months: int
+
+
+def sales_window(config: Config, as_of: date) -> Window:
+    from dateutil.relativedelta import relativedelta
+
+    months = int(config.get("classification.window_months"))
+    return Window(as_of - relativedelta(months=months), as_of, months)
+
+
+def ranked_sales(config: Config, window: Window) -> Any:
+    """Customers with positive net sales in the window, ranked, graded and scored."""
+    cls = config.get("classification")
+    positive = Sale.amount_cents > 0
+    agg = (
+        select(
+            Sale.customer_id.label("customer_id"),
+            func.sum(Sale.amount_cents).label("total"),
+            func.count(case((positive, 1))).label("orders"),
+            func.count(distinct(case((positive, month_key(Sale.sold_on))))).label("months"),
+        )
+        .join(Customer, Customer.id == Sale.customer_id)
+        .where(
+            Sale.sold_on > window.start,
+            Sale.sold_on <= window.end,
+            Customer.stage.notin_(TERMINAL_STAGES),
+        )
+        .group_by(Sale.customer_id)
+        .having(func.sum(Sale.amount_cents) > 0)
+        .cte("agg")
+    )
+    ranked = (
+        select(
+            agg.c.customer_id,
+            agg.c.total,
+            agg.c.orders,
+            agg.c.months,
+            func.sum(agg.c.total)
+            .over(order_by=(agg.c.total.desc(), Customer.code))
+            .label("running"),
+            func.sum(agg.c.total).over().label("grand"),
+            func.row_number().over(order_by=(agg.c.total.desc(), Customer.code)).label("rank"),
+            func.ntile(5).over(order_by=(agg.c.total, Customer.code)).label("m_score"),
+            func.ntile(5).over(order_by=(agg.c.orders, Customer.code)).label("f_score"),
+            func.ntile(5).over(order_by=(agg.c.months, Customer.code)).label("s_score"),
+        )
+        .join(Customer, Customer.id == agg.c.customer_id)
+        .cte("ranked")
+    )
+    # Integer basis points keep the threshold comparison exact: before this customer,
+    # had the running total already reached the threshold?
+    before = (ranked.c.running - ranked.c.total) * 10000
+    a_bp = round(float(cls["grade_a_percent"]) * 100)
+    b_bp = round(float(cls["grade_b_percent"]) * 100)
+    score = ranked.c.m_score + ranked.c.f_score + ranked.c.s_score
+    return select(
+        ranked.c.customer_id,
+        ranked.c.total,
+        ranked.c.orders,
+        ranked.c.months,
+        ranked.c.running,
+        ranked.c.grand,
+        ranked.c.rank,
+        ranked.c.m_score,
+        ranked.c.f_score,
+        ranked.c.s_score,
+        score.label("score"),
+        case(
+            (before < ranked.c.grand * a_bp, "A"), (before < ranked.c.grand * b_bp, "B"), else_="C"
+        ).label("grade"),
+        case(
+            (score >= cls["value_high_score"], "high"),
+            (score >= cls["value_mid_score"], "mid"),
+            else_="low",
+        ).label("value"),
+    ).subquery("graded")
+
+
+def _changes_table() -> Table:
+    return Table(
+        "reclassify_changes",
+        MetaData(),
+        Column("customer_id", Integer, primary_key=True),
+        Column("old_grade", String),
+        Column("new_grade", String),
+        Column("old_value", String),
+        Column("new_value", String),
+        Column("old_tier", String),
+        Column("new_tier", String),
+        Column("stage", String),
+        Column("total", Integer),
+        Column("orders", Integer),
+        Column("months", Integer),
+        Column("share", Integer),
+        Column("score", Integer),
+        Column("m_score", Integer),
+        Column("f_score", Integer),
+        Column("s_score", Integer),
+        prefixes=["TEMPORARY"],
+    )
+
+
+@dataclass
+class Move:
+    field: str
+    old: str | None
+    new: str | None
+    count: int
+
+
+@dataclass
+class Outcome:
+    window: Window
+    moves: list[Move]
+    changed_customers: int
+    changes: list[dict[str, Any]]
+
+
+def _reason_exprs(t: Table, window: Window, config: Config) -> dict[str, Any]:
+    cls = config.get("classification")
+    months = f" in {window.months} months, "
+    grade_reason = case(
+        (
+            t.c.new_grade.is_(None),
+            literal(f"no grade: no net sales in the {window.months} months to {window.end}"),
+        ),
+        else_=literal("grade ")
+        + t.c.new_grade
+        + literal(": ¥")
+        + thousands(t.c.total / 100)
+        + literal(months)
+        + cast(t.c.orders, String)
+        + literal(" orders, top ")
+        + cast(t.c.share, String)
+        + literal(" % of sales"),
+    )
+    value_reason = case(
+        (
+            t.c.new_value.is_(None),
+            literal(f"no value class: no net sales in the {window.months} months to {window.end}"),
+        ),
+        else_=literal("value ")
+        + t.c.new_value
+        + literal(": RFM score ")
+        + cast(t.c.score, String)
+        + literal(" = amount ")
+        + cast(t.c.m_score, String)
+        + literal(" + orders ")
+        + cast(t.c.f_score, String)
+        + literal(" + months ")
+        + cast(t.c.s_score, String)
+        + literal(" (quintiles 1–5)"),
+    )
+    tier_reason = case(
+        (
+            t.c.new_grade.is_(None),
+            literal(
+                f"tier {cls['no_sales_tier']}: no sales in the {window.months} months to "
+                f"{window.end}, stage "
+            )
+            + t.c.stage,
+        ),
+        else_=literal("tier ") + t.c.new_tier + literal(" from ") + grade_reason,
+    )
+    return {"grade": grade_reason, "value": value_reason, "tier": tier_reason}
+
+
+def reclassify(
+    session: Session, actor: Actor, as_of: date, *, dry_run: bool, detail_limit: int | None = None
+) -> Outcome:
+    """Recompute grade, value and tier for every customer; write only what changes."""
+    config = actor.config
+    cls = config.get("classification")
+    window = sales_window(config, as_of)
+    graded = ranked_sales(config, window)
+    c = Customer.__table__.c
+    new_grade = graded.c.grade
+    new_value = graded.c.value
+    new_tier = case(
+        (c.tier_locked.is_(True), c.tier),
+        (new_grade == "A", cls["tier_a"]),
+        (new_grade == "B", cls["tier_b"]),
+        (new_grade == "C", cls["tier_c"]),
+        (c.stage.in_(cls["no_sales_stages"]), cls["no_sales_tier"]),
+        else_=c.tier,
+    )
+    share = cast(func.round(graded.c.running * 100.0 / graded.c.grand), Integer)
+    candidates = (
+        select(
+            c.id,
+            c.grade,
+            new_grade,
+            c.value,
+            new_value,
+            c.tier,
+            new_tier,
+            c.stage,
+            graded.c.total,
+            graded.c.orders,
+            graded.c.months,
+            share,
+            graded.c.score,
+            graded.c.m_score,
+            graded.c.f_score,
+            graded.c.s_score,
+        )
+        .select_from(Customer.__table__.outerjoin(graded, graded.c.customer_id == c.id))
+        .where(c.stage.notin_(TERMINAL_STAGES))
+        .where(
+            or_(
+                c.grade.is_distinct_from(new_grade),
+                c.value.is_distinct_from(new_value),
+                c.tier.is_distinct_from(new_tier),
+            )
+        )
+    )
+    table = _changes_table()
+    conn = session.connection()
+    table.drop(conn, checkfirst=True)
+    table.create(conn)
+    conn.execute(insert(table).from_select([col.name for col in table.c], candidates))
+
+    moves = [
+        Move(field, row[0], row[1], row[2])
+        for field in ("grade", "value", "tier")
+        for row in conn.execute(
+            select(table.c[f"old_{field}"], table.c[f"new_{field}"], func.count())
+            .where(table.c[f"old_{field}"].is_distinct_from(table.c[f"new_{field}"]))
+            .group_by(table.c[f"old_{field}"], table.c[f"new_{field}"])
+            .order_by(table.c[f"old_{field}"], table.c[f"new_{field}"])
+        ).all()
+    ]
+    changed = conn.execute(select(func.count()).select_from(table)).scalar_one()
+    reasons = _reason_exprs(table, window, config)
+    changes: list[dict[str, Any]] = []
+    if dry_run or detail_limit:
+        detail = (
+            select(
+                Customer.code,
+                Customer.name,
+                table,
+                reasons["grade"].label("grade_reason"),
+                reasons["value"].label("value_reason"),
+                reasons["tier"].label("tier_reason"),
+            )
+            .join(Customer, Customer.id == table.c.customer_id)
+            .order_by(Customer.sort_key, Customer.id)
+        )
+        if detail_limit:
+            detail = detail.limit(detail_limit)
+        changes = [dict(row._mapping) for row in conn.execute(detail)]
+    if not dry_run and changed:
+        _apply(session, actor, table, reasons)
+    table.drop(conn)
+    return Outcome(window, moves, changed, changes)
+
+
+def _apply(session: Session, actor: Actor, table: Table, reasons: dict[str, Any]) -> None:
+    conn = session.connection()
+    for field in ("grade", "value", "tier"):
+        old, new = table.c[f"old_{field}"], table.c[f"new_{field}"]
+        conn.execute(
+            insert(History.__table__).from_select(
+                ["customer_id", "at", "user", "field", "old", "new", "command", "reason"],
+                select(
+                    table.c.customer_id,
+                    literal(utcnow(), History.__table__.c.at.type),
+                    literal(actor.user),
+                    literal(field),
+                    old,
+                    new,
+                    literal(actor.command),
+                    reasons[field],
+                ).where(old.is_distinct_from(new)),
+            )
+        )
+    c = Customer.__table__.c
+
+    def pick(column: str) -> Any:
+        return select(table.c[column]).where(table.c.customer_id == c.id).scalar_subquery()
+
+    in_table = c.id.in_(select(table.c.customer_id))
+    conn.execute(
+        update(Customer.__table__)
+        .where(in_table)
+        .values(grade=pick("new_grade"), value=pick("new_value"), tier=pick("new_tier"))
+    )
+    tier_moved = c.id.in_(
+        select(table.c.customer_id).where(table.c.old_tier.is_distinct_from(table.c.new_tier))
+    )
+    cadence.refresh_due(session, actor.config, where=tier_moved)
+
+
+def abc_rows(
+    session: Session, config: Config, as_of: date, limit: int | None = None
+) -> tuple[Window, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The Pareto table the grades come from, and a summary per grade."""
+    window = sales_window(config, as_of)
+    graded = ranked_sales(config, window)
+    query = (
+        select(
+            graded.c.rank,
+            Customer.code,
+            Customer.name,
+            Customer.owner,
+            graded.c.total,
+            graded.c.running,
+            graded.c.grand,
+            graded.c.orders,
+            graded.c.months,
+            graded.c.grade,
+            graded.c.value,
+            graded.c.score,
+        )
+        .join(Customer, Customer.id == graded.c.customer_id)
+        .order_by(graded.c.rank)
+    )
+    if limit:
+        query = query.limit(limit)
+    rows = [dict(r._mapping) for r in session.execute(query)]
+    summary_query = (
+        select(graded.c.grade, func.count(), func.sum(graded.c.total), func.max(graded.c.grand))
+        .group_by(graded.c.grade)
+        .order_by(graded.c.grade)
+    )
+    summary = [
+        {"grade": g, "customers": n, "total": total, "grand": grand}
+        for g, n, total, grand in session.execute(summary_query)
+    ]
+    return window, rows, summary

@@ -1,0 +1,100 @@
+"""购买记录: sales and refunds, kept in cents so totals are exact."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from crmcli.errors import InvalidInput
+from crmcli.models import Customer, Sale
+from crmcli.services.context import Actor
+from crmcli.services.customers import record
+
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def parse_amount(text: str, *, refund: bool = False) -> int:
+    """Text like 128000, 1,280.50 or ¥128,000 → cents; refunds are negative and flagged."""
+    cleaned = text.strip().replace(",", "").replace("，", "").replace(" ", "")
+    cleaned = cleaned.lstrip("¥￥").removeprefix("CNY").removeprefix("RMB")
+    if cleaned.startswith("-¥") or cleaned.startswith("-￥"):
+        cleaned = "-" + cleaned[2:]
+    if not _NUMBER.match(cleaned):
+        raise InvalidInput(f"amount {text!r} is not a number")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise InvalidInput(f"amount {text!r} is not a number") from None
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise InvalidInput(f"amount {text!r} has more than two decimals")
+    if value == 0:
+        raise InvalidInput("amount must not be zero")
+    if value < 0 and not refund:
+        raise InvalidInput(f"amount {text} is negative: record a refund with --refund")
+    cents = int(value * 100)
+    return -abs(cents) if refund else cents
+
+
+def add_sale(
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    *,
+    amount_cents: int,
+    sold_on: date,
+    product: str | None = None,
+    note: str | None = None,
+    currency: str = "CNY",
+) -> Sale:
+    sale = Sale(
+        customer_id=customer.id,
+        sold_on=sold_on,
+        amount_cents=amount_cents,
+        currency=currency,
+        product=(product or "").strip() or None,
+        note=(note or "").strip() or None,
+    )
+    session.add(sale)
+    session.flush()
+    kind = "refund" if amount_cents < 0 else "sale"
+    record(
+        session,
+        actor,
+        customer.id,
+        kind,
+        None,
+        f"#{sale.id} {format_cents(amount_cents)} on {sold_on}",
+    )
+    return sale
+
+
+def list_sales(
+    session: Session,
+    *,
+    customer: Customer | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[tuple[Sale, Customer]]:
+    query = select(Sale, Customer).join(Customer, Sale.customer_id == Customer.id)
+    if customer is not None:
+        query = query.where(Sale.customer_id == customer.id)
+    if start is not None:
+        query = query.where(Sale.sold_on >= start)
+    if end is not None:
+        query = query.where(Sale.sold_on <= end)
+    query = query.order_by(Sale.sold_on, Sale.id)
+    return [(row[0], row[1]) for row in session.execute(query).all()]
+
+
+def format_cents(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}¥{whole:,}" + (f".{frac:02d}" if frac else "")
+
+
+def cents_to_decimal(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
