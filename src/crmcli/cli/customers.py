@@ -296,6 +296,7 @@ def show(
             {
                 "customer": views.customer_json(c),
                 "overdue_days": overdue_days,
+                "classification": detail["classification"],
                 "contacts": [views.contact_json(x) for x in detail["contacts"]],
                 "followups": [views.followup_json(x) for x in detail["followups"]],
                 "plans": [views.plan_json(x) for x in detail["plans"]],
@@ -310,14 +311,25 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int) -> None:
     from crmcli.enums import STAGE, TIER
     from crmcli.services.normalize import phone_display
 
+    def because(field: str) -> str:
+        last = detail["classification"].get(field)
+        if not last or not last["reason"]:
+            return ""
+        return f" — {last['reason']} ({last['at']:%Y-%m-%d}, {last['command']})"
+
     profile = [
         ("Code", cu.code),
         ("Name", cu.name),
         ("Kind", cu.kind),
-        ("Tier", f"{cu.tier} {TIER.label(cu.tier)}" + (" (locked)" if cu.tier_locked else "")),
+        (
+            "Tier",
+            f"{cu.tier} {TIER.label(cu.tier)}"
+            + (" (locked)" if cu.tier_locked else "")
+            + because("tier"),
+        ),
         ("Stage", f"{cu.stage} {STAGE.label(cu.stage)}"),
-        ("Grade", cu.grade),
-        ("Value", cu.value),
+        ("Grade", cu.grade and cu.grade + because("grade")),
+        ("Value", cu.value and cu.value + because("value")),
         ("Owner", cu.owner),
         ("Contact", cu.contact_name),
         ("Phone", phone_display(cu.phone)),

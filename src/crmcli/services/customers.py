@@ -275,8 +275,29 @@ def customer_detail(session: Session, customer: Customer, *, limit: int = 20) ->
     ).all()
     return {
         "customer": customer,
+        "classification": classification_reasons(session, customer),
         "contacts": list(contacts),
         "followups": list(followups),
         "plans": list(plans),
         "history": customer_history(session, customer, limit),
     }
+
+
+def classification_reasons(session: Session, customer: Customer) -> dict[str, dict[str, Any]]:
+    """The last recorded change of grade, value and tier: when, by whom, and why."""
+    found: dict[str, dict[str, Any]] = {}
+    for field in ("grade", "value", "tier"):
+        row = session.scalars(
+            select(History)
+            .where(History.customer_id == customer.id, History.field == field)
+            .order_by(History.at.desc(), History.id.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            found[field] = {
+                "at": row.at,
+                "user": row.user,
+                "command": row.command,
+                "reason": row.reason,
+            }
+    return found
