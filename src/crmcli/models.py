@@ -41,6 +41,7 @@ class Customer(SQLModel, table=True):
     __table_args__ = (
         Index("ix_customer_owner_due", "owner", "next_due_at"),
         Index("ix_customer_tier_due", "tier", "next_due_at"),
+        Index("ix_customer_birth", "birthday_lunar", "birth_md"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -81,6 +82,9 @@ class Customer(SQLModel, table=True):
     birthday: str | None = None
     birthday_lunar: bool = False
     birthday_leap: bool = False
+    # "MM-DD" of the birthday (lunar month-day when lunar), indexed so the birthdays of a
+    # day are found without reading every row.
+    birth_md: str | None = None
     tags: str | None = None
     notes: str | None = None
     created_on: date
@@ -98,6 +102,8 @@ class Customer(SQLModel, table=True):
 class Contact(SQLModel, table=True):
     """联系人 and the personal details of seed 003 数据资料库."""
 
+    __table_args__ = (Index("ix_contact_birth", "birthday_lunar", "birth_md"),)
+
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True, ondelete="CASCADE")
     name: str
@@ -110,6 +116,9 @@ class Contact(SQLModel, table=True):
     birthday: str | None = None
     birthday_lunar: bool = False
     birthday_leap: bool = False
+    # "MM-DD" of the birthday (lunar month-day when lunar), indexed so the birthdays of a
+    # day are found without reading every row.
+    birth_md: str | None = None
     notes: str | None = None
     created_at: datetime = _created()
     updated_at: datetime = _updated()
@@ -191,3 +200,82 @@ class Sale(SQLModel, table=True):
     note: str | None = None
     created_at: datetime = _created()
     updated_at: datetime = _updated()
+
+
+class Greeting(SQLModel, table=True):
+    """问候 sent (seed 003 三): one row per customer (or contact) per occasion and day."""
+
+    __table_args__ = (
+        Index("ix_greeting_on_occasion", "on", "occasion"),
+        Index("ux_greeting", "customer_id", "contact_id", "occasion", "on", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE")
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="CASCADE")
+    occasion: str
+    kind: str  # holiday | solar_term | birthday
+    on: date
+    sent_at: datetime = Field(sa_type=DateTime)
+    channel: str | None = None
+    sent_by: str | None = None
+    created_at: datetime = _created()
+    updated_at: datetime = _updated()
+
+
+class Campaign(SQLModel, table=True):
+    """营销活动/答谢会 that the customers of some stages must be told about (seed 003)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    on: date
+    stages: str  # comma-separated stage values
+    created_by: str | None = None
+    created_at: datetime = _created()
+    updated_at: datetime = _updated()
+
+
+class CampaignNotice(SQLModel, table=True):
+    """That a customer was told about (invited to) a campaign."""
+
+    __table_args__ = (Index("ux_campaign_notice", "campaign_id", "customer_id", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE", index=True)
+    notified_at: datetime = Field(sa_type=DateTime)
+    channel: str | None = None
+    notified_by: str | None = None
+    created_at: datetime = _created()
+    updated_at: datetime = _updated()
+
+
+class ImportBatch(SQLModel, table=True):
+    """One run of ``crm import``: what file, when, who, and what it did (SPEC §4)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # customers | contacts | followups | sales
+    source: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    user: str
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    undone_at: datetime | None = Field(default=None, sa_type=DateTime)
+    undone_by: str | None = None
+
+
+class ImportItem(SQLModel, table=True):
+    """A row an import added or updated; ``before`` (JSON) restores an update on undo."""
+
+    __table_args__ = (Index("ix_import_item_row", "table_name", "row_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="importbatch.id", ondelete="CASCADE", index=True)
+    table_name: str
+    row_id: int
+    action: str  # added | updated
+    before: str | None = None

@@ -109,11 +109,13 @@ def _birthday_values(
     use_lunar = lunar if lunar is not None else bool(current and current.birthday_lunar)
     use_leap = leap if leap is not None else bool(current and current.birthday_leap)
     if not text:
-        return {"birthday": None, "birthday_lunar": False, "birthday_leap": False}
+        return {"birthday": None, "birthday_lunar": False, "birthday_leap": False, "birth_md": None}
+    normalized = parse_birthday(text, lunar=use_lunar, leap=use_leap)
     return {
-        "birthday": parse_birthday(text, lunar=use_lunar, leap=use_leap),
+        "birthday": normalized,
         "birthday_lunar": use_lunar,
         "birthday_leap": use_leap,
+        "birth_md": normalized[-5:],
     }
 
 
