@@ -77,6 +77,23 @@ DEFAULTS: dict[str, Any] = {
         "value_high_score": 12,
         "value_mid_score": 8,
     },
+    # 客户维护要求及处罚 (seed 003 三): closed (customer/loyal), prospective (qualified/target)
+    # and walk-in 来访 customers are greeted on the statutory holidays, the 24 solar terms
+    # and their birthdays; a greeting not sent by the end of its day is a miss.
+    "greetings": {
+        "stages": ["customer", "loyal", "qualified", "target"],
+        "acquisition": ["walk-in"],
+        "occasions": ["holiday", "solar_term", "birthday"],
+        "holidays": ["元旦", "春节", "清明", "劳动节", "端午", "中秋", "国庆"],
+    },
+    # 准客户/意向客户 and 来访客户: 每月至少一次电话拜访 — a calendar month without one is a miss.
+    "monthly_call": {
+        "stages": ["qualified", "target"],
+        "acquisition": ["walk-in"],
+        "channels": ["phone"],
+    },
+    # 少发一条罚款10元 / 没有完成一个客户一次罚款10元 / 没有通知的一个客户一次罚款10元; 0 = off.
+    "fines": {"greeting": 10, "monthly_call": 10, "campaign": 10},
 }
 
 
@@ -126,7 +143,38 @@ def _score(value: int) -> str | None:
     return None if 3 <= value <= 15 else "must be an RFM score from 3 to 15"
 
 
+def _acquisition(value: list[str]) -> str | None:
+    from crmcli.enums import ACQUISITION
+
+    bad = [v for v in value if v not in ACQUISITION.values]
+    return f"unknown acquisition channel {bad[0]!r}" if bad else None
+
+
+def _occasions(value: list[str]) -> str | None:
+    bad = [v for v in value if v not in ("holiday", "solar_term", "birthday")]
+    return (
+        f"unknown occasion kind {bad[0]!r}; expected holiday, solar_term, birthday" if bad else None
+    )
+
+
+def _holidays(value: list[str]) -> str | None:
+    from crmcli.services.calendar import HOLIDAYS
+
+    bad = [v for v in value if v not in HOLIDAYS]
+    return f"unknown holiday {bad[0]!r}; expected some of {', '.join(HOLIDAYS)}" if bad else None
+
+
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
+    "greetings.stages": _stages,
+    "greetings.acquisition": _acquisition,
+    "greetings.occasions": _occasions,
+    "greetings.holidays": _holidays,
+    "monthly_call.stages": _stages,
+    "monthly_call.acquisition": _acquisition,
+    "monthly_call.channels": _channels,
+    "fines.greeting": _not_negative,
+    "fines.monthly_call": _not_negative,
+    "fines.campaign": _not_negative,
     "classification.window_months": _positive,
     "classification.grade_a_percent": _percent,
     "classification.grade_b_percent": _percent,

@@ -86,6 +86,7 @@ def root(
 
 def _register() -> None:
     from crmcli.cli import (
+        campaigns,
         classify,
         config_cmd,
         contacts,
@@ -93,15 +94,18 @@ def _register() -> None:
         db_cmd,
         demo,
         followups,
+        greetings,
         overdue,
         plans,
+        remind,
         reports,
         sales,
         tiers,
     )
 
     modules = (customers, contacts, followups, plans, overdue, tiers, sales, classify, reports)
-    for module in (*modules, config_cmd, db_cmd, demo):
+    duties = (remind, greetings, campaigns)
+    for module in (*modules, *duties, config_cmd, db_cmd, demo):
         module.register(app)
 
 

@@ -1,0 +1,228 @@
+"""crm greet list|done|missed: 问候 on holidays, solar terms and birthdays (seed 003 三)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+import typer
+
+from crmcli.cli.common import (
+    AsOfOpt,
+    FormatOpt,
+    OwnerOpt,
+    actor,
+    fmt,
+    moment,
+    open_db,
+    state,
+    today,
+)
+from crmcli.dates import parse_date
+from crmcli.output import Col, message, print_json, render
+
+app = typer.Typer(
+    help="Greetings 问候: who to greet, marking them sent, misses and fines.", no_args_is_help=True
+)
+
+COLUMNS = (
+    Col("day", "Day"),
+    Col("customer", "Customer"),
+    Col("greet", "Greet"),
+    Col("occasion", "Occasion"),
+    Col("owner", "Owner"),
+    Col("sent", "Sent"),
+)
+MISSED_COLUMNS = (
+    Col("day", "Due"),
+    Col("kind", "Duty"),
+    Col("customer", "Customer"),
+    Col("detail", "What"),
+    Col("owner", "Owner"),
+    Col("fine", "Fine", "right"),
+)
+FINE_COLUMNS = (
+    Col("owner", "Owner"),
+    Col("greetings", "Greetings", "right"),
+    Col("monthly_calls", "Monthly calls", "right"),
+    Col("campaigns", "Campaigns", "right"),
+    Col("fine", "Fine ¥", "right"),
+)
+
+
+def duty_json(d: Any, fine: int | None = None) -> dict[str, Any]:
+    data = {
+        "kind": d.kind,
+        "customer_id": d.customer_id,
+        "code": d.code,
+        "name": d.name,
+        "owner": d.owner,
+        "occasion": d.occasion,
+        "day": d.day,
+        "contact_id": d.contact_id,
+        "contact_name": d.contact_name,
+        "detail": d.detail,
+        "done": d.done,
+        **d.extra,
+    }
+    if fine is not None:
+        data["fine"] = fine
+    return data
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    date: Annotated[str | None, typer.Option("--date", help="The day (default today).")] = None,
+    owner: OwnerOpt = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include greetings already sent.")] = False,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = "table",
+) -> None:
+    """Who must be greeted on a day, and why (holiday, solar term, birthday)."""
+    output = fmt(format)
+    base = today(ctx, as_of)
+    day = parse_date(date, base, what="--date") if date else base
+    from crmcli.services.compliance import greetings_on
+
+    database = open_db(ctx, write=False)
+    with database.session() as session:
+        duties = greetings_on(session, state(ctx).config, day, owner=owner, pending_only=not all_)
+    rows = [
+        {
+            "day": d.day,
+            "customer": f"{d.code} {d.name}",
+            "greet": d.contact_name or d.name,
+            "occasion": d.detail,
+            "owner": d.owner,
+            "sent": d.done,
+        }
+        for d in duties
+    ]
+    render(rows, COLUMNS, output, json_rows=[duty_json(d) for d in duties])
+
+
+@app.command("done")
+def done(
+    ctx: typer.Context,
+    customer: Annotated[str, typer.Argument(help="Customer id, code, or part of its name.")],
+    occasion: Annotated[str, typer.Option("--occasion", help="春节, 中秋, 立春, 生日/birthday …")],
+    contact: Annotated[
+        str | None, typer.Option("--contact", help="The contact whose birthday it is.")
+    ] = None,
+    channel: Annotated[str | None, typer.Option("--channel", help="wechat, sms, phone …")] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="The occasion's day (default today).")
+    ] = None,
+    at: Annotated[str | None, typer.Option("--at", help="When it was sent (default now).")] = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Mark a greeting sent (a greeting marked after its day still counts as missed)."""
+    from crmcli.enums import CHANNEL
+
+    channel_value = CHANNEL.parse(channel) if channel else None
+    base = today(ctx, as_of)
+    day = parse_date(date, base, what="--date") if date else base
+    sent_at = moment(ctx, at, as_of, "--at date") if at else None
+    who = actor(ctx, as_of)
+    from crmcli.services.compliance import mark_greeting
+    from crmcli.services.contacts import resolve_contact
+    from crmcli.services.customers import resolve_customer
+
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        target = resolve_customer(session, customer)
+        person = resolve_contact(session, target, contact) if contact else None
+        greeting = mark_greeting(
+            session,
+            who,
+            target,
+            occasion,
+            day=day,
+            contact=person,
+            channel=channel_value,
+            at=sent_at,
+        )
+    late = greeting.sent_at.date() > day
+    message(
+        f"greeting {greeting.occasion} {day} to {(person or target).name} marked sent"
+        + (" (late: it still counts as missed)" if late else "")
+    )
+
+
+@app.command("missed")
+def missed(
+    ctx: typer.Context,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First day (default 30 days ago).")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last day (default yesterday).")] = None,
+    owner: OwnerOpt = None,
+    fines: Annotated[
+        bool,
+        typer.Option(
+            "--fines",
+            help="A summary per owner of every miss — "
+            "greetings, monthly calls, campaigns — with fines.",
+        ),
+    ] = False,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = "table",
+) -> None:
+    """Greetings not sent on their day; with --fines, all misses and fines per owner."""
+    output = fmt(format)
+    base = today(ctx, as_of)
+    start = parse_date(from_, base, what="--from date") if from_ else base - timedelta(days=30)
+    end = parse_date(to, base, what="--to date") if to else base - timedelta(days=1)
+    from crmcli.errors import InvalidInput
+
+    if start > end:
+        raise InvalidInput(f"--from {start} is after --to {end}")
+    if end >= base:
+        raise InvalidInput(f"--to {end} has not ended yet (as of {base}); misses are of past days")
+    from crmcli.services import compliance
+
+    cfg = state(ctx).config
+    database = open_db(ctx, write=False)
+    with database.session() as session:
+        misses = compliance.missed_greetings(session, cfg, start, end, owner=owner)
+        if fines:
+            misses += compliance.missed_calls(session, cfg, start, end, base, owner=owner)
+            misses += compliance.missed_notices(session, start, end, base, owner=owner)
+    rates = cfg.get("fines")
+    if fines:
+        lines = compliance.fines_by_owner(cfg, misses)
+        data = [vars(line) for line in lines]
+        if output == "json":
+            print_json(
+                {
+                    "from": start,
+                    "to": end,
+                    "fines": rates,
+                    "owners": data,
+                    "misses": [duty_json(d, rates[d.kind]) for d in misses],
+                }
+            )
+            return
+        render(data, FINE_COLUMNS, output)
+        if output == "table" and lines:
+            message(
+                f"{start} to {end}: {len(misses)} misses, ¥{sum(x.fine for x in lines)} in fines"
+            )
+        return
+    rows = [
+        {
+            "day": d.day,
+            "kind": d.kind,
+            "customer": f"{d.code} {d.name}",
+            "detail": d.detail,
+            "owner": d.owner,
+            "fine": rates[d.kind],
+        }
+        for d in misses
+    ]
+    render(rows, MISSED_COLUMNS, output, json_rows=[duty_json(d, rates[d.kind]) for d in misses])
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="greet")

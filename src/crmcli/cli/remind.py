@@ -1,0 +1,78 @@
+"""crm remind: the day's duties for cron — quiet on a clear day."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, fmt, open_db, state, today
+from crmcli.errors import EXIT_FOUND
+from crmcli.output import Col, print_json, render
+
+COLUMNS = (
+    Col("owner", "Owner"),
+    Col("duty", "Duty"),
+    Col("customer", "Customer"),
+    Col("detail", "Detail"),
+    Col("late", "Late", "right"),
+)
+
+
+def remind(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    owner: OwnerOpt = None,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 1 when anything is due (errors use 2–4).")
+    ] = False,
+    quiet_if_clear: Annotated[
+        bool,
+        typer.Option("--quiet-if-clear", help="With --format json: print nothing on a clear day."),
+    ] = False,
+    format: FormatOpt = "table",
+) -> None:
+    """The daily digest: overdue contacts, plans, greetings, monthly calls, campaigns."""
+    output = fmt(format)
+    day = today(ctx, as_of)
+    from crmcli.services.remind import SECTIONS, digest
+
+    database = open_db(ctx, write=False)
+    with database.session() as session:
+        sections = digest(session, state(ctx).config, day, owner=owner)
+    total = sum(len(items) for items in sections.values())
+    if output == "json":
+        if total or not quiet_if_clear:
+            print_json(
+                {
+                    "as_of": day,
+                    "owner": owner,
+                    "total": total,
+                    "counts": {name: len(sections[name]) for name in SECTIONS},
+                    **{name: [i.as_dict() for i in sections[name]] for name in SECTIONS},
+                }
+            )
+    else:
+        items = [i for name in SECTIONS for i in sections[name]]
+        if not owner:
+            items.sort(key=lambda i: i.owner or "")  # stable: keeps the section order
+        render(
+            [
+                {
+                    "owner": i.owner,
+                    "duty": i.as_dict()["duty"],
+                    "customer": f"{i.code} {i.name}",
+                    "detail": i.detail,
+                    "late": i.days_late or None,
+                }
+                for i in items
+            ],
+            COLUMNS,
+            output,
+        )
+    if exit_code and total:
+        raise typer.Exit(EXIT_FOUND)
+
+
+def register(root: typer.Typer) -> None:
+    root.command("remind")(remind)

@@ -1,0 +1,181 @@
+"""The Chinese calendar of the greeting duties: statutory holidays, the 24 solar terms
+and lunar birthdays, for any year (seed 003 三: 国家法定节假日、各种节气、客户生日).
+
+Dates come from lunar-python's calendar computations (lunar months, leap months and
+solar-term times), never from a table of days that runs out: only *which* lunar or solar
+day each festival is on is written here, as the law states it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from crmcli.errors import InvalidInput
+
+# 法定节假日: the day itself is the greeting day; lunar festivals by lunar month/day.
+HOLIDAYS: dict[str, tuple[str, str, int, int]] = {
+    "元旦": ("new-year", "solar", 1, 1),
+    "春节": ("spring-festival", "lunar", 1, 1),
+    "清明": ("qingming", "term", 0, 0),
+    "劳动节": ("labour-day", "solar", 5, 1),
+    "端午": ("dragon-boat", "lunar", 5, 5),
+    "中秋": ("mid-autumn", "lunar", 8, 15),
+    "国庆": ("national-day", "solar", 10, 1),
+}
+SOLAR_TERMS = (
+    "小寒",
+    "大寒",
+    "立春",
+    "雨水",
+    "惊蛰",
+    "春分",
+    "清明",
+    "谷雨",
+    "立夏",
+    "小满",
+    "芒种",
+    "夏至",
+    "小暑",
+    "大暑",
+    "立秋",
+    "处暑",
+    "白露",
+    "秋分",
+    "寒露",
+    "霜降",
+    "立冬",
+    "小雪",
+    "大雪",
+    "冬至",
+)
+BIRTHDAY = "生日"
+
+
+@dataclass(frozen=True)
+class Occasion:
+    name: str
+    kind: str  # holiday | solar_term | birthday
+    day: date
+
+
+def _solar(value: object) -> date:
+    return date(value.getYear(), value.getMonth(), value.getDay())  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=64)
+def solar_terms(year: int) -> dict[str, date]:
+    """The 24 solar terms that fall in a Gregorian year, by Chinese name."""
+    from lunar_python import Lunar, Solar
+
+    found: dict[str, date] = {}
+    for lunar_year in (year - 1, year, year + 1):
+        for solar in Lunar.fromYmd(lunar_year, 1, 1).getJieQiTable().values():
+            day = _solar(solar)
+            if day.year == year:
+                name = Solar.fromYmd(day.year, day.month, day.day).getLunar().getJieQi()
+                if name:
+                    found[name] = day
+    return dict(sorted(found.items(), key=lambda item: item[1]))
+
+
+def holiday_date(name: str, year: int) -> date:
+    _, rule, month, day = HOLIDAYS[name]
+    if rule == "solar":
+        return date(year, month, day)
+    if rule == "term":
+        return solar_terms(year)[name]
+    from lunar_python import Lunar
+
+    return _solar(Lunar.fromYmd(year, month, day).getSolar())
+
+
+def holidays(year: int, names: list[str] | tuple[str, ...] = tuple(HOLIDAYS)) -> dict[str, date]:
+    return {name: holiday_date(name, year) for name in names}
+
+
+def occasions_on(day: date, *, holiday_names: list[str], kinds: list[str]) -> list[Occasion]:
+    """Holidays and solar terms falling on a day (one occasion per name: 清明 is both)."""
+    found: dict[str, Occasion] = {}
+    if "holiday" in kinds:
+        for name in holiday_names:
+            if holiday_date(name, day.year) == day:
+                found[name] = Occasion(name, "holiday", day)
+    if "solar_term" in kinds:
+        for name, when in solar_terms(day.year).items():
+            if when == day and name not in found:
+                found[name] = Occasion(name, "solar_term", day)
+    return list(found.values())
+
+
+def parse_occasion(text: str) -> tuple[str, str]:
+    """An occasion typed by a user → (name, kind); English aliases for holidays."""
+    folded = text.strip().lower().replace("_", "-").replace(" ", "-")
+    for name, (alias, *_rest) in HOLIDAYS.items():
+        if folded in (name, alias, alias.replace("-", "")):
+            return name, "holiday"
+    if text.strip() in SOLAR_TERMS:
+        return text.strip(), "solar_term"
+    if folded in (BIRTHDAY, "birthday"):
+        return BIRTHDAY, "birthday"
+    raise InvalidInput(
+        f"unknown occasion {text!r}; expected a holiday ({', '.join(HOLIDAYS)}), "
+        f"a solar term (立春, 清明, 冬至 …) or {BIRTHDAY}/birthday"
+    )
+
+
+@dataclass(frozen=True)
+class BirthdayKeys:
+    """Which stored birthdays (month-day; lunar ones with their leap flag) fall on a day."""
+
+    solar: tuple[str, ...]
+    lunar: tuple[str, ...]
+    lunar_leap: tuple[str, ...]
+
+
+def birthday_keys(day: date) -> BirthdayKeys:
+    """Keys for the birthdays on ``day``.
+
+    Solar: the month-day, and 02-29 on 28 February of common years. Lunar: the lunar
+    month-day of ``day``; a 30th that this month lacks falls on its 29th (last) day; a
+    leap-month birthday falls in the leap month when the year has it, otherwise in the
+    regular month of that number.
+    """
+    from lunar_python import LunarMonth, LunarYear, Solar
+
+    solar = [f"{day:%m-%d}"]
+    if day.month == 2 and day.day == 28 and not _is_leap_year(day.year):
+        solar.append("02-29")
+    lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
+    month, lday, lyear = lunar.getMonth(), lunar.getDay(), lunar.getYear()
+    days = [lday]
+    if lday == 29 and LunarMonth.fromYm(lyear, month).getDayCount() == 29:
+        days.append(30)
+    keys = [f"{abs(month):02d}-{d:02d}" for d in days]
+    if month < 0:  # a leap month: only leap-month birthdays are celebrated in it
+        return BirthdayKeys(tuple(solar), (), tuple(keys))
+    leap_too = LunarYear.fromYear(lyear).getLeapMonth() != month
+    return BirthdayKeys(tuple(solar), tuple(keys), tuple(keys) if leap_too else ())
+
+
+def _is_leap_year(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def birthday_in_year(birthday: str, lunar: bool, leap: bool, year: int) -> date:
+    """The Gregorian day of a birthday in a given (Gregorian) year.
+
+    For lunar birthdays, the lunar year that starts in ``year`` is used (so 腊月 dates may
+    fall in January/February of ``year + 1``); 30ths and leap months as in birthday_keys.
+    """
+    month, day = int(birthday[-5:-3]), int(birthday[-2:])
+    if not lunar:
+        if month == 2 and day == 29 and not _is_leap_year(year):
+            return date(year, 2, 28)
+        return date(year, month, day)
+    from lunar_python import Lunar, LunarMonth, LunarYear
+
+    lunar_month = -month if leap and LunarYear.fromYear(year).getLeapMonth() == month else month
+    last = LunarMonth.fromYm(year, lunar_month).getDayCount()
+    return _solar(Lunar.fromYmd(year, lunar_month, min(day, last)).getSolar())

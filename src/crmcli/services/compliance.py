@@ -1,0 +1,507 @@
+"""Staff duties and their misses (seed 003 三 客户维护要求及处罚).
+
+- greetings 问候: on statutory holidays, solar terms and birthdays, to customers whose
+  stage or acquisition channel the config names; not sent by the end of its day = missed;
+- monthly call 每月电话拜访: every calendar month a phone contact with each qualified/target
+  (and walk-in) customer that existed on the month's first day;
+- campaigns 营销活动/答谢会: every customer of the campaign's stages told before its day.
+
+Each miss carries the configured fine. Duties are computed from the calendar, the
+customers and what was recorded — never stored as flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, false, or_, select
+from sqlmodel import Session
+
+from crmcli.config import Config
+from crmcli.enums import TERMINAL_STAGES
+from crmcli.errors import InvalidInput, NotFound
+from crmcli.models import Campaign, CampaignNotice, Contact, Customer, FollowUp, Greeting
+from crmcli.services import calendar
+from crmcli.services.context import Actor
+
+
+@dataclass
+class Duty:
+    """One thing a salesperson must do (or failed to do) for one customer."""
+
+    kind: str  # greeting | monthly_call | campaign
+    customer_id: int
+    code: str
+    name: str
+    owner: str | None
+    occasion: str
+    day: date  # the day it is due (greeting day, month's last day, campaign day)
+    contact_id: int | None = None
+    contact_name: str | None = None
+    detail: str = ""
+    done: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _eligible(config_section: dict[str, Any]) -> Any:
+    c = Customer.__table__.c
+    return and_(
+        c.stage.notin_(TERMINAL_STAGES),
+        or_(
+            c.stage.in_(config_section["stages"]),
+            c.channel.in_(config_section["acquisition"])
+            if config_section["acquisition"]
+            else false(),
+        ),
+    )
+
+
+def _customer_cols() -> list[Any]:
+    c = Customer.__table__.c
+    return [c.id, c.code, c.name, c.owner]
+
+
+def greetings_on(
+    session: Session,
+    config: Config,
+    day: date,
+    *,
+    owner: str | None = None,
+    pending_only: bool = False,
+) -> list[Duty]:
+    """Every greeting owed on ``day``; ``done`` when one was recorded as sent that day."""
+    settings = config.get("greetings")
+    c = Customer.__table__.c
+    g = Greeting.__table__.c
+    base = [_eligible(settings), c.created_on <= day]
+    if owner:
+        base.append(c.owner == owner)
+    duties: list[Duty] = []
+
+    def sent(contact: Any) -> Any:
+        cond = [g.customer_id == c.id, g.on == day]
+        cond.append(g.contact_id.is_(None) if contact is None else g.contact_id == contact)
+        return cond
+
+    for occ in calendar.occasions_on(
+        day, holiday_names=settings["holidays"], kinds=settings["occasions"]
+    ):
+        done = exists().where(*sent(None), g.occasion == occ.name, _timely(g, day))
+        query = select(*_customer_cols(), done.label("done")).where(*base)
+        if pending_only:
+            query = query.where(~done)
+        for row in session.execute(query.order_by(c.sort_key, c.id)):
+            duties.append(
+                Duty(
+                    "greeting",
+                    row.id,
+                    row.code,
+                    row.name,
+                    row.owner,
+                    occ.name,
+                    day,
+                    detail=f"{occ.name} ({_kind_label(occ.kind)})",
+                    done=row.done,
+                    extra={"occasion_kind": occ.kind},
+                )
+            )
+    if "birthday" in settings["occasions"]:
+        duties.extend(_birthdays(session, day, base, pending_only))
+    return duties
+
+
+def _timely(g: Any, day: date) -> Any:
+    """Sent by the end of its day (a greeting recorded later is still a miss)."""
+    return g.sent_at < datetime.combine(day + timedelta(days=1), datetime.min.time())
+
+
+def _kind_label(kind: str) -> str:
+    return {"holiday": "法定节假日", "solar_term": "节气", "birthday": "生日"}[kind]
+
+
+def _birthday_match(table: Any, keys: calendar.BirthdayKeys) -> Any:
+    t = table.c
+    conditions = [and_(t.birthday_lunar.is_(False), t.birth_md.in_(keys.solar))]
+    if keys.lunar:
+        conditions.append(
+            and_(t.birthday_lunar.is_(True), t.birthday_leap.is_(False), t.birth_md.in_(keys.lunar))
+        )
+    if keys.lunar_leap:
+        conditions.append(
+            and_(
+                t.birthday_lunar.is_(True),
+                t.birthday_leap.is_(True),
+                t.birth_md.in_(keys.lunar_leap),
+            )
+        )
+    return or_(*conditions)
+
+
+def _birthdays(session: Session, day: date, base: list[Any], pending_only: bool) -> list[Duty]:
+    keys = calendar.birthday_keys(day)
+    c = Customer.__table__.c
+    p = Contact.__table__.c
+    g = Greeting.__table__.c
+    duties = []
+    own = exists().where(
+        g.customer_id == c.id,
+        g.contact_id.is_(None),
+        g.on == day,
+        g.occasion == calendar.BIRTHDAY,
+        _timely(g, day),
+    )
+    query = select(*_customer_cols(), own.label("done")).where(
+        *base, _birthday_match(Customer.__table__, keys)
+    )
+    if pending_only:
+        query = query.where(~own)
+    for row in session.execute(query.order_by(c.sort_key, c.id)):
+        duties.append(
+            Duty(
+                "greeting",
+                row.id,
+                row.code,
+                row.name,
+                row.owner,
+                calendar.BIRTHDAY,
+                day,
+                detail=f"{row.name} 生日",
+                done=row.done,
+                extra={"occasion_kind": "birthday"},
+            )
+        )
+    theirs = exists().where(
+        g.customer_id == c.id,
+        g.contact_id == p.id,
+        g.on == day,
+        g.occasion == calendar.BIRTHDAY,
+        _timely(g, day),
+    )
+    query = (
+        select(
+            *_customer_cols(),
+            p.id.label("contact_id"),
+            p.name.label("contact_name"),
+            p.title,
+            theirs.label("done"),
+        )
+        .join(Customer.__table__, c.id == p.customer_id)
+        .where(*base, _birthday_match(Contact.__table__, keys))
+    )
+    if pending_only:
+        query = query.where(~theirs)
+    for row in session.execute(query.order_by(c.sort_key, p.id)):
+        who = f"{row.contact_name}" + (f" ({row.title})" if row.title else "")
+        duties.append(
+            Duty(
+                "greeting",
+                row.id,
+                row.code,
+                row.name,
+                row.owner,
+                calendar.BIRTHDAY,
+                day,
+                contact_id=row.contact_id,
+                contact_name=row.contact_name,
+                detail=f"{who} 生日",
+                done=row.done,
+                extra={"occasion_kind": "birthday"},
+            )
+        )
+    return duties
+
+
+def missed_greetings(
+    session: Session, config: Config, start: date, end: date, *, owner: str | None = None
+) -> list[Duty]:
+    """Greetings owed on the days from ``start`` to ``end`` that were not sent in time."""
+    missed: list[Duty] = []
+    day = start
+    while day <= end:
+        missed.extend(greetings_on(session, config, day, owner=owner, pending_only=True))
+        day += timedelta(days=1)
+    return missed
+
+
+def mark_greeting(
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    occasion_text: str,
+    *,
+    day: date,
+    contact: Contact | None = None,
+    channel: str | None = None,
+    at: datetime | None = None,
+) -> Greeting:
+    name, kind = calendar.parse_occasion(occasion_text)
+    if kind == "birthday":
+        person: Any = contact or customer
+        if not person.birthday:
+            raise InvalidInput(f"{person.name} has no birthday on record")
+        keys = calendar.birthday_keys(day)
+        md = person.birth_md
+        matches = (
+            md in keys.solar
+            if not person.birthday_lunar
+            else md in (keys.lunar_leap if person.birthday_leap else keys.lunar)
+        )
+        if not matches:
+            when = calendar.birthday_in_year(
+                person.birthday, person.birthday_lunar, person.birthday_leap, day.year
+            )
+            raise InvalidInput(f"{day} is not {person.name}'s birthday (in {day.year}: {when})")
+    else:
+        if contact is not None:
+            raise InvalidInput("--contact goes with birthday greetings only")
+        occasions = {
+            o.name
+            for o in calendar.occasions_on(
+                day, holiday_names=list(calendar.HOLIDAYS), kinds=["holiday", "solar_term"]
+            )
+        }
+        if name not in occasions:
+            real = (
+                calendar.holiday_date(name, day.year)
+                if kind == "holiday"
+                else calendar.solar_terms(day.year)[name]
+            )
+            raise InvalidInput(
+                f"no {name} on {day} ({name} {day.year} is on {real}); "
+                "use --date for the day of the occasion"
+            )
+    g = Greeting.__table__.c
+    contact_id = contact.id if contact else None
+    already = session.execute(
+        select(g.sent_at).where(
+            g.customer_id == customer.id,
+            g.occasion == name,
+            g.on == day,
+            g.contact_id.is_(None) if contact_id is None else g.contact_id == contact_id,
+        )
+    ).first()
+    if already is not None:
+        raise InvalidInput(
+            f"the {name} greeting of {day} to {(contact or customer).name} "
+            f"was already marked sent ({already.sent_at:%Y-%m-%d %H:%M})"
+        )
+    greeting = Greeting(
+        customer_id=customer.id,
+        contact_id=contact_id,
+        occasion=name,
+        kind=kind,
+        on=day,
+        sent_at=at or actor.now,
+        channel=channel,
+        sent_by=actor.user,
+    )
+    session.add(greeting)
+    session.flush()
+    return greeting
+
+
+# -- monthly phone call ---------------------------------------------------------------
+
+
+def month_bounds(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following
+
+
+def calls_missing(
+    session: Session,
+    config: Config,
+    month_of: date,
+    *,
+    owner: str | None = None,
+    until: date | None = None,
+) -> list[Duty]:
+    """Customers owed a phone call in ``month_of``'s month with none (up to ``until``)."""
+    settings = config.get("monthly_call")
+    first, following = month_bounds(month_of)
+    stop = min(following, until) if until else following
+    c = Customer.__table__.c
+    f = FollowUp.__table__.c
+    called = exists().where(
+        f.customer_id == c.id,
+        f.channel.in_(settings["channels"]),
+        f.at >= datetime.combine(first, datetime.min.time()),
+        f.at < datetime.combine(stop, datetime.min.time()),
+    )
+    query = select(*_customer_cols()).where(_eligible(settings), c.created_on <= first, ~called)
+    if owner:
+        query = query.where(c.owner == owner)
+    last = following - timedelta(days=1)
+    return [
+        Duty(
+            "monthly_call",
+            row.id,
+            row.code,
+            row.name,
+            row.owner,
+            f"{first:%Y-%m}",
+            last,
+            detail=f"no phone call in {first:%Y-%m}",
+        )
+        for row in session.execute(query.order_by(c.sort_key, c.id))
+    ]
+
+
+def missed_calls(
+    session: Session,
+    config: Config,
+    start: date,
+    end: date,
+    as_of: date,
+    *,
+    owner: str | None = None,
+) -> list[Duty]:
+    """Months that ended between ``start`` and ``end`` (and before ``as_of``) without a call."""
+    missed: list[Duty] = []
+    first, following = month_bounds(start)
+    while following - timedelta(days=1) <= end:
+        month_end = following - timedelta(days=1)
+        if month_end >= start and month_end < as_of:
+            missed.extend(calls_missing(session, config, first, owner=owner))
+        first, following = following, month_bounds(following)[1]
+    return missed
+
+
+# -- campaigns ------------------------------------------------------------------------
+
+
+def add_campaign(
+    session: Session, actor: Actor, name: str, on: date, stages: list[str]
+) -> Campaign:
+    clean = name.strip()
+    if not clean:
+        raise InvalidInput("campaign name must not be empty")
+    if not stages:
+        raise InvalidInput("--stages must name at least one stage")
+    if session.scalar(select(Campaign.id).where(Campaign.name == clean)) is not None:
+        raise InvalidInput(f"a campaign named {clean!r} already exists")
+    campaign = Campaign(name=clean, on=on, stages=",".join(stages), created_by=actor.user)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get_campaign(session: Session, name: str) -> Campaign:
+    found = session.scalars(select(Campaign).where(Campaign.name == name.strip())).first()
+    if found is None and name.strip().isdigit():
+        found = session.get(Campaign, int(name.strip()))
+    if found is None:
+        raise NotFound(f"no campaign {name!r}; see `crm campaign list`")
+    return found
+
+
+def notify(
+    session: Session,
+    actor: Actor,
+    campaign: Campaign,
+    customer: Customer,
+    *,
+    channel: str | None = None,
+    at: datetime | None = None,
+) -> CampaignNotice:
+    n = CampaignNotice.__table__.c
+    already = session.execute(
+        select(n.notified_at).where(n.campaign_id == campaign.id, n.customer_id == customer.id)
+    ).first()
+    if already is not None:
+        raise InvalidInput(
+            f"{customer.code} {customer.name} was already told about "
+            f"{campaign.name} ({already.notified_at:%Y-%m-%d %H:%M})"
+        )
+    notice = CampaignNotice(
+        campaign_id=campaign.id,
+        customer_id=customer.id,
+        notified_at=at or actor.now,
+        channel=channel,
+        notified_by=actor.user,
+    )
+    session.add(notice)
+    session.flush()
+    return notice
+
+
+def campaign_audience(
+    session: Session, campaign: Campaign, *, owner: str | None = None, include_told: bool = False
+) -> list[Duty]:
+    """Customers who must be told about a campaign; ``done`` once told before its day."""
+    c = Customer.__table__.c
+    n = CampaignNotice.__table__.c
+    told = exists().where(
+        n.campaign_id == campaign.id,
+        n.customer_id == c.id,
+        n.notified_at < datetime.combine(campaign.on, datetime.min.time()),
+    )
+    query = select(*_customer_cols(), told.label("done")).where(
+        c.stage.in_(campaign.stages.split(",")),
+        c.stage.notin_(TERMINAL_STAGES),
+        c.created_on < campaign.on,
+    )
+    if owner:
+        query = query.where(c.owner == owner)
+    if not include_told:
+        query = query.where(~told)
+    return [
+        Duty(
+            "campaign",
+            row.id,
+            row.code,
+            row.name,
+            row.owner,
+            campaign.name,
+            campaign.on,
+            detail=f"tell about {campaign.name} on {campaign.on}",
+            done=row.done,
+            extra={"campaign_id": campaign.id},
+        )
+        for row in session.execute(query.order_by(c.sort_key, c.id))
+    ]
+
+
+def campaigns_between(session: Session, start: date | None, end: date | None) -> list[Campaign]:
+    query = select(Campaign)
+    if start is not None:
+        query = query.where(Campaign.on >= start)
+    if end is not None:
+        query = query.where(Campaign.on <= end)
+    return list(session.scalars(query.order_by(Campaign.on, Campaign.id)))
+
+
+def missed_notices(
+    session: Session, start: date, end: date, as_of: date, *, owner: str | None = None
+) -> list[Duty]:
+    """Campaigns held between the days (and before ``as_of``) with customers never told."""
+    missed: list[Duty] = []
+    for campaign in campaigns_between(session, start, min(end, as_of - timedelta(days=1))):
+        missed.extend(campaign_audience(session, campaign, owner=owner))
+    return missed
+
+
+# -- fines ----------------------------------------------------------------------------
+
+
+@dataclass
+class FineLine:
+    owner: str | None
+    greetings: int = 0
+    monthly_calls: int = 0
+    campaigns: int = 0
+    fine: int = 0
+
+
+def fines_by_owner(config: Config, misses: list[Duty]) -> list[FineLine]:
+    rates = config.get("fines")
+    lines: dict[str | None, FineLine] = {}
+    attr = {"greeting": "greetings", "monthly_call": "monthly_calls", "campaign": "campaigns"}
+    for duty in misses:
+        line = lines.setdefault(duty.owner, FineLine(duty.owner))
+        setattr(line, attr[duty.kind], getattr(line, attr[duty.kind]) + 1)
+        line.fine += rates[duty.kind]
+    return sorted(lines.values(), key=lambda x: (-x.fine, x.owner or ""))
