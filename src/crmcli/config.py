@@ -190,11 +190,11 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "outreach.callback_days": _positive,
     "outreach.channels": _channels,
 }
-for _tier in TIER.values:
-    VALIDATORS[f"cadence.{_tier}.days"] = _positive
-    VALIDATORS[f"cadence.{_tier}.channels"] = _channels
-    VALIDATORS[f"cadence.{_tier}.visit_days"] = _not_negative
-    VALIDATORS[f"cadence.{_tier}.visit_channels"] = _channels
+for _tier_name in TIER.values:
+    VALIDATORS[f"cadence.{_tier_name}.days"] = _positive
+    VALIDATORS[f"cadence.{_tier_name}.channels"] = _channels
+    VALIDATORS[f"cadence.{_tier_name}.visit_days"] = _not_negative
+    VALIDATORS[f"cadence.{_tier_name}.visit_channels"] = _channels
 
 
 def _cross_checks(tree: dict[str, Any]) -> str | None:

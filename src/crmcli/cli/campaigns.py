@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -107,7 +107,7 @@ def list_(
         if campaign:
             target = compliance.get_campaign(session, campaign)
             duties = compliance.campaign_audience(session, target, owner=owner, include_told=all_)
-            rows = [
+            audience_rows = [
                 {
                     "code": d.code,
                     "name": d.name,
@@ -117,9 +117,9 @@ def list_(
                 }
                 for d in duties
             ]
-            render(rows, AUDIENCE_COLUMNS, output)
+            render(audience_rows, AUDIENCE_COLUMNS, output)
             return
-        rows = []
+        rows: list[dict[str, Any]] = []
         for item in compliance.campaigns_between(session, None, None):
             audience = compliance.campaign_audience(session, item, owner=owner, include_told=True)
             told = sum(1 for d in audience if d.done)

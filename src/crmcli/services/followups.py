@@ -38,10 +38,10 @@ def log_followup(
         if (has_time and when < at) or (not has_time and when.date() < at.date()):
             shown = when if has_time else when.date()
             raise InvalidInput(f"--next {shown} is before the follow-up it belongs to ({at})")
-    for plan in done_plans or []:
-        _require_open(plan)
-        if plan.customer_id != customer.id:
-            raise InvalidInput(f"plan #{plan.id} belongs to another customer")
+    for fulfilled in done_plans or []:
+        _require_open(fulfilled)
+        if fulfilled.customer_id != customer.id:
+            raise InvalidInput(f"plan #{fulfilled.id} belongs to another customer")
     followup = FollowUp(
         customer_id=customer.id,
         contact_id=contact.id if contact else None,
@@ -53,9 +53,9 @@ def log_followup(
     )
     session.add(followup)
     session.flush()
-    for plan in done_plans or []:
-        plan.status, plan.followup_id, plan.closed_at = "done", followup.id, utcnow()
-    plan = None
+    for fulfilled in done_plans or []:
+        fulfilled.status, fulfilled.followup_id, fulfilled.closed_at = "done", followup.id, utcnow()
+    plan: Plan | None = None
     if next_at is not None:
         plan = _new_plan(
             customer,

@@ -63,7 +63,7 @@ def digest(
     for row in cadence.overdue_customers(session, config, as_of, owner=owner):
         reasons = [r for r in row.reasons if r.rule != "plan"]
         if reasons:
-            first = reasons[0]
+            earliest = reasons[0]
             result["overdue"].append(
                 Item(
                     "overdue",
@@ -72,8 +72,8 @@ def digest(
                     row.name,
                     row.owner,
                     "; ".join(r.text for r in reasons),
-                    first.due_on,
-                    first.days_overdue,
+                    earliest.due_on,
+                    earliest.days_overdue,
                     {"rules": [r.rule for r in reasons]},
                 )
             )
