@@ -43,9 +43,15 @@ def demo(
     database = open_database(str(target), write=True)
     from crmcli.services.cadence import ensure_policy_current
 
-    with database.session() as session:
-        ensure_policy_current(session, who.config)
-        counts = load_examples(session, who, folder)
+    try:
+        with database.session() as session:
+            ensure_policy_current(session, who.config)
+            counts = load_examples(session, who, folder)
+    except BaseException:
+        database.engine.dispose()
+        for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
     message(f"demo database: {target}")
     message(
         f"loaded {counts['customers']} customers, {counts['contacts']} contacts, "

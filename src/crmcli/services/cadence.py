@@ -25,7 +25,8 @@ POLICY_KEY = "cadence_policy"
 POLICY_SECTIONS = ("cadence", "outreach")
 
 REASONS = {
-    "contact": "last contact {since}; {tier} customers need one every {days} days",
+    "contact": "last {what} {since}; {tier} customers need one every {days} days",
+    "none_since_added": "no {what} since added {since}; {tier} customers need one every {days} days",
     "visit": "no visit since {since}; {tier} customers need a visit every {days} days",
     "callback": "outreach customer added {since}: call back within {days} days",
     "plan": "plan #{plan_id} due {due}: {content}",
@@ -240,6 +241,15 @@ def _late_plans(session: Session, as_of: date, ids: list[int]) -> dict[int, list
     return found
 
 
+def _channel_words(channels: list[str]) -> str:
+    """'contact' when every usual channel counts, else e.g. 'phone contact'."""
+    from crmcli.config import ALL_CONTACT_CHANNELS
+
+    if set(ALL_CONTACT_CHANNELS) <= set(channels):
+        return "contact"
+    return "/".join(channels) + " contact"
+
+
 def _reasons(row: Any, config: Config, as_of: date, plans: list[Any]) -> list[OverdueReason]:
     reasons: list[OverdueReason] = []
     rule = config.get(f"cadence.{row.tier}")
@@ -251,10 +261,17 @@ def _reasons(row: Any, config: Config, as_of: date, plans: list[Any]) -> list[Ov
     contact_due = _as_date(row.contact_due_on)
     if contact_due is not None and contact_due < as_of:
         since = contact_due.fromordinal(contact_due.toordinal() - rule["days"])
+        what = _channel_words(rule["channels"])
         if row.last_contact_at is None:
             text = REASONS["never"].format(since=created)
+        elif since == created:
+            text = REASONS["none_since_added"].format(
+                what=what, since=created, tier=row.tier, days=rule["days"]
+            )
         else:
-            text = REASONS["contact"].format(since=since, tier=row.tier, days=rule["days"])
+            text = REASONS["contact"].format(
+                what=what, since=since, tier=row.tier, days=rule["days"]
+            )
         add("contact", contact_due, text)
     visit_due = _as_date(row.visit_due_on)
     if visit_due is not None and visit_due < as_of:

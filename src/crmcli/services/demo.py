@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -16,10 +18,11 @@ from sqlmodel import Session
 
 from crmcli.dates import parse_datetime
 from crmcli.enums import CHANNEL
-from crmcli.errors import InvalidInput
+from crmcli.errors import CrmError, InvalidInput
 from crmcli.services.contacts import add_contact, resolve_contact
 from crmcli.services.context import Actor
-from crmcli.services.customers import add_customer, apply_changes, resolve_customer
+from crmcli.services.customers import add_customer, edit_customer, resolve_customer
+from crmcli.services.fields import CUSTOMER_FIELDS
 from crmcli.services.followups import add_plan, cancel_plan, complete_plan, log_followup
 
 
@@ -45,101 +48,139 @@ def demo_as_of(folder: Path) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
+def _rows(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """(where, row) for each row; ``where`` names the file and line for error messages."""
     if not path.exists():
-        return []
+        return
     with path.open(encoding="utf-8", newline="") as fh:
-        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+        reader = csv.DictReader(fh)
+        for row in reader:
+            yield (
+                f"{path.name} line {reader.line_num}",
+                {k: (v or "").strip() for k, v in row.items()},
+            )
+
+
+@contextmanager
+def _at(where: str) -> Iterator[None]:
+    try:
+        yield
+    except CrmError as exc:
+        raise InvalidInput(f"{where}: {exc.message}") from None
+    except (KeyError, ValueError) as exc:
+        raise InvalidInput(f"{where}: bad or missing value ({exc})") from None
+
+
+CUSTOMER_COLUMNS = (
+    "code",
+    "name",
+    "kind",
+    "contact_name",
+    "phone",
+    "email",
+    "address",
+    "region",
+    "industry",
+    "scale",
+    "need",
+    "needs_note",
+    "main_business",
+    "budget",
+    "source",
+    "channel",
+    "stage",
+    "tier",
+    "potential",
+    "likelihood",
+    "owner",
+    "tags",
+    "notes",
+)
 
 
 def load_examples(session: Session, actor: Actor, folder: Path) -> dict[str, int]:
-    counts = {"customers": 0, "contacts": 0, "followups": 0, "plans": 0}
-    customer_fields = (
-        "code",
-        "name",
-        "kind",
-        "contact_name",
-        "phone",
-        "email",
-        "address",
-        "region",
-        "industry",
-        "scale",
-        "need",
-        "needs_note",
-        "main_business",
-        "budget",
-        "source",
-        "channel",
-        "stage",
-        "tier",
-        "potential",
-        "likelihood",
-        "owner",
-        "tags",
-        "notes",
+    counts = {"customers": 0, "contacts": 0, "followups": 0, "plans": 0, "changes": 0}
+    loaders = (
+        ("customers", _customer),
+        ("contacts", _contact),
+        ("followups", _followup),
+        ("plans", _plan),
+        ("changes", _change),
     )
-    for row in _rows(folder / "customers.csv"):
-        added = date.fromisoformat(row["added_on"])
-        who = replace(actor, today=added)
-        raw = {k: row[k] for k in customer_fields if row.get(k)}
-        add_customer(
-            session,
-            who,
-            raw,
-            birthday=row.get("birthday") or None,
-            lunar=row.get("birthday_lunar") == "yes",
-        )
-        counts["customers"] += 1
-    for row in _rows(folder / "contacts.csv"):
-        customer = resolve_customer(session, row["customer_code"])
-        raw = {
-            k: row[k] for k in ("name", "title", "phone", "email", "gender", "notes") if row.get(k)
-        }
-        add_contact(
-            session,
-            actor,
-            customer,
-            raw,
-            birthday=row.get("birthday") or None,
-            lunar=row.get("lunar") == "yes",
-            leap=row.get("leap") == "yes",
-        )
-        counts["contacts"] += 1
-    for row in _rows(folder / "followups.csv"):
-        customer = resolve_customer(session, row["customer_code"])
-        at, _ = parse_datetime(row["at"], actor.today)
-        person = resolve_contact(session, customer, row["contact"]) if row.get("contact") else None
-        log_followup(
-            session,
-            actor,
-            customer,
-            channel=CHANNEL.parse(row["channel"]),
-            summary=row["summary"],
-            result=row.get("result") or None,
-            at=at,
-            contact=person,
-            owner=row.get("owner") or None,
-        )
-        counts["followups"] += 1
-    for row in _rows(folder / "plans.csv"):
-        customer = resolve_customer(session, row["customer_code"])
-        due = parse_datetime(row["due"], actor.today)
-        plan = add_plan(
-            session,
-            actor,
-            customer,
-            due=due,
-            channel=CHANNEL.parse(row["channel"]),
-            content=row["content"],
-            owner=row.get("owner") or None,
-        )
-        if row.get("status") == "done":
-            complete_plan(session, actor, plan, at=due[0])
-        elif row.get("status") == "cancelled":
-            cancel_plan(session, actor, plan, "example data")
-        counts["plans"] += 1
-    for row in _rows(folder / "changes.csv"):
-        customer = resolve_customer(session, row["customer_code"])
-        apply_changes(session, actor, customer, {row["field"]: row["value"]}, row.get("reason"))
+    for name, load in loaders:
+        for where, row in _rows(folder / f"{name}.csv"):
+            with _at(where):
+                load(session, actor, row)
+            counts[name] += 1
     return counts
+
+
+def _customer(session: Session, actor: Actor, row: dict[str, str]) -> None:
+    who = replace(actor, today=date.fromisoformat(row["added_on"]))
+    raw: dict[str, str | None] = {k: row[k] for k in CUSTOMER_COLUMNS if row.get(k)}
+    add_customer(
+        session,
+        who,
+        raw,
+        birthday=row.get("birthday") or None,
+        lunar=row.get("birthday_lunar") == "yes",
+    )
+
+
+def _contact(session: Session, actor: Actor, row: dict[str, str]) -> None:
+    customer = resolve_customer(session, row["customer_code"])
+    raw: dict[str, str | None] = {
+        k: row[k] for k in ("name", "title", "phone", "email", "gender", "notes") if row.get(k)
+    }
+    add_contact(
+        session,
+        actor,
+        customer,
+        raw,
+        birthday=row.get("birthday") or None,
+        lunar=row.get("lunar") == "yes",
+        leap=row.get("leap") == "yes",
+    )
+
+
+def _followup(session: Session, actor: Actor, row: dict[str, str]) -> None:
+    customer = resolve_customer(session, row["customer_code"])
+    at, _ = parse_datetime(row["at"], actor.today)
+    person = resolve_contact(session, customer, row["contact"]) if row.get("contact") else None
+    log_followup(
+        session,
+        actor,
+        customer,
+        channel=CHANNEL.parse(row["channel"]),
+        summary=row["summary"],
+        result=row.get("result") or None,
+        at=at,
+        contact=person,
+        owner=row.get("owner") or None,
+    )
+
+
+def _plan(session: Session, actor: Actor, row: dict[str, str]) -> None:
+    customer = resolve_customer(session, row["customer_code"])
+    due = parse_datetime(row["due"], actor.today)
+    plan = add_plan(
+        session,
+        actor,
+        customer,
+        due=due,
+        channel=CHANNEL.parse(row["channel"]),
+        content=row["content"],
+        owner=row.get("owner") or None,
+    )
+    if row.get("status") == "done":
+        complete_plan(session, actor, plan, at=due[0])
+    elif row.get("status") == "cancelled":
+        cancel_plan(session, actor, plan, "example data")
+
+
+def _change(session: Session, actor: Actor, row: dict[str, str]) -> None:
+    customer = resolve_customer(session, row["customer_code"])
+    field = row["field"]
+    if field not in CUSTOMER_FIELDS:
+        raise InvalidInput(f"unknown customer field {field!r}")
+    edit_customer(session, actor, customer, {field: row["value"]}, reason=row.get("reason") or None)
