@@ -335,6 +335,7 @@ def test_junk_and_lost_customers_are_left_alone(crm):
 
 
 def test_an_empty_database_changes_nothing(crm):
+    crm.ok("init")
     result = reclassify(crm)
     assert (result["changed_customers"], result["moves"], result["changes"]) == (0, [], [])
     report = abc(crm)

@@ -300,15 +300,15 @@ def parse_value(key: str, text: str) -> Any:
         elif isinstance(expected, int):
             value = int(raw)
         elif isinstance(expected, float):
-            value = float(raw.rstrip("%")) / (100 if raw.endswith("%") else 1)
+            value = float(raw.rstrip("%"))  # the float settings are percentages
         elif isinstance(expected, list):
             value = [p.strip() for p in raw.replace("，", ",").split(",") if p.strip()]
-            if key.endswith("channels"):
-                value = [CHANNEL.parse(v) for v in value]
         else:
             value = raw
-    except (ValueError, InvalidInput):
+    except ValueError:
         raise InvalidInput(f"config {key} must be {_type_name(expected)}, not {text!r}") from None
+    if key.endswith("channels"):
+        value = [CHANNEL.parse(v) for v in value]
     _check(key, value)
     return value
 

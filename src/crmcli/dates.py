@@ -76,16 +76,24 @@ def _relative(text: str, today: date) -> date | None:
     return None
 
 
+_LOOSE = re.compile(r"^(\d{8}|.*[-/.:\s].*)$")
+
+
 def parse_datetime(text: str, today: date, *, what: str = "date") -> tuple[datetime, bool]:
     """Parse a date or date-time; returns the value and whether a time was given."""
     raw = text.strip()
     folded = raw.lower()
-    day = _relative(folded, today)
+    try:
+        day = _relative(folded, today)
+    except (ValueError, OverflowError):
+        raise InvalidInput(
+            f"cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri"
+        ) from None
     if day is not None:
         return datetime.combine(day, time()), False
     if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", raw):
         raw = raw.replace("年", "-").replace("月", "-").replace("日", "")
-    if not re.fullmatch(r"[\d\s:/.T-]+", raw):
+    if not re.fullmatch(r"[\d\s:/.T-]+", raw) or not _LOOSE.match(raw):
         raise InvalidInput(f"cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri")
     from dateutil import parser
 

@@ -53,7 +53,10 @@ def _check_sqlite_path(path: Path, create: bool) -> None:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise StorageError(f"cannot create database {path}: directory {parent} is not writable")
     # Created readable by its owner only (SPEC §6); SQLite gives -wal/-shm the same mode.
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
+    except OSError as exc:
+        raise StorageError(f"cannot create database {path}: {exc.strerror}") from None
     os.close(fd)
 
 
@@ -63,7 +66,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA secure_delete = ON")
@@ -140,14 +142,20 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(conn), revision)
 
 
-def backup_file(source: Path, dest: Path) -> None:
-    """A consistent copy through SQLite's online backup, created 0600."""
+def backup_file(source: Path, dest: Path, *, standalone: bool = True) -> None:
+    """A consistent copy through SQLite's online backup, created 0600.
+
+    ``standalone`` copies are switched out of WAL so they are one plain file; a restore
+    into the live database (standalone=False) leaves its journal mode to its users.
+    """
     fd = os.open(dest, os.O_CREAT | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
     os.close(fd)
     src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
     dst = sqlite3.connect(dest)
     try:
         src.backup(dst)
+        if standalone:
+            dst.execute("PRAGMA journal_mode = DELETE")
     finally:
         dst.close()
         src.close()
@@ -168,6 +176,7 @@ def open_database(target: str, *, write: bool, create: bool | None = None) -> Da
     except Exception as exc:
         raise StorageError(f"cannot read database {target}: {_reason(exc)}") from None
     if revision == HEAD:
+        _use_wal(engine)
         return Database(target, engine)
     if revision is not None and revision not in REVISIONS:
         raise StorageError(
@@ -177,11 +186,25 @@ def open_database(target: str, *, write: bool, create: bool | None = None) -> Da
     if revision is not None and path is not None:
         stamp = datetime.now().strftime("%Y%m%d%H%M%S")
         backup_file(path, path.with_name(f"{path.name}.before-{HEAD}-{stamp}.bak"))
+    _use_wal(engine)
     try:
         upgrade(engine)
     except Exception as exc:
         raise StorageError(f"cannot upgrade database {target}: {_reason(exc)}") from None
     return Database(target, engine)
+
+
+def _use_wal(engine: Engine) -> None:
+    """WAL (readers never block the writer), set only once the file is known to be ours."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.close()
+    finally:
+        raw.close()
 
 
 def _reason(exc: BaseException) -> str:

@@ -164,6 +164,11 @@ def render_record(
             out.write(f"  {key}{' ' * (width - cell_len(key))}  {value}\n")
 
 
+def shown(value: Any) -> str:
+    """A value in a message: '—' for nothing, yes/no for flags."""
+    return "—" if value is None or value == "" else _cell(value)
+
+
 def message(text: str) -> None:
     """A notice for the person at the terminal: stderr, never mixed with data."""
     sys.stderr.write(text + "\n")

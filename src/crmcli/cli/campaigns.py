@@ -50,7 +50,7 @@ def add(
     who = actor(ctx, as_of)
     from crmcli.services.compliance import add_campaign
 
-    database = open_db(ctx, write=True)
+    database = open_db(ctx, write=True, create=True)
     with database.session() as session:
         campaign = add_campaign(session, who, name, day, stage_values)
     message(f"campaign {campaign.name} on {campaign.on} for stages {campaign.stages}")

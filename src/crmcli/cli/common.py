@@ -74,7 +74,9 @@ def fmt(value: str, allowed: tuple[str, ...] | None = None) -> str:
     return check_format(value, allowed) if allowed else check_format(value)
 
 
-def open_db(ctx: typer.Context, *, write: bool) -> Database:
+def open_db(ctx: typer.Context, *, write: bool, create: bool = False) -> Database:
+    """Open the database, up to date. Only commands that add top-level records (init,
+    customer add, campaign add, import) create a missing one; the rest say to run init."""
     from crmcli.db import open_database
     from crmcli.services.cadence import ensure_policy_current
 
@@ -84,10 +86,10 @@ def open_db(ctx: typer.Context, *, write: bool) -> Database:
         not st.db_option
         and not os.environ.get("CRM_DB")
         and not st.config.get("database")
-        and write
+        and create
     ):
         config_mod.default_db_path().parent.mkdir(parents=True, exist_ok=True)
-    database = open_database(target, write=write)
+    database = open_database(target, write=write, create=create)
     with database.session() as session:
         ensure_policy_current(session, st.config)
     return database

@@ -47,7 +47,7 @@ def get(ctx: typer.Context, key: Key) -> None:
     typer.echo(_plain(state(ctx).config.get(key)))
 
 
-@app.command("set")
+@app.command("set", context_settings={"ignore_unknown_options": True})
 def set_(
     ctx: typer.Context,
     key: Key,

@@ -8,7 +8,7 @@ import typer
 
 from crmcli.cli import views
 from crmcli.cli.common import FormatOpt, actor, fmt, open_db
-from crmcli.output import Col, message, print_json, render
+from crmcli.output import Col, message, print_json, render, shown
 
 app = typer.Typer(help="Contact people 联系人 at customers.", no_args_is_help=True)
 
@@ -105,7 +105,7 @@ def edit(
     if not changes:
         message(f"contact #{person.id} {person.name}: nothing changed")
     for field, old, new in changes:
-        message(f"contact #{person.id} {field}: {old or '—'} → {new or '—'}")
+        message(f"contact #{person.id} {field}: {shown(old)} → {shown(new)}")
 
 
 @app.command("list")

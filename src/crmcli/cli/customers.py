@@ -8,7 +8,7 @@ import typer
 
 from crmcli.cli import views
 from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db, today
-from crmcli.output import message, print_json, render, render_record
+from crmcli.output import message, print_json, render, render_record, shown
 
 app = typer.Typer(help="Customer records 客户档案.", no_args_is_help=True)
 
@@ -136,9 +136,10 @@ def add(
         "tier_locked": "yes" if lock else None,
     }
     who = actor(ctx, as_of)
-    from crmcli.services.customers import add_customer
+    from crmcli.services.customers import add_customer, check_input
 
-    database = open_db(ctx, write=True)
+    check_input(raw, birthday=birthday, lunar=lunar, leap=leap)
+    database = open_db(ctx, write=True, create=True)
     with database.session() as session:
         customer = add_customer(
             session, who, raw, birthday=birthday, lunar=lunar, leap=leap, reason=reason
@@ -219,8 +220,11 @@ def edit(
         "notes": notes,
     }
     who = actor(ctx, as_of)
-    from crmcli.services.customers import edit_customer, resolve_customer
+    from crmcli.services.customers import check_input, edit_customer, resolve_customer
 
+    check_input(
+        raw, birthday=birthday if lunar is not None else None, lunar=bool(lunar), leap=bool(leap)
+    )
     database = open_db(ctx, write=True)
     with database.session() as session:
         customer = resolve_customer(session, ref)
@@ -397,7 +401,7 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int) -> None:
     history = [
         (
             f"{x.at:%Y-%m-%d %H:%M}",
-            f"{x.field}: {x.old or '—'} → {x.new or '—'} by {x.user}"
+            f"{x.field}: {shown(x.old)} → {shown(x.new)} by {x.user}"
             + (f" ({x.reason})" if x.reason else ""),
         )
         for x in detail["history"]

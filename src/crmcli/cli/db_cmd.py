@@ -28,7 +28,7 @@ def init(ctx: typer.Context) -> None:
         message(f"config: {cfg.path} (created with the policy defaults)")
     target = st.db_target()
     existed = Path(target).exists()
-    database = open_db(ctx, write=True)
+    database = open_db(ctx, write=True, create=True)
     from crmcli.db import HEAD
 
     message(f"database: {database.target} ({'exists' if existed else 'created'}, schema {HEAD})")
@@ -134,7 +134,7 @@ def restore(
         typer.confirm(f"Replace {path} with {source}?", abort=True)
     if not path.parent.is_dir():
         raise StorageError(f"directory {path.parent} does not exist")
-    backup_file(source, path)
+    backup_file(source, path, standalone=False)
     message(f"restored {path} from {source}")
 
 
@@ -143,7 +143,7 @@ def migrate(ctx: typer.Context) -> None:
     """Bring the schema up to date (opening any command does this too)."""
     from crmcli.db import HEAD
 
-    database = open_db(ctx, write=True)
+    database = open_db(ctx, write=True, create=True)
     message(f"{database.target}: schema {HEAD}")
 
 

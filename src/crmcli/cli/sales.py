@@ -38,7 +38,7 @@ def _sale_json(sale, customer) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
-@app.command("add")
+@app.command("add", context_settings={"ignore_unknown_options": True})
 def add(
     ctx: typer.Context,
     customer: Annotated[str, typer.Argument(help="Customer id, code, or part of its name.")],

@@ -168,6 +168,16 @@ class Outcome:
     changes: list[dict[str, Any]]
 
 
+def _yuan(cents: Any) -> Any:
+    """Whole yuan with thousands separators, and the cents when there are any."""
+    frac = cents % 100
+    return thousands(cents // 100) + case(
+        (frac == 0, literal("")),
+        (frac < 10, literal(".0") + cast(frac, String)),
+        else_=literal(".") + cast(frac, String),
+    )
+
+
 def _reason_exprs(t: Table, window: Window, config: Config) -> dict[str, Any]:
     cls = config.get("classification")
     months = f" in {window.months} months, "
@@ -179,10 +189,10 @@ def _reason_exprs(t: Table, window: Window, config: Config) -> dict[str, Any]:
         else_=literal("grade ")
         + t.c.new_grade
         + literal(": ¥")
-        + thousands(t.c.total / 100)
+        + _yuan(t.c.total)
         + literal(months)
         + cast(t.c.orders, String)
-        + literal(" orders, top ")
+        + case((t.c.orders == 1, literal(" order, top ")), else_=literal(" orders, top "))
         + cast(t.c.share, String)
         + literal(" % of sales"),
     )

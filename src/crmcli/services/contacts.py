@@ -9,7 +9,7 @@ from crmcli.errors import Ambiguous, InvalidInput, NotFound
 from crmcli.models import Contact, Customer
 from crmcli.services import normalize
 from crmcli.services.context import Actor
-from crmcli.services.customers import _birthday_values, record
+from crmcli.services.customers import DERIVED, _birthday_values, record
 from crmcli.services.fields import CONTACT_FIELDS, parse_fields
 
 
@@ -65,7 +65,11 @@ def edit_contact(
     if "name" in values and not values["name"]:
         raise InvalidInput("contact name must not be empty")
     values.update(_birthday_values(birthday, lunar, leap, contact))
-    changes = [(k, getattr(contact, k), v) for k, v in values.items() if getattr(contact, k) != v]
+    changes = [
+        (k, getattr(contact, k), v)
+        for k, v in values.items()
+        if getattr(contact, k) != v and k not in DERIVED
+    ]
     for key, value in values.items():
         setattr(contact, key, value)
     for field, old, new in changes:

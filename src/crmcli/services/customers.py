@@ -13,6 +13,8 @@ from crmcli.services import cadence, normalize
 from crmcli.services.context import Actor
 from crmcli.services.fields import CUSTOMER_FIELDS, parse_birthday, parse_fields
 
+# Stored for lookups only (indexes), never shown as a change of their own.
+DERIVED = {"name_key", "sort_key", "search_key", "birth_md"}
 # Fields that move due dates when they change.
 CADENCE_FIELDS = {"tier", "stage", "channel"}
 
@@ -119,6 +121,19 @@ def _birthday_values(
     }
 
 
+def check_input(
+    raw: dict[str, str | None],
+    *,
+    birthday: str | None = None,
+    lunar: bool = False,
+    leap: bool = False,
+) -> None:
+    """Refuse bad values before the database is even opened (nothing is written)."""
+    parse_fields(CUSTOMER_FIELDS, raw)
+    if birthday:
+        parse_birthday(birthday, lunar=lunar, leap=leap)
+
+
 def add_customer(
     session: Session,
     actor: Actor,
@@ -181,7 +196,11 @@ def edit_customer(
 def apply_changes(
     session: Session, actor: Actor, customer: Customer, values: dict[str, Any], reason: str | None
 ) -> list[tuple[str, Any, Any]]:
-    changes = [(k, getattr(customer, k), v) for k, v in values.items() if getattr(customer, k) != v]
+    changes = [
+        (k, getattr(customer, k), v)
+        for k, v in values.items()
+        if getattr(customer, k) != v and k not in DERIVED
+    ]
     if not changes:
         return []
     derived = dict(values)
@@ -232,6 +251,7 @@ def list_customers(
         key = normalize.name_key(search)
         pattern = f"%{_escape_like(key)}%"
         digits = "".join(ch for ch in search if ch.isdigit())
+        phone = _as_phone(search)
         conditions = [
             Customer.name_key.like(pattern, escape="\\"),
             Customer.search_key.like(pattern, escape="\\"),
@@ -239,11 +259,23 @@ def list_customers(
         ]
         if len(digits) >= 4:
             conditions.append(Customer.phone.like(f"%{digits}%"))
+        if phone:
+            conditions.append(Customer.phone.like(f"{phone.split(';')[0]}%"))
         query = query.where(or_(*conditions))
     query = query.order_by(Customer.sort_key, Customer.id)
     if limit:
         query = query.limit(limit)
     return list(session.scalars(query).all())
+
+
+def _as_phone(text: str) -> str | None:
+    """The E.164 form of a search text that is a whole phone number (as shown or typed)."""
+    if sum(ch.isdigit() for ch in text) < 7:
+        return None
+    try:
+        return normalize.phone_e164(text)
+    except InvalidInput:
+        return None
 
 
 def customer_history(
