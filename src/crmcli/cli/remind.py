@@ -52,7 +52,7 @@ def remind(
                     **{name: [i.as_dict() for i in sections[name]] for name in SECTIONS},
                 }
             )
-    else:
+    elif total:  # a clear day prints nothing at all, not even a csv header
         items = [i for name in SECTIONS for i in sections[name]]
         if not owner:
             items.sort(key=lambda i: i.owner or "")  # stable: keeps the section order

@@ -249,9 +249,14 @@ def mark_greeting(
             else md in (keys.lunar_leap if person.birthday_leap else keys.lunar)
         )
         if not matches:
-            when = calendar.birthday_in_year(
-                person.birthday, person.birthday_lunar, person.birthday_leap, day.year
-            )
+            # A 腊月 birthday of lunar year Y falls in January/February of Y + 1.
+            candidates = [
+                calendar.birthday_in_year(
+                    person.birthday, person.birthday_lunar, person.birthday_leap, year
+                )
+                for year in (day.year - 1, day.year)
+            ]
+            when = next((c for c in candidates if c.year == day.year), candidates[-1])
             raise InvalidInput(f"{day} is not {person.name}'s birthday (in {day.year}: {when})")
     else:
         if contact is not None:

@@ -77,6 +77,8 @@ def digest(
                     {"rules": [r.rule for r in reasons]},
                 )
             )
+    # Plan reasons went to their own section: order by what is left, most late first.
+    result["overdue"].sort(key=lambda item: -item.days_late)
 
     query = (
         select(Plan, Customer.code, Customer.name)
