@@ -1,0 +1,297 @@
+"""Reading CSV as Excel and WPS write it, streamed: bytes → TextIOWrapper → csv.reader.
+
+The encoding is found without a flag: a byte-order mark says UTF-8 or UTF-16 (Excel's
+"Unicode text", tab-separated); otherwise UTF-8 if the start of the file decodes as
+UTF-8, else GB18030 (GBK exports of Chinese Excel/WPS). GB18030 decodes almost any bytes,
+so a wrong guess is caught by the caller checking the header row, and by refusing text
+that no spreadsheet writes (control and private-use characters). The delimiter is
+sniffed from the header line. The file is never held in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from crmcli.errors import InvalidInput
+
+SAMPLE_BYTES = 64 * 1024
+DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "\\t": "\t", "|": "|"}
+_ENCODING_NAMES = {
+    "utf8": "utf-8",
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "utf8-sig": "utf-8-sig",
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "gb18030": "gb18030",
+    "utf-16": "utf-16",
+    "utf16": "utf-16",
+}
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+class EncodingMismatch(InvalidInput):
+    """Bytes past the sampled start are not in the guessed encoding."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class _Replay(io.RawIOBase):
+    """The sampled head again, then the rest of the stream; counts the bytes read."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head = memoryview(head)
+        self.rest = rest
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self.head.nbytes:
+            n = min(len(buffer), self.head.nbytes)
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+        else:
+            data = self.rest.read(len(buffer))
+            n = len(data)
+            buffer[:n] = data
+        self.position += n
+        return n
+
+
+def normalize_encoding(name: str) -> str | None:
+    folded = name.strip().lower().replace("_", "-")
+    if folded == "auto":
+        return None
+    if folded in _ENCODING_NAMES:
+        return _ENCODING_NAMES[folded]
+    try:
+        return codecs.lookup(folded).name
+    except LookupError:
+        raise InvalidInput(
+            f"unknown encoding {name!r}; use auto, utf-8, gb18030 or utf-16"
+        ) from None
+
+
+def normalize_delimiter(text: str) -> str | None:
+    if text.strip().lower() == "auto":
+        return None
+    if text in DELIMITERS or text.lower() in DELIMITERS:
+        return DELIMITERS.get(text, DELIMITERS.get(text.lower()))
+    raise InvalidInput(f"unknown delimiter {text!r}; use auto, ',', ';', tab or '|'")
+
+
+def detect_encoding(sample: bytes) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in sample[:4096]:
+        head = sample[:4096]
+        # UTF-16 without a mark: ASCII text has its zero bytes all on one side.
+        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def _implausible(text: str) -> str | None:
+    """A character no spreadsheet export contains: the sign of a wrong decoding."""
+    for ch in text:
+        code = ord(ch)
+        if ch in "\t\r\n":
+            continue
+        if code < 0x20 or 0x7F <= code < 0xA0 or 0xE000 <= code <= 0xF8FF or code == 0xFFFD:
+            return ch
+    return None
+
+
+def sniff_delimiter(header_line: str) -> str:
+    counts = {d: 0 for d in (",", "\t", ";", "|")}
+    quoted = False
+    for ch in header_line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+@dataclass
+class CsvInput:
+    """An opened CSV file: its header and a stream of (line number, cells)."""
+
+    name: str
+    encoding: str
+    delimiter: str
+    header: list[str]
+    header_line: int
+    size: int | None
+    seekable: bool
+    _reader: Iterator[list[str]] = field(repr=False)
+    _counter: _Replay = field(repr=False)
+    _line_num: Callable[[], int] = field(repr=False)
+    guessed: bool = False
+
+    @property
+    def bytes_read(self) -> int:
+        return self._counter.position
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Each non-empty record with the line it starts on (the header is line 1)."""
+        last = self._line_num()
+        reader = self._reader
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                line = last + 1
+                raise EncodingMismatch(
+                    f"{self.name}: line {line} is not valid {self.encoding}; "
+                    "pass the file's encoding with --encoding (e.g. gb18030)",
+                    line,
+                ) from None
+            except csv.Error as exc:
+                raise InvalidInput(f"{self.name}: line {last + 1}: {exc}") from None
+            start = last + 1
+            last = self._line_num()
+            if not cells or not any(c.strip() for c in cells):
+                continue
+            yield start, cells
+
+
+def _open_binary(path: str) -> tuple[BinaryIO, str, int | None, bool]:
+    if path == "-":
+        return sys.stdin.buffer, "<stdin>", None, False
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the caller's context
+    except FileNotFoundError:
+        raise InvalidInput(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a directory, not a CSV file") from None
+    except PermissionError:
+        raise InvalidInput(f"cannot read {path}: permission denied") from None
+    return fh, os.path.basename(path), os.fstat(fh.fileno()).st_size, True
+
+
+class CsvSource:
+    """``with CsvSource(path, …) as src:`` — opens, detects, and closes the file."""
+
+    def __init__(
+        self, path: str, *, encoding: str | None = None, delimiter: str | None = None
+    ) -> None:
+        self.path = path
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self._fh: BinaryIO | None = None
+
+    def __enter__(self) -> CsvInput:
+        fh, name, size, seekable = _open_binary(self.path)
+        self._fh = fh
+        return open_stream(
+            fh, name, size, seekable, encoding=self.encoding, delimiter=self.delimiter
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fh is not None and self._fh is not sys.stdin.buffer:
+            self._fh.close()
+
+
+def open_stream(
+    fh: BinaryIO,
+    name: str,
+    size: int | None,
+    seekable: bool,
+    *,
+    encoding: str | None,
+    delimiter: str | None,
+) -> CsvInput:
+    sample = fh.read(SAMPLE_BYTES)
+    if not sample.strip():
+        raise InvalidInput(f"{name} is empty")
+    guessed = encoding is None
+    chosen = encoding or detect_encoding(sample)
+    decoder = codecs.getincrementaldecoder(chosen)()
+    try:
+        text = decoder.decode(sample, final=len(sample) < SAMPLE_BYTES)
+    except UnicodeDecodeError:
+        hint = "gb18030" if chosen.startswith("utf") else "utf-8"
+        if guessed:
+            raise InvalidInput(
+                f"cannot tell the encoding of {name}: it is neither UTF-8 nor GB18030; "
+                "pass it with --encoding"
+            ) from None
+        raise InvalidInput(
+            f"{name} is not {chosen} text; pass its encoding with --encoding (e.g. {hint})"
+        ) from None
+    if guessed:
+        odd = _implausible(text)
+        if odd is not None:
+            raise InvalidInput(
+                f"cannot tell the encoding of {name}: read as {chosen} it contains "
+                f"U+{ord(odd):04X}; pass it with --encoding"
+            )
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    sep = delimiter or sniff_delimiter(first_line)
+    counter = _Replay(sample, fh)
+    stream = io.TextIOWrapper(
+        io.BufferedReader(counter, buffer_size=SAMPLE_BYTES), encoding=chosen, newline=""
+    )
+    reader = csv.reader(stream, delimiter=sep)
+    line_num = lambda: reader.line_num  # noqa: E731
+    header: list[str] | None = None
+    header_line = 0
+    for cells in reader:
+        if cells and any(c.strip() for c in cells):
+            header = [c.replace("\ufeff", "") for c in cells]
+            header_line = reader.line_num
+            break
+    if header is None:
+        raise InvalidInput(f"{name} has no header row")
+    return CsvInput(
+        name=name,
+        encoding=chosen,
+        delimiter=sep,
+        header=header,
+        header_line=header_line,
+        size=size,
+        seekable=seekable,
+        _reader=reader,
+        _counter=counter,
+        _line_num=line_num,
+        guessed=guessed,
+    )
+
+
+def write_csv(
+    path: str, header: list[str], rows: Iterator[list[str]], *, encoding: str, delimiter: str
+) -> int:
+    """Write rows (the rejects file): in the encoding and delimiter the input came in."""
+    target = {"utf-16-le": "utf-16", "utf-16-be": "utf-16"}.get(encoding, encoding)
+    count = 0
+    out = sys.stdout if path == "-" else open(path, "w", encoding=target, newline="")  # noqa: SIM115
+    try:
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return count

@@ -1,0 +1,754 @@
+"""What each table looks like in a file: the one description import and export share.
+
+A table is a list of columns: the header crm writes (``key``), the headers it also
+recognises in English and Chinese (``aliases``), how a cell is read and validated
+(``parse``, from ``services.fields`` wherever a field has a rule there), which stored
+column it fills, and what kind of value it is (for formula escaping, text cells in xlsx,
+redaction). Duplicate keys say when a row names a record that already exists.
+
+A later table (projects, complaints, surveys…) gets ``crm import`` and ``crm export`` by
+adding its description here; the importer and the exporters know no table by name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from crmcli import enums
+from crmcli.errors import InvalidInput
+from crmcli.io import values as v
+from crmcli.services import normalize
+from crmcli.services.fields import CONTACT_FIELDS, CUSTOMER_FIELDS
+
+# Kinds of value: how each is written (escaped, as an xlsx text cell, masked by --redact).
+TEXT, CODE, PHONE, EMAIL, DATE, DATETIME, BOOL, INT, AMOUNT = (
+    "text",
+    "code",
+    "phone",
+    "email",
+    "date",
+    "datetime",
+    "bool",
+    "int",
+    "amount",
+)
+
+# The column a rejects file adds: recognised (and ignored) when the fixed file comes back.
+REJECT_REASON = "reject_reason"
+
+
+class CellError(InvalidInput):
+    """A value that a derived check refused, attributed to the column it came from."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    aliases: tuple[str, ...] = ()
+    parse: Callable[[str], Any] | None = None  # None: written on export, ignored on import
+    store: str | None = None  # the stored column it fills (default: key)
+    kind: str = TEXT
+    export: Callable[[Any], Any] | None = None  # stored value → exported value
+    source: str | None = None  # the exported row's field (default: store)
+    required: bool = False
+    exported: bool = True
+
+    @property
+    def target(self) -> str:
+        return self.store or self.key
+
+    @property
+    def field(self) -> str:
+        return self.source or self.target
+
+    @property
+    def importable(self) -> bool:
+        return self.parse is not None
+
+
+@dataclass(frozen=True)
+class Key:
+    """Rows are the same record when these stored columns are equal (SPEC §4 Duplicates).
+
+    ``optional`` columns are compared too but may be empty (empty equals empty). A
+    ``decisive`` key, once a row has it, is the only one asked: two customers with
+    different codes are different customers even when they share a phone.
+    """
+
+    columns: tuple[str, ...]
+    label: str
+    optional: tuple[str, ...] = ()
+    decisive: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # the CLI noun: customers
+    table: str  # the SQL table: customer
+    model: str  # the SQLModel class in crmcli.models
+    singular: str
+    columns: tuple[Column, ...]
+    keys: tuple[Key, ...]
+    # Stored columns ``derive`` computes from a column the file gives: name → name_key…
+    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    derive: Callable[[dict[str, Any]], None] | None = None
+    notes: str | None = None  # unknown columns become "header: value" lines here
+    # Rows name their customer (code, name, or either) and maybe a contact by name.
+    customer_ref: bool = False
+    contact_ref: bool = False
+    owner: str | None = None  # the column --owner fills when a row gives none
+    defaults_today: tuple[str, ...] = ()  # date columns that default to the import day
+    # The history line an added row leaves: SQL for its field and its new value, over the
+    # inserted row (None: no line, as ``crm log`` leaves none for a follow-up).
+    history: tuple[str, str] | None = None
+    aliases_index: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for col in self.columns:
+            for name in (col.key, *col.aliases):
+                folded = fold_header(name)
+                if folded in self.aliases_index and self.aliases_index[folded] is not col:
+                    raise AssertionError(f"{self.name}: header {name!r} used twice")
+                self.aliases_index[folded] = col
+
+    def column(self, key: str) -> Column | None:
+        return next((c for c in self.columns if c.key == key), None)
+
+    def match_header(self, header: str) -> Column | None:
+        return self.aliases_index.get(fold_header(header))
+
+    @property
+    def exported_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.exported)
+
+    @property
+    def stored_columns(self) -> tuple[str, ...]:
+        """Everything a staged row holds, in a fixed order."""
+        seen: dict[str, None] = {}
+        for col in self.columns:
+            if col.importable and not col.target.startswith("_"):
+                seen[col.target] = None
+        for names in self.derived.values():
+            seen.update(dict.fromkeys(names))
+        return tuple(seen)
+
+    def staged_columns(self, targets: Sequence[str]) -> tuple[str, ...]:
+        """The stored columns a file with these columns fills (and what derives from them)."""
+        present = set(targets)
+        if self.notes:
+            present.add(self.notes)
+        for source, names in self.derived.items():
+            if source in present:
+                present.update(names)
+        return tuple(c for c in self.stored_columns if c in present)
+
+    def required_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.required]
+
+
+def fold_header(text: str) -> str:
+    """Headers match whatever their case, spacing, underscores or width: ``Contact Name``,
+    ``contact_name`` and ``ＣＯＮＴＡＣＴ　ＮＡＭＥ`` are one header."""
+    text = unicodedata.normalize("NFKC", text.replace("\ufeff", ""))
+    return re.sub(r"[\s_\-./:：]+", "", text).casefold()
+
+
+# --- parsers that need more than one cell -----------------------------------------------
+
+
+def _birthday_text(text: str) -> str:
+    return normalize.clean_text(text)
+
+
+def _derive_birthday(values: dict[str, Any]) -> None:
+    """Birthdays are checked with their lunar/leap flags, which are other columns."""
+    text = values.get("birthday")
+    if text is None:
+        values.pop("birth_md", None)
+        return
+    from crmcli.services.fields import parse_birthday
+
+    lunar = bool(values.get("birthday_lunar"))
+    leap = bool(values.get("birthday_leap"))
+    try:
+        normalized = parse_birthday(text, lunar=lunar, leap=leap)
+    except InvalidInput as exc:
+        raise CellError("birthday", exc.message) from None
+    values["birthday"] = normalized
+    values["birth_md"] = normalized[-5:]
+
+
+def _derive_customer(values: dict[str, Any]) -> None:
+    name = values.get("name")
+    if name:
+        values["name_key"] = normalize.name_key(name)
+        values["sort_key"], values["search_key"] = v.pinyin_keys(name)
+    _derive_birthday(values)
+
+
+def _derive_child(values: dict[str, Any]) -> None:
+    for ref in ("ref_name", "ref_any"):
+        if values.get(ref):
+            values[f"{ref}_key"] = normalize.name_key(values[ref])
+
+
+def _derive_contact(values: dict[str, Any]) -> None:
+    _derive_child(values)
+    _derive_birthday(values)
+
+
+def _text(value: str) -> str | None:
+    return normalize.clean_text(value) or None
+
+
+def _memo(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Enumerations repeat down a column: parse each distinct text once per process."""
+    seen: dict[str, Any] = {}
+
+    def cached(text: str) -> Any:
+        try:
+            return seen[text]
+        except KeyError:
+            value = parse(text)
+            if len(seen) < 10_000:
+                seen[text] = value
+            return value
+
+    return cached
+
+
+# yes/no, 是/否, 1/0: the rule fields.py applies to tier_locked, for every flag.
+_yes_no = _memo(CUSTOMER_FIELDS["tier_locked"])
+
+
+# --- the tables ---------------------------------------------------------------------------
+
+ID = Column("id", kind=INT)
+CREATED_AT = Column("created_at", ("创建时间",), kind=DATETIME)
+UPDATED_AT = Column("updated_at", ("更新时间", "修改时间"), kind=DATETIME)
+
+CUSTOMER_CODE = Column(
+    "customer_code",
+    ("customer code", "客户编号", "客户编码", "客户代码", "客户id", "customer id", "code", "编号"),
+    _text,
+    store="ref_code",
+    kind=CODE,
+    source="customer_code",
+)
+CUSTOMER_NAME = Column(
+    "customer_name",
+    ("客户名称", "客户名", "公司名称", "公司", "company", "company name", "account"),
+    _text,
+    store="ref_name",
+    source="customer_name",
+)
+REF_KEYS = {"ref_name": ("ref_name_key",), "ref_any": ("ref_any_key",)}
+CUSTOMER_EITHER = Column(
+    "customer",
+    ("客户", "所属客户"),
+    _text,
+    store="ref_any",
+    exported=False,
+)
+
+
+CUSTOMERS = Table(
+    name="customers",
+    table="customer",
+    model="Customer",
+    singular="customer",
+    columns=(
+        Column(
+            "code",
+            ("客户编号", "客户编码", "客户代码", "编号", "客户id", "customer id", "customer code"),
+            CUSTOMER_FIELDS["code"],
+            kind=CODE,
+        ),
+        Column(
+            "name",
+            (
+                "customer",
+                "customer name",
+                "company",
+                "company name",
+                "account",
+                "account name",
+                "客户",
+                "客户名称",
+                "客户名",
+                "公司",
+                "公司名称",
+                "企业名称",
+                "单位名称",
+                "名称",
+                "姓名",
+            ),
+            CUSTOMER_FIELDS["name"],
+            required=True,
+        ),
+        Column("kind", ("type", "类型", "客户类型"), _memo(CUSTOMER_FIELDS["kind"])),
+        Column(
+            "contact_name",
+            ("contact", "primary contact", "联系人", "联系人姓名", "主要联系人"),
+            CUSTOMER_FIELDS["contact_name"],
+        ),
+        Column(
+            "phone",
+            (
+                "mobile",
+                "tel",
+                "telephone",
+                "phone number",
+                "电话",
+                "手机",
+                "手机号",
+                "手机号码",
+                "联系电话",
+                "电话号码",
+                "联系方式",
+            ),
+            v.phone,
+            kind=PHONE,
+        ),
+        Column(
+            "email",
+            ("e-mail", "mail", "email address", "邮箱", "电子邮件", "电子邮箱", "邮件"),
+            v.email,
+            kind=EMAIL,
+        ),
+        Column("address", ("地址", "详细地址", "公司地址", "联系地址"), CUSTOMER_FIELDS["address"]),
+        Column(
+            "region",
+            ("city", "office location", "地域", "地区", "城市", "区域", "所在地区", "所在城市"),
+            CUSTOMER_FIELDS["region"],
+        ),
+        Column("industry", ("sector", "行业", "所属行业"), _memo(CUSTOMER_FIELDS["industry"])),
+        Column("scale", ("size", "规模", "企业规模", "公司规模"), _memo(CUSTOMER_FIELDS["scale"])),
+        Column("need", ("需求", "需求类型"), _memo(CUSTOMER_FIELDS["need"])),
+        Column("needs_note", ("needs", "需求分析", "需求说明"), CUSTOMER_FIELDS["needs_note"]),
+        Column(
+            "main_business",
+            ("business", "主营业务", "主营"),
+            CUSTOMER_FIELDS["main_business"],
+        ),
+        Column("budget", ("预算", "预算范围"), CUSTOMER_FIELDS["budget"]),
+        Column("source", ("来源", "客户来源"), _memo(CUSTOMER_FIELDS["source"])),
+        Column("channel", ("渠道", "获客渠道", "acquisition"), _memo(CUSTOMER_FIELDS["channel"])),
+        Column(
+            "stage",
+            ("status", "客户状态", "状态", "阶段", "客户阶段"),
+            _memo(CUSTOMER_FIELDS["stage"]),
+        ),
+        Column(
+            "tier",
+            ("level", "级别", "客户级别", "客户分类", "服务等级"),
+            _memo(CUSTOMER_FIELDS["tier"]),
+        ),
+        Column("tier_locked", ("locked", "级别锁定"), _yes_no, kind=BOOL),
+        Column("grade", ("客户分级", "abc分级", "abc"), v.parse_grade),
+        Column("value", ("客户价值", "价值"), v.parse_value_level),
+        Column("potential", ("潜力",), _memo(CUSTOMER_FIELDS["potential"])),
+        Column(
+            "likelihood",
+            ("合作可能性", "可能性", "成交概率"),
+            CUSTOMER_FIELDS["likelihood"],
+            kind=INT,
+        ),
+        Column(
+            "cooperation_plan",
+            ("plan", "合作方案"),
+            CUSTOMER_FIELDS["cooperation_plan"],
+        ),
+        Column(
+            "owner",
+            (
+                "salesperson",
+                "sales rep",
+                "sales agent",
+                "负责人",
+                "跟进责任人",
+                "跟进人",
+                "业务员",
+                "销售",
+                "销售员",
+                "客户经理",
+                "所属销售",
+            ),
+            CUSTOMER_FIELDS["owner"],
+        ),
+        Column("intake_by", ("intake", "初步沟通责任人", "接待人"), CUSTOMER_FIELDS["intake_by"]),
+        Column("project_lead", ("lead", "项目负责人"), CUSTOMER_FIELDS["project_lead"]),
+        Column("birthday", ("birth date", "date of birth", "生日", "出生日期"), _birthday_text),
+        Column("birthday_lunar", ("lunar", "农历", "农历生日"), _yes_no, kind=BOOL),
+        Column("birthday_leap", ("leap", "闰月"), _yes_no, kind=BOOL),
+        Column("tags", ("tag", "labels", "标签"), CUSTOMER_FIELDS["tags"]),
+        Column(
+            "notes",
+            ("note", "remark", "remarks", "comment", "comments", "备注", "说明", "备注信息"),
+            v.multiline_text,
+        ),
+        Column(
+            "created_on",
+            ("added", "added on", "创建日期", "录入日期", "建档日期", "添加日期"),
+            v.parse_day,
+            kind=DATE,
+        ),
+        Column("last_contact_at", ("最后联系时间", "上次联系"), kind=DATETIME),
+        Column("next_due_at", ("下次跟进日期", "下次联系"), kind=DATE),
+        ID,
+        CREATED_AT,
+        UPDATED_AT,
+    ),
+    keys=(
+        Key(("code",), "code", decisive=True),
+        Key(("phone",), "phone"),
+        Key(("name_key",), "name"),
+    ),
+    derived={"name": ("name_key", "sort_key", "search_key"), "birthday": ("birth_md",)},
+    derive=_derive_customer,
+    notes="notes",
+    owner="owner",
+    defaults_today=("created_on",),
+    history=("'customer'", "'imported'"),
+)
+
+CONTACTS = Table(
+    name="contacts",
+    table="contact",
+    model="Contact",
+    singular="contact",
+    columns=(
+        CUSTOMER_CODE,
+        CUSTOMER_NAME,
+        CUSTOMER_EITHER,
+        Column(
+            "name",
+            ("contact", "contact name", "联系人", "联系人姓名", "姓名", "名字"),
+            CONTACT_FIELDS["name"],
+            required=True,
+        ),
+        Column(
+            "title",
+            ("role", "position", "job title", "职务", "职位", "头衔"),
+            CONTACT_FIELDS["title"],
+        ),
+        Column(
+            "phone",
+            ("mobile", "tel", "telephone", "电话", "手机", "手机号", "手机号码", "联系电话"),
+            v.phone,
+            kind=PHONE,
+        ),
+        Column("email", ("e-mail", "mail", "邮箱", "电子邮件", "电子邮箱"), v.email, kind=EMAIL),
+        Column("gender", ("sex", "性别"), _memo(CONTACT_FIELDS["gender"])),
+        Column("birthday", ("birth date", "date of birth", "生日", "出生日期"), _birthday_text),
+        Column("birthday_lunar", ("lunar", "农历", "农历生日"), _yes_no, kind=BOOL),
+        Column("birthday_leap", ("leap", "闰月"), _yes_no, kind=BOOL),
+        Column("notes", ("note", "remark", "remarks", "备注", "说明"), v.multiline_text),
+        ID,
+        CREATED_AT,
+        UPDATED_AT,
+    ),
+    keys=(
+        Key(("customer_id", "phone"), "phone"),
+        Key(("customer_id", "name"), "name"),
+    ),
+    derived={**REF_KEYS, "birthday": ("birth_md",)},
+    derive=_derive_contact,
+    notes="notes",
+    customer_ref=True,
+    history=("'contact'", "'added ' || name"),
+)
+
+FOLLOWUPS = Table(
+    name="followups",
+    table="followup",
+    model="FollowUp",
+    singular="follow-up",
+    columns=(
+        CUSTOMER_CODE,
+        CUSTOMER_NAME,
+        CUSTOMER_EITHER,
+        Column(
+            "contact",
+            ("contact name", "联系人"),
+            _text,
+            store="contact_ref",
+            source="contact_name",
+        ),
+        Column(
+            "at",
+            (
+                "date",
+                "time",
+                "when",
+                "日期",
+                "时间",
+                "跟进时间",
+                "跟进日期",
+                "拜访时间",
+                "沟通时间",
+            ),
+            v.parse_moment,
+            kind=DATETIME,
+            required=True,
+        ),
+        Column(
+            "channel",
+            ("method", "方式", "跟进方式", "沟通方式", "渠道"),
+            _memo(enums.CHANNEL.parse),
+            required=True,
+        ),
+        Column(
+            "summary",
+            ("content", "内容", "沟通内容", "跟进内容", "摘要", "记录"),
+            v.plain_text,
+            required=True,
+        ),
+        Column("result", ("outcome", "结果", "跟进结果"), v.plain_text),
+        Column("owner", ("salesperson", "负责人", "跟进人", "业务员", "销售"), _text),
+        ID,
+        CREATED_AT,
+        UPDATED_AT,
+    ),
+    keys=(Key(("customer_id", "at", "channel", "summary"), "time, channel and summary"),),
+    derived=REF_KEYS,
+    derive=_derive_child,
+    customer_ref=True,
+    contact_ref=True,
+    owner="owner",
+)
+
+PLANS = Table(
+    name="plans",
+    table="plan",
+    model="Plan",
+    singular="plan",
+    columns=(
+        CUSTOMER_CODE,
+        CUSTOMER_NAME,
+        CUSTOMER_EITHER,
+        Column(
+            "due_on",
+            ("due", "date", "due date", "日期", "计划日期", "到期日", "计划时间"),
+            v.parse_day,
+            kind=DATE,
+            required=True,
+        ),
+        Column("due_time", ("time", "时间", "时刻"), v.parse_clock),
+        Column("channel", ("method", "方式", "跟进方式"), _memo(enums.CHANNEL.parse)),
+        Column("content", ("action", "内容", "计划内容", "事项"), v.plain_text, required=True),
+        Column("owner", ("salesperson", "负责人", "跟进人", "业务员"), _text),
+        Column("status", ("状态",), _memo(enums.PLAN_STATUS.parse)),
+        Column("closed_at", ("完成时间", "关闭时间"), v.parse_moment, kind=DATETIME),
+        ID,
+        CREATED_AT,
+        UPDATED_AT,
+    ),
+    keys=(Key(("customer_id", "due_on", "content"), "day and content"),),
+    derived=REF_KEYS,
+    derive=_derive_child,
+    customer_ref=True,
+    owner="owner",
+    history=("'plan'", "'#' || id || ' due ' || due_on"),
+)
+
+SALES = Table(
+    name="sales",
+    table="sale",
+    model="Sale",
+    singular="sale",
+    columns=(
+        CUSTOMER_CODE,
+        CUSTOMER_NAME,
+        CUSTOMER_EITHER,
+        Column(
+            "sold_on",
+            (
+                "date",
+                "sale date",
+                "order date",
+                "日期",
+                "销售日期",
+                "订单日期",
+                "购买日期",
+                "成交日期",
+            ),
+            v.parse_day,
+            kind=DATE,
+            required=True,
+        ),
+        Column(
+            "amount",
+            ("total", "sales", "金额", "总价", "销售额", "订单金额", "成交金额", "总金额"),
+            v.parse_cents,
+            store="amount_cents",
+            kind=AMOUNT,
+            export=v.format_cents,
+            required=True,
+        ),
+        Column("currency", ("币种", "货币"), v.parse_currency),
+        Column("product", ("产品", "产品名称", "商品", "商品名称"), v.plain_text),
+        Column("note", ("notes", "remark", "备注", "说明"), v.plain_text),
+        ID,
+        CREATED_AT,
+        UPDATED_AT,
+    ),
+    keys=(
+        Key(
+            ("customer_id", "sold_on", "amount_cents"),
+            "day, amount and product",
+            optional=("product",),
+        ),
+    ),
+    derived=REF_KEYS,
+    derive=_derive_child,
+    notes="note",
+    customer_ref=True,
+    history=(
+        "CASE WHEN amount_cents < 0 THEN 'refund' ELSE 'sale' END",
+        "'#' || id || ' on ' || sold_on",
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (CUSTOMERS, CONTACTS, FOLLOWUPS, PLANS, SALES)}
+IMPORTABLE = ("customers", "contacts", "followups", "sales", "plans")
+
+
+def table(name: str) -> Table:
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise InvalidInput(
+            f"unknown table {name!r}; expected one of: {', '.join(TABLES)}"
+        ) from None
+
+
+class UnrecognisedHeader(InvalidInput):
+    """Not one header of the row is known: a wrong encoding, or a file of another table."""
+
+
+@dataclass
+class Layout:
+    """How the columns of one file map onto a table."""
+
+    headers: list[str]
+    fields: list[tuple[int, Column]]  # file column index → the column it fills
+    unknown: list[tuple[int, str]]  # columns kept in notes as "header: value" lines
+    notices: list[str]  # what the user should know: ignored, left-out, duplicate columns
+
+
+def parse_map(items: Sequence[str]) -> dict[str, str]:
+    """``--map "客户名称=name,手机=phone"`` (repeatable); ``--map "Fax="`` leaves a column out."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        for part in re.split(r"[,，](?=[^,，]*=)", item):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise InvalidInput(
+                    f"--map {part.strip()!r}: expected HEADER=field, e.g. 手机=phone"
+                )
+            header, _, target = part.partition("=")
+            if not header.strip():
+                raise InvalidInput(
+                    f"--map {part.strip()!r}: the file's header is missing before '='"
+                )
+            mapping[fold_header(header)] = target.strip()
+    return mapping
+
+
+def _shown(headers: Sequence[str]) -> str:
+    return ", ".join(h.replace("\ufeff", "").strip() for h in headers if h.strip())
+
+
+def layout(tbl: Table, headers: list[str], mapping: dict[str, str]) -> Layout:
+    """Match a file's header row to the table, or say exactly why it cannot be."""
+    fields: list[tuple[int, Column]] = []
+    unknown: list[tuple[int, str]] = []
+    ignored: list[str] = []
+    skipped: list[str] = []
+    notices: list[str] = []
+    seen: dict[str, str] = {}
+    folded_headers = {fold_header(h) for h in headers}
+    for source in mapping:
+        if source not in folded_headers:
+            raise InvalidInput(
+                f"--map names a column the file does not have; its headers are: {_shown(headers)}"
+            )
+    for index, header in enumerate(headers):
+        label = header.replace("\ufeff", "").strip()
+        folded = fold_header(header)
+        if not folded:
+            unknown.append((index, f"column {index + 1}"))
+            continue
+        if folded == REJECT_REASON:
+            continue
+        if folded in mapping:
+            target = mapping[folded]
+            if target in ("", "-"):
+                skipped.append(label)
+                continue
+            col = tbl.column(target) or tbl.match_header(target)
+            if col is None or not col.importable:
+                allowed = ", ".join(c.key for c in tbl.columns if c.importable)
+                raise InvalidInput(
+                    f"--map {label}={target}: {tbl.name} have no field {target!r}; "
+                    f"fields: {allowed}"
+                )
+        else:
+            col = tbl.match_header(header)
+        if col is None:
+            unknown.append((index, label))
+            continue
+        if not col.importable:
+            ignored.append(label)
+            continue
+        if col.key in seen:
+            if not tbl.notes:
+                raise InvalidInput(
+                    f"columns {seen[col.key]!r} and {label!r} both give {col.key}; "
+                    f"leave one out with --map '{label}='"
+                )
+            unknown.append((index, label))
+            notices.append(
+                f"columns {seen[col.key]!r} and {label!r} both give {col.key}: "
+                f"{seen[col.key]!r} is used, {label!r} is kept in {tbl.notes}"
+            )
+            continue
+        seen[col.key] = label
+        fields.append((index, col))
+    if not fields:
+        raise UnrecognisedHeader(f"no header of {tbl.name} in: {_shown(headers)}")
+    named = [name for _, name in unknown if not name.startswith("column ")]
+    if named and tbl.notes is None:
+        raise InvalidInput(
+            f"unknown columns {', '.join(repr(n) for n in named)}: {tbl.name} have no notes to "
+            "keep them in; map them with --map 'HEADER=field' or leave them out with --map 'HEADER='"
+        )
+    present = {col.key for _, col in fields}
+    for col in tbl.required_columns():
+        if col.key not in present:
+            raise InvalidInput(
+                f"the file has no {col.key} column (headers: {_shown(headers)}); "
+                f"name one with --map 'HEADER={col.key}'"
+            )
+    if tbl.customer_ref and not present & {"customer_code", "customer_name", "customer"}:
+        raise InvalidInput(
+            "the file names no customer: add a customer_code, customer_name or customer column "
+            "(客户编号 / 客户名称 / 客户), or name one with --map 'HEADER=customer'"
+        )
+    if named and tbl.notes:
+        notices.append(f"columns kept in {tbl.notes}: {', '.join(named)}")
+    if ignored:
+        notices.append(f"columns crm computes itself, ignored: {', '.join(ignored)}")
+    if skipped:
+        notices.append(f"columns left out (--map): {', '.join(skipped)}")
+    return Layout(list(headers), fields, unknown, notices)

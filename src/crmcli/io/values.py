@@ -1,0 +1,327 @@
+"""Cell values: how a spreadsheet cell becomes a stored value and back.
+
+The validating parsers live in ``services.fields`` (names, enumerations, phone, email);
+this module adds what only files need: spreadsheet dates and Excel serial numbers,
+amounts, multi-line text, formula escaping, and cheap caches in front of the slow
+validators (phonenumbers and email-validator cost ~100 µs a value) that return exactly
+what the validators return.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from crmcli.errors import InvalidInput
+from crmcli.services import normalize
+
+# Cells a spreadsheet would run as a formula (SPEC §4). A leading quote is escaped too, so
+# that a value which really starts with a quote survives export and re-import.
+FORMULA_START = ("=", "+", "-", "@")
+_ESCAPED_START = (*FORMULA_START, "'")
+
+
+def escape_formula(text: str) -> str:
+    if text.startswith(FORMULA_START) or (
+        len(text) > 1 and text[0] == "'" and text[1] in _ESCAPED_START
+    ):
+        return "'" + text
+    return text
+
+
+def unescape_formula(text: str) -> str:
+    if len(text) > 1 and text[0] == "'" and text[1] in _ESCAPED_START:
+        return text[1:]
+    return text
+
+
+def nfkc(text: str) -> str:
+    """Full-width digits and brackets, no-break spaces → their plain forms."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+# --- text -------------------------------------------------------------------------------
+
+
+def plain_text(text: str) -> str | None:
+    """Kept as typed (summaries, products): only the ends are trimmed, as the services do."""
+    return text.strip() or None
+
+
+def multiline_text(text: str) -> str | None:
+    """Notes: each line cleaned like a name (NFKC, spaces folded), line breaks kept."""
+    lines = [normalize.clean_text(line) for line in text.splitlines()]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines) or None
+
+
+# --- phone and email, with caches that agree with services.normalize --------------------
+
+_PHONE_CACHE: dict[str, str] = {}
+_MOBILE: Callable[[str], Any] | None = None
+
+
+def _cn_mobile_matcher() -> Callable[[str], Any]:
+    global _MOBILE
+    if _MOBILE is None:
+        import phonenumbers
+
+        meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+        assert meta is not None and meta.mobile is not None
+        mobile = re.compile(f"(?:{meta.mobile.national_number_pattern})")
+        general = re.compile(f"(?:{meta.general_desc.national_number_pattern})")
+        _MOBILE = lambda digits: mobile.fullmatch(digits) and general.fullmatch(digits)  # noqa: E731
+    return _MOBILE
+
+
+_MOBILE_SHAPE = re.compile(r"(?:\+86)?(1[0-9]{10})")
+
+
+def phone(text: str) -> str:
+    """E.164 as ``normalize.phone_e164`` gives it; a Chinese mobile number skips the parser.
+
+    A mobile number is valid exactly when it matches the CN mobile pattern of the
+    phonenumbers metadata (read from the library, not copied), so the shortcut cannot
+    disagree with the full parse. Anything else goes through ``phone_e164``.
+    """
+    cached = _PHONE_CACHE.get(text)
+    if cached is not None:
+        return cached
+    raw = text.replace(";ext=", " ext ") if ";ext=" in text else text
+    compact = nfkc(raw).replace(" ", "").replace("-", "")
+    m = _MOBILE_SHAPE.fullmatch(compact)
+    if m and _cn_mobile_matcher()(m.group(1)):
+        value = "+86" + m.group(1)
+    else:
+        value = normalize.phone_e164(raw)
+    if len(_PHONE_CACHE) > 20_000:
+        _PHONE_CACHE.clear()
+    _PHONE_CACHE[text] = value
+    return value
+
+
+_LOCAL_PART = re.compile(r"[a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~]+(?:\.[a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~]+)*")
+_DOMAINS: dict[str, str | InvalidInput] = {}
+
+
+def email(text: str) -> str:
+    """``normalize.email_normalized``, checking each domain once per import.
+
+    email-validator normalizes only the domain of a plain ASCII address; the local part
+    is checked against the RFC 5322 dot-atom here and everything unusual goes through
+    the validator itself.
+    """
+    value = nfkc(text).strip()
+    local, at, domain = value.rpartition("@")
+    if at and 0 < len(local) <= 64 and len(value) <= 254 and _LOCAL_PART.fullmatch(local):
+        known = _DOMAINS.get(domain)
+        if known is None:
+            try:
+                known = normalize.email_normalized(f"x@{domain}").partition("@")[2]
+            except InvalidInput as exc:
+                known = exc
+            if len(_DOMAINS) > 10_000:
+                _DOMAINS.clear()
+            _DOMAINS[domain] = known
+        if isinstance(known, str):
+            return f"{local}@{known}"
+    return normalize.email_normalized(value)
+
+
+# --- pinyin keys, with the conversion of each word cached --------------------------------
+
+_PINYIN: Any = None
+
+
+def _pinyin() -> Any:
+    """pypinyin converts a name word by word (its own segmentation); a word's pinyin does
+    not depend on its neighbours, so caching it per word gives exactly pypinyin's result
+    while company names, which share most words (科技, 有限公司), cost a quarter."""
+    global _PINYIN
+    if _PINYIN is None:
+        from pypinyin.converter import DefaultConverter
+        from pypinyin.core import Pinyin
+
+        class CachingConverter(DefaultConverter):  # type: ignore[misc]
+            def __init__(self) -> None:
+                super().__init__()
+                self.cache: dict[tuple[Any, ...], list[list[str]]] = {}
+
+            def convert(
+                self,
+                words: str,
+                style: Any,
+                heteronym: bool,
+                errors: Any,
+                strict: bool,
+                **kwargs: Any,
+            ) -> list[list[str]]:
+                if words.isascii():  # digits and Latin: kept as they are, nothing to cache
+                    return super().convert(words, style, heteronym, errors, strict, **kwargs)
+                key = (words, style, heteronym, errors, strict)
+                hit = self.cache.get(key)
+                if hit is None:
+                    hit = super().convert(words, style, heteronym, errors, strict, **kwargs)
+                    if len(self.cache) > 200_000:
+                        self.cache.clear()
+                    self.cache[key] = hit
+                return [list(item) for item in hit]
+
+        _PINYIN = Pinyin(CachingConverter())
+    return _PINYIN
+
+
+def pinyin_keys(name: str) -> tuple[str, str]:
+    """``normalize.pinyin_keys`` through the caching converter (tests hold them equal)."""
+    from pypinyin import Style
+
+    folded = unicodedata.normalize("NFKC", name).lower()
+    if folded.isascii():
+        # pypinyin returns text without Chinese characters as one piece, unchanged.
+        piece = folded.strip()
+        syllables = [piece] if piece else []
+    else:
+        syllables = [
+            s.strip() for s in _pinyin().lazy_pinyin(folded, style=Style.NORMAL) if s.strip()
+        ]
+    sort_key = " ".join(syllables)
+    initials = "".join(s[0] for s in syllables if s[0].isalnum())
+    joined = "".join(re.sub(r"\s+", "", s) for s in syllables)
+    return sort_key, f"{joined}|{initials}"
+
+
+# --- dates, times, amounts ------------------------------------------------------------
+
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, after Excel's 1900 leap-day bug
+_YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_MDY = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
+_SERIAL = re.compile(r"(\d{5})(?:\.(\d+))?")
+_TIME = re.compile(r"(?:\s+|T|\s*日\s*)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?")
+DATE_HINT = "use 2026-11-22, 2026/11/22, 11/22/2026, 2026年11月22日 or an Excel date number"
+
+
+def _split_date(text: str, what: str) -> tuple[date, time | None]:
+    raw = nfkc(text).strip()
+    m = _SERIAL.fullmatch(raw)
+    if m:
+        serial = Decimal(raw)
+        day = _EXCEL_EPOCH + timedelta(days=int(serial))
+        seconds = round((serial - int(serial)) * 86400)
+        if not seconds:
+            return day, None
+        return day, (datetime.min + timedelta(seconds=min(seconds, 86399))).time()
+    for pattern, order in ((_YMD, "ymd"), (_MDY, "mdy")):
+        m = pattern.match(raw)
+        if not m:
+            continue
+        a, b, c = (int(g) for g in m.groups())
+        if order == "ymd":
+            year, month, day_ = a, b, c
+        elif a > 12 >= b:  # 15/4/2017: day first
+            year, month, day_ = c, b, a
+        else:  # 4/15/2017: Excel's US month/day/year
+            year, month, day_ = c, a, b
+        rest = raw[m.end() :]
+        clock = None
+        if rest.strip():
+            t = _TIME.fullmatch(rest)
+            if not t:
+                break
+            hour, minute = int(t.group(1)), int(t.group(2))
+            second = int(t.group(3) or 0)
+            micro = int((t.group(4) or "0").ljust(6, "0"))
+            try:
+                clock = time(hour, minute, second, micro)
+            except ValueError:
+                raise InvalidInput(f"no such time in {what} {text!r}") from None
+        try:
+            return date(year, month, day_), clock
+        except ValueError:
+            raise InvalidInput(f"no such {what} {text!r}") from None
+    raise InvalidInput(f"cannot read {what} {text!r}; {DATE_HINT}")
+
+
+def parse_day(text: str) -> date:
+    day, clock = _split_date(text, "date")
+    if clock is not None and clock != time():
+        raise InvalidInput(f"expected a date without a time, not {text!r}")
+    return day
+
+
+def parse_moment(text: str) -> datetime:
+    day, clock = _split_date(text, "date")
+    return datetime.combine(day, clock or time())
+
+
+def parse_clock(text: str) -> str:
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", nfkc(text).strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise InvalidInput(f"cannot read time {text!r}; use 14:30")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+def parse_cents(text: str) -> int:
+    """An amount in yuan (¥1,280.50, ￥128,000) → cents; a negative amount is a refund."""
+    from crmcli.services.sales import parse_amount
+
+    cleaned = nfkc(text).strip()
+    return parse_amount(cleaned, refund=cleaned.startswith("-"))
+
+
+def parse_currency(text: str) -> str:
+    code = nfkc(text).strip().upper()
+    if code in ("¥", "RMB", "人民币", "元"):
+        return "CNY"
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise InvalidInput(f"currency must be a three-letter code like CNY, not {text!r}")
+    return code
+
+
+def parse_grade(text: str) -> str:
+    grade = nfkc(text).strip().upper()
+    if grade not in ("A", "B", "C"):
+        raise InvalidInput(f"grade must be A, B or C, not {text!r}")
+    return grade
+
+
+def parse_value_level(text: str) -> str:
+    folded = nfkc(text).strip().lower()
+    levels = {"high": "high", "高": "high", "mid": "mid", "中": "mid", "low": "low", "低": "low"}
+    if folded not in levels:
+        raise InvalidInput(f"value must be high, mid or low, not {text!r}")
+    return levels[folded]
+
+
+# --- export formatting ------------------------------------------------------------------
+
+
+def format_moment(value: datetime) -> str:
+    if value.microsecond:
+        return value.isoformat(sep=" ")
+    return value.isoformat(sep=" ", timespec="seconds" if value.second else "minutes")
+
+
+def format_cents(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+def mask_phone(stored: str) -> str:
+    """138****5678: the first three and last four digits of the number as dialled."""
+    digits = "".join(
+        ch for ch in normalize.phone_display(stored).partition(" 转 ")[0] if ch.isdigit()
+    )
+    if len(digits) < 8:
+        return "*" * len(digits)
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def mask_email(stored: str) -> str:
+    local, _, domain = stored.partition("@")
+    return f"{local[:1]}***@{domain}"
