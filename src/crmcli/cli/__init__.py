@@ -93,8 +93,10 @@ def _register() -> None:
         customers,
         db_cmd,
         demo,
+        exports,
         followups,
         greetings,
+        imports,
         overdue,
         plans,
         remind,
@@ -105,7 +107,8 @@ def _register() -> None:
 
     modules = (customers, contacts, followups, plans, overdue, tiers, sales, classify, reports)
     duties = (remind, greetings, campaigns)
-    for module in (*modules, *duties, config_cmd, db_cmd, demo):
+    files = (imports, exports)
+    for module in (*modules, *duties, *files, config_cmd, db_cmd, demo):
         module.register(app)
 
 

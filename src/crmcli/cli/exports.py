@@ -1,0 +1,267 @@
+"""crm export customers|contacts|followups|plans|sales: csv, json, jsonl, xlsx, vcf, ics."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import IO, Annotated, Any
+
+import typer
+
+from crmcli.cli.common import AsOfOpt, OwnerOpt, state, today
+from crmcli.output import message
+
+app = typer.Typer(
+    help="Export a table as csv, json, jsonl or xlsx; contacts as vCard; plans as iCalendar.",
+    no_args_is_help=True,
+)
+
+Format = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="csv, json, jsonl, xlsx (vcf for contacts, ics for plans); default from -o's suffix, else csv.",
+    ),
+]
+Output = Annotated[str, typer.Option("--output", "-o", help="File to write; - is stdout.")]
+Excel = Annotated[
+    bool, typer.Option("--excel", help="csv with the UTF-8 byte-order mark Excel needs.")
+]
+Redact = Annotated[
+    bool, typer.Option("--redact", help="Mask phone and email: 138****5678, z***@example.com.")
+]
+CustomerOpt = Annotated[
+    str | None, typer.Option("--customer", "-c", help="Only this customer's (id, code or name).")
+]
+From = Annotated[str | None, typer.Option("--from", help="First day.")]
+To = Annotated[str | None, typer.Option("--to", help="Last day.")]
+
+MESSAGES = {
+    "done": "exported {count} {noun} to {target}",
+    "only": "{fmt} export is for {table} only",
+    "binary": "xlsx is binary: write it to a file with -o FILE.xlsx (or pipe stdout)",
+    "unknown": "unknown format {fmt!r}; expected one of: {allowed}",
+    "excel": "--excel applies to csv only",
+}
+
+
+def _format(fmt: str | None, output: str, table: str) -> str:
+    from crmcli.errors import InvalidInput
+    from crmcli.io.exporters import FORMATS, SUFFIXES
+
+    if fmt is None:
+        suffix = os.path.splitext(output)[1].lower() if output != "-" else ""
+        chosen = SUFFIXES.get(suffix, "csv")
+    else:
+        chosen = fmt.strip().lower()
+        if chosen not in FORMATS:
+            raise InvalidInput(MESSAGES["unknown"].format(fmt=fmt, allowed=", ".join(FORMATS)))
+    if chosen == "vcf" and table != "contacts":
+        raise InvalidInput(MESSAGES["only"].format(fmt="vcf", table="contacts"))
+    if chosen == "ics" and table != "plans":
+        raise InvalidInput(MESSAGES["only"].format(fmt="ics", table="plans"))
+    if chosen == "xlsx" and output == "-" and sys.stdout.isatty():
+        raise InvalidInput(MESSAGES["binary"])
+    return chosen
+
+
+def _open(output: str, binary: bool) -> tuple[IO[Any], bool]:
+    from crmcli.errors import InvalidInput
+
+    if output == "-":
+        return (sys.stdout.buffer if binary else sys.stdout), False
+    try:
+        if binary:
+            return open(output, "wb"), True
+        return open(output, "w", encoding="utf-8", newline=""), True
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {output}: {exc.strerror}") from None
+
+
+def _export(
+    ctx: typer.Context,
+    table: str,
+    fmt: str | None,
+    output: str,
+    excel: bool,
+    redact: bool,
+    filters: dict[str, Any],
+    as_of: str | None = None,
+) -> None:
+    from crmcli.errors import InvalidInput
+
+    chosen = _format(fmt, output, table)
+    if excel and chosen != "csv":
+        raise InvalidInput(MESSAGES["excel"])
+    day = today(ctx, as_of)
+    from crmcli.dates import parse_date
+    from crmcli.io.tables import table as describe
+    from crmcli.services.exports import ExportFilter
+
+    spec = describe(table)
+    f = ExportFilter(
+        owner=filters.get("owner"),
+        tier=filters.get("tier"),
+        stage=filters.get("stage"),
+        search=filters.get("search"),
+        status=filters.get("status"),
+        start=parse_date(filters["from"], day, what="--from date") if filters.get("from") else None,
+        end=parse_date(filters["to"], day, what="--to date") if filters.get("to") else None,
+    )
+    from crmcli.cli.common import open_db
+
+    database = open_db(ctx, write=False)
+    with database.session() as session:
+        if filters.get("customer"):
+            from crmcli.services.customers import resolve_customer
+
+            f.customer_id = resolve_customer(session, filters["customer"]).id
+        out, close = _open(output, binary=chosen in ("xlsx", "ics"))
+        try:
+            count = _write(session, ctx, spec, chosen, out, f, excel=excel, redact=redact)
+        except BaseException:
+            if close:
+                out.close()
+                os.unlink(output)
+            raise
+        if close:
+            out.close()
+        else:
+            out.flush()
+    if output != "-":
+        noun = spec.name if count != 1 else spec.singular
+        if chosen == "ics":
+            noun = "calendar entries" if count != 1 else "calendar entry"
+        message(MESSAGES["done"].format(count=count, noun=noun, target=output))
+
+
+def _write(
+    session: Any,
+    ctx: typer.Context,
+    spec: Any,
+    chosen: str,
+    out: IO[Any],
+    f: Any,
+    *,
+    excel: bool,
+    redact: bool,
+) -> int:
+    from crmcli.io import exporters
+    from crmcli.services.exports import calendar_entries, export_rows
+
+    if chosen == "ics":
+        from crmcli.io.cards import write_calendar
+
+        entries = calendar_entries(session, owner=f.owner)
+        return write_calendar(entries, out, timezone=state(ctx).config.timezone, redact=redact)
+    rows = export_rows(session, spec.name, f)
+    if chosen == "vcf":
+        from crmcli.io.cards import write_vcards
+
+        return write_vcards(rows, out, redact=redact)
+    columns = spec.exported_columns
+    if chosen == "csv":
+        return exporters.write_csv(rows, columns, out, redact=redact, excel=excel)
+    if chosen in ("json", "jsonl"):
+        return exporters.write_json(rows, columns, out, redact=redact, lines=chosen == "jsonl")
+    return exporters.write_xlsx(rows, columns, out, redact=redact, title=spec.name)
+
+
+@app.command("customers")
+def customers(
+    ctx: typer.Context,
+    format: Format = None,
+    output: Output = "-",
+    excel: Excel = False,
+    redact: Redact = False,
+    tier: Annotated[str | None, typer.Option("--tier", help="Only this tier.")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="Only this stage.")] = None,
+    owner: OwnerOpt = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Part of name, pinyin, code or phone.")
+    ] = None,
+) -> None:
+    """Export customers 客户档案 (every field; re-imports with crm import customers)."""
+    from crmcli.enums import STAGE, TIER
+
+    filters = {
+        "tier": TIER.parse(tier) if tier else None,
+        "stage": STAGE.parse(stage) if stage else None,
+        "owner": owner,
+        "search": search,
+    }
+    _export(ctx, "customers", format, output, excel, redact, filters)
+
+
+def _child_command(table: str, doc: str, *, dated: bool) -> Any:
+    def command(
+        ctx: typer.Context,
+        format: Format = None,
+        output: Output = "-",
+        excel: Excel = False,
+        redact: Redact = False,
+        customer: CustomerOpt = None,
+        owner: OwnerOpt = None,
+        from_: From = None,
+        to: To = None,
+        as_of: AsOfOpt = None,
+    ) -> None:
+        from crmcli.errors import InvalidInput
+
+        if not dated and (from_ or to):
+            raise InvalidInput(f"--from/--to do not apply to {table}")
+        filters = {"customer": customer, "owner": owner, "from": from_, "to": to}
+        _export(ctx, table, format, output, excel, redact, filters, as_of)
+
+    command.__doc__ = doc
+    return command
+
+
+app.command("contacts")(
+    _child_command(
+        "contacts",
+        "Export contacts 联系人; --format vcf writes vCards for an address book.",
+        dated=False,
+    )
+)
+app.command("followups")(
+    _child_command("followups", "Export follow-ups 跟进记录 (--from/--to by day).", dated=True)
+)
+app.command("sales")(
+    _child_command("sales", "Export sales 购买记录 (--from/--to by day).", dated=True)
+)
+
+
+@app.command("plans")
+def plans(
+    ctx: typer.Context,
+    format: Format = None,
+    output: Output = "-",
+    excel: Excel = False,
+    redact: Redact = False,
+    customer: CustomerOpt = None,
+    owner: OwnerOpt = None,
+    status: Annotated[
+        str, typer.Option("--status", help="open, done, cancelled or all (csv/json/xlsx).")
+    ] = "all",
+    from_: From = None,
+    to: To = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Export plans 跟进计划. --format ics writes open plans and each customer's next due
+    day (all-day) for a calendar app; --owner limits both to one salesperson."""
+    from crmcli.enums import PLAN_STATUS
+
+    filters = {
+        "customer": customer,
+        "owner": owner,
+        "status": None if status.strip().lower() == "all" else PLAN_STATUS.parse(status),
+        "from": from_,
+        "to": to,
+    }
+    _export(ctx, "plans", format, output, excel, redact, filters, as_of)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="export")

@@ -1,0 +1,311 @@
+"""crm import customers|contacts|followups|sales|plans FILE; crm import list|undo BATCH."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db
+from crmcli.output import Col, message, print_json, render
+
+app = typer.Typer(
+    help="Import CSV from Excel, WPS or another CRM, and undo an import.",
+    no_args_is_help=True,
+)
+
+File = Annotated[str, typer.Argument(help="CSV file to read; - reads stdin.")]
+Encoding = Annotated[
+    str,
+    typer.Option("--encoding", help="auto (BOM, UTF-8, else GB18030), utf-8, gb18030, utf-16…"),
+]
+Delimiter = Annotated[
+    str, typer.Option("--delimiter", help="auto (from the header line), ',', ';' or tab.")
+]
+Map = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        help='Header to field: "客户名称=name,手机=phone"; "Fax=" leaves a column out.',
+    ),
+]
+OnDuplicate = Annotated[
+    str,
+    typer.Option(
+        "--on-duplicate",
+        help="A row that matches a record (by code, else phone, else name): skip, update or error.",
+    ),
+]
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Check and report what would happen; write nothing.")
+]
+SkipInvalid = Annotated[
+    bool, typer.Option("--skip-invalid", help="Import the good rows even when some are bad.")
+]
+Rejects = Annotated[
+    str | None,
+    typer.Option("--rejects", help="Write the bad rows here, with a reason column, to fix."),
+]
+Owner = Annotated[
+    str | None, typer.Option("--owner", help="Owner of rows that name none (default: you).")
+]
+
+BATCH_COLUMNS = (
+    Col("id", "Batch", "right"),
+    Col("kind", "Table"),
+    Col("source", "File"),
+    Col("at", "When (UTC)"),
+    Col("user", "Who"),
+    Col("added", "Added", "right"),
+    Col("updated", "Updated", "right"),
+    Col("skipped", "Skipped", "right"),
+    Col("rejected", "Rejected", "right"),
+    Col("undone", "Undone"),
+)
+
+SUMMARY = (
+    "{verb} {source} as batch #{batch}: {added} added, {updated} updated, "
+    "{skipped} skipped, {rejected} rejected"
+)
+DRY_SUMMARY = (
+    "dry run of {source}: would add {added}, update {updated}, skip {skipped}, "
+    "reject {rejected}; nothing written"
+)
+
+
+def _progress_bar() -> tuple[Any, Any]:
+    """A bytes-read bar on stderr when it is a terminal; (callback, stop) else (None, None)."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task("reading", total=None)
+    progress.start()
+
+    def update(done: int, total: int | None) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return update, progress.stop
+
+
+def _run(
+    ctx: typer.Context,
+    table: str,
+    file: str,
+    encoding: str,
+    delimiter: str,
+    mapping: list[str] | None,
+    on_duplicate: str,
+    dry_run: bool,
+    skip_invalid: bool,
+    rejects: str | None,
+    owner: str | None,
+    as_of: str | None,
+    format: str,
+) -> None:
+    from crmcli.errors import InvalidInput
+    from crmcli.io.csvfile import normalize_delimiter, normalize_encoding
+    from crmcli.io.tables import parse_map
+
+    output = fmt(format, ("table", "json"))
+    mode = on_duplicate.strip().lower()
+    if mode not in ("skip", "update", "error"):
+        raise InvalidInput(
+            f"unknown --on-duplicate {on_duplicate!r}; expected skip, update or error"
+        )
+    if rejects is not None and rejects == file and file != "-":
+        raise InvalidInput("--rejects must not be the file being imported")
+    from crmcli.services.imports import ImportOptions, run_import
+
+    opts = ImportOptions(
+        table=table,
+        path=file,
+        encoding=normalize_encoding(encoding),
+        delimiter=normalize_delimiter(delimiter),
+        mapping=parse_map(mapping or []),
+        on_duplicate=mode,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        rejects=rejects,
+        owner=owner,
+    )
+    who = actor(ctx, as_of)
+    database = open_db(ctx, write=not dry_run, create=not dry_run)
+    update, stop = _progress_bar()
+    try:
+        result = run_import(database, who, opts, say=message, progress=update)
+    finally:
+        if stop is not None:
+            stop()
+    values = {
+        "verb": "imported",
+        "source": result.source,
+        "batch": result.batch_id,
+        "added": result.added,
+        "updated": result.updated,
+        "skipped": result.skipped,
+        "rejected": result.rejected,
+    }
+    message((DRY_SUMMARY if result.dry_run else SUMMARY).format(**values))
+    if rejects is not None:
+        message(f"{result.rejects_written} rejected rows written to {rejects}")
+    if output == "json":
+        print_json(result.as_dict())
+
+
+def _command(table: str, noun: str) -> Any:
+    def command(
+        ctx: typer.Context,
+        file: File,
+        encoding: Encoding = "auto",
+        delimiter: Delimiter = "auto",
+        map_: Map = None,
+        on_duplicate: OnDuplicate = "skip",
+        dry_run: DryRun = False,
+        skip_invalid: SkipInvalid = False,
+        rejects: Rejects = None,
+        owner: Owner = None,
+        as_of: AsOfOpt = None,
+        format: FormatOpt = "table",
+    ) -> None:
+        _run(
+            ctx,
+            table,
+            file,
+            encoding,
+            delimiter,
+            map_,
+            on_duplicate,
+            dry_run,
+            skip_invalid,
+            rejects,
+            owner,
+            as_of,
+            format,
+        )
+
+    command.__doc__ = (
+        f"Import {noun} from CSV. Every row is checked first: by default nothing is "
+        "written when any row is bad, and each bad row is listed with its line and column."
+    )
+    return command
+
+
+for _table, _noun in (
+    ("customers", "customers 客户"),
+    ("contacts", "contacts 联系人 (rows name their customer by code or name)"),
+    ("followups", "follow-ups 跟进记录 (rows name their customer by code or name)"),
+    ("sales", "sales 购买记录 (rows name their customer by code or name)"),
+    ("plans", "plans 跟进计划 (rows name their customer by code or name)"),
+):
+    app.command(_table)(_command(_table, _noun))
+
+
+@app.command("list")
+def list_(ctx: typer.Context, format: FormatOpt = "table") -> None:
+    """Import batches: file, when, who, and what each did."""
+    output = fmt(format)
+    from crmcli.services.imports import list_batches
+
+    database = open_db(ctx, write=False)
+    with database.session() as session:
+        batches = list_batches(session)
+    rows = [
+        {
+            "id": b.id,
+            "kind": b.kind,
+            "source": b.source,
+            "at": f"{b.at:%Y-%m-%d %H:%M}",
+            "user": b.user,
+            "added": b.added,
+            "updated": b.updated,
+            "skipped": b.skipped,
+            "rejected": b.rejected,
+            "undone": f"{b.undone_at:%Y-%m-%d %H:%M} by {b.undone_by}" if b.undone_at else "",
+        }
+        for b in batches
+    ]
+    json_rows = [
+        {
+            "id": b.id,
+            "kind": b.kind,
+            "source": b.source,
+            "encoding": b.encoding,
+            "delimiter": b.delimiter,
+            "at": b.at,
+            "user": b.user,
+            "added": b.added,
+            "updated": b.updated,
+            "skipped": b.skipped,
+            "rejected": b.rejected,
+            "undone_at": b.undone_at,
+            "undone_by": b.undone_by,
+        }
+        for b in batches
+    ]
+    render(rows, BATCH_COLUMNS, output, json_rows=json_rows)
+
+
+@app.command("undo")
+def undo(
+    ctx: typer.Context,
+    batch: Annotated[str, typer.Argument(help="Batch number (crm import list).")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Also delete what was recorded by hand under rows the batch added."
+        ),
+    ] = False,
+    dry_run: DryRun = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove what an import added and restore what it updated.
+
+    Refused (exit 2) while a later import changed the same rows or added rows under
+    them; undo those first. Each batch can be undone once.
+    """
+    from crmcli.errors import EXIT_USAGE, CrmError, InvalidInput
+    from crmcli.services.imports import describe_counts, get_batch, undo_batch
+
+    who = actor(ctx)
+    database = open_db(ctx, write=not dry_run)
+    with database.session() as session:
+        target = get_batch(session, batch)
+        result = undo_batch(session, who, target, force=force, dry_run=True)
+        if result.blocked_by:
+            later = ", ".join(f"#{b}" for b in result.blocked_by)
+            raise CrmError(
+                f"cannot undo import #{target.id}: later imports {later} changed or added rows "
+                f"under what it imported; undo them first"
+            )
+        if result.dependents and not force:
+            raise InvalidInput(
+                f"cannot undo import #{target.id}: {describe_counts(result.dependents)} were "
+                f"recorded since under what it added; --force deletes them too"
+            )
+        plan = (
+            f"import #{target.id} ({target.kind} from {target.source}): remove "
+            f"{describe_counts(result.removed) or 'nothing'}, restore "
+            f"{describe_counts(result.restored) or 'nothing'}"
+        )
+        if dry_run:
+            message(f"dry run: undo {plan}; nothing written")
+            return
+        if sys.stdin.isatty() and not yes and not typer.confirm(f"Undo {plan}?", err=True):
+            raise typer.Exit(EXIT_USAGE)
+        undo_batch(session, who, target, force=force)
+    message(f"undid {plan}")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="import")

@@ -1,0 +1,222 @@
+"""The rows ``crm export`` writes: each table as its description names the fields, with the
+filters of the matching list command, streamed from the database in a stable order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from crmcli.errors import InvalidInput
+from crmcli.models import Contact, Customer, FollowUp, Plan, Sale
+from crmcli.services import normalize
+
+STREAM_ROWS = 1000
+
+
+@dataclass
+class ExportFilter:
+    customer_id: int | None = None
+    owner: str | None = None
+    tier: str | None = None
+    stage: str | None = None
+    search: str | None = None
+    status: str | None = None  # plans; None: every status
+    start: date | None = None
+    end: date | None = None
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _customers(f: ExportFilter) -> Any:
+    c = Customer.__table__.c
+    query = select(Customer.__table__)
+    if f.customer_id is not None:
+        query = query.where(c.id == f.customer_id)
+    if f.tier:
+        query = query.where(c.tier == f.tier)
+    if f.stage:
+        query = query.where(c.stage == f.stage)
+    if f.owner:
+        query = query.where(c.owner == f.owner)
+    if f.search:
+        pattern = _like(normalize.name_key(f.search))
+        digits = "".join(ch for ch in f.search if ch.isdigit())
+        conditions = [
+            c.name_key.like(pattern, escape="\\"),
+            c.search_key.like(pattern, escape="\\"),
+            func.lower(c.code).like(pattern, escape="\\"),
+        ]
+        if len(digits) >= 4:
+            conditions.append(c.phone.like(f"%{digits}%"))
+        query = query.where(or_(*conditions))
+    return query.order_by(c.sort_key, c.id)
+
+
+def _with_customer(table: Any, f: ExportFilter, *extra: Any) -> Any:
+    c = Customer.__table__.c
+    query = (
+        select(table, c.code.label("customer_code"), c.name.label("customer_name"), *extra)
+        .select_from(table)
+        .join(Customer.__table__, table.c.customer_id == c.id)
+    )
+    if f.customer_id is not None:
+        query = query.where(table.c.customer_id == f.customer_id)
+    return query
+
+
+def _day_range(column: Any, f: ExportFilter, *, moment: bool) -> list[Any]:
+    conditions = []
+    if f.start is not None:
+        conditions.append(column >= (datetime.combine(f.start, time()) if moment else f.start))
+    if f.end is not None:
+        end = f.end + timedelta(days=1)
+        conditions.append(column < (datetime.combine(end, time()) if moment else end))
+    return conditions
+
+
+def _query(table_name: str, f: ExportFilter) -> Any:
+    cu = Customer.__table__.c
+    if f.start and f.end and f.start > f.end:
+        raise InvalidInput(f"--from {f.start} is after --to {f.end}")
+    if table_name == "customers":
+        return _customers(f)
+    if table_name == "contacts":
+        t = Contact.__table__
+        query = _with_customer(t, f)
+        if f.owner:
+            query = query.where(cu.owner == f.owner)
+        return query.order_by(cu.sort_key, t.c.id)
+    if table_name == "followups":
+        t = FollowUp.__table__
+        k = Contact.__table__
+        query = _with_customer(t, f, k.c.name.label("contact_name")).outerjoin(
+            k, t.c.contact_id == k.c.id
+        )
+        if f.owner:
+            query = query.where(t.c.owner == f.owner)
+        query = query.where(*_day_range(t.c.at, f, moment=True))
+        return query.order_by(t.c.at, t.c.id)
+    if table_name == "plans":
+        t = Plan.__table__
+        query = _with_customer(t, f)
+        if f.owner:
+            query = query.where(t.c.owner == f.owner)
+        if f.status:
+            query = query.where(t.c.status == f.status)
+        query = query.where(*_day_range(t.c.due_on, f, moment=False))
+        return query.order_by(t.c.due_on, t.c.due_time, t.c.id)
+    if table_name == "sales":
+        t = Sale.__table__
+        query = _with_customer(t, f)
+        if f.owner:
+            query = query.where(cu.owner == f.owner)
+        query = query.where(*_day_range(t.c.sold_on, f, moment=False))
+        return query.order_by(t.c.sold_on, t.c.id)
+    raise InvalidInput(f"{table_name} cannot be exported")
+
+
+def export_rows(session: Session, table_name: str, f: ExportFilter) -> Iterator[Mapping[str, Any]]:
+    """Rows as mappings, fetched a thousand at a time."""
+    result = session.execute(_query(table_name, f), execution_options={"yield_per": STREAM_ROWS})
+    for row in result:
+        yield row._mapping
+
+
+def count_rows(session: Session, table_name: str, f: ExportFilter) -> int:
+    query = _query(table_name, f).order_by(None)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+# --- the calendar: open plans and the day each customer is next due ------------------------
+
+# The cadence's due days (plans are entries of their own), most pressing rule first.
+DUE_KINDS = (
+    ("callback_due_on", "call back"),
+    ("visit_due_on", "visit"),
+    ("contact_due_on", "contact"),
+)
+
+
+@dataclass
+class CalendarEntry:
+    uid: str
+    summary: str
+    day: date
+    clock: str | None  # "14:30", or None for an all-day entry
+    description: str
+    phone: str | None
+    owner: str | None
+
+
+def calendar_entries(session: Session, *, owner: str | None) -> list[CalendarEntry]:
+    """Open plans (at their time, if they have one) and, as all-day entries, each customer's
+    next due day from the cadence (SPEC §4: plans and due visits for a calendar app).
+    Junk and lost customers have no due day and no entry."""
+    entries: list[CalendarEntry] = []
+    t = Plan.__table__
+    cu = Customer.__table__.c
+    plans = select(
+        t.c.id,
+        t.c.due_on,
+        t.c.due_time,
+        t.c.channel,
+        t.c.content,
+        t.c.owner,
+        cu.code,
+        cu.name,
+        cu.phone,
+    ).join(Customer.__table__, t.c.customer_id == cu.id)
+    plans = plans.where(t.c.status == "open")
+    if owner:
+        plans = plans.where(t.c.owner == owner)
+    for row in session.execute(plans.order_by(t.c.due_on, t.c.due_time, t.c.id)):
+        entries.append(
+            CalendarEntry(
+                uid=f"plan-{row.id}@crmcli",
+                summary=f"{row.channel}: {row.name} ({row.code}) — {row.content}",
+                day=row.due_on,
+                clock=row.due_time,
+                description=f"plan #{row.id} for {row.code} {row.name}: {row.content}",
+                phone=row.phone,
+                owner=row.owner,
+            )
+        )
+    due = select(
+        cu.id,
+        cu.code,
+        cu.name,
+        cu.phone,
+        cu.owner,
+        cu.tier,
+        cu.next_due_at,
+        *(getattr(cu, column) for column, _ in DUE_KINDS),
+    ).where(cu.next_due_at.is_not(None))
+    if owner:
+        due = due.where(cu.owner == owner)
+    for row in session.execute(due.order_by(cu.next_due_at, cu.sort_key, cu.id)):
+        dues = [(getattr(row, column), label) for column, label in DUE_KINDS]
+        dues = [(day, label) for day, label in dues if day is not None]
+        if not dues:
+            continue
+        day = min(d for d, _ in dues)
+        kind = next(label for d, label in dues if d == day)
+        entries.append(
+            CalendarEntry(
+                uid=f"due-{row.id}-{day:%Y%m%d}@crmcli",
+                summary=f"{kind} due: {row.name} ({row.code})",
+                day=day,
+                clock=None,
+                description=f"{row.code} {row.name} ({row.tier}) is due for {kind} on {day}",
+                phone=row.phone,
+                owner=row.owner,
+            )
+        )
+    return entries
