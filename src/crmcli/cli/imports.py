@@ -114,7 +114,7 @@ def _run(
     format: str,
 ) -> None:
     from crmcli.errors import InvalidInput
-    from crmcli.io.csvfile import normalize_delimiter, normalize_encoding
+    from crmcli.io.csvfile import check_readable, normalize_delimiter, normalize_encoding
     from crmcli.io.tables import parse_map
 
     output = fmt(format, ("table", "json"))
@@ -139,6 +139,7 @@ def _run(
         rejects=rejects,
         owner=owner,
     )
+    check_readable(file)
     who = actor(ctx, as_of)
     database = open_db(ctx, write=not dry_run, create=not dry_run)
     update, stop = _progress_bar()
@@ -290,12 +291,17 @@ def undo(
             )
         if result.dependents and not force:
             raise InvalidInput(
-                f"cannot undo import #{target.id}: {describe_counts(result.dependents)} were "
-                f"recorded since under what it added; --force deletes them too"
+                f"cannot undo import #{target.id}: what it added has "
+                f"{describe_counts(result.dependents)} recorded since; --force deletes them too"
             )
+        since = (
+            f" (and {describe_counts(result.dependents)} recorded since)"
+            if result.dependents
+            else ""
+        )
         plan = (
             f"import #{target.id} ({target.kind} from {target.source}): remove "
-            f"{describe_counts(result.removed) or 'nothing'}, restore "
+            f"{describe_counts(result.removed) or 'nothing'}{since}, restore "
             f"{describe_counts(result.restored) or 'nothing'}"
         )
         if dry_run:

@@ -175,6 +175,14 @@ class CsvInput:
             yield start, cells
 
 
+def check_readable(path: str) -> None:
+    """Refuse a missing or unreadable file before any other work starts."""
+    if path == "-":
+        return
+    fh, *_ = _open_binary(path)
+    fh.close()
+
+
 def _open_binary(path: str) -> tuple[BinaryIO, str, int | None, bool]:
     if path == "-":
         return sys.stdin.buffer, "<stdin>", None, False
@@ -230,7 +238,8 @@ def open_stream(
     try:
         text = decoder.decode(sample, final=len(sample) < SAMPLE_BYTES)
     except UnicodeDecodeError:
-        hint = "gb18030" if chosen.startswith("utf") else "utf-8"
+        likely = detect_encoding(sample)
+        hint = likely if likely != chosen else "gb18030" if chosen.startswith("utf") else "utf-8"
         if guessed:
             raise InvalidInput(
                 f"cannot tell the encoding of {name}: it is neither UTF-8 nor GB18030; "

@@ -669,8 +669,14 @@ def _shown(headers: Sequence[str]) -> str:
     return ", ".join(h.replace("\ufeff", "").strip() for h in headers if h.strip())
 
 
-def layout(tbl: Table, headers: list[str], mapping: dict[str, str]) -> Layout:
-    """Match a file's header row to the table, or say exactly why it cannot be."""
+def layout(
+    tbl: Table, headers: list[str], mapping: dict[str, str], *, adding: bool = True
+) -> Layout:
+    """Match a file's header row to the table, or say exactly why it cannot be.
+
+    A file that only updates records (``adding`` false) need not have the columns a new
+    record requires; a row that would be added without them is refused on its own.
+    """
     fields: list[tuple[int, Column]] = []
     unknown: list[tuple[int, str]] = []
     ignored: list[str] = []
@@ -734,7 +740,7 @@ def layout(tbl: Table, headers: list[str], mapping: dict[str, str]) -> Layout:
             "keep them in; map them with --map 'HEADER=field' or leave them out with --map 'HEADER='"
         )
     present = {col.key for _, col in fields}
-    for col in tbl.required_columns():
+    for col in tbl.required_columns() if adding else ():
         if col.key not in present:
             raise InvalidInput(
                 f"the file has no {col.key} column (headers: {_shown(headers)}); "

@@ -50,6 +50,7 @@ _CONTROL = (
     "target_key",
     "decided",
     "generated",
+    "missing",
     "action",
 )
 
@@ -180,9 +181,11 @@ class _Stage:
         self.conn.execute("DROP TABLE IF EXISTS problems")
         self.conn.execute(f"CREATE TABLE staged (line INTEGER PRIMARY KEY, raw, {cols})")
         self.conn.execute("CREATE TABLE problems (line INTEGER, col TEXT, message TEXT, raw)")
-        placeholders = ", ".join("?" for _ in range(len(self.columns) + 2))
+        placeholders = ", ".join("?" for _ in range(len(self.columns) + 3))
         names = ", ".join(_q(c) for c in self.columns)
-        self.insert_sql = f"INSERT INTO staged (line, raw, {names}) VALUES ({placeholders})"
+        self.insert_sql = (
+            f"INSERT INTO staged (line, raw, missing, {names}) VALUES ({placeholders})"
+        )
 
     def close(self) -> None:
         self.conn.close()
@@ -220,6 +223,7 @@ class _Validator:
         for line, cells in rows:
             values: dict[str, Any] = {}
             found: list[tuple[str, str]] = []
+            missing: list[str] = []
             n = len(cells)
             for index, target, parse, required, label, key in parsers:
                 text = cells[index] if index < n else ""
@@ -229,7 +233,8 @@ class _Validator:
                         text = unescape_formula(text)
                 if not text:
                     if required:
-                        found.append((label, MESSAGES["required"].format(field=key)))
+                        # Needed to add a record, not to update one: decided in phase 2.
+                        missing.append(f"{label}\t{key}")
                     continue
                 try:
                     values[target] = parse(text)  # type: ignore[misc]
@@ -264,7 +269,7 @@ class _Validator:
             for i, proc in processors:
                 if row[i] is not None:
                     row[i] = proc(row[i])
-            staged.append((line, raw, *row))
+            staged.append((line, raw, "\n".join(missing) or None, *row))
         return staged, problems, bad
 
 
@@ -367,7 +372,9 @@ def _read_file(
     while True:
         with CsvSource(opts.path, encoding=encoding, delimiter=opts.delimiter) as src:
             try:
-                lay = io_tables.layout(tbl, src.header, opts.mapping)
+                lay = io_tables.layout(
+                    tbl, src.header, opts.mapping, adding=opts.on_duplicate != "update"
+                )
             except UnrecognisedHeader as exc:
                 hint = (
                     MESSAGES["encoding_hint"].format(encoding=src.encoding) if src.guessed else ""
@@ -435,7 +442,11 @@ class _Plan:
             "SELECT :line, :col, :message, raw FROM stage.staged WHERE line = :line",
             {"line": line, "col": col, "message": message},
         )
-        self.sql("UPDATE stage.staged SET problem = 1 WHERE line = :line", {"line": line})
+        self.sql(
+            "UPDATE stage.staged SET problem = 1, action = CASE WHEN action IS NULL "
+            "THEN NULL ELSE 'reject' END WHERE line = :line",
+            {"line": line},
+        )
 
 
 def _resolve_customers(plan: _Plan) -> None:
@@ -587,6 +598,14 @@ def _classify(plan: _Plan) -> None:
                 key_column[row.target_key],
                 MESSAGES["dup_db"].format(desc=names.get(row.target_id), key=row.target_key),
             )
+    incomplete = plan.sql(
+        "SELECT line, missing FROM stage.staged WHERE action = 'add' AND missing IS NOT NULL "
+        "ORDER BY line"
+    ).all()
+    for row in incomplete:
+        for item in row.missing.split("\n"):
+            label, _, key = item.partition("\t")
+            plan.problem(row.line, label, MESSAGES["required"].format(field=key))
     if mode == "update":
         # A row merged into one that is itself rejected goes with it.
         while True:

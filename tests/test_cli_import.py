@@ -1,0 +1,674 @@
+"""crm import: real-world files in, exact rows imported, exact errors out, undo (SPEC §4)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+ON = "2026-11-01"
+REALDATA = Path("/work/shared/realdata")
+
+
+def write(path: Path, rows: list[list[str]], *, encoding="utf-8", delimiter=",", newline="\r\n"):
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator=newline).writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def customers(crm):
+    return {c["code"]: c for c in crm.json("customer", "list")}
+
+
+def imported(crm, *args):
+    """Run an import with --format json; return (result, stderr lines)."""
+    result = crm("import", *args, "--as-of", ON, "--format", "json")
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    return json.loads(result.stdout), result.stderr.splitlines()
+
+
+CHINESE = [
+    ["客户名称", "联系人", "手机", "邮箱", "地址", "行业", "规模", "来源", "负责人", "生日"],
+    [
+        "华为技术有限公司",
+        "任正非",
+        "138 1234 5678",
+        "Ren@Huawei.COM",
+        "深圳市龙岗区",
+        "制造业",
+        "大型",
+        "主动咨询",
+        "wang",
+        "1944/10/25",
+    ],
+    ["阿里巴巴", "马云", "（0571）8502 2088", "", "杭州, 余杭区", "服务", "", "被动咨询", "", ""],
+]
+
+
+# --- encodings, delimiters, headers ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [
+        ("utf-8", ","),
+        ("utf-8-sig", ","),
+        ("utf-8-sig", ";"),
+        ("utf-16", "\t"),  # Excel "Unicode text": UTF-16 with BOM, tab-separated
+        ("gb18030", ","),  # GBK from Chinese Excel/WPS, no BOM
+        ("gb18030", "\t"),
+    ],
+)
+def test_each_encoding_and_delimiter_is_detected_without_flags(crm, tmp_path, encoding, delimiter):
+    path = write(tmp_path / "leads.csv", CHINESE, encoding=encoding, delimiter=delimiter)
+    result, messages = imported(crm, "customers", path)
+    expected = {"utf-8-sig": "utf-8-sig", "utf-16": "utf-16", "utf-8": "utf-8"}.get(
+        encoding, "gb18030"
+    )
+    assert (result["encoding"], result["delimiter"]) == (expected, delimiter)
+    assert (result["added"], result["rejected"]) == (2, 0)
+    assert messages == [f"imported {path} as batch #1: 2 added, 0 updated, 0 skipped, 0 rejected"]
+    found = customers(crm)
+    assert sorted(found) == ["C000001", "C000002"]
+    huawei = found["C000001"]
+    assert (huawei["name"], huawei["contact_name"], huawei["phone"], huawei["email"]) == (
+        "华为技术有限公司",
+        "任正非",
+        "+8613812345678",
+        "Ren@huawei.com",
+    )
+    assert (huawei["industry"], huawei["scale"], huawei["source"], huawei["owner"]) == (
+        "manufacturing",
+        "large",
+        "inbound",
+        "wang",
+    )
+    assert (huawei["birthday"], huawei["created_on"]) == ("1944-10-25", ON)
+    ali = found["C000002"]
+    assert (ali["phone"], ali["address"], ali["industry"], ali["owner"]) == (
+        "+8657185022088",
+        "杭州, 余杭区",
+        "services",
+        "tester",
+    )
+
+
+def test_english_headers_any_case_and_spacing_crlf_quotes_and_trailing_empty_columns(crm, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(
+        b"Company Name,CONTACT_NAME, Phone ,E-Mail,Notes,,,\r\n"
+        b'"Acme, Inc.",Zhang San,+1 650-253-0000,zs@example.com,"first line\r\nsecond, line",,,\r\n'
+        b"\r\n"
+        b",,,,,,,\r\n"
+        b"Beta\xc2\xa0Co,\xe6\x9d\x8e\xe5\x9b\x9b,\xef\xbc\x91\xef\xbc\x93\xef\xbc\x99 0000 1111,,,,,\r\n"
+    )
+    result, _ = imported(crm, "customers", path)
+    assert (result["rows"], result["added"]) == (2, 2)
+    found = customers(crm)
+    assert found["C000001"]["name"] == "Acme, Inc."
+    assert found["C000001"]["phone"] == "+16502530000"
+    assert found["C000001"]["notes"] == "first line\nsecond, line"
+    # a no-break space and full-width digits (１３９) read as their plain forms
+    assert (found["C000002"]["name"], found["C000002"]["contact_name"]) == ("Beta Co", "李四")
+    assert found["C000002"]["phone"] == "+8613900001111"
+
+
+def test_realdata_kehu_xinxi_excel_export(crm):
+    """Excel "CSV UTF-8" with a BOM, 17 empty trailing columns, ids with leading zeros."""
+    path = REALDATA / "chinese" / "kehu_xinxi_customers.csv"
+    result, messages = imported(crm, "customers", path)
+    assert (result["rows"], result["added"], result["rejected"]) == (10, 10, 0)
+    assert result["encoding"] == "utf-8-sig"
+    assert messages[0] == "columns kept in notes: 年龄"
+    found = customers(crm)
+    assert sorted(found) == [f"{n:03d}" for n in range(1, 11)]
+    assert (found["001"]["name"], found["001"]["notes"]) == ("Tom", "年龄: 55")
+    assert (found["010"]["name"], found["010"]["notes"]) == ("Larry", "年龄: 54")
+
+
+def test_map_names_columns_and_leaves_one_out(crm, tmp_path):
+    path = write(
+        tmp_path / "crm.csv",
+        [["Firma", "Handy", "Fax", "Ort"], ["Delta GmbH", "13800001111", "010-1234", "Berlin"]],
+    )
+    imported(crm, "customers", path, "--map", "Firma=name,Handy=phone", "--map", "Fax=")
+    [row] = customers(crm).values()
+    assert (row["name"], row["phone"], row["notes"]) == (
+        "Delta GmbH",
+        "+8613800001111",
+        "Ort: Berlin",
+    )
+
+
+def test_map_to_a_chinese_label_and_an_unknown_field(crm, tmp_path):
+    path = write(tmp_path / "crm.csv", [["Firma", "Handy"], ["Delta", "13800001111"]])
+    imported(crm, "customers", path, "--map", "Firma=客户名称,Handy=手机")
+    assert [c["name"] for c in customers(crm).values()] == ["Delta"]
+    stderr = crm.fails(2, "import", "customers", path, "--map", "Firma=firm")
+    assert "--map Firma=firm: customers have no field 'firm'; fields: code, name," in stderr
+
+
+def test_unrecognised_header_fails_loudly_naming_the_encoding(crm, tmp_path):
+    path = write(tmp_path / "data.csv", [["foo", "bar"], ["1", "2"]], encoding="gb18030")
+    stderr = crm.fails(2, "import", "customers", path)
+    assert stderr == (
+        "crm: data.csv: the header row has no column crm knows (headers: foo, bar); "
+        "read as utf-8 — if that is wrong, pass --encoding; "
+        "name the columns with --map 'HEADER=field'\n"
+    )
+
+
+def test_a_wrong_encoding_never_imports_mojibake(crm, tmp_path, isolated):
+    path = write(tmp_path / "gbk.csv", CHINESE, encoding="gb18030")
+    stderr = crm.fails(2, "import", "customers", path, "--encoding", "utf-8")
+    assert stderr == (
+        "crm: gbk.csv is not utf-8 text; pass its encoding with --encoding (e.g. gb18030)\n"
+    )
+    # UTF-16 read as GB18030 has no header crm knows
+    utf16 = write(tmp_path / "u16.csv", CHINESE, encoding="utf-16", delimiter="\t")
+    stderr = crm.fails(2, "import", "customers", utf16, "--encoding", "gb18030")
+    assert stderr == (
+        "crm: u16.csv is not gb18030 text; pass its encoding with --encoding (e.g. utf-16)\n"
+    )
+    # Latin-1 is neither UTF-8 nor GB18030
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("name,city\nCafé Mode,Zürich\n".encode("latin-1"))
+    stderr = crm.fails(2, "import", "customers", latin)
+    assert stderr == (
+        "crm: cannot tell the encoding of latin.csv: it is neither UTF-8 nor GB18030; "
+        "pass it with --encoding\n"
+    )
+    assert crm.ok("import", "customers", latin, "--encoding", "latin-1")
+    assert [c["name"] for c in crm.json("customer", "list")] == ["Café Mode"]
+    assert crm.json("customer", "list")[0]["code"] == "C000001"
+
+
+def test_gbk_after_64_kib_of_ascii_is_read_again_as_gb18030(crm, tmp_path):
+    rows = [["name", "notes"]] + [[f"Company {i:05d}", "x" * 60] for i in range(1200)]
+    rows.append(["深圳腾讯", "最后一行"])
+    path = write(tmp_path / "late.csv", rows, encoding="gb18030")
+    result, _ = imported(crm, "customers", path)
+    assert (result["encoding"], result["added"]) == ("gb18030", 1201)
+    assert crm.json("customer", "list", "--search", "腾讯")[0]["notes"] == "最后一行"
+
+
+def test_stdin(crm, tmp_path):
+    result = crm.runner.invoke(
+        __import__("crmcli.cli", fromlist=["app"]).app,
+        ["import", "customers", "-", "--format", "json", "--as-of", ON],
+        input="name,phone\nStdin Co,13800001111\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["source"] == "<stdin>"
+    assert [c["name"] for c in crm.json("customer", "list")] == ["Stdin Co"]
+
+
+# --- validation: nothing written when any row is bad ----------------------------------------
+
+BAD = [
+    ["name", "phone", "email", "scale", "created_on", "likelihood"],
+    ["Good One", "13800001111", "a@example.com", "small", "2024/5/5", "30%"],
+    ["", "13800002222", "", "", "", ""],
+    ["Bad Phone", "123", "", "", "", ""],
+    ["Bad Many", "13800003333", "not-an-email", "huge", "2024/13/45", "150"],
+    ["Good Two", "", "", "中型", "45000", ""],
+]
+
+
+def test_every_bad_row_is_reported_and_nothing_is_written(crm, tmp_path, isolated):
+    path = write(tmp_path / "bad.csv", BAD)
+    stderr = crm.fails(2, "import", "customers", path, "--as-of", ON)
+    assert stderr.splitlines() == [
+        "line 3, column name: name is required",
+        "line 4, column phone: invalid phone number '123'",
+        "line 5, column email: invalid email address 'not-an-email'",
+        "line 5, column scale: unknown scale 'huge'; expected one of: large (大型), "
+        "medium (中型), small (小型)",
+        "line 5, column created_on: no such date '2024/13/45'",
+        "line 5, column likelihood: likelihood must be a whole percentage 0–100, not '150'",
+        "crm: 3 of 5 rows of bad.csv are invalid; nothing imported (fix them, or import the "
+        "rest with --skip-invalid; --rejects FILE collects them)",
+    ]
+    assert crm.json("customer", "list") == []
+    assert crm.json("import", "list") == []
+
+
+def test_skip_invalid_writes_the_good_rows_and_rejects_file_can_be_fixed_and_reimported(
+    crm, tmp_path
+):
+    path = write(tmp_path / "bad.csv", BAD)
+    rejects = tmp_path / "rejects.csv"
+    result, messages = imported(crm, "customers", path, "--skip-invalid", "--rejects", rejects)
+    assert (result["added"], result["rejected"]) == (2, 3)
+    assert messages[-2:] == [
+        f"imported {path} as batch #1: 2 added, 0 updated, 0 skipped, 3 rejected",
+        f"3 rejected rows written to {rejects}",
+    ]
+    good = {c["name"]: c for c in crm.json("customer", "list")}
+    assert sorted(good) == ["Good One", "Good Two"]
+    assert good["Good One"]["likelihood"] == 30
+    # an Excel serial date: 45000 is 2023-03-15
+    assert (good["Good One"]["created_on"], good["Good Two"]["created_on"]) == (
+        "2024-05-05",
+        "2023-03-15",
+    )
+    with rejects.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [
+        ["name", "phone", "email", "scale", "created_on", "likelihood", "reject_reason"],
+        ["", "13800002222", "", "", "", "", "line 3: column name: name is required"],
+        ["Bad Phone", "123", "", "", "", "", "line 4: column phone: invalid phone number '123'"],
+        [
+            "Bad Many",
+            "13800003333",
+            "not-an-email",
+            "huge",
+            "2024/13/45",
+            "150",
+            "line 5: column email: invalid email address 'not-an-email'; column scale: unknown "
+            "scale 'huge'; expected one of: large (大型), medium (中型), small (小型); column "
+            "created_on: no such date '2024/13/45'; column likelihood: likelihood must be a "
+            "whole percentage 0–100, not '150'",
+        ],
+    ]
+    # fixed in the rejects file itself, which imports as it is (the reason column is ignored)
+    rows[1][0] = "Fixed Name"
+    rows[2][1] = "13800004444"
+    rows[3][2:6] = ["ok@example.com", "large", "2024-05-06", "90"]
+    write(rejects, rows)
+    result, _ = imported(crm, "customers", rejects)
+    assert (result["added"], result["rejected"]) == (3, 0)
+    assert len(crm.json("customer", "list")) == 5
+
+
+def test_dry_run_reports_and_writes_nothing(crm, tmp_path, isolated):
+    crm.ok("customer", "add", "Existing", "--phone", "13800001111", "--as-of", ON)
+    path = write(
+        tmp_path / "leads.csv",
+        [["name", "phone"], ["Existing Again", "13800001111"], ["New", "13800002222"]],
+    )
+    result, messages = imported(crm, "customers", path, "--dry-run")
+    assert messages == [
+        "line 2: skipped, already in the database as C000001 Existing (same phone)",
+        f"dry run of {path}: would add 1, update 0, skip 1, reject 0; nothing written",
+    ]
+    assert result["dry_run"] is True and result["batch"] is None
+    assert [c["name"] for c in crm.json("customer", "list")] == ["Existing"]
+    assert crm.json("import", "list") == []
+
+
+def test_dry_run_of_a_bad_file_exits_2(crm, tmp_path):
+    crm.ok("init")
+    path = write(tmp_path / "bad.csv", [["name", "phone"], ["X", "1"]])
+    stderr = crm.fails(2, "import", "customers", path, "--dry-run")
+    assert stderr.splitlines()[0] == "line 2, column phone: invalid phone number '1'"
+
+
+# --- duplicates -------------------------------------------------------------------------------
+
+
+def test_duplicates_in_the_file_and_in_the_database_are_reported_per_row(crm, tmp_path):
+    crm.ok("customer", "add", "Old Co", "--code", "K1", "--phone", "13800000001", "--as-of", ON)
+    crm.ok("customer", "add", "华为 技术", "--as-of", ON)
+    path = write(
+        tmp_path / "dups.csv",
+        [
+            ["code", "name", "phone"],
+            ["K1", "Old Co renamed", ""],  # 2: same code as K1
+            ["", "Other", "138 0000 0001"],  # 3: same phone as K1
+            ["", "华为技术", ""],  # 4: same name as C000002 (spaces, width folded)
+            ["", "New A", "13800000009"],  # 5: new
+            ["", "New B", "+86 138 0000 0009"],  # 6: same phone as line 5
+            ["K9", "New C", "13800000009"],  # 7: a code decides alone: new
+            ["", "new a", ""],  # 8: same name as line 5
+        ],
+    )
+    result, messages = imported(crm, "customers", path)
+    assert (result["added"], result["skipped"]) == (2, 5)
+    assert messages == [
+        "line 2: skipped, already in the database as K1 Old Co (same code)",
+        "line 3: skipped, already in the database as K1 Old Co (same phone)",
+        "line 4: skipped, already in the database as C000002 华为 技术 (same name)",
+        "line 6: skipped, duplicate of line 5 (same phone)",
+        "line 8: skipped, duplicate of line 5 (same name)",
+        f"imported {path} as batch #1: 2 added, 0 updated, 5 skipped, 0 rejected",
+    ]
+    assert sorted(customers(crm)) == ["C000002", "C000003", "K1", "K9"]
+    assert customers(crm)["C000003"]["name"] == "New A"
+
+
+def test_on_duplicate_error_rejects_them(crm, tmp_path):
+    crm.ok("customer", "add", "Old Co", "--code", "K1", "--as-of", ON)
+    path = write(
+        tmp_path / "dups.csv",
+        [["code", "name"], ["K1", "Again"], ["", "Fresh"], ["", "fresh"]],
+    )
+    stderr = crm.fails(2, "import", "customers", path, "--on-duplicate", "error")
+    assert stderr.splitlines()[:2] == [
+        "line 2, column code: already in the database as K1 Old Co (same code)",
+        "line 4, column name: duplicate of line 3 (same name)",
+    ]
+    assert sorted(customers(crm)) == ["K1"]
+
+
+def test_on_duplicate_update_changes_records_and_undo_restores_them(crm, tmp_path):
+    crm.ok(
+        "customer", "add", "Old Co", "--code", "K1", "--phone", "13800000001",
+        "--tier", "key", "--as-of", ON,
+    )  # fmt: skip
+    path = write(
+        tmp_path / "update.csv",
+        [
+            ["code", "name", "email", "tier", "phone"],
+            ["K1", "Old Co Ltd", "new@example.com", "core", ""],  # empty phone: kept
+            ["", "Brand New", "", "", "13800000002"],
+            ["", "brand new", "b@example.com", "", ""],  # merged into line 3
+        ],
+    )
+    result, messages = imported(crm, "customers", path, "--on-duplicate", "update")
+    assert (result["added"], result["updated"], result["skipped"]) == (1, 1, 1)
+    assert messages == [
+        "line 2: updates K1 Old Co (same code)",
+        "line 4: merged into line 3 (same name)",
+        f"imported {path} as batch #1: 1 added, 1 updated, 1 skipped, 0 rejected",
+    ]
+    found = customers(crm)
+    k1 = crm.json("customer", "show", "K1")["customer"]
+    assert (k1["name"], k1["email"], k1["tier"], k1["phone"]) == (
+        "Old Co Ltd",
+        "new@example.com",
+        "core",
+        "+8613800000001",
+    )
+    assert found["C000002"]["email"] == "b@example.com"
+    history = [
+        (h["field"], h["old"], h["new"], h["command"], h["reason"])
+        for h in crm.json("customer", "history", "K1")
+        if h["field"] != "customer"
+    ]
+    assert sorted(history) == [
+        ("email", None, "new@example.com", "import customers", "import #1 from update.csv"),
+        ("name", "Old Co", "Old Co Ltd", "import customers", "import #1 from update.csv"),
+        ("tier", "key", "core", "import customers", "import #1 from update.csv"),
+    ]
+    # a core customer is due after 14 days, not 30
+    assert found["K1"]["next_due_at"] == "2026-11-15"
+
+    crm.ok("import", "undo", "1")
+    k1 = crm.json("customer", "show", "K1")["customer"]
+    assert (k1["name"], k1["email"], k1["tier"], k1["phone"]) == (
+        "Old Co",
+        None,
+        "key",
+        "+8613800000001",
+    )
+    assert sorted(customers(crm)) == ["K1"]
+    assert customers(crm)["K1"]["next_due_at"] == "2026-12-01"
+    assert crm.json("customer", "list", "--search", "old co")[0]["code"] == "K1"
+
+
+def test_updating_with_the_same_values_counts_as_unchanged(crm, tmp_path):
+    crm.ok("customer", "add", "Same", "--code", "S1", "--as-of", ON)
+    path = write(tmp_path / "same.csv", [["code", "name"], ["S1", "Same"]])
+    result, _ = imported(crm, "customers", path, "--on-duplicate", "update")
+    assert (result["updated"], result["unchanged"], result["skipped"]) == (0, 1, 1)
+
+
+# --- contacts, follow-ups, sales, plans ---------------------------------------------------
+
+
+@pytest.fixture
+def two_customers(crm):
+    crm.ok("customer", "add", "华为技术", "--code", "HW", "--owner", "wang", "--as-of", ON)
+    crm.ok("customer", "add", "Acme", "--code", "AC", "--as-of", ON)
+    crm.ok("customer", "add", "Acme", "--code", "AC2", "--as-of", ON)
+
+
+def test_followups_name_their_customer_by_code_or_name(crm, tmp_path, two_customers):
+    crm.ok("contact", "add", "HW", "孙亚芳")
+    path = write(
+        tmp_path / "calls.csv",
+        [
+            ["客户", "联系人", "跟进时间", "跟进方式", "沟通内容", "结果"],
+            ["HW", "孙亚芳", "2026年11月5日 10:30", "上门拜访", "介绍方案", "有兴趣"],
+            ["华为技术", "", "2026-11-06", "电话", "回访", ""],
+        ],
+    )
+    result, _ = imported(crm, "followups", path)
+    assert result["added"] == 2
+    detail = crm.json("customer", "show", "HW")
+    assert [
+        (f["at"], f["channel"], f["summary"], f["result"], f["owner"]) for f in detail["followups"]
+    ] == [
+        ("2026-11-06 00:00", "phone", "回访", None, "wang"),
+        ("2026-11-05 10:30", "visit", "介绍方案", "有兴趣", "wang"),
+    ]
+    assert detail["followups"][1]["contact_id"] == detail["contacts"][0]["id"]
+    # due dates moved: the last contact was 2026-11-06
+    assert detail["customer"]["last_contact_at"] == "2026-11-06 00:00"
+    assert detail["customer"]["next_due_at"] == "2026-12-06"
+
+
+def test_unknown_and_ambiguous_customers_are_row_errors(crm, tmp_path, two_customers):
+    path = write(
+        tmp_path / "sales.csv",
+        [
+            ["customer_code", "customer_name", "date", "amount"],
+            ["HW", "", "2026-11-01", "¥128,000.50"],
+            ["NOPE", "", "2026-11-01", "1"],
+            ["", "Acme", "2026-11-01", "1"],
+            ["", "Nobody", "2026-11-01", "1"],
+            ["", "", "2026-11-01", "1"],
+        ],
+    )
+    stderr = crm.fails(2, "import", "sales", path)
+    assert stderr.splitlines() == [
+        "line 3, column customer_code: no customer with code 'NOPE'",
+        "line 4, column customer_name: customer 'Acme' is ambiguous: AC Acme; AC2 Acme",
+        "line 5, column customer_name: no customer matches 'Nobody'",
+        "line 6, column customer_code: no customer given (a code or a name)",
+        "crm: 4 of 5 rows of sales.csv are invalid; nothing imported (fix them, or import the "
+        "rest with --skip-invalid; --rejects FILE collects them)",
+    ]
+    assert crm.json("sale", "list") == []
+
+
+def test_sales_amounts_refunds_and_duplicates(crm, tmp_path, two_customers):
+    path = write(
+        tmp_path / "orders.csv",
+        [
+            ["客户编号", "订单日期", "金额", "产品", "订单号"],
+            ["HW", "2024/5/5", "￥1,280.50", "笔", "1001"],
+            ["HW", "5/6/2024", "-500", "", "1002"],
+            ["HW", "2024/5/5", "1280.50", "笔", "1003"],  # same day, amount and product
+            ["AC", "2024-05-07", "12.345", "", "1004"],
+        ],
+    )
+    stderr = crm.fails(2, "import", "sales", path)
+    assert stderr.splitlines()[:3] == [
+        "columns kept in note: 订单号",
+        "line 4: skipped, duplicate of line 2 (same day, amount and product)",
+        "line 5, column 金额: amount '12.345' has more than two decimals",
+    ]
+    result, messages = imported(crm, "sales", path, "--skip-invalid")
+    assert (result["added"], result["skipped"], result["rejected"]) == (2, 1, 1)
+    assert messages[1] == "line 4: skipped, duplicate of line 2 (same day, amount and product)"
+    assert [
+        (s["sold_on"], s["amount"], s["product"], s["note"]) for s in crm.json("sale", "list")
+    ] == [
+        ("2024-05-05", "1280.50", "笔", "订单号: 1001"),
+        ("2024-05-06", "-500.00", None, "订单号: 1002"),
+    ]
+    again, messages = imported(crm, "sales", path, "--skip-invalid")
+    assert again["added"] == 0 and again["skipped"] == 3
+
+
+def test_unknown_columns_of_a_table_without_notes_are_refused(crm, tmp_path, two_customers):
+    path = write(
+        tmp_path / "calls.csv",
+        [
+            ["customer", "at", "channel", "summary", "mood"],
+            ["HW", "2026-11-01", "phone", "hi", "ok"],
+        ],
+    )
+    stderr = crm.fails(2, "import", "followups", path)
+    assert stderr == (
+        "crm: unknown columns 'mood': followups have no notes to keep them in; map them with "
+        "--map 'HEADER=field' or leave them out with --map 'HEADER='\n"
+    )
+    result, _ = imported(crm, "followups", path, "--map", "mood=")
+    assert result["added"] == 1
+
+
+def test_a_missing_required_column_is_named(crm, tmp_path, two_customers):
+    path = write(tmp_path / "c.csv", [["customer", "phone"], ["HW", "13800001111"]])
+    stderr = crm.fails(2, "import", "contacts", path)
+    assert stderr == (
+        "crm: the file has no name column (headers: customer, phone); "
+        "name one with --map 'HEADER=name'\n"
+    )
+
+
+# --- batches and undo ------------------------------------------------------------------------
+
+
+def test_import_list_shows_each_batch(crm, tmp_path):
+    path = write(tmp_path / "a.csv", [["name"], ["A"], ["B"]])
+    imported(crm, "customers", path)
+    [batch] = crm.json("import", "list")
+    assert {k: batch[k] for k in ("id", "kind", "source", "user", "added", "updated")} == {
+        "id": 1,
+        "kind": "customers",
+        "source": str(path),
+        "user": "tester",
+        "added": 2,
+        "updated": 0,
+    }
+    assert batch["undone_at"] is None
+
+
+def test_undo_is_blocked_by_later_batches_then_works_in_order_and_only_once(
+    crm, tmp_path, isolated
+):
+    customers_file = write(tmp_path / "c.csv", [["code", "name"], ["A1", "Alpha"], ["B1", "Beta"]])
+    imported(crm, "customers", customers_file)
+    contacts_file = write(tmp_path / "k.csv", [["customer", "name"], ["A1", "Ann"]])
+    imported(crm, "contacts", contacts_file)
+    update_file = write(tmp_path / "u.csv", [["code", "email"], ["B1", "b@example.com"]])
+    imported(crm, "customers", update_file, "--on-duplicate", "update")
+
+    stderr = crm.fails(2, "import", "undo", "1")
+    assert stderr == (
+        "crm: cannot undo import #1: later imports #2, #3 changed or added rows under what it "
+        "imported; undo them first\n"
+    )
+    result = crm.ok("import", "undo", "3")
+    assert result.stderr == (
+        "undid import #3 (customers from " + str(update_file) + "): remove nothing, "
+        "restore 1 customer\n"
+    )
+    assert crm.fails(2, "import", "undo", "3").startswith("crm: import #3 was already undone on ")
+    assert crm.fails(2, "import", "undo", "1").startswith(
+        "crm: cannot undo import #1: later imports #2 "
+    )
+    crm.ok("import", "undo", "2")
+    crm.ok("import", "undo", "1")
+    assert crm.json("customer", "list") == []
+    batches = crm.json("import", "list")
+    assert [(b["id"], b["undone_by"]) for b in batches] == [
+        (1, "tester"),
+        (2, "tester"),
+        (3, "tester"),
+    ]
+    assert crm.fails(3, "import", "undo", "9") == "crm: no import batch #9\n"
+    db = sqlite3.connect(isolated / "crm.db")
+    assert db.execute("SELECT count(*) FROM contact").fetchone() == (0,)
+    assert db.execute(
+        "SELECT field, old, new, user FROM history WHERE customer_id IS NULL ORDER BY id"
+    ).fetchall() == [
+        ("import", "#3", "undone", "tester"),
+        ("import", "#2", "undone", "tester"),
+        ("import", "#1", "undone", "tester"),
+    ]
+
+
+def test_undo_refuses_to_delete_work_recorded_by_hand_unless_forced(crm, tmp_path):
+    path = write(tmp_path / "c.csv", [["code", "name"], ["A1", "Alpha"]])
+    imported(crm, "customers", path)
+    crm.ok("log", "A1", "-c", "phone", "-m", "called", "--at", "2026-11-02 09:00")
+    stderr = crm.fails(2, "import", "undo", "1")
+    assert stderr == (
+        "crm: cannot undo import #1: what it added has 1 follow-up recorded since; "
+        "--force deletes them too\n"
+    )
+    assert crm.fails(2, "import", "undo", "1", "--dry-run") == stderr
+    assert crm.ok("import", "undo", "1", "--dry-run", "--force").stderr == (
+        f"dry run: undo import #1 (customers from {path}): remove 1 customer (and 1 follow-up "
+        "recorded since), restore nothing; nothing written\n"
+    )
+    assert [c["code"] for c in crm.json("customer", "list")] == ["A1"]
+    crm.ok("import", "undo", "1", "--force")
+    assert crm.json("customer", "list") == []
+
+
+# --- one transaction ---------------------------------------------------------------------------
+
+
+def test_a_failure_while_writing_leaves_nothing_behind(crm, tmp_path, isolated, monkeypatch):
+    crm.ok("init")
+    path = write(tmp_path / "c.csv", [["name"], ["A"], ["B"]])
+    from crmcli.services import cadence
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(cadence, "refresh_due", broken)
+    result = crm("import", "customers", path)
+    assert isinstance(result.exception, RuntimeError)
+    monkeypatch.undo()
+    db = sqlite3.connect(isolated / "crm.db")
+    for table in ("customer", "importbatch", "importitem", "history"):
+        assert db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+
+
+def test_generated_codes_skip_codes_the_file_brings(crm, tmp_path):
+    path = write(tmp_path / "c.csv", [["code", "name"], ["", "First"], ["C000001", "Has code"]])
+    imported(crm, "customers", path)
+    assert {c["code"]: c["name"] for c in crm.json("customer", "list")} == {
+        "C000002": "First",
+        "C000001": "Has code",
+    }
+
+
+def test_history_records_one_imported_line_per_customer(crm, tmp_path):
+    path = write(tmp_path / "c.csv", [["code", "name"], ["A1", "Alpha"]])
+    imported(crm, "customers", path)
+    assert [
+        (h["field"], h["new"], h["command"], h["reason"])
+        for h in crm.json("customer", "history", "A1")
+    ] == [("customer", "imported", "import customers", "import #1 from c.csv")]
+
+
+def test_owner_option_fills_rows_without_one(crm, tmp_path):
+    path = write(tmp_path / "c.csv", [["name", "owner"], ["A", ""], ["B", "wang"]])
+    imported(crm, "customers", path, "--owner", "li")
+    assert {c["name"]: c["owner"] for c in crm.json("customer", "list")} == {"A": "li", "B": "wang"}
+
+
+def test_bad_options_are_refused_before_any_work(crm, tmp_path, isolated):
+    path = write(tmp_path / "c.csv", [["name"], ["A"]])
+    assert crm.fails(2, "import", "customers", path, "--on-duplicate", "merge") == (
+        "crm: unknown --on-duplicate 'merge'; expected skip, update or error\n"
+    )
+    assert crm.fails(2, "import", "customers", path, "--encoding", "klingon") == (
+        "crm: unknown encoding 'klingon'; use auto, utf-8, gb18030 or utf-16\n"
+    )
+    assert crm.fails(2, "import", "customers", tmp_path / "missing.csv") == (
+        f"crm: no such file: {tmp_path / 'missing.csv'}\n"
+    )
+    assert not (isolated / "crm.db").exists()
