@@ -67,6 +67,24 @@ Notes = Annotated[str | None, typer.Option("--notes")]
 Reason = Annotated[str | None, typer.Option("--reason", help="Why; kept in history.")]
 
 
+# Option names that differ from the customer field they set; the rest are the same.
+OPTION_FIELDS = {
+    "contact": "contact_name",
+    "business": "main_business",
+    "plan": "cooperation_plan",
+    "intake": "intake_by",
+    "lead": "project_lead",
+}
+
+
+def _raw(options: dict[str, Any]) -> dict[str, str | None]:
+    """The customer fields a command's options set, as typed."""
+    from crmcli.services.fields import CUSTOMER_FIELDS
+
+    raw = {OPTION_FIELDS.get(k, k): v for k, v in options.items()}
+    return {k: v for k, v in raw.items() if k in CUSTOMER_FIELDS and k != "tier_locked"}
+
+
 @app.command("add")
 def add(
     ctx: typer.Context,
@@ -106,35 +124,8 @@ def add(
 ) -> None:
     """Add a customer. Its follow-up clock starts on the day it is added (--as-of)."""
     output = fmt(format)
-    raw = {
-        "name": name,
-        "code": code,
-        "kind": kind,
-        "contact_name": contact,
-        "phone": phone,
-        "email": email,
-        "address": address,
-        "region": region,
-        "industry": industry,
-        "scale": scale,
-        "need": need,
-        "needs_note": needs_note,
-        "main_business": business,
-        "budget": budget,
-        "source": source,
-        "channel": channel,
-        "stage": stage,
-        "tier": tier,
-        "potential": potential,
-        "likelihood": likelihood,
-        "cooperation_plan": plan,
-        "owner": owner,
-        "intake_by": intake,
-        "project_lead": lead,
-        "tags": tags,
-        "notes": notes,
-        "tier_locked": "yes" if lock else None,
-    }
+    raw = _raw(locals())
+    raw["tier_locked"] = "yes" if lock else None
     who = actor(ctx, as_of)
     from crmcli.services.customers import add_customer, check_input
 
@@ -193,32 +184,7 @@ def edit(
     Pass an empty value (--email "") to clear a field. Tier and stage have their own
     commands (crm tier set, crm stage set) because they carry a reason.
     """
-    raw = {
-        "name": name,
-        "code": code,
-        "kind": kind,
-        "contact_name": contact,
-        "phone": phone,
-        "email": email,
-        "address": address,
-        "region": region,
-        "industry": industry,
-        "scale": scale,
-        "need": need,
-        "needs_note": needs_note,
-        "main_business": business,
-        "budget": budget,
-        "source": source,
-        "channel": channel,
-        "potential": potential,
-        "likelihood": likelihood,
-        "cooperation_plan": plan,
-        "owner": owner,
-        "intake_by": intake,
-        "project_lead": lead,
-        "tags": tags,
-        "notes": notes,
-    }
+    raw = _raw(locals())
     who = actor(ctx, as_of)
     from crmcli.services.customers import check_input, edit_customer, resolve_customer
 

@@ -71,33 +71,6 @@ def _at(where: str) -> Iterator[None]:
         raise InvalidInput(f"{where}: bad or missing value ({exc})") from None
 
 
-CUSTOMER_COLUMNS = (
-    "code",
-    "name",
-    "kind",
-    "contact_name",
-    "phone",
-    "email",
-    "address",
-    "region",
-    "industry",
-    "scale",
-    "need",
-    "needs_note",
-    "main_business",
-    "budget",
-    "source",
-    "channel",
-    "stage",
-    "tier",
-    "potential",
-    "likelihood",
-    "owner",
-    "tags",
-    "notes",
-)
-
-
 def load_examples(session: Session, actor: Actor, folder: Path) -> dict[str, int]:
     counts = {"customers": 0, "contacts": 0, "followups": 0, "plans": 0, "changes": 0}
     loaders = (
@@ -117,7 +90,7 @@ def load_examples(session: Session, actor: Actor, folder: Path) -> dict[str, int
 
 def _customer(session: Session, actor: Actor, row: dict[str, str]) -> None:
     who = replace(actor, today=date.fromisoformat(row["added_on"]))
-    raw: dict[str, str | None] = {k: row[k] for k in CUSTOMER_COLUMNS if row.get(k)}
+    raw: dict[str, str | None] = {k: row[k] for k in CUSTOMER_FIELDS if row.get(k)}
     add_customer(
         session,
         who,
