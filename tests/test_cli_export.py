@@ -1,0 +1,227 @@
+"""crm export: every format, formula escaping, text cells, redaction, vCard and iCalendar."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+ON = "2026-11-01"
+
+
+@pytest.fixture
+def data(crm):
+    crm.ok(
+        "customer", "add", "华为技术有限公司", "--code", "HW", "--phone", "13812345678",
+        "--email", "ren@huawei.com", "--tier", "core", "--owner", "li", "--as-of", ON,
+    )  # fmt: skip
+    crm.ok(
+        "customer", "add", "=HYPERLINK(\"x\")", "--code", "+007", "--phone", "+1 650 253 0000",
+        "--notes", "@risk\nsecond line", "--owner", "wang", "--as-of", ON,
+    )  # fmt: skip
+    crm.ok(
+        "contact", "add", "HW", "孙亚芳", "--title", "董事长", "--phone", "13911112222",
+        "--email", "sun@huawei.com", "--birthday", "1955-03-08",
+    )  # fmt: skip
+    crm.ok("contact", "add", "+007", "Bond", "--birthday", "04-13", "--lunar")
+    crm.ok("log", "HW", "-c", "visit", "-m", "方案, 报价", "--at", "2026-11-05 10:00",
+           "--next", "2026-11-20 14:30", "--next-action", "签合同")  # fmt: skip
+    crm.ok("plan", "add", "+007", "--due", "2026-11-25", "--content", "call", "--as-of", ON)
+    crm.ok("sale", "add", "HW", "¥128,000.50", "--on", "2026-11-06", "--product", "+plan")
+    crm.ok("sale", "add", "HW", "500", "--refund", "--on", "2026-11-07")
+
+
+def rows(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_csv_escapes_formulas_and_writes_phones_that_reimport(crm, data):
+    out = crm.ok("export", "customers").stdout
+    assert out.splitlines()[0].startswith("code,name,kind,contact_name,phone,email,")
+    found = {r["code"]: r for r in rows(out)}
+    assert set(found) == {"HW", "'+007"}
+    assert found["HW"]["phone"] == "138 1234 5678"
+    assert found["HW"]["tier"] == "core"
+    assert found["HW"]["tier_locked"] == "no"
+    bond = found["'+007"]
+    assert bond["name"] == '\'=HYPERLINK("x")'
+    assert bond["phone"] == "'+1 650-253-0000"
+    assert bond["notes"] == "'@risk second line"
+    assert bond["created_on"] == ON
+
+
+def test_excel_csv_has_a_bom_and_crlf(crm, data, tmp_path):
+    target = tmp_path / "c.csv"
+    result = crm.ok("export", "customers", "--excel", "-o", target)
+    assert result.stderr == f"exported 2 customers to {target}\n"
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfcode,name,")
+    assert b"\r\n" in raw
+
+
+def test_json_and_jsonl_keep_stored_values(crm, data):
+    listed = json.loads(crm.ok("export", "customers", "--format", "json").stdout)
+    hw = next(c for c in listed if c["code"] == "HW")
+    assert (hw["phone"], hw["email"], hw["tier_locked"], hw["created_on"]) == (
+        "+8613812345678",
+        "ren@huawei.com",
+        False,
+        ON,
+    )
+    lines = crm.ok("export", "sales", "-f", "jsonl").stdout.splitlines()
+    sales = [json.loads(line) for line in lines]
+    assert [(s["customer_code"], s["sold_on"], s["amount"], s["product"]) for s in sales] == [
+        ("HW", "2026-11-06", "128000.50", "+plan"),
+        ("HW", "2026-11-07", "-500.00", None),
+    ]
+    empty = crm.ok("export", "sales", "-f", "json", "--from", "2027-01-01").stdout
+    assert json.loads(empty) == []
+
+
+def test_redact_masks_phone_and_email_in_every_format(crm, data, tmp_path):
+    out = crm.ok("export", "customers", "--redact").stdout
+    hw = next(r for r in rows(out) if r["code"] == "HW")
+    assert (hw["phone"], hw["email"]) == ("138****5678", "r***@huawei.com")
+    listed = json.loads(crm.ok("export", "contacts", "-f", "json", "--redact").stdout)
+    assert [(c["phone"], c["email"]) for c in listed] == [
+        (None, None),
+        ("139****2222", "s***@huawei.com"),
+    ]
+    vcf = crm.ok("export", "contacts", "-f", "vcf", "--redact").stdout
+    assert "13911112222" not in vcf and "139****2222" in vcf
+    assert "sun@huawei.com" not in vcf
+
+
+def test_xlsx_writes_codes_and_phones_as_text_and_escapes_formulas(crm, data, tmp_path):
+    from openpyxl import load_workbook
+
+    target = tmp_path / "customers.xlsx"
+    crm.ok("export", "customers", "-o", target)
+    sheet = load_workbook(target).active
+    header = [c.value for c in sheet[1]]
+    by_code = {}
+    for row in sheet.iter_rows(min_row=2):
+        cells = dict(zip(header, row, strict=True))
+        by_code[cells["code"].value] = cells
+    assert set(by_code) == {"HW", "'+007"}
+    hw = by_code["HW"]
+    assert (hw["phone"].value, hw["phone"].data_type, hw["phone"].number_format) == (
+        "138 1234 5678",
+        "s",
+        "@",
+    )
+    assert (hw["code"].data_type, hw["code"].number_format) == ("s", "@")
+    bond = by_code["'+007"]
+    assert (bond["name"].value, bond["name"].data_type) == ('\'=HYPERLINK("x")', "s")
+    assert hw["created_on"].value.date().isoformat() == ON
+    sales = tmp_path / "sales.xlsx"
+    crm.ok("export", "sales", "-o", sales)
+    amounts = [row[3] for row in load_workbook(sales).active.iter_rows(min_row=2)]
+    assert [(a.value, a.data_type, a.number_format) for a in amounts] == [
+        (128000.5, "n", "0.00"),
+        (-500, "n", "0.00"),
+    ]
+
+
+def test_vcards_reparse_with_vobject(crm, data, tmp_path):
+    import vobject
+
+    target = tmp_path / "team.vcf"
+    crm.ok("export", "contacts", "--format", "vcf", "-o", target)
+    cards = list(vobject.readComponents(target.read_text(encoding="utf-8")))
+    by_name = {c.fn.value: c for c in cards}
+    assert set(by_name) == {"孙亚芳", "Bond"}
+    sun = by_name["孙亚芳"]
+    assert sun.tel.value == "+8613911112222"
+    assert sun.email.value == "sun@huawei.com"
+    assert sun.title.value == "董事长"
+    assert sun.org.value == ["华为技术有限公司"]
+    assert sun.bday.value == "1955-03-08"
+    assert sun.contents["x-crm-customer"][0].value == "HW"
+    bond = by_name["Bond"]
+    assert bond.note.value == "生日 农历04-13"
+    assert "bday" not in bond.contents
+
+
+def test_ics_has_open_plans_and_due_days_with_a_timezone(crm, data, tmp_path):
+    import icalendar
+
+    target = tmp_path / "visits.ics"
+    result = crm.ok("export", "plans", "--format", "ics", "-o", target)
+    assert result.stderr == f"exported 4 calendar entries to {target}\n"
+    calendar = icalendar.Calendar.from_ical(target.read_bytes())
+    assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Asia/Shanghai"]
+    events = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+    contract = events["plan-1@crmcli"]
+    assert str(contract["SUMMARY"]) == "visit: 华为技术有限公司 (HW) — 签合同"
+    start = contract.decoded("DTSTART")
+    assert (start.isoformat(), str(start.tzinfo)) == ("2026-11-20T14:30:00+08:00", "Asia/Shanghai")
+    assert contract.decoded("DTEND").isoformat() == "2026-11-20T15:00:00+08:00"
+    call = events["plan-2@crmcli"]
+    assert call.decoded("DTSTART").isoformat() == "2026-11-25"
+    # HW is core: a contact every 14 days after the visit of 2026-11-05 → 2026-11-19
+    due = events["due-1-20261119@crmcli"]
+    assert str(due["SUMMARY"]) == "contact due: 华为技术有限公司 (HW)"
+    assert due.decoded("DTSTART").isoformat() == "2026-11-19"
+    assert due.decoded("DTEND").isoformat() == "2026-11-20"
+    assert set(events) == {
+        "plan-1@crmcli",
+        "plan-2@crmcli",
+        "due-1-20261119@crmcli",
+        "due-2-20261201@crmcli",
+    }
+
+
+def test_ics_for_one_owner(crm, data):
+    import icalendar
+
+    raw = crm.ok("export", "plans", "-f", "ics", "--owner", "wang").stdout.encode()
+    events = icalendar.Calendar.from_ical(raw).walk("VEVENT")
+    assert sorted(str(e["UID"]) for e in events) == ["due-2-20261201@crmcli", "plan-2@crmcli"]
+
+
+def test_filters_as_in_list(crm, data):
+    codes = [r["code"] for r in rows(crm.ok("export", "customers", "--tier", "核心").stdout)]
+    assert codes == ["HW"]
+    assert [r["code"] for r in rows(crm.ok("export", "customers", "--owner", "wang").stdout)] == [
+        "'+007"
+    ]
+    contacts = rows(crm.ok("export", "contacts", "--customer", "HW").stdout)
+    assert [c["name"] for c in contacts] == ["孙亚芳"]
+    plans = rows(crm.ok("export", "plans", "--status", "open", "--from", "2026-11-21").stdout)
+    assert [(p["customer_code"], p["due_on"], p["content"]) for p in plans] == [
+        ("'+007", "2026-11-25", "call")
+    ]
+    followups = rows(crm.ok("export", "followups").stdout)
+    assert [(f["customer_code"], f["at"], f["channel"], f["summary"]) for f in followups] == [
+        ("HW", "2026-11-05 10:00", "visit", "方案, 报价")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("customers", "-f", "vcf"), "crm: vcf export is for contacts only\n"),
+        (("contacts", "-f", "ics"), "crm: ics export is for plans only\n"),
+        (
+            ("customers", "-f", "pdf"),
+            "crm: unknown format 'pdf'; expected one of: csv, json, jsonl, xlsx, vcf, ics\n",
+        ),
+        (("customers", "-f", "json", "--excel"), "crm: --excel applies to csv only\n"),
+        (("contacts", "--from", "2026-01-01"), "crm: --from/--to do not apply to contacts\n"),
+        (
+            ("sales", "--from", "2026-02-01", "--to", "2026-01-01"),
+            "crm: --from 2026-02-01 is after --to 2026-01-01\n",
+        ),
+    ],
+)
+def test_refused_exports(crm, data, args, message):
+    assert crm.fails(2, "export", *args) == message
+
+
+def test_format_follows_the_output_suffix(crm, data, tmp_path):
+    target = tmp_path / "c.jsonl"
+    crm.ok("export", "customers", "-o", target)
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 2

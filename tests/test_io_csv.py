@@ -1,0 +1,324 @@
+"""Reading real CSV files, and the cell parsers import uses (crmcli.io)."""
+
+from __future__ import annotations
+
+import codecs
+import io
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crmcli.errors import InvalidInput
+from crmcli.io import tables, values
+from crmcli.io.csvfile import CsvSource, detect_encoding, open_stream, sniff_delimiter
+from crmcli.services import normalize
+
+
+def read(data: bytes, **kwargs):
+    src = open_stream(io.BytesIO(data), "t.csv", len(data), True, encoding=None, delimiter=None)
+    return src, list(src.rows())
+
+
+# --- encodings and delimiters ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (codecs.BOM_UTF8 + "名称\n".encode(), "utf-8-sig"),
+        ("名称\n".encode("utf-16"), "utf-16"),
+        ("名称\n".encode("utf-16-be"), "utf-16-be"),
+        ("name\n".encode("utf-16-le"), "utf-16-le"),
+        ("name\n".encode("utf-16-be"), "utf-16-be"),
+        ("名称\n".encode(), "utf-8"),
+        ("名称\n".encode("gb18030"), "gb18030"),
+        (b"name\n", "utf-8"),
+    ],
+)
+def test_detect_encoding(data, expected):
+    assert detect_encoding(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "delimiter"),
+    [
+        ("name,phone,email", ","),
+        ("name;phone;email", ";"),
+        ("name\tphone\temail", "\t"),
+        ('"name, full";phone;email', ";"),
+        ("name|phone", "|"),
+        ("name", ","),
+    ],
+)
+def test_sniff_delimiter(line, delimiter):
+    assert sniff_delimiter(line) == delimiter
+
+
+def test_rows_carry_the_line_they_start_on_across_quoted_newlines_and_blank_lines():
+    data = b'name,notes\r\nA,"one\r\ntwo"\r\n\r\n,,\r\nB,plain\r\n"C","x\ny\nz"\r\nD,last'
+    src, rows = read(data)
+    assert src.header == ["name", "notes"]
+    assert rows == [
+        (2, ["A", "one\r\ntwo"]),
+        (6, ["B", "plain"]),
+        (7, ["C", "x\ny\nz"]),
+        (10, ["D", "last"]),
+    ]
+
+
+def test_utf16_tab_separated_excel_unicode_text():
+    text = "客户名称\t手机\r\n华为\t13800001111\r\n"
+    src, rows = read(text.encode("utf-16"))
+    assert (src.encoding, src.delimiter, src.header) == ("utf-16", "\t", ["客户名称", "手机"])
+    assert rows == [(2, ["华为", "13800001111"])]
+
+
+def test_a_forced_utf8_keeps_no_byte_order_mark_in_the_first_header(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(codecs.BOM_UTF8 + b"name,phone\nA,1\n")
+    with CsvSource(str(path), encoding="utf-8") as src:
+        assert src.header == ["name", "phone"]
+
+
+def test_empty_file_and_header_only():
+    with pytest.raises(InvalidInput, match=r"t\.csv is empty"):
+        read(b"  \n")
+    src, rows = read(b"name\n")
+    assert (src.header, rows) == (["name"], [])
+
+
+def test_control_characters_from_a_wrong_guess_are_refused():
+    # bytes that decode as GB18030 into private-use characters: not a spreadsheet's text
+    data = b"name\nx\xfe\xfe\n"
+    with pytest.raises(InvalidInput, match=r"cannot tell the encoding of t\.csv"):
+        read(data)
+
+
+# --- headers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        ("公司名称", "name"),
+        ("客户名称", "name"),
+        (" Company  Name ", "name"),
+        ("CONTACT_NAME", "contact_name"),
+        ("联系人", "contact_name"),
+        ("电话", "phone"),
+        ("手机", "phone"),
+        ("Ｅ-Mail", "email"),
+        ("邮箱", "email"),
+        ("地址", "address"),
+        ("行业", "industry"),
+        ("规模", "scale"),
+        ("来源", "source"),
+        ("负责人", "owner"),
+        ("生日", "birthday"),
+        ("客户id", "code"),
+    ],
+)
+def test_customer_header_aliases(header, key):
+    col = tables.CUSTOMERS.match_header(header)
+    assert col is not None and col.key == key
+
+
+def test_layout_keeps_unknown_and_second_same_field_columns_in_notes():
+    lay = tables.layout(tables.CUSTOMERS, ["名称", "电话", "手机", "年龄", ""], {})
+    assert [(i, c.key) for i, c in lay.fields] == [(0, "name"), (1, "phone")]
+    assert lay.unknown == [(2, "手机"), (3, "年龄"), (4, "column 5")]
+    assert lay.notices == [
+        "columns '电话' and '手机' both give phone: '电话' is used, '手机' is kept in notes",
+        "columns kept in notes: 手机, 年龄",
+    ]
+
+
+def test_every_table_header_alias_is_unique_and_every_import_field_is_exported():
+    for table in tables.TABLES.values():
+        exported = {c.key for c in table.exported_columns}
+        for col in table.columns:
+            if col.importable and col.exported:
+                assert col.key in exported
+        assert table.match_header(table.columns[0].key) is table.columns[0]
+
+
+def test_parse_map():
+    assert tables.parse_map(["客户名称=name,手机=phone", "Fax="]) == {
+        "客户名称": "name",
+        "手机": "phone",
+        "fax": "",
+    }
+    with pytest.raises(InvalidInput, match="expected HEADER=field"):
+        tables.parse_map(["name"])
+
+
+# --- cell values ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-22", date(2026, 11, 22)),
+        ("2024/5/5", date(2024, 5, 5)),
+        ("2024.5.5", date(2024, 5, 5)),
+        ("4/15/2017", date(2017, 4, 15)),  # Excel US: month/day/year
+        ("15/4/2017", date(2017, 4, 15)),  # a first number above 12 is the day
+        ("2026年11月22日", date(2026, 11, 22)),
+        ("２０２６年１１月２２日", date(2026, 11, 22)),
+        ("45000", date(2023, 3, 15)),  # Excel serial number
+        ("2026-11-22 00:00:00", date(2026, 11, 22)),
+    ],
+)
+def test_parse_day(text, expected):
+    assert values.parse_day(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-22 14:30", datetime(2026, 11, 22, 14, 30)),
+        ("2026-11-22T14:30:05", datetime(2026, 11, 22, 14, 30, 5)),
+        ("2026/11/22 9:05", datetime(2026, 11, 22, 9, 5)),
+        ("2026年11月22日 14:30", datetime(2026, 11, 22, 14, 30)),
+        ("45000.5", datetime(2023, 3, 15, 12, 0)),
+        ("2026-11-22", datetime(2026, 11, 22)),
+    ],
+)
+def test_parse_moment(text, expected):
+    assert values.parse_moment(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2024/13/45", "no such date '2024/13/45'"),
+        ("yesterday", "cannot read date 'yesterday'"),
+        ("2024-05-05 25:00", "no such time in date '2024-05-05 25:00'"),
+        ("2024-05-05 14:30", "expected a date without a time, not '2024-05-05 14:30'"),
+        ("11-08-16", "cannot read date '11-08-16'"),
+    ],
+)
+def test_parse_day_refuses(text, message):
+    with pytest.raises(InvalidInput) as caught:
+        values.parse_day(text)
+    assert caught.value.message.startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("128000", 12_800_000),
+        ("1,280.50", 128_050),
+        ("¥128,000", 12_800_000),
+        ("￥1,280.5", 128_050),
+        ("-500", -50_000),
+        ("-¥500.00", -50_000),
+        ("１２８", 12_800),
+    ],
+)
+def test_parse_cents(text, cents):
+    assert values.parse_cents(text) == cents
+
+
+def test_parse_cents_refuses():
+    for text, message in (
+        ("0", "amount must not be zero"),
+        ("abc", "amount 'abc' is not a number"),
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            values.parse_cents(text)
+        assert caught.value.message == message
+
+
+@settings(deadline=None)
+@given(st.text(max_size=20))
+def test_formula_escaping_round_trips_and_neutralises(text):
+    escaped = values.escape_formula(text)
+    assert values.unescape_formula(escaped) == text
+    assert not escaped.startswith(("=", "+", "-", "@"))
+
+
+def test_escape_examples():
+    assert values.escape_formula("=SUM(A1)") == "'=SUM(A1)"
+    assert values.escape_formula("+8613812345678") == "'+8613812345678"
+    assert values.escape_formula("'=x") == "''=x"
+    assert values.escape_formula("O'Brien") == "O'Brien"
+    assert values.unescape_formula("'+8613812345678") == "+8613812345678"
+
+
+def test_masks():
+    assert values.mask_phone("+8613812345678") == "138****5678"
+    assert values.mask_phone("+861012345678;ext=12") == "010****5678"
+    assert values.mask_email("zhang@example.com") == "z***@example.com"
+
+
+# --- the caches in front of the slow validators agree with them --------------------------------
+
+
+def _outcome(parse, text):
+    try:
+        return parse(text)
+    except InvalidInput as exc:
+        return ("error", exc.message)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.from_regex(r"1[0-9]{10}", fullmatch=True),
+        st.from_regex(r"\+861[0-9]{10}", fullmatch=True),
+        st.from_regex(r"1[3-9][0-9] [0-9]{4}-[0-9]{4}", fullmatch=True),
+        st.from_regex(r"0[1-9][0-9]{1,2}-?[0-9]{7,8}", fullmatch=True),
+        st.text(alphabet="0123456789+-() 转", max_size=16),
+    )
+)
+def test_phone_shortcut_gives_what_phone_e164_gives(text):
+    assert _outcome(values.phone, text) == _outcome(normalize.phone_e164, text)
+
+
+def test_phone_round_trips_through_its_exported_form():
+    for stored in ("+8613812345678", "+861012345678", "+16502530000", "+8657185022088;ext=321"):
+        shown = normalize.phone_display(stored)
+        assert values.phone(values.unescape_formula(values.escape_formula(shown))) == stored
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.emails(),
+        st.from_regex(r"[a-zA-Z0-9._+-]{1,12}@[a-zA-Z0-9.-]{1,12}", fullmatch=True),
+        st.sampled_from(
+            [
+                "A.B@Example.COM",
+                "a..b@x.com",
+                ".a@x.com",
+                "a@localhost",
+                "a@x.invalid",
+                '"a b"@x.com',
+                "x" * 65 + "@example.com",
+                "名字@例子.中国",
+                " ok@example.com ",
+            ]
+        ),
+    )
+)
+def test_email_cache_gives_what_email_validator_gives(text):
+    assert _outcome(values.email, text) == _outcome(normalize.email_normalized, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *"重庆银行长沙乐行都华为技术有限公司的地得了ＡＢａｂ１２ -_.,（）",
+                *("中国", "单于", "曾", "Zh", "x", " ", "行长", "银行"),
+            ]
+        ),
+        max_size=10,
+    ).map("".join)
+)
+def test_pinyin_cache_gives_what_normalize_gives(name):
+    assert values.pinyin_keys(name) == normalize.pinyin_keys(name)
