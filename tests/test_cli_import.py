@@ -485,27 +485,32 @@ def test_sales_amounts_refunds_and_duplicates(crm, tmp_path, two_customers):
             ["客户编号", "订单日期", "金额", "产品", "订单号"],
             ["HW", "2024/5/5", "￥1,280.50", "笔", "1001"],
             ["HW", "5/6/2024", "-500", "", "1002"],
-            ["HW", "2024/5/5", "1280.50", "笔", "1003"],  # same day, amount and product
+            ["HW", "2024/5/5", "1280.50", "笔", "1001"],  # the same order twice in one day
             ["AC", "2024-05-07", "12.345", "", "1004"],
         ],
     )
     stderr = crm.fails(2, "import", "sales", path)
-    assert stderr.splitlines()[:3] == [
+    assert stderr.splitlines()[:2] == [
         "columns kept in note: 订单号",
-        "line 4: skipped, duplicate of line 2 (same day, amount and product)",
         "line 5, column 金额: amount '12.345' has more than two decimals",
     ]
-    result, messages = imported(crm, "sales", path, "--skip-invalid")
-    assert (result["added"], result["skipped"], result["rejected"]) == (2, 1, 1)
-    assert messages[1] == "line 4: skipped, duplicate of line 2 (same day, amount and product)"
+    result, _ = imported(crm, "sales", path, "--skip-invalid")
+    assert (result["added"], result["skipped"], result["rejected"]) == (3, 0, 1)
     assert [
         (s["sold_on"], s["amount"], s["product"], s["note"]) for s in crm.json("sale", "list")
     ] == [
         ("2024-05-05", "1280.50", "笔", "订单号: 1001"),
+        ("2024-05-05", "1280.50", "笔", "订单号: 1001"),
         ("2024-05-06", "-500.00", None, "订单号: 1002"),
     ]
+    # the same file again adds nothing: every order is already in the database
     again, messages = imported(crm, "sales", path, "--skip-invalid")
-    assert again["added"] == 0 and again["skipped"] == 3
+    assert (again["added"], again["skipped"]) == (0, 3)
+    assert messages[1:4] == [
+        "line 2: skipped, matches 2 sales by day, amount and product",
+        "line 3: skipped, already in the database as sale #2 (same day, amount and product)",
+        "line 4: skipped, matches 2 sales by day, amount and product",
+    ]
 
 
 def test_unknown_columns_of_a_table_without_notes_are_refused(crm, tmp_path, two_customers):

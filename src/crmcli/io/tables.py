@@ -87,6 +87,9 @@ class Key:
     label: str
     optional: tuple[str, ...] = ()
     decisive: bool = False
+    # Events (a call, an order) may really happen twice in one file; only a row already in
+    # the database is a duplicate of them, so importing a file twice adds it once.
+    in_file: bool = True
 
 
 @dataclass(frozen=True)
@@ -518,7 +521,11 @@ FOLLOWUPS = Table(
         CREATED_AT,
         UPDATED_AT,
     ),
-    keys=(Key(("customer_id", "at", "channel", "summary"), "time, channel and summary"),),
+    keys=(
+        Key(
+            ("customer_id", "at", "channel", "summary"), "time, channel and summary", in_file=False
+        ),
+    ),
     derived=REF_KEYS,
     derive=_derive_child,
     customer_ref=True,
@@ -552,7 +559,7 @@ PLANS = Table(
         CREATED_AT,
         UPDATED_AT,
     ),
-    keys=(Key(("customer_id", "due_on", "content"), "day and content"),),
+    keys=(Key(("customer_id", "due_on", "content"), "day and content", in_file=False),),
     derived=REF_KEYS,
     derive=_derive_child,
     customer_ref=True,
@@ -606,6 +613,7 @@ SALES = Table(
             ("customer_id", "sold_on", "amount_cents"),
             "day, amount and product",
             optional=("product",),
+            in_file=False,
         ),
     ),
     derived=REF_KEYS,

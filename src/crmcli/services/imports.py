@@ -523,14 +523,15 @@ def _find_duplicates(plan: _Plan) -> None:
     for number, key in enumerate(plan.tbl.keys):
         applicable = " AND ".join(f"{_q(c)} IS NOT NULL" for c in key.columns)
         partition = ", ".join(_q(c) for c in (*key.columns, *key.optional))
-        plan.sql(f"CREATE INDEX IF NOT EXISTS stage.staged_key{number} ON staged ({partition})")
-        plan.sql(
-            f"UPDATE stage.staged SET dup_of = f.first, dup_key = :label, decided = 1 "
-            f"FROM (SELECT line, first_value(line) OVER (PARTITION BY {partition} ORDER BY line) "
-            f"AS first FROM stage.staged WHERE {applicable} AND problem IS NULL) AS f "
-            f"WHERE staged.line = f.line AND f.first < f.line AND staged.decided IS NULL",
-            {"label": key.label},
-        )
+        if key.in_file:
+            plan.sql(f"CREATE INDEX IF NOT EXISTS stage.staged_key{number} ON staged ({partition})")
+            plan.sql(
+                f"UPDATE stage.staged SET dup_of = f.first, dup_key = :label, decided = 1 "
+                f"FROM (SELECT line, first_value(line) OVER (PARTITION BY {partition} ORDER BY line) "
+                f"AS first FROM stage.staged WHERE {applicable} AND problem IS NULL) AS f "
+                f"WHERE staged.line = f.line AND f.first < f.line AND staged.decided IS NULL",
+                {"label": key.label},
+            )
         match = " AND ".join(
             [f"t.{_q(c)} = staged.{_q(c)}" for c in key.columns]
             + [f"t.{_q(c)} IS staged.{_q(c)}" for c in key.optional]
