@@ -253,7 +253,10 @@ CUSTOMER_NAME = Column(
     store="ref_name",
     source="customer_name",
 )
-REF_KEYS = {"ref_name": ("ref_name_key",), "ref_any": ("ref_any_key",)}
+REF_KEYS: dict[str, tuple[str, ...]] = {
+    "ref_name": ("ref_name_key",),
+    "ref_any": ("ref_any_key",),
+}
 CUSTOMER_EITHER = Column(
     "customer",
     ("客户", "所属客户"),

@@ -74,7 +74,7 @@ def _cn_mobile_matcher() -> Callable[[str], Any]:
         import phonenumbers
 
         meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-        assert meta is not None and meta.mobile is not None
+        assert meta is not None and meta.mobile is not None and meta.general_desc is not None
         mobile = re.compile(f"(?:{meta.mobile.national_number_pattern})")
         general = re.compile(f"(?:{meta.general_desc.national_number_pattern})")
         _MOBILE = lambda digits: mobile.fullmatch(digits) and general.fullmatch(digits)  # noqa: E731
@@ -160,7 +160,7 @@ def _pinyin() -> Any:
                 style: Any,
                 heteronym: bool,
                 errors: Any,
-                strict: bool,
+                strict: bool = True,
                 **kwargs: Any,
             ) -> list[list[str]]:
                 if words.isascii():  # digits and Latin: kept as they are, nothing to cache

@@ -127,7 +127,7 @@ def export_rows(session: Session, table_name: str, f: ExportFilter) -> Iterator[
     """Rows as mappings, fetched a thousand at a time."""
     result = session.execute(_query(table_name, f), execution_options={"yield_per": STREAM_ROWS})
     for row in result:
-        yield row._mapping
+        yield dict(row._mapping)
 
 
 def count_rows(session: Session, table_name: str, f: ExportFilter) -> int:
