@@ -650,6 +650,18 @@ def test_generated_codes_skip_codes_the_file_brings(crm, tmp_path):
     }
 
 
+def test_generated_codes_skip_codes_already_in_the_database(crm, tmp_path):
+    crm.ok("customer", "add", "Taken", "--code", "C000003", "--as-of", ON)
+    path = write(tmp_path / "c.csv", [["name"], ["A"], ["B"], ["C"]])
+    imported(crm, "customers", path)
+    assert {c["code"]: c["name"] for c in crm.json("customer", "list")} == {
+        "C000002": "A",
+        "C000003": "Taken",
+        "C000004": "B",
+        "C000005": "C",
+    }
+
+
 def test_history_records_one_imported_line_per_customer(crm, tmp_path):
     path = write(tmp_path / "c.csv", [["code", "name"], ["A1", "Alpha"]])
     imported(crm, "customers", path)

@@ -421,6 +421,7 @@ class _Plan:
         }
         self.present = {col.target for _, col in lay.fields}
         self.table = tbl.table
+        self.code_params: dict[str, Any] = {}
 
     def sql(self, statement: str, params: dict[str, Any] | None = None) -> Any:
         from sqlalchemy import text
@@ -753,19 +754,45 @@ def _stored_present(plan: _Plan) -> set[str]:
     return set(plan.tbl.staged_columns(list(plan.present)))
 
 
-def _generate_codes(plan: _Plan) -> None:
-    """Customers added without a code get C000123, numbered after the highest id."""
+GENERATED_CODE = "C%06d"
+
+
+def _generate_codes(plan: _Plan) -> str:
+    """Customers added without a code get C000123, numbered after the highest id.
+
+    Returns the SQL that gives an added row its code. When no code already taken (in the
+    database or in the file) falls in the range the new ones will use — the usual case —
+    they are numbered as they are inserted; otherwise each is assigned here, skipping
+    the taken ones.
+    """
     if plan.tbl.name != "customers":
-        return
+        return "s.code"
     base = plan.sql("SELECT coalesce(max(id), 0) FROM main.customer").scalar() or 0
+    needed = plan.sql(
+        "SELECT count(*) FROM stage.staged WHERE action = 'add' AND code IS NULL"
+    ).scalar()
+    if not needed:
+        return "s.code"
+    low, high = GENERATED_CODE % (base + 1), GENERATED_CODE % (base + needed)
+    taken = plan.sql(
+        "SELECT EXISTS (SELECT 1 FROM main.customer WHERE code BETWEEN :low AND :high) "
+        "OR EXISTS (SELECT 1 FROM stage.staged WHERE code BETWEEN :low AND :high)",
+        {"low": low, "high": high},
+    ).scalar()
+    if not taken and len(low) == len(high):
+        plan.code_params = {"code_base": base}
+        return (
+            f"coalesce(s.code, printf('{GENERATED_CODE}', :code_base + "
+            "row_number() OVER (PARTITION BY s.code IS NULL ORDER BY s.line)))"
+        )
     plan.sql(
-        "UPDATE stage.staged SET code = printf('C%06d', :base + r.n), generated = 1 "
+        f"UPDATE stage.staged SET code = printf('{GENERATED_CODE}', :base + r.n), generated = 1 "
         "FROM (SELECT line, row_number() OVER (ORDER BY line) AS n FROM stage.staged "
         "WHERE action = 'add' AND code IS NULL) AS r WHERE staged.line = r.line",
         {"base": base},
     )
     plan.sql("CREATE INDEX IF NOT EXISTS stage.staged_code ON staged (code)")
-    top = plan.sql("SELECT count(*) FROM stage.staged WHERE generated = 1").scalar() + base
+    top = base + needed
     while True:
         clashes = [
             r[0]
@@ -777,16 +804,16 @@ def _generate_codes(plan: _Plan) -> None:
             )
         ]
         if not clashes:
-            return
+            return "s.code"
         for line in clashes:
             top += 1
             plan.sql(
-                "UPDATE stage.staged SET code = printf('C%06d', :n) WHERE line = :line",
+                f"UPDATE stage.staged SET code = printf('{GENERATED_CODE}', :n) WHERE line = :line",
                 {"n": top, "line": line},
             )
 
 
-def _insert_added(plan: _Plan, batch_id: int, dialect: Any) -> int:
+def _insert_added(plan: _Plan, batch_id: int, dialect: Any, code_sql: str) -> int:
     """INSERT … SELECT the added rows; returns the highest id before them."""
     from crmcli.models import utcnow
 
@@ -832,6 +859,11 @@ def _insert_added(plan: _Plan, batch_id: int, dialect: Any) -> int:
             names.append(name)
             exprs.append(f"coalesce(s.{_q(name)}, :today)")
             params["today"] = bind(column, actor.today)
+            continue
+        if name == "code" and tbl.name == "customers":
+            names.append(name)
+            exprs.append(code_sql)
+            params.update(plan.code_params)
             continue
         if name in staged:
             names.append(name)
@@ -1083,8 +1115,8 @@ def _decide_and_write(
                     batch_id = int(batch.id)  # type: ignore[arg-type]
                     result.batch_id = batch_id
                     _merge_rows(plan)
-                    _generate_codes(plan)
-                    before = _insert_added(plan, batch_id, engine.dialect)
+                    code_sql = _generate_codes(plan)
+                    before = _insert_added(plan, batch_id, engine.dialect, code_sql)
                     updated, unchanged, touched = _apply_updates(plan, batch_id, engine.dialect)
                     result.updated, result.unchanged = updated, unchanged
                     result.skipped += unchanged
