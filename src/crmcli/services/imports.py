@@ -49,7 +49,6 @@ _CONTROL = (
     "target_n",
     "target_key",
     "decided",
-    "generated",
     "missing",
     "action",
 )
@@ -785,32 +784,48 @@ def _generate_codes(plan: _Plan) -> str:
             f"coalesce(s.code, printf('{GENERATED_CODE}', :code_base + "
             "row_number() OVER (PARTITION BY s.code IS NULL ORDER BY s.line)))"
         )
-    plan.sql(
-        f"UPDATE stage.staged SET code = printf('{GENERATED_CODE}', :base + r.n), generated = 1 "
-        "FROM (SELECT line, row_number() OVER (ORDER BY line) AS n FROM stage.staged "
-        "WHERE action = 'add' AND code IS NULL) AS r WHERE staged.line = r.line",
-        {"base": base},
-    )
-    plan.sql("CREATE INDEX IF NOT EXISTS stage.staged_code ON staged (code)")
-    top = base + needed
+    # As ``customers._next_code`` does for one customer: the next numbers, skipping taken ones.
+    pattern = "C" + "[0-9]" * 6
+    taken = {
+        r[0]
+        for r in plan.sql(
+            "SELECT code FROM main.customer WHERE code >= :low AND code GLOB :pattern "
+            "UNION SELECT code FROM stage.staged WHERE code >= :low AND code GLOB :pattern",
+            {"low": low, "pattern": pattern},
+        )
+    }
+    number = base
+    assigned = []
+    last = 0
     while True:
-        clashes = [
+        lines = [
             r[0]
             for r in plan.sql(
-                "SELECT s.line FROM stage.staged s WHERE s.generated = 1 AND ("
-                "EXISTS (SELECT 1 FROM main.customer c WHERE c.code = s.code) OR "
-                "EXISTS (SELECT 1 FROM stage.staged t WHERE t.code = s.code AND t.line <> s.line "
-                "AND t.action = 'add' AND t.generated IS NULL)) ORDER BY s.line"
+                "SELECT line FROM stage.staged WHERE action = 'add' AND code IS NULL "
+                "AND line > :last ORDER BY line LIMIT 5000",
+                {"last": last},
             )
         ]
-        if not clashes:
-            return "s.code"
-        for line in clashes:
-            top += 1
-            plan.sql(
-                f"UPDATE stage.staged SET code = printf('{GENERATED_CODE}', :n) WHERE line = :line",
-                {"n": top, "line": line},
-            )
+        if not lines:
+            break
+        for line in lines:
+            number += 1
+            while GENERATED_CODE % number in taken:
+                number += 1
+            assigned.append({"code": GENERATED_CODE % number, "line": line})
+        last = lines[-1]
+    for start in range(0, len(assigned), 5000):
+        plan.conn.execute(
+            _text("UPDATE stage.staged SET code = :code WHERE line = :line"),
+            assigned[start : start + 5000],
+        )
+    return "s.code"
+
+
+def _text(statement: str) -> Any:
+    from sqlalchemy import text
+
+    return text(statement)
 
 
 def _insert_added(plan: _Plan, batch_id: int, dialect: Any, code_sql: str) -> int:
