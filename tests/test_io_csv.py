@@ -264,13 +264,17 @@ def _outcome(parse, text):
         return ("error", exc.message)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(
     st.one_of(
         st.from_regex(r"1[0-9]{10}", fullmatch=True),
         st.from_regex(r"\+861[0-9]{10}", fullmatch=True),
         st.from_regex(r"1[3-9][0-9] [0-9]{4}-[0-9]{4}", fullmatch=True),
         st.from_regex(r"0[1-9][0-9]{1,2}-?[0-9]{7,8}", fullmatch=True),
+        st.from_regex(r"\(0[1-9][0-9]{1,2}\) ?[0-9]{3,4} ?[0-9]{4}", fullmatch=True),
+        st.from_regex(r"\+86 ?[1-9][0-9]{1,2} ?[0-9]{7,8}", fullmatch=True),
+        st.from_regex(r"0?1[0-9]{10}", fullmatch=True),
+        st.from_regex(r"(0|\+86)?[1-9][0-9]{6,11}", fullmatch=True),
         st.text(alphabet="0123456789+-() 转", max_size=16),
     )
 )

@@ -65,42 +65,52 @@ def multiline_text(text: str) -> str | None:
 # --- phone and email, with caches that agree with services.normalize --------------------
 
 _PHONE_CACHE: dict[str, str] = {}
-_MOBILE: Callable[[str], Any] | None = None
+_CN_VALID: Callable[[str], bool] | None = None
 
 
-def _cn_mobile_matcher() -> Callable[[str], Any]:
-    global _MOBILE
-    if _MOBILE is None:
+def _cn_valid() -> Callable[[str], bool]:
+    """Whether a Chinese national number is a valid mobile or fixed-line number, by the
+    patterns and lengths of the phonenumbers metadata (read from the library, not copied),
+    as ``is_valid_number`` decides it for those two types."""
+    global _CN_VALID
+    if _CN_VALID is None:
         import phonenumbers
 
         meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-        assert meta is not None and meta.mobile is not None and meta.general_desc is not None
-        mobile = re.compile(f"(?:{meta.mobile.national_number_pattern})")
-        general = re.compile(f"(?:{meta.general_desc.national_number_pattern})")
-        _MOBILE = lambda digits: mobile.fullmatch(digits) and general.fullmatch(digits)  # noqa: E731
-    return _MOBILE
+        assert meta is not None
+
+        def matcher(desc: Any) -> Callable[[str], bool]:
+            pattern = re.compile(f"(?:{desc.national_number_pattern})")
+            lengths = set(desc.possible_length)
+            return lambda digits: (
+                (not lengths or len(digits) in lengths) and bool(pattern.fullmatch(digits))
+            )
+
+        general = matcher(meta.general_desc)
+        kinds = [matcher(meta.mobile), matcher(meta.fixed_line)]
+        _CN_VALID = lambda digits: general(digits) and any(k(digits) for k in kinds)  # noqa: E731
+    return _CN_VALID
 
 
-_MOBILE_SHAPE = re.compile(r"(?:\+86)?(1[0-9]{10})")
+# A mobile number as dialled at home or with +86; a landline with its trunk 0 or with +86.
+_CN_SHAPE = re.compile(r"(?:\+86)?(1[0-9]{10})|(?:\+86|0)([1-9][0-9]{8,10})")
+_PUNCTUATION = str.maketrans("", "", " -()")
 
 
 def phone(text: str) -> str:
-    """E.164 as ``normalize.phone_e164`` gives it; a Chinese mobile number skips the parser.
+    """E.164 as ``normalize.phone_e164`` gives it; common Chinese numbers skip the parser.
 
-    A mobile number is valid exactly when it matches the CN mobile pattern of the
-    phonenumbers metadata (read from the library, not copied), so the shortcut cannot
-    disagree with the full parse. Anything else goes through ``phone_e164``.
+    Anything but a plain mobile or landline number (extensions, other countries, carrier
+    prefixes) goes through ``phone_e164`` itself; the property tests hold both equal.
     """
     cached = _PHONE_CACHE.get(text)
     if cached is not None:
         return cached
     raw = text.replace(";ext=", " ext ") if ";ext=" in text else text
-    compact = nfkc(raw).replace(" ", "").replace("-", "")
-    m = _MOBILE_SHAPE.fullmatch(compact)
-    if m and _cn_mobile_matcher()(m.group(1)):
-        value = "+86" + m.group(1)
-    else:
-        value = normalize.phone_e164(raw)
+    m = _CN_SHAPE.fullmatch(nfkc(raw).translate(_PUNCTUATION))
+    national: str = (m.group(1) or m.group(2)) if m else ""
+    valid = bool(national) and _cn_valid()(national)
+    value = f"+86{national}" if valid else normalize.phone_e164(raw)
     if len(_PHONE_CACHE) > 20_000:
         _PHONE_CACHE.clear()
     _PHONE_CACHE[text] = value
@@ -141,59 +151,55 @@ _PINYIN: Any = None
 
 
 def _pinyin() -> Any:
-    """pypinyin converts a name word by word (its own segmentation); a word's pinyin does
-    not depend on its neighbours, so caching it per word gives exactly pypinyin's result
-    while company names, which share most words (科技, 有限公司), cost a quarter."""
+    """``lazy_pinyin(text)`` as pypinyin computes it, with each word's pinyin cached.
+
+    pypinyin segments a name into words (its ``seg``) and converts word by word; a word's
+    pinyin does not depend on its neighbours, so caching it per word gives exactly
+    pypinyin's result, while company names, which share most words (科技, 有限公司), cost
+    a fraction.
+    """
     global _PINYIN
     if _PINYIN is None:
+        from itertools import chain
+
+        from pypinyin import Style
         from pypinyin.converter import DefaultConverter
         from pypinyin.core import Pinyin
 
-        class CachingConverter(DefaultConverter):  # type: ignore[misc]
-            def __init__(self) -> None:
-                super().__init__()
-                self.cache: dict[tuple[Any, ...], list[list[str]]] = {}
+        pinyin = Pinyin(DefaultConverter())
+        convert = pinyin._converter.convert
+        seg = pinyin.seg
+        cache: dict[str, tuple[str, ...]] = {}
 
-            def convert(
-                self,
-                words: str,
-                style: Any,
-                heteronym: bool,
-                errors: Any,
-                strict: bool = True,
-                **kwargs: Any,
-            ) -> list[list[str]]:
-                if words.isascii():  # digits and Latin: kept as they are, nothing to cache
-                    return super().convert(words, style, heteronym, errors, strict, **kwargs)
-                key = (words, style, heteronym, errors, strict)
-                hit = self.cache.get(key)
+        def syllables(text: str) -> list[str]:
+            out: list[str] = []
+            for word in seg(text):
+                hit = cache.get(word)
                 if hit is None:
-                    hit = super().convert(words, style, heteronym, errors, strict, **kwargs)
-                    if len(self.cache) > 200_000:
-                        self.cache.clear()
-                    self.cache[key] = hit
-                return [list(item) for item in hit]
+                    hit = tuple(chain(*convert(word, Style.NORMAL, False, "default", strict=True)))
+                    if not word.isascii():  # digits and Latin are kept as they are: no reuse
+                        if len(cache) > 200_000:
+                            cache.clear()
+                        cache[word] = hit
+                out.extend(hit)
+            return out
 
-        _PINYIN = Pinyin(CachingConverter())
+        _PINYIN = syllables
     return _PINYIN
 
 
 def pinyin_keys(name: str) -> tuple[str, str]:
-    """``normalize.pinyin_keys`` through the caching converter (tests hold them equal)."""
-    from pypinyin import Style
-
+    """``normalize.pinyin_keys`` through the word cache (tests hold them equal)."""
     folded = unicodedata.normalize("NFKC", name).lower()
     if folded.isascii():
         # pypinyin returns text without Chinese characters as one piece, unchanged.
         piece = folded.strip()
         syllables = [piece] if piece else []
     else:
-        syllables = [
-            s.strip() for s in _pinyin().lazy_pinyin(folded, style=Style.NORMAL) if s.strip()
-        ]
+        syllables = [s.strip() for s in _pinyin()(folded) if s.strip()]
     sort_key = " ".join(syllables)
     initials = "".join(s[0] for s in syllables if s[0].isalnum())
-    joined = "".join(re.sub(r"\s+", "", s) for s in syllables)
+    joined = "".join("".join(syllables).split())
     return sort_key, f"{joined}|{initials}"
 
 

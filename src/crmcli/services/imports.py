@@ -32,8 +32,7 @@ from crmcli.io.values import unescape_formula
 from crmcli.services.context import Actor
 
 WORK_CHUNK = 2000
-PARALLEL_BYTES = 2 * 1024 * 1024
-CACHE_KIB = 32 * 1024
+CACHE_KIB = 16 * 1024
 ON_DUPLICATE = ("skip", "update", "error")
 REF_TARGETS = ("ref_code", "ref_name", "ref_any")
 # Control columns of a staged row, beside the table's own.
@@ -191,7 +190,7 @@ class _Stage:
 
 
 class _Validator:
-    """Turns raw rows into staged tuples and problems; runs in this process or a worker."""
+    """Turns raw rows into staged tuples and the problems found in them."""
 
     def __init__(self, lay: Layout, stage: _Stage) -> None:
         tbl = stage.tbl
@@ -276,30 +275,6 @@ def _label(lay: Layout, index: int) -> str:
     return lay.headers[index].replace("\ufeff", "").strip()
 
 
-# The validator a forked worker runs (set before the pool forks; never pickled).
-_WORKER_VALIDATOR: _Validator | None = None
-
-
-def _validate_in_worker(
-    rows: list[tuple[int, list[str]]],
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
-    assert _WORKER_VALIDATOR is not None
-    return _WORKER_VALIDATOR(rows)
-
-
-def _workers(src: CsvInput) -> int:
-    """Worker processes for a large file: validation (pinyin, phone, email) is CPU-bound."""
-    if src.size is None or src.size < PARALLEL_BYTES:
-        return 0
-    if os.environ.get("CRM_IMPORT_WORKERS", "").isdigit():
-        return int(os.environ["CRM_IMPORT_WORKERS"])
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cpus = os.cpu_count() or 1
-    return min(cpus, 4) if cpus > 1 else 0
-
-
 def _chunks(src: CsvInput) -> Iterator[list[tuple[int, list[str]]]]:
     chunk: list[tuple[int, list[str]]] = []
     for item in src.rows():
@@ -318,19 +293,13 @@ def _stage_rows(
     *,
     say_progress: Progress | None,
 ) -> tuple[int, int]:
-    """Validate every row into the staging file; returns (rows, rows with problems).
-
-    Large files are validated by worker processes, a bounded number of chunks ahead of
-    the reader, so memory stays flat; results are written in file order.
-    """
-    global _WORKER_VALIDATOR
+    """Validate every row into the staging file; returns (rows, rows with problems)."""
     validator = _Validator(lay, stage)
     conn = stage.conn
     total = bad = 0
-
-    def write(result: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]) -> None:
-        nonlocal total, bad
-        staged, problems, bad_rows = result
+    conn.execute("BEGIN")
+    for chunk in _chunks(src):
+        staged, problems, bad_rows = validator(chunk)
         total += len(staged) + bad_rows
         bad += bad_rows
         conn.executemany(stage.insert_sql, staged)
@@ -338,28 +307,6 @@ def _stage_rows(
             conn.executemany("INSERT INTO problems VALUES (?, ?, ?, ?)", problems)
         if say_progress is not None:
             say_progress(src.bytes_read, src.size)
-
-    conn.execute("BEGIN")
-    workers = _workers(src)
-    if workers:
-        import multiprocessing
-        from collections import deque
-
-        _WORKER_VALIDATOR = validator
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                pending: deque[Any] = deque()
-                for chunk in _chunks(src):
-                    pending.append(pool.apply_async(_validate_in_worker, (chunk,)))
-                    if len(pending) > 2 * workers:
-                        write(pending.popleft().get())
-                while pending:
-                    write(pending.popleft().get())
-        finally:
-            _WORKER_VALIDATOR = None
-    else:
-        for chunk in _chunks(src):
-            write(validator(chunk))
     conn.execute("COMMIT")
     return total, bad
 
@@ -525,11 +472,17 @@ def _find_duplicates(plan: _Plan) -> None:
         partition = ", ".join(_q(c) for c in (*key.columns, *key.optional))
         if key.in_file:
             plan.sql(f"CREATE INDEX IF NOT EXISTS stage.staged_key{number} ON staged ({partition})")
+            # Only groups with more than one row are looked at: found through the index.
+            same = " AND ".join(
+                f"staged.{_q(c)} IS f.{_q(c)}" for c in (*key.columns, *key.optional)
+            )
             plan.sql(
                 f"UPDATE stage.staged SET dup_of = f.first, dup_key = :label, decided = 1 "
-                f"FROM (SELECT line, first_value(line) OVER (PARTITION BY {partition} ORDER BY line) "
-                f"AS first FROM stage.staged WHERE {applicable} AND problem IS NULL) AS f "
-                f"WHERE staged.line = f.line AND f.first < f.line AND staged.decided IS NULL",
+                f"FROM (SELECT {partition}, min(line) AS first FROM stage.staged "
+                f"WHERE {applicable} AND problem IS NULL GROUP BY {partition} "
+                f"HAVING count(*) > 1) AS f "
+                f"WHERE {same} AND staged.line > f.first AND staged.decided IS NULL "
+                f"AND staged.problem IS NULL",
                 {"label": key.label},
             )
         match = " AND ".join(
@@ -780,9 +733,10 @@ def _generate_codes(plan: _Plan) -> str:
     ).scalar()
     if not taken and len(low) == len(high):
         plan.code_params = {"code_base": base}
+        # A running count in line order: SQLite numbers the rows as it scans, without sorting.
         return (
-            f"coalesce(s.code, printf('{GENERATED_CODE}', :code_base + "
-            "row_number() OVER (PARTITION BY s.code IS NULL ORDER BY s.line)))"
+            f"coalesce(s.code, printf('{GENERATED_CODE}', :code_base + count(*) "
+            "FILTER (WHERE s.code IS NULL) OVER (ORDER BY s.line ROWS UNBOUNDED PRECEDING)))"
         )
     # As ``customers._next_code`` does for one customer: the next numbers, skipping taken ones.
     pattern = "C" + "[0-9]" * 6
@@ -1088,7 +1042,7 @@ def _decide_and_write(
     with engine.connect() as conn:
         dbapi = conn.connection.dbapi_connection
         dbapi.execute("ATTACH DATABASE ? AS stage", (stage_path,))
-        # Inserting many rows into a table with a dozen indexes: a 32 MiB page cache
+        # Inserting many rows into a table with a dozen indexes: a 16 MiB page cache
         # instead of 2 MiB keeps the index pages in memory.
         dbapi.execute(f"PRAGMA main.cache_size = {-CACHE_KIB}")
         dbapi.execute(f"PRAGMA stage.cache_size = {-CACHE_KIB // 4}")
