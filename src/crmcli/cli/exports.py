@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from typing import IO, Annotated, Any
 
 import typer
@@ -155,7 +156,7 @@ def _write(
 
         entries = calendar_entries(session, owner=f.owner)
         return write_calendar(entries, out, timezone=state(ctx).config.timezone, redact=redact)
-    rows = export_rows(session, spec.name, f)
+    rows = _with_progress(session, spec.name, f, export_rows(session, spec.name, f), out)
     if chosen == "vcf":
         from crmcli.io.cards import write_vcards
 
@@ -166,6 +167,34 @@ def _write(
     if chosen in ("json", "jsonl"):
         return exporters.write_json(rows, columns, out, redact=redact, lines=chosen == "jsonl")
     return exporters.write_xlsx(rows, columns, out, redact=redact, title=spec.name)
+
+
+def _with_progress(session: Any, table: str, f: Any, rows: Iterator[Any], out: IO[Any]) -> Any:
+    """Rows counted on a progress bar, when a terminal watches a file being written."""
+    if not sys.stderr.isatty() or out in (sys.stdout, sys.stdout.buffer):
+        return rows
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress
+
+    from crmcli.services.exports import count_rows
+
+    total = count_rows(session, table, f)
+
+    def counted() -> Iterator[Any]:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as progress:
+            task = progress.add_task(f"exporting {table}", total=total)
+            for done, row in enumerate(rows, 1):
+                yield row
+                if done % 500 == 0:
+                    progress.update(task, completed=done)
+
+    return counted()
 
 
 @app.command("customers")

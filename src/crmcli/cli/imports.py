@@ -125,6 +125,8 @@ def _run(
         )
     if rejects is not None and rejects == file and file != "-":
         raise InvalidInput("--rejects must not be the file being imported")
+    if rejects == "-" and output == "json":
+        raise InvalidInput("--rejects - and --format json would both write to stdout")
     from crmcli.services.imports import ImportOptions, run_import
 
     opts = ImportOptions(
