@@ -318,16 +318,23 @@ class Config:
     path: Path
     user_tree: dict[str, Any] = field(default_factory=dict)
 
+    _tree: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    _flat: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
     @property
     def tree(self) -> dict[str, Any]:
-        merged = copy.deepcopy(DEFAULTS)
-        _merge(merged, self.user_tree)
-        return merged
+        """Defaults overlaid with the user's file; computed once, callers must not mutate."""
+        if self._tree is None:
+            merged = copy.deepcopy(DEFAULTS)
+            _merge(merged, self.user_tree)
+            self._tree = merged
+        return self._tree
 
     def get(self, key: str) -> Any:
-        flat = flatten(self.tree)
-        if key in flat:
-            return flat[key]
+        if self._flat is None:
+            self._flat = flatten(self.tree)
+        if key in self._flat:
+            return self._flat[key]
         node: Any = self.tree
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
@@ -349,6 +356,7 @@ class Config:
         if problem:
             raise InvalidInput(problem)
         self.user_tree = candidate
+        self._tree = self._flat = None
 
     def save(self) -> None:
         import tomli_w

@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -58,14 +59,12 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
     return value
 
 
 def _cell(value: Any) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -75,9 +74,24 @@ def _cell(value: Any) -> str:
     return str(jsonable(value))
 
 
+def _json_default(value: Any) -> Any:
+    converted = jsonable(value)
+    if converted is value:
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+    return converted
+
+
 def print_json(data: Any, out: TextIO | None = None) -> None:
+    """Indented JSON; a long list is written one compact element per line, which keeps it
+    greppable and lets the C encoder do the work."""
     out = out or sys.stdout
-    json.dump(jsonable(data), out, ensure_ascii=False, indent=2)
+    if isinstance(data, list) and len(data) > 100:
+        encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+        out.write("[\n")
+        out.write(",\n".join("  " + encode(item) for item in data))
+        out.write("\n]\n")
+        return
+    json.dump(data, out, ensure_ascii=False, indent=2, default=_json_default)
     out.write("\n")
 
 
@@ -86,13 +100,16 @@ def render(
     columns: Sequence[Col],
     fmt: str,
     *,
-    json_rows: Sequence[Any] | None = None,
+    json_rows: Sequence[Any] | Callable[[], Sequence[Any]] | None = None,
     title: str | None = None,
     out: TextIO | None = None,
 ) -> None:
+    """Print rows in a format; ``json_rows`` (or a function that makes them, so other
+    formats do not pay for it) is the JSON shape when it differs from the table's."""
     out = out or sys.stdout
     if fmt == "json":
-        print_json(list(json_rows if json_rows is not None else rows), out)
+        shaped = json_rows() if callable(json_rows) else json_rows
+        print_json(list(shaped if shaped is not None else rows), out)
         return
     if fmt in ("csv", "tsv"):
         writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
@@ -123,26 +140,36 @@ def _rich_table(
     console.print(table)
 
 
+# East Asian Wide and Fullwidth ranges (Hangul, CJK, kana, fullwidth forms): two columns.
+_WIDE = re.compile(
+    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+    "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+    "\U00020000-\U0003fffd]"
+)
+
+
+def _width(text: str) -> int:
+    """Terminal columns of a cell (wide CJK characters count two)."""
+    if text.isascii():
+        return len(text)
+    return len(text) + len(_WIDE.findall(text))
+
+
 def _plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Col], out: TextIO) -> None:
-    from rich.cells import cell_len
-
-    cells = [[_cell(row.get(c.key)).replace("\n", " ") for c in columns] for row in rows]
-    headers = [c.header for c in columns]
-    widths = [cell_len(h) for h in headers]
-    for line in cells:
-        for i, text in enumerate(line):
-            widths[i] = max(widths[i], cell_len(text))
-
-    def fmt_line(values: Sequence[str]) -> str:
+    lines = [[c.header for c in columns]]
+    lines += [[_cell(row.get(c.key)).replace("\n", " ") for c in columns] for row in rows]
+    sizes = [[_width(text) for text in line] for line in lines]
+    widths = [max(size[i] for size in sizes) for i in range(len(columns))]
+    last = len(columns) - 1
+    for line, size in zip(lines, sizes, strict=True):
         parts = []
-        for i, (text, col) in enumerate(zip(values, columns, strict=True)):
-            pad = " " * (widths[i] - cell_len(text))
-            last = i == len(columns) - 1
-            parts.append(pad + text if col.justify == "right" else text + ("" if last else pad))
-        return "  ".join(parts).rstrip()
-
-    out.write(fmt_line(headers) + "\n")
-    out.writelines(fmt_line(line) + "\n" for line in cells)
+        for i, col in enumerate(columns):
+            pad = " " * (widths[i] - size[i])
+            if col.justify == "right":
+                parts.append(pad + line[i])
+            else:
+                parts.append(line[i] + ("" if i == last else pad))
+        out.write("  ".join(parts).rstrip() + "\n")
 
 
 def render_record(

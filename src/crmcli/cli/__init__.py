@@ -15,9 +15,60 @@ from typer.core import TyperGroup
 from crmcli import __version__
 from crmcli.errors import EXIT_STORAGE, CrmError
 
+# Every top-level command: the module that defines it, and its one-line help. Modules are
+# imported only when their command runs, so `crm --help` and `crm overdue` do not pay for
+# building every other command (Typer inspects each parameter when it builds one).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("db_cmd", "Create the config file and the database (safe to repeat)."),
+    "customer": ("customers", "Customer records 客户档案."),
+    "contact": ("contacts", "Contact people 联系人 at customers."),
+    "log": ("followups", "Record a call, visit or meeting; --next plans the next step."),
+    "plan": ("plans", "Follow-up plans 跟进计划."),
+    "overdue": ("overdue", "Who must be contacted, most days late first."),
+    "tier": ("tiers", "Service tier 客户分类 (core/key/general/potential)."),
+    "stage": ("tiers", "Lifecycle stage 客户状态."),
+    "sale": ("sales", "Sales 购买记录 (orders and refunds)."),
+    "reclassify": ("classify", "Recompute grade, value and tier from sales."),
+    "report": ("reports", "Reports for management."),
+    "greet": ("greetings", "Greetings 问候: who to greet, marking them sent, misses, fines."),
+    "campaign": ("campaigns", "Campaigns and thank-you events 营销活动/答谢会."),
+    "remind": ("remind", "The day's duties for cron; quiet on a clear day."),
+    "import": ("imports", "Import CSV files; list and undo import batches."),
+    "export": ("exports", "Export records as csv, json, jsonl, xlsx, vCard or iCalendar."),
+    "config": ("config_cmd", "Policy settings (TOML)."),
+    "db": ("db_cmd", "The database file: backup, restore, check, migrate."),
+    "demo": ("demo", "Load examples/ into a fresh database and show its overdue list."),
+}
+
+
+_LOADED: dict[str, Any] = {}
+
 
 class CrmGroup(TyperGroup):
-    """Turns every CrmError (and storage failure) into one line on stderr and its exit code."""
+    """The root: loads commands on demand, and turns every CrmError (and storage
+    failure) into one line on stderr and its exit code."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """For help listings: a light stand-in that only knows its help line."""
+        if cmd_name not in COMMANDS:
+            return None
+        from typer.core import TyperCommand
+
+        return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1], callback=None)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0]
+        command = load_command(name)
+        if command is None and not ctx.resilient_parsing:
+            from difflib import get_close_matches
+
+            close = get_close_matches(name, list(COMMANDS))
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return name, command, args[1:]
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -29,6 +80,22 @@ class CrmGroup(TyperGroup):
             if storage is None:
                 raise
             _fail(ctx, storage, EXIT_STORAGE)
+
+
+def load_command(name: str) -> Any:
+    """Import the module of a command and build its click command (once per process)."""
+    if name not in COMMANDS:
+        return None
+    if name not in _LOADED:
+        from importlib import import_module
+
+        module = import_module(f"crmcli.cli.{COMMANDS[name][0]}")
+        holder = typer.Typer()
+        module.register(holder)
+        group = typer.main.get_group(holder)
+        for registered, command in group.commands.items():
+            _LOADED[registered] = command
+    return _LOADED[name]
 
 
 def _storage_problem(exc: BaseException) -> str | None:
@@ -53,6 +120,7 @@ app = typer.Typer(
     cls=CrmGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="crmcli — customers, follow-ups and the duties your sales policy sets.",
 )
@@ -82,37 +150,6 @@ def root(
     from crmcli.cli.common import State
 
     ctx.obj = State(db_option=db)
-
-
-def _register() -> None:
-    from crmcli.cli import (
-        campaigns,
-        classify,
-        config_cmd,
-        contacts,
-        customers,
-        db_cmd,
-        demo,
-        exports,
-        followups,
-        greetings,
-        imports,
-        overdue,
-        plans,
-        remind,
-        reports,
-        sales,
-        tiers,
-    )
-
-    modules = (customers, contacts, followups, plans, overdue, tiers, sales, classify, reports)
-    duties = (remind, greetings, campaigns)
-    files = (imports, exports)
-    for module in (*modules, *duties, *files, config_cmd, db_cmd, demo):
-        module.register(app)
-
-
-_register()
 
 
 def main() -> None:

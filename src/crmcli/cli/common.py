@@ -77,8 +77,8 @@ def fmt(value: str, allowed: tuple[str, ...] | None = None) -> str:
 def open_db(ctx: typer.Context, *, write: bool, create: bool = False) -> Database:
     """Open the database, up to date. Only commands that add top-level records (init,
     customer add, campaign add, import) create a missing one; the rest say to run init."""
-    from crmcli.db import open_database
-    from crmcli.services.cadence import ensure_policy_current
+    from crmcli.db import Database, make_engine, open_database
+    from crmcli.services.cadence import ensure_policy_current, policy_is_current
 
     st = state(ctx)
     target = st.db_target()
@@ -91,7 +91,13 @@ def open_db(ctx: typer.Context, *, write: bool, create: bool = False) -> Databas
         config_mod.default_db_path().parent.mkdir(parents=True, exist_ok=True)
     database = open_database(target, write=write, create=create)
     with database.session() as session:
-        ensure_policy_current(session, st.config)
+        current = policy_is_current(session, st.config)
+    if not current:
+        # Recompute in a write transaction of its own (BEGIN IMMEDIATE), which re-checks:
+        # a read transaction cannot safely turn into a write while others write.
+        writer = database if write else Database(database.target, make_engine(target, write=True))
+        with writer.session() as session:
+            ensure_policy_current(session, st.config)
     return database
 
 

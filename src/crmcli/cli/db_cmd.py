@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ def init(ctx: typer.Context) -> None:
     if cfg.path.exists():
         message(f"config: {cfg.path} (exists)")
     else:
-        cfg.user_tree = cfg.tree
+        cfg.user_tree = copy.deepcopy(cfg.tree)
         cfg.save()
         message(f"config: {cfg.path} (created with the policy defaults)")
     target = st.db_target()

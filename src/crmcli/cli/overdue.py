@@ -77,7 +77,7 @@ def overdue(
         }
         for i in items
     ]
-    render(rows, COLUMNS, output, json_rows=[overdue_json(i) for i in items])
+    render(rows, COLUMNS, output, json_rows=lambda: [overdue_json(i) for i in items])
     if exit_code and items:
         raise typer.Exit(EXIT_FOUND)
 

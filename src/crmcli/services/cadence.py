@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, select, update
@@ -85,8 +85,10 @@ def refresh_due(
         .scalar_subquery(),
     }
     ids = None if customer_ids is None else list(customer_ids)
-    first = update(Customer).values(**{k: v for k, v in components.items()})
+    # Derived columns only: a recompute is not an edit, so updated_at stays as it was.
+    first = update(Customer).values(updated_at=Customer.updated_at, **components)
     second = update(Customer).values(
+        updated_at=Customer.updated_at,
         next_due_at=case(
             (Customer.stage.in_(TERMINAL_STAGES), None),
             else_=earliest(
@@ -95,7 +97,7 @@ def refresh_due(
                 Customer.callback_due_on,
                 Customer.plan_due_on,
             ),
-        )
+        ),
     )
     opts = {"synchronize_session": False}
     if where is not None:
@@ -110,6 +112,11 @@ def refresh_due(
         chunk = ids[start : start + 500]
         session.execute(first.where(Customer.id.in_(chunk)), execution_options=opts)
         session.execute(second.where(Customer.id.in_(chunk)), execution_options=opts)
+
+
+def policy_is_current(session: Session, config: Config) -> bool:
+    stored = session.get(Meta, POLICY_KEY)
+    return stored is not None and stored.value == config.policy_fingerprint(*POLICY_SECTIONS)
 
 
 def ensure_policy_current(session: Session, config: Config) -> bool:
@@ -204,9 +211,11 @@ def overdue_customers(
         as_of,
         [r.id for r in rows if r.plan_due_on is not None and _as_date(r.plan_due_on) < as_of],
     )
+    rules = _tier_rules(config)
+    callback_days = int(config.get("outreach.callback_days"))
     result = []
     for row in rows:
-        reasons = _reasons(row, config, as_of, plans.get(row.id, []))
+        reasons = _reasons(row, rules, callback_days, as_of, plans.get(row.id, []))
         due = _as_date(row.next_due_at)
         assert due is not None
         result.append(
@@ -250,9 +259,26 @@ def _channel_words(channels: list[str]) -> str:
     return "/".join(channels) + " contact"
 
 
-def _reasons(row: Any, config: Config, as_of: date, plans: list[Any]) -> list[OverdueReason]:
+@dataclass(frozen=True)
+class _TierRule:
+    days: int
+    visit_days: int
+    what: str
+
+
+def _tier_rules(config: Config) -> dict[str, _TierRule]:
+    rules = {}
+    for tier in TIER.values:
+        rule = config.get(f"cadence.{tier}")
+        rules[tier] = _TierRule(rule["days"], rule["visit_days"], _channel_words(rule["channels"]))
+    return rules
+
+
+def _reasons(
+    row: Any, rules: dict[str, _TierRule], callback_days: int, as_of: date, plans: list[Any]
+) -> list[OverdueReason]:
     reasons: list[OverdueReason] = []
-    rule = config.get(f"cadence.{row.tier}")
+    rule = rules[row.tier]
     created = _as_date(row.created_on)
 
     def add(kind: str, due: date, text: str) -> None:
@@ -260,37 +286,25 @@ def _reasons(row: Any, config: Config, as_of: date, plans: list[Any]) -> list[Ov
 
     contact_due = _as_date(row.contact_due_on)
     if contact_due is not None and contact_due < as_of:
-        since = contact_due.fromordinal(contact_due.toordinal() - rule["days"])
-        what = _channel_words(rule["channels"])
+        since = contact_due - timedelta(days=rule.days)
         if row.last_contact_at is None:
             text = REASONS["never"].format(since=created)
-        elif since == created:
-            text = REASONS["none_since_added"].format(
-                what=what, since=created, tier=row.tier, days=rule["days"]
-            )
         else:
-            text = REASONS["contact"].format(
-                what=what, since=since, tier=row.tier, days=rule["days"]
-            )
+            template = REASONS["none_since_added" if since == created else "contact"]
+            text = template.format(what=rule.what, since=since, tier=row.tier, days=rule.days)
         add("contact", contact_due, text)
     visit_due = _as_date(row.visit_due_on)
     if visit_due is not None and visit_due < as_of:
-        since = visit_due.fromordinal(visit_due.toordinal() - rule["visit_days"])
-        add(
-            "visit",
-            visit_due,
-            REASONS["visit"].format(since=since, tier=row.tier, days=rule["visit_days"]),
-        )
+        since = visit_due - timedelta(days=rule.visit_days)
+        text = REASONS["visit"].format(since=since, tier=row.tier, days=rule.visit_days)
+        add("visit", visit_due, text)
     callback_due = _as_date(row.callback_due_on)
     if callback_due is not None and callback_due < as_of:
-        add(
-            "callback",
-            callback_due,
-            REASONS["callback"].format(since=created, days=config.get("outreach.callback_days")),
-        )
+        add("callback", callback_due, REASONS["callback"].format(since=created, days=callback_days))
     for plan in plans:
         due = _as_date(plan.due_on)
         assert due is not None
         add("plan", due, REASONS["plan"].format(plan_id=plan.id, due=due, content=plan.content))
-    reasons.sort(key=lambda r: (r.due_on, r.rule))
+    if len(reasons) > 1:
+        reasons.sort(key=lambda r: (r.due_on, r.rule))
     return reasons
