@@ -232,6 +232,10 @@ def open_stream(
     sample = fh.read(SAMPLE_BYTES)
     if not sample.strip():
         raise InvalidInput(f"{name} is empty")
+    if sample.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise InvalidInput(
+            f"{name} is an Excel workbook, not CSV; save it as CSV (UTF-8) and import that"
+        )
     guessed = encoding is None
     chosen = encoding or detect_encoding(sample)
     decoder = codecs.getincrementaldecoder(chosen)()
