@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Integer,
     MetaData,
@@ -128,6 +129,31 @@ def ranked_sales(config: Config, window: Window) -> Any:
     ).subquery("graded")
 
 
+def _graded_table() -> Table:
+    """The graded customers, keyed by customer: joined to every customer by primary key.
+
+    Joining the window-function query directly makes SQLite rescan it for every customer
+    (no automatic index on such a subquery): quadratic in the number of customers.
+    """
+    return Table(
+        "reclassify_graded",
+        MetaData(),
+        Column("customer_id", Integer, primary_key=True),
+        Column("total", BigInteger),
+        Column("orders", Integer),
+        Column("months", Integer),
+        Column("running", BigInteger),
+        Column("grand", BigInteger),
+        Column("m_score", Integer),
+        Column("f_score", Integer),
+        Column("s_score", Integer),
+        Column("score", Integer),
+        Column("grade", String),
+        Column("value", String),
+        prefixes=["TEMPORARY"],
+    )
+
+
 def _changes_table() -> Table:
     return Table(
         "reclassify_changes",
@@ -140,7 +166,7 @@ def _changes_table() -> Table:
         Column("old_tier", String),
         Column("new_tier", String),
         Column("stage", String),
-        Column("total", Integer),
+        Column("total", BigInteger),
         Column("orders", Integer),
         Column("months", Integer),
         Column("share", Integer),
@@ -234,7 +260,13 @@ def reclassify(
     config = actor.config
     cls = config.get("classification")
     window = sales_window(config, as_of)
-    graded = ranked_sales(config, window)
+    conn = session.connection()
+    graded = _graded_table()
+    graded.drop(conn, checkfirst=True)
+    graded.create(conn)
+    ranked = ranked_sales(config, window)
+    names = [col.name for col in graded.c]
+    conn.execute(insert(graded).from_select(names, select(*(ranked.c[n] for n in names))))
     c = Customer.__table__.c
     new_grade = graded.c.grade
     new_value = graded.c.value
@@ -277,7 +309,6 @@ def reclassify(
         )
     )
     table = _changes_table()
-    conn = session.connection()
     table.drop(conn, checkfirst=True)
     table.create(conn)
     conn.execute(insert(table).from_select([col.name for col in table.c], candidates))
@@ -314,6 +345,7 @@ def reclassify(
     if not dry_run and changed:
         _apply(session, actor, table, reasons)
     table.drop(conn)
+    graded.drop(conn)
     return Outcome(window, moves, changed, changes)
 
 
