@@ -47,6 +47,12 @@ Rejects = Annotated[
     str | None,
     typer.Option("--rejects", help="Write the bad rows here, with a reason column, to fix."),
 ]
+ResultFormat = Annotated[
+    str,
+    typer.Option(
+        "--format", "-f", help="table (messages only) or json (the result on stdout, for scripts)."
+    ),
+]
 Owner = Annotated[
     str | None, typer.Option("--owner", help="Owner of rows that name none (default: you).")
 ]
@@ -179,7 +185,7 @@ def _command(table: str, noun: str) -> Any:
         rejects: Rejects = None,
         owner: Owner = None,
         as_of: AsOfOpt = None,
-        format: FormatOpt = "table",
+        format: ResultFormat = "table",
     ) -> None:
         _run(
             ctx,
@@ -198,8 +204,11 @@ def _command(table: str, noun: str) -> Any:
         )
 
     command.__doc__ = (
-        f"Import {noun} from CSV. Every row is checked first: by default nothing is "
-        "written when any row is bad, and each bad row is listed with its line and column."
+        f"Import {noun} from CSV.\n\n"
+        "Every row is checked first: by default nothing is written when any row is bad, "
+        "and each bad row is listed with its line and column (exit 2). Encoding (UTF-8, "
+        "UTF-8 with BOM, UTF-16, GBK/GB18030) and delimiter are detected; headers may be "
+        "English or Chinese."
     )
     return command
 
