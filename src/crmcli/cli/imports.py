@@ -289,6 +289,8 @@ def undo(
     from crmcli.errors import EXIT_USAGE, CrmError, InvalidInput
     from crmcli.services.imports import describe_counts, get_batch, undo_batch
 
+    if not batch.strip().lstrip("#").isdigit():
+        raise InvalidInput(f"batch must be a number (see crm import list), not {batch!r}")
     who = actor(ctx)
     database = open_db(ctx, write=not dry_run)
     with database.session() as session:
