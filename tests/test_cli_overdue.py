@@ -124,3 +124,17 @@ def test_changing_the_cadence_in_config_moves_due_dates(crm):
     assert codes(crm, "2026-11-20") == []
     crm.ok("config", "set", "cadence.key.days", "10")
     assert codes(crm, "2026-11-20") == [("K", 9)]
+
+
+def test_imported_customers_are_due_exactly_like_added_ones(crm, tmp_path):
+    add(crm, "ADD", "core", "--channel", "outreach")
+    csv_file = tmp_path / "new.csv"
+    csv_file.write_text(
+        "code,name,tier,stage,channel\nIMP,Imported Co,core,customer,outreach\n", encoding="utf-8"
+    )
+    crm.ok("import", "customers", csv_file, "--as-of", "2026-11-01")
+    rows = crm.json("overdue", "--as-of", "2026-11-16")
+    assert [(r["code"], r["due_on"], [x["rule"] for x in r["reasons"]]) for r in rows] == [
+        ("ADD", "2026-11-08", ["callback", "contact"]),
+        ("IMP", "2026-11-08", ["callback", "contact"]),
+    ]

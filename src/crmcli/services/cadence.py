@@ -42,7 +42,7 @@ def _last_followup(channels: Sequence[str]) -> Any:
     )
 
 
-def _cadence_case(config: Config, *, visit: bool) -> Any:
+def _cadence_case(config: Config, *, visit: bool, fresh: bool = False) -> Any:
     whens = []
     for tier in TIER.values:
         rule = config.get(f"cadence.{tier}")
@@ -50,7 +50,11 @@ def _cadence_case(config: Config, *, visit: bool) -> Any:
         if days <= 0:
             continue
         channels = rule["visit_channels"] if visit else rule["channels"]
-        base = func.coalesce(to_date(_last_followup(channels)), Customer.created_on)
+        base = (
+            Customer.created_on
+            if fresh
+            else func.coalesce(to_date(_last_followup(channels)), Customer.created_on)
+        )
         whens.append((Customer.tier == tier, add_days(base, days)))
     return case(*whens, else_=None) if whens else None
 
@@ -61,26 +65,36 @@ def refresh_due(
     customer_ids: Iterable[int] | None = None,
     *,
     where: Any = None,
+    fresh: bool = False,
 ) -> None:
-    """Recompute last contact and every due date: for the given ids, a condition, or all."""
+    """Recompute last contact and every due date: for the given ids, a condition, or all.
+
+    ``fresh`` customers were just created and have no follow-ups or plans yet: their
+    dates follow from the day they were added alone, without looking at other tables.
+    """
     outreach = config.get("outreach")
     has_callback = exists().where(
         FollowUp.customer_id == Customer.id, FollowUp.channel.in_(outreach["channels"])
     )
+    callback_owed = Customer.channel == "outreach"
     components = {
-        "last_contact_at": select(func.max(FollowUp.at))
+        "last_contact_at": None
+        if fresh
+        else select(func.max(FollowUp.at))
         .where(FollowUp.customer_id == Customer.id)
         .scalar_subquery(),
-        "contact_due_on": _cadence_case(config, visit=False),
-        "visit_due_on": _cadence_case(config, visit=True),
+        "contact_due_on": _cadence_case(config, visit=False, fresh=fresh),
+        "visit_due_on": _cadence_case(config, visit=True, fresh=fresh),
         "callback_due_on": case(
             (
-                and_(Customer.channel == "outreach", ~has_callback),
+                callback_owed if fresh else and_(callback_owed, ~has_callback),
                 add_days(Customer.created_on, outreach["callback_days"]),
             ),
             else_=None,
         ),
-        "plan_due_on": select(func.min(Plan.due_on))
+        "plan_due_on": None
+        if fresh
+        else select(func.min(Plan.due_on))
         .where(Plan.customer_id == Customer.id, Plan.status == "open")
         .scalar_subquery(),
     }

@@ -969,7 +969,7 @@ def _refresh(plan: _Plan, session: Any, before: int, touched: list[int]) -> None
 
     config = plan.actor.config
     if plan.tbl.name == "customers":
-        cadence.refresh_due(session, config, where=Customer.id > before)
+        cadence.refresh_due(session, config, where=Customer.id > before, fresh=True)
     elif plan.tbl.name in ("followups", "plans"):
         model = FollowUp if plan.tbl.name == "followups" else Plan
         from sqlalchemy import select
