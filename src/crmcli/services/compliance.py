@@ -74,42 +74,68 @@ def greetings_on(
     """Every greeting owed on ``day``; ``done`` when one was recorded as sent that day."""
     settings = config.get("greetings")
     c = Customer.__table__.c
-    g = Greeting.__table__.c
     base = [_eligible(settings), c.created_on <= day]
     if owner:
         base.append(c.owner == owner)
     duties: list[Duty] = []
-
-    def sent(contact: Any) -> Any:
-        cond = [g.customer_id == c.id, g.on == day]
-        cond.append(g.contact_id.is_(None) if contact is None else g.contact_id == contact)
-        return cond
-
     for occ in calendar.occasions_on(
         day, holiday_names=settings["holidays"], kinds=settings["occasions"]
     ):
-        done = exists().where(*sent(None), g.occasion == occ.name, _timely(g, day))
-        query = select(*_customer_cols(), done.label("done")).where(*base)
-        if pending_only:
-            query = query.where(~done)
-        for row in session.execute(query.order_by(c.sort_key, c.id)):
-            duties.append(
-                Duty(
-                    "greeting",
-                    row.id,
-                    row.code,
-                    row.name,
-                    row.owner,
-                    occ.name,
-                    day,
-                    detail=f"{occ.name} ({_kind_label(occ.kind)})",
-                    done=row.done,
-                    extra={"occasion_kind": occ.kind},
-                )
+        duties.extend(
+            _customer_greetings(
+                session,
+                day,
+                occ.name,
+                occ.kind,
+                base,
+                pending_only,
+                detail=f"{occ.name} ({_kind_label(occ.kind)})",
             )
+        )
     if "birthday" in settings["occasions"]:
         duties.extend(_birthdays(session, day, base, pending_only))
     return duties
+
+
+def _customer_greetings(
+    session: Session,
+    day: date,
+    occasion: str,
+    kind: str,
+    conditions: list[Any],
+    pending_only: bool,
+    *,
+    detail: str,
+) -> list[Duty]:
+    """Customer-level greetings (not to a contact) of one occasion on a day; ``detail``
+    may name the customer as {name}."""
+    c = Customer.__table__.c
+    g = Greeting.__table__.c
+    done = exists().where(
+        g.customer_id == c.id,
+        g.contact_id.is_(None),
+        g.on == day,
+        g.occasion == occasion,
+        _timely(g, day),
+    )
+    query = select(*_customer_cols(), done.label("done")).where(*conditions)
+    if pending_only:
+        query = query.where(~done)
+    return [
+        Duty(
+            "greeting",
+            row.id,
+            row.code,
+            row.name,
+            row.owner,
+            occasion,
+            day,
+            detail=detail.replace("{name}", row.name),
+            done=row.done,
+            extra={"occasion_kind": kind},
+        )
+        for row in session.execute(query.order_by(c.sort_key, c.id))
+    ]
 
 
 def _timely(g: Any, day: date) -> Any:
@@ -144,34 +170,15 @@ def _birthdays(session: Session, day: date, base: list[Any], pending_only: bool)
     c = Customer.__table__.c
     p = Contact.__table__.c
     g = Greeting.__table__.c
-    duties = []
-    own = exists().where(
-        g.customer_id == c.id,
-        g.contact_id.is_(None),
-        g.on == day,
-        g.occasion == calendar.BIRTHDAY,
-        _timely(g, day),
+    duties = _customer_greetings(
+        session,
+        day,
+        calendar.BIRTHDAY,
+        "birthday",
+        [*base, _birthday_match(Customer.__table__, keys)],
+        pending_only,
+        detail="{name} 生日",
     )
-    query = select(*_customer_cols(), own.label("done")).where(
-        *base, _birthday_match(Customer.__table__, keys)
-    )
-    if pending_only:
-        query = query.where(~own)
-    for row in session.execute(query.order_by(c.sort_key, c.id)):
-        duties.append(
-            Duty(
-                "greeting",
-                row.id,
-                row.code,
-                row.name,
-                row.owner,
-                calendar.BIRTHDAY,
-                day,
-                detail=f"{row.name} 生日",
-                done=row.done,
-                extra={"occasion_kind": "birthday"},
-            )
-        )
     theirs = exists().where(
         g.customer_id == c.id,
         g.contact_id == p.id,
