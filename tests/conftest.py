@@ -41,6 +41,25 @@ class Run:
     def json(self, *args: Any) -> Any:
         return json.loads(self.ok(*args, "--format", "json").stdout)
 
+    def add_customer(
+        self, name: str, code: str, stage: str, *extra: Any, owner: str, on: str
+    ) -> Any:
+        """Add a customer with a code, stage, owner and the day it was added."""
+        return self.ok(
+            "customer",
+            "add",
+            name,
+            "--code",
+            code,
+            "--stage",
+            stage,
+            "--owner",
+            owner,
+            "--as-of",
+            on,
+            *extra,
+        )
+
     def fails(self, code: int, *args: Any) -> str:
         result = self(*args)
         assert result.exit_code == code, (

@@ -4,20 +4,7 @@ from __future__ import annotations
 
 
 def add(crm, name, code, stage, *extra, owner="li", on="2026-01-10"):
-    crm.ok(
-        "customer",
-        "add",
-        name,
-        "--code",
-        code,
-        "--stage",
-        stage,
-        "--owner",
-        owner,
-        "--as-of",
-        on,
-        *extra,
-    )
+    crm.add_customer(name, code, stage, *extra, owner=owner, on=on)
 
 
 def greet_rows(crm, day, *extra):

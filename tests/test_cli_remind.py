@@ -15,20 +15,7 @@ SECTIONS = [
 
 
 def add(crm, name, code, stage, *extra, owner="li", on="2026-11-20"):
-    crm.ok(
-        "customer",
-        "add",
-        name,
-        "--code",
-        code,
-        "--stage",
-        stage,
-        "--owner",
-        owner,
-        "--as-of",
-        on,
-        *extra,
-    )
+    crm.add_customer(name, code, stage, *extra, owner=owner, on=on)
 
 
 def remind(crm, as_of, *extra):
