@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench_core import crm_executable
+
 AS_OF = "2026-12-31"  # reclassify.sql is written for this day and the default policy
 TARGET = 2.0  # crm reclassify ≤ 2 × sqlite3 < reclassify.sql
 SQL_FILE = Path(__file__).with_name("reclassify.sql")
@@ -71,16 +73,6 @@ STAMP = "2026-11-22 08:00:00.000000"
 
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def crm_executable() -> str:
-    beside = Path(sys.executable).with_name("crm")
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("crm")
-    if not found:
-        sys.exit("cannot find the crm command; run with the virtualenv's python")
-    return found
 
 
 @dataclass
