@@ -20,7 +20,7 @@ from crmcli.errors import StorageError
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
 
 # Every schema revision this release knows, oldest first; the last one is the head.
@@ -106,6 +106,14 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A consistent read (one transaction, never committed) on a Core connection,
+        for commands that only read: they need neither the ORM nor the model classes."""
+        with self.engine.connect() as connection, connection.begin() as transaction:
+            yield connection
+            transaction.rollback()
 
 
 def current_revision(engine: Engine) -> str | None:

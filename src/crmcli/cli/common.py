@@ -90,8 +90,8 @@ def open_db(ctx: typer.Context, *, write: bool, create: bool = False) -> Databas
     ):
         config_mod.default_db_path().parent.mkdir(parents=True, exist_ok=True)
     database = open_database(target, write=write, create=create)
-    with database.session() as session:
-        current = policy_is_current(session, st.config)
+    with database.reading() as connection:
+        current = policy_is_current(connection, st.config)
     if not current:
         # Recompute in a write transaction of its own (BEGIN IMMEDIATE), which re-checks:
         # a read transaction cannot safely turn into a write while others write.

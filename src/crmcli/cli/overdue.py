@@ -60,9 +60,9 @@ def overdue(
     from crmcli.services.cadence import overdue_customers
 
     database = open_db(ctx, write=False)
-    with database.session() as session:
+    with database.reading() as connection:
         items = overdue_customers(
-            session, state(ctx).config, day, owner=owner, tier=tier_value, limit=limit
+            connection, state(ctx).config, day, owner=owner, tier=tier_value, limit=limit
         )
     rows = [
         {

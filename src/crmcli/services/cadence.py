@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select, update
-from sqlmodel import Session
+from sqlalchemy import and_, case, exists, func, insert, select, update
 
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES, TIER
-from crmcli.models import Customer, FollowUp, Meta, Plan
+from crmcli.schema import tables
 from crmcli.sqlfuncs import add_days, earliest, to_date
 
 POLICY_KEY = "cadence_policy"
@@ -34,15 +33,17 @@ REASONS = {
 }
 
 
-def _last_followup(channels: Sequence[str]) -> Any:
+def _last_followup(t: Any, channels: Sequence[str]) -> Any:
+    f = t.followup.c
     return (
-        select(func.max(FollowUp.at))
-        .where(FollowUp.customer_id == Customer.id, FollowUp.channel.in_(channels))
+        select(func.max(f.at))
+        .where(f.customer_id == t.customer.c.id, f.channel.in_(channels))
         .scalar_subquery()
     )
 
 
-def _cadence_case(config: Config, *, visit: bool, fresh: bool = False) -> Any:
+def _cadence_case(t: Any, config: Config, *, visit: bool, fresh: bool = False) -> Any:
+    c = t.customer.c
     whens = []
     for tier in TIER.values:
         rule = config.get(f"cadence.{tier}")
@@ -51,104 +52,97 @@ def _cadence_case(config: Config, *, visit: bool, fresh: bool = False) -> Any:
             continue
         channels = rule["visit_channels"] if visit else rule["channels"]
         base = (
-            Customer.created_on
+            c.created_on
             if fresh
-            else func.coalesce(to_date(_last_followup(channels)), Customer.created_on)
+            else func.coalesce(to_date(_last_followup(t, channels)), c.created_on)
         )
-        whens.append((Customer.tier == tier, add_days(base, days)))
+        whens.append((c.tier == tier, add_days(base, days)))
     return case(*whens, else_=None) if whens else None
 
 
 def refresh_due(
-    session: Session,
+    session: Any,
     config: Config,
     customer_ids: Iterable[int] | None = None,
     *,
-    where: Any = None,
+    among: Any = None,
     fresh: bool = False,
 ) -> None:
-    """Recompute last contact and every due date: for the given ids, a condition, or all.
+    """Recompute last contact and every due date: for the given ids, the customers whose
+    ids a query (``among``) selects, or everybody.
 
     ``fresh`` customers were just created and have no follow-ups or plans yet: their
     dates follow from the day they were added alone, without looking at other tables.
     """
+    t = tables(session)
+    customer, c, f, p = t.customer, t.customer.c, t.followup.c, t.plan.c
     outreach = config.get("outreach")
-    has_callback = exists().where(
-        FollowUp.customer_id == Customer.id, FollowUp.channel.in_(outreach["channels"])
-    )
-    callback_owed = Customer.channel == "outreach"
+    has_callback = exists().where(f.customer_id == c.id, f.channel.in_(outreach["channels"]))
+    callback_owed = c.channel == "outreach"
     components = {
         "last_contact_at": None
         if fresh
-        else select(func.max(FollowUp.at))
-        .where(FollowUp.customer_id == Customer.id)
-        .scalar_subquery(),
-        "contact_due_on": _cadence_case(config, visit=False, fresh=fresh),
-        "visit_due_on": _cadence_case(config, visit=True, fresh=fresh),
+        else select(func.max(f.at)).where(f.customer_id == c.id).scalar_subquery(),
+        "contact_due_on": _cadence_case(t, config, visit=False, fresh=fresh),
+        "visit_due_on": _cadence_case(t, config, visit=True, fresh=fresh),
         "callback_due_on": case(
             (
                 callback_owed if fresh else and_(callback_owed, ~has_callback),
-                add_days(Customer.created_on, outreach["callback_days"]),
+                add_days(c.created_on, outreach["callback_days"]),
             ),
             else_=None,
         ),
         "plan_due_on": None
         if fresh
-        else select(func.min(Plan.due_on))
-        .where(Plan.customer_id == Customer.id, Plan.status == "open")
+        else select(func.min(p.due_on))
+        .where(p.customer_id == c.id, p.status == "open")
         .scalar_subquery(),
     }
     ids = None if customer_ids is None else list(customer_ids)
     # Derived columns only: a recompute is not an edit, so updated_at stays as it was.
-    first = update(Customer).values(updated_at=Customer.updated_at, **components)
-    second = update(Customer).values(
-        updated_at=Customer.updated_at,
+    first = update(customer).values(**components)
+    second = update(customer).values(
         next_due_at=case(
-            (Customer.stage.in_(TERMINAL_STAGES), None),
-            else_=earliest(
-                Customer.contact_due_on,
-                Customer.visit_due_on,
-                Customer.callback_due_on,
-                Customer.plan_due_on,
-            ),
+            (c.stage.in_(TERMINAL_STAGES), None),
+            else_=earliest(c.contact_due_on, c.visit_due_on, c.callback_due_on, c.plan_due_on),
         ),
     )
-    opts = {"synchronize_session": False}
-    if where is not None:
-        session.execute(first.where(where), execution_options=opts)
-        session.execute(second.where(where), execution_options=opts)
+    if among is not None:
+        session.execute(first.where(c.id.in_(among)))
+        session.execute(second.where(c.id.in_(among)))
         return
     if ids is None:
-        session.execute(first, execution_options=opts)
-        session.execute(second, execution_options=opts)
+        session.execute(first)
+        session.execute(second)
         return
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        session.execute(first.where(Customer.id.in_(chunk)), execution_options=opts)
-        session.execute(second.where(Customer.id.in_(chunk)), execution_options=opts)
+        session.execute(first.where(c.id.in_(chunk)))
+        session.execute(second.where(c.id.in_(chunk)))
 
 
-def policy_is_current(session: Session, config: Config) -> bool:
-    stored = session.get(Meta, POLICY_KEY)
-    return stored is not None and stored.value == config.policy_fingerprint(*POLICY_SECTIONS)
+def policy_is_current(bind: Any, config: Config) -> bool:
+    m = tables(bind).meta.c
+    stored = bind.execute(select(m.value).where(m.key == POLICY_KEY)).scalar()
+    return stored == config.policy_fingerprint(*POLICY_SECTIONS)
 
 
-def ensure_policy_current(session: Session, config: Config) -> bool:
+def ensure_policy_current(session: Any, config: Config) -> bool:
     """Recompute all due dates when the cadence policy differs from the one they used."""
+    meta = tables(session).meta
     fingerprint = config.policy_fingerprint(*POLICY_SECTIONS)
-    stored = session.get(Meta, POLICY_KEY)
+    stored = session.execute(select(meta.c.value).where(meta.c.key == POLICY_KEY)).first()
     if stored is not None and stored.value == fingerprint:
         return False
     refresh_due(session, config)
     if stored is None:
-        session.add(Meta(key=POLICY_KEY, value=fingerprint))
+        session.execute(insert(meta).values(key=POLICY_KEY, value=fingerprint))
     else:
-        stored.value = fingerprint
-    session.flush()
+        session.execute(update(meta).where(meta.c.key == POLICY_KEY).values(value=fingerprint))
     return True
 
 
-@dataclass
+@dataclass(slots=True)
 class OverdueReason:
     rule: str
     due_on: date
@@ -164,7 +158,7 @@ class OverdueReason:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class OverdueCustomer:
     id: int
     code: str
@@ -179,14 +173,8 @@ class OverdueCustomer:
     reasons: list[OverdueReason]
 
 
-def _as_date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def overdue_customers(
-    session: Session,
+    bind: Any,
     config: Config,
     as_of: date,
     *,
@@ -195,7 +183,8 @@ def overdue_customers(
     limit: int | None = None,
 ) -> list[OverdueCustomer]:
     """Customers whose earliest due day is before ``as_of``, most days late first."""
-    c = Customer.__table__.c
+    t = tables(bind)
+    c = t.customer.c
     query = select(
         c.id,
         c.code,
@@ -219,45 +208,39 @@ def overdue_customers(
     query = query.order_by(c.next_due_at, c.sort_key, c.id)
     if limit:
         query = query.limit(limit)
-    rows = session.execute(query).all()
+    rows = bind.execute(query).all()
     plans = _late_plans(
-        session,
-        as_of,
-        [r.id for r in rows if r.plan_due_on is not None and _as_date(r.plan_due_on) < as_of],
+        bind, t, as_of, [r.id for r in rows if r.plan_due_on is not None and r.plan_due_on < as_of]
     )
-    rules = _tier_rules(config)
-    callback_days = int(config.get("outreach.callback_days"))
-    result = []
-    for row in rows:
-        reasons = _reasons(row, rules, callback_days, as_of, plans.get(row.id, []))
-        due = _as_date(row.next_due_at)
-        assert due is not None
-        result.append(
-            OverdueCustomer(
-                id=row.id,
-                code=row.code,
-                name=row.name,
-                tier=row.tier,
-                stage=row.stage,
-                owner=row.owner,
-                phone=row.phone,
-                last_contact_at=row.last_contact_at,
-                due_on=due,
-                days_overdue=(as_of - due).days,
-                reasons=reasons,
-            )
+    explain = _Explainer(config, as_of)
+    no_plans: list[Any] = []
+    return [
+        OverdueCustomer(
+            row.id,
+            row.code,
+            row.name,
+            row.tier,
+            row.stage,
+            row.owner,
+            row.phone,
+            row.last_contact_at,
+            row.next_due_at,
+            (as_of - row.next_due_at).days,
+            explain(row, plans.get(row.id, no_plans)),
         )
-    return result
+        for row in rows
+    ]
 
 
-def _late_plans(session: Session, as_of: date, ids: list[int]) -> dict[int, list[Any]]:
+def _late_plans(bind: Any, t: Any, as_of: date, ids: list[int]) -> dict[int, list[Any]]:
+    p = t.plan.c
     found: dict[int, list[Any]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = session.execute(
-            select(Plan.id, Plan.customer_id, Plan.due_on, Plan.content)
-            .where(Plan.customer_id.in_(chunk), Plan.status == "open", Plan.due_on < as_of)
-            .order_by(Plan.due_on, Plan.id)
+        rows = bind.execute(
+            select(p.id, p.customer_id, p.due_on, p.content)
+            .where(p.customer_id.in_(chunk), p.status == "open", p.due_on < as_of)
+            .order_by(p.due_on, p.id)
         ).all()
         for plan in rows:
             found.setdefault(plan.customer_id, []).append(plan)
@@ -288,37 +271,39 @@ def _tier_rules(config: Config) -> dict[str, _TierRule]:
     return rules
 
 
-def _reasons(
-    row: Any, rules: dict[str, _TierRule], callback_days: int, as_of: date, plans: list[Any]
-) -> list[OverdueReason]:
-    reasons: list[OverdueReason] = []
-    rule = rules[row.tier]
-    created = _as_date(row.created_on)
+class _Explainer:
+    """Why one customer is overdue: a reason per rule it broke, earliest first."""
 
-    def add(kind: str, due: date, text: str) -> None:
-        reasons.append(OverdueReason(kind, due, (as_of - due).days, text))
+    def __init__(self, config: Config, as_of: date) -> None:
+        self.rules = _tier_rules(config)
+        self.callback_days = int(config.get("outreach.callback_days"))
+        self.as_of = as_of
 
-    contact_due = _as_date(row.contact_due_on)
-    if contact_due is not None and contact_due < as_of:
-        since = contact_due - timedelta(days=rule.days)
-        if row.last_contact_at is None:
-            text = REASONS["never"].format(since=created)
-        else:
-            template = REASONS["none_since_added" if since == created else "contact"]
-            text = template.format(what=rule.what, since=since, tier=row.tier, days=rule.days)
-        add("contact", contact_due, text)
-    visit_due = _as_date(row.visit_due_on)
-    if visit_due is not None and visit_due < as_of:
-        since = visit_due - timedelta(days=rule.visit_days)
-        text = REASONS["visit"].format(since=since, tier=row.tier, days=rule.visit_days)
-        add("visit", visit_due, text)
-    callback_due = _as_date(row.callback_due_on)
-    if callback_due is not None and callback_due < as_of:
-        add("callback", callback_due, REASONS["callback"].format(since=created, days=callback_days))
-    for plan in plans:
-        due = _as_date(plan.due_on)
-        assert due is not None
-        add("plan", due, REASONS["plan"].format(plan_id=plan.id, due=due, content=plan.content))
-    if len(reasons) > 1:
-        reasons.sort(key=lambda r: (r.due_on, r.rule))
-    return reasons
+    def __call__(self, row: Any, plans: list[Any]) -> list[OverdueReason]:
+        as_of = self.as_of
+        rule = self.rules[row.tier]
+        reasons: list[OverdueReason] = []
+        due = row.contact_due_on
+        if due is not None and due < as_of:
+            if row.last_contact_at is None:
+                text = REASONS["never"].format(since=row.created_on)
+            else:
+                since = due - timedelta(days=rule.days)
+                template = REASONS["none_since_added" if since == row.created_on else "contact"]
+                text = template.format(what=rule.what, since=since, tier=row.tier, days=rule.days)
+            reasons.append(OverdueReason("contact", due, (as_of - due).days, text))
+        due = row.visit_due_on
+        if due is not None and due < as_of:
+            since = due - timedelta(days=rule.visit_days)
+            text = REASONS["visit"].format(since=since, tier=row.tier, days=rule.visit_days)
+            reasons.append(OverdueReason("visit", due, (as_of - due).days, text))
+        due = row.callback_due_on
+        if due is not None and due < as_of:
+            text = REASONS["callback"].format(since=row.created_on, days=self.callback_days)
+            reasons.append(OverdueReason("callback", due, (as_of - due).days, text))
+        for plan in plans:
+            text = REASONS["plan"].format(plan_id=plan.id, due=plan.due_on, content=plan.content)
+            reasons.append(OverdueReason("plan", plan.due_on, (as_of - plan.due_on).days, text))
+        if len(reasons) > 1:
+            reasons.sort(key=lambda r: (r.due_on, r.rule))
+        return reasons

@@ -379,10 +379,10 @@ def _apply(session: Session, actor: Actor, table: Table, reasons: dict[str, Any]
         .where(in_table)
         .values(grade=pick("new_grade"), value=pick("new_value"), tier=pick("new_tier"))
     )
-    tier_moved = c.id.in_(
-        select(table.c.customer_id).where(table.c.old_tier.is_distinct_from(table.c.new_tier))
+    tier_moved = select(table.c.customer_id).where(
+        table.c.old_tier.is_distinct_from(table.c.new_tier)
     )
-    cadence.refresh_due(session, actor.config, where=tier_moved)
+    cadence.refresh_due(session, actor.config, among=tier_moved)
 
 
 def abc_rows(

@@ -964,20 +964,22 @@ def _apply_updates(plan: _Plan, batch_id: int, dialect: Any) -> tuple[int, int, 
 
 
 def _refresh(plan: _Plan, session: Any, before: int, touched: list[int]) -> None:
+    from sqlalchemy import select
+
     from crmcli.models import Customer, FollowUp, Plan
     from crmcli.services import cadence
 
     config = plan.actor.config
     if plan.tbl.name == "customers":
-        cadence.refresh_due(session, config, where=Customer.id > before, fresh=True)
+        cadence.refresh_due(
+            session, config, among=select(Customer.id).where(Customer.id > before), fresh=True
+        )
     elif plan.tbl.name in ("followups", "plans"):
         model = FollowUp if plan.tbl.name == "followups" else Plan
-        from sqlalchemy import select
-
         cadence.refresh_due(
             session,
             config,
-            where=Customer.id.in_(select(model.customer_id).where(model.id > before)),
+            among=select(model.customer_id).where(model.id > before),
         )
     if touched and plan.tbl.name in ("customers", "followups", "plans"):
         cadence.refresh_due(session, config, sorted(set(touched)))
