@@ -63,8 +63,13 @@ def jsonable(value: Any) -> Any:
 
 
 def _cell(value: Any) -> str:
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return value
+    if kind is int:
+        return str(value)
+    if kind is date:
+        return value.isoformat()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -156,20 +161,33 @@ def _width(text: str) -> int:
 
 
 def _plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Col], out: TextIO) -> None:
-    lines = [[c.header for c in columns]]
-    lines += [[_cell(row.get(c.key)).replace("\n", " ") for c in columns] for row in rows]
-    sizes = [[_width(text) for text in line] for line in lines]
-    widths = [max(size[i] for size in sizes) for i in range(len(columns))]
+    # Column by column, so that a long list costs a few list comprehensions per column
+    # rather than a function call per cell.
+    texts: list[list[str]] = []
+    pads: list[list[str]] = []
     last = len(columns) - 1
-    for line, size in zip(lines, sizes, strict=True):
-        parts = []
-        for i, col in enumerate(columns):
-            pad = " " * (widths[i] - size[i])
-            if col.justify == "right":
-                parts.append(pad + line[i])
-            else:
-                parts.append(line[i] + ("" if i == last else pad))
-        out.write("  ".join(parts).rstrip() + "\n")
+    for i, col in enumerate(columns):
+        key = col.key
+        values = [row.get(key) for row in rows]
+        cells = [col.header]
+        cells += [v if type(v) is str else _cell(v) for v in values]
+        if any("\n" in text for text in cells):
+            cells = [text.replace("\n", " ") for text in cells]
+        sizes = [len(text) if text.isascii() else _width(text) for text in cells]
+        width = max(sizes)
+        if i == last and col.justify != "right":
+            pads.append([""] * len(cells))
+        else:
+            pads.append([" " * (width - size) for size in sizes])
+        texts.append(cells)
+    parts = []
+    for col, cells, pad in zip(columns, texts, pads, strict=True):
+        if col.justify == "right":
+            parts.append([p + t for p, t in zip(pad, cells, strict=True)])
+        else:
+            parts.append([t + p for t, p in zip(cells, pad, strict=True)])
+    out.write("\n".join("  ".join(line).rstrip() for line in zip(*parts, strict=True)))
+    out.write("\n")
 
 
 def render_record(

@@ -209,26 +209,48 @@ def overdue_customers(
     if limit:
         query = query.limit(limit)
     rows = bind.execute(query).all()
-    plans = _late_plans(
-        bind, t, as_of, [r.id for r in rows if r.plan_due_on is not None and r.plan_due_on < as_of]
-    )
+    plans = _late_plans(bind, t, as_of, [r[0] for r in rows if r[12] is not None and r[12] < as_of])
     explain = _Explainer(config, as_of)
     no_plans: list[Any] = []
+    # Rows are unpacked by position: named access costs more than the rest of the loop.
     return [
         OverdueCustomer(
-            row.id,
-            row.code,
-            row.name,
-            row.tier,
-            row.stage,
-            row.owner,
-            row.phone,
-            row.last_contact_at,
-            row.next_due_at,
-            (as_of - row.next_due_at).days,
-            explain(row, plans.get(row.id, no_plans)),
+            id_,
+            code,
+            name,
+            tier_,
+            stage,
+            owner_,
+            phone,
+            last_contact,
+            due,
+            (as_of - due).days,
+            explain(
+                tier_,
+                created,
+                last_contact,
+                contact_due,
+                visit_due,
+                callback_due,
+                plans.get(id_, no_plans),
+            ),
         )
-        for row in rows
+        for (
+            id_,
+            code,
+            name,
+            tier_,
+            stage,
+            owner_,
+            phone,
+            created,
+            last_contact,
+            contact_due,
+            visit_due,
+            callback_due,
+            _plan_due,
+            due,
+        ) in rows
     ]
 
 
@@ -279,28 +301,36 @@ class _Explainer:
         self.callback_days = int(config.get("outreach.callback_days"))
         self.as_of = as_of
 
-    def __call__(self, row: Any, plans: list[Any]) -> list[OverdueReason]:
+    def __call__(
+        self,
+        tier: str,
+        created: date,
+        last_contact: datetime | None,
+        contact_due: date | None,
+        visit_due: date | None,
+        callback_due: date | None,
+        plans: list[Any],
+    ) -> list[OverdueReason]:
         as_of = self.as_of
-        rule = self.rules[row.tier]
+        rule = self.rules[tier]
         reasons: list[OverdueReason] = []
-        due = row.contact_due_on
-        if due is not None and due < as_of:
-            if row.last_contact_at is None:
-                text = REASONS["never"].format(since=row.created_on)
+        if contact_due is not None and contact_due < as_of:
+            if last_contact is None:
+                text = REASONS["never"].format(since=created)
             else:
-                since = due - timedelta(days=rule.days)
-                template = REASONS["none_since_added" if since == row.created_on else "contact"]
-                text = template.format(what=rule.what, since=since, tier=row.tier, days=rule.days)
-            reasons.append(OverdueReason("contact", due, (as_of - due).days, text))
-        due = row.visit_due_on
-        if due is not None and due < as_of:
-            since = due - timedelta(days=rule.visit_days)
-            text = REASONS["visit"].format(since=since, tier=row.tier, days=rule.visit_days)
-            reasons.append(OverdueReason("visit", due, (as_of - due).days, text))
-        due = row.callback_due_on
-        if due is not None and due < as_of:
-            text = REASONS["callback"].format(since=row.created_on, days=self.callback_days)
-            reasons.append(OverdueReason("callback", due, (as_of - due).days, text))
+                since = contact_due - timedelta(days=rule.days)
+                template = REASONS["none_since_added" if since == created else "contact"]
+                text = template.format(what=rule.what, since=since, tier=tier, days=rule.days)
+            reasons.append(OverdueReason("contact", contact_due, (as_of - contact_due).days, text))
+        if visit_due is not None and visit_due < as_of:
+            since = visit_due - timedelta(days=rule.visit_days)
+            text = REASONS["visit"].format(since=since, tier=tier, days=rule.visit_days)
+            reasons.append(OverdueReason("visit", visit_due, (as_of - visit_due).days, text))
+        if callback_due is not None and callback_due < as_of:
+            text = REASONS["callback"].format(since=created, days=self.callback_days)
+            reasons.append(
+                OverdueReason("callback", callback_due, (as_of - callback_due).days, text)
+            )
         for plan in plans:
             text = REASONS["plan"].format(plan_id=plan.id, due=plan.due_on, content=plan.content)
             reasons.append(OverdueReason("plan", plan.due_on, (as_of - plan.due_on).days, text))
