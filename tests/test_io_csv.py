@@ -326,3 +326,69 @@ def test_email_cache_gives_what_email_validator_gives(text):
 )
 def test_pinyin_cache_gives_what_normalize_gives(name):
     assert values.pinyin_keys(name) == normalize.pinyin_keys(name)
+
+
+@pytest.mark.parametrize("suffix", ["0000000", "5555555", "9999999"])
+def test_phone_shortcut_agrees_on_every_mobile_prefix(suffix):
+    # Every four-digit start of an 11-digit number beginning with 1, spelled plainly,
+    # with spaces and with +86: the metadata patterns decide exactly as phonenumbers.
+    for prefix in range(1000, 2000):
+        digits = f"{prefix}{suffix}"
+        for text in (digits, f"{digits[:3]} {digits[3:7]} {digits[7:]}", f"+86{digits}"):
+            assert _outcome(values.phone, text) == _outcome(normalize.phone_e164, text)
+
+
+@pytest.mark.parametrize("local", ["2345678", "62345678", "8765432"])
+def test_phone_shortcut_agrees_on_every_area_code(local):
+    for area in [*range(10, 100), *range(100, 1000)]:
+        for text in (f"0{area}-{local}", f"(0{area}) {local}", f"+86 {area} {local}"):
+            assert _outcome(values.phone, text) == _outcome(normalize.phone_e164, text)
+
+
+_PLACES = ("上海", "北京", "重庆", "长沙", "银行", "西安", "厦门")
+_SURNAMES = "王李张刘陈单曾解区朴"
+_GIVEN = "伟芳行乐长重华"
+_TRADES = ("科技有限公司", "银行", "行长", "制造厂", "音乐", "重庆火锅", "")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.tuples(
+        st.sampled_from(["", "Apex ", "ＡＢＣ", "Li Na ", "12"]),
+        st.sampled_from(_PLACES),
+        st.sampled_from(_SURNAMES),
+        st.sampled_from(_GIVEN),
+        st.sampled_from(_TRADES),
+        st.sampled_from(["", " 17", "-3", " Ltd.", "（北京）", "\u3000x"]),
+    ).map("".join)
+)
+def test_pinyin_cache_on_company_names(name):
+    # Names built like real ones share runs (科技有限公司) in different surroundings, so
+    # the cache is hit from other names as well as missed.
+    assert values.pinyin_keys(name) == normalize.pinyin_keys(name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from("〇\ue815\ue864\u3400\U00020000\ufa18\u3000\t 　,.·-_'ü"),
+            st.characters(min_codepoint=0x4E00, max_codepoint=0x4E80),
+            st.characters(max_codepoint=0x7F),
+        ),
+        max_size=12,
+    )
+)
+def test_pinyin_cache_on_any_characters(name):
+    assert values.pinyin_keys(name) == normalize.pinyin_keys(name)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=20))
+def test_clean_text_and_name_key_fold_spaces_as_the_regular_expression_does(text):
+    import re
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", text)
+    assert normalize.clean_text(text) == re.sub(r"\s+", " ", folded).strip()
+    assert normalize.name_key(text) == re.sub(r"\s+", "", folded).casefold()

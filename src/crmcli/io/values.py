@@ -65,30 +65,36 @@ def multiline_text(text: str) -> str | None:
 # --- phone and email, with caches that agree with services.normalize --------------------
 
 _PHONE_CACHE: dict[str, str] = {}
-_CN_VALID: Callable[[str], bool] | None = None
+_CN_VALID: dict[int, Callable[[str], Any]] | None = None
 
 
-def _cn_valid() -> Callable[[str], bool]:
-    """Whether a Chinese national number is a valid mobile or fixed-line number, by the
-    patterns and lengths of the phonenumbers metadata (read from the library, not copied),
-    as ``is_valid_number`` decides it for those two types."""
+def _cn_valid() -> dict[int, Callable[[str], Any]]:
+    """Length of a Chinese national number → a test whether it is a valid mobile or
+    fixed-line number, by the patterns and lengths of the phonenumbers metadata (read
+    from the library, not copied), as ``is_valid_number`` decides it for those two types:
+    the general pattern and one of the two type patterns must match, each where its
+    lengths allow. One regular expression a length does all of it."""
     global _CN_VALID
     if _CN_VALID is None:
         import phonenumbers
 
         meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
         assert meta is not None
-
-        def matcher(desc: Any) -> Callable[[str], bool]:
-            pattern = re.compile(f"(?:{desc.national_number_pattern})")
-            lengths = set(desc.possible_length)
-            return lambda digits: (
-                (not lengths or len(digits) in lengths) and bool(pattern.fullmatch(digits))
-            )
-
-        general = matcher(meta.general_desc)
-        kinds = [matcher(meta.mobile), matcher(meta.fixed_line)]
-        _CN_VALID = lambda digits: general(digits) and any(k(digits) for k in kinds)  # noqa: E731
+        general: Any = meta.general_desc
+        kinds: tuple[Any, ...] = (meta.mobile, meta.fixed_line)
+        tests: dict[int, Callable[[str], Any]] = {}
+        # A description without lengths allows any; then every number takes the long way.
+        if all(desc is not None and desc.possible_length for desc in (general, *kinds)):
+            whole = f"(?=(?:{general.national_number_pattern})\\Z)"
+            for length in general.possible_length:
+                allowed = [
+                    f"(?:{desc.national_number_pattern})"
+                    for desc in kinds
+                    if length in desc.possible_length
+                ]
+                if allowed:
+                    tests[length] = re.compile(f"{whole}(?:{'|'.join(allowed)})").fullmatch
+        _CN_VALID = tests
     return _CN_VALID
 
 
@@ -103,17 +109,19 @@ def phone(text: str) -> str:
     Anything but a plain mobile or landline number (extensions, other countries, carrier
     prefixes) goes through ``phone_e164`` itself; the property tests hold both equal.
     """
-    cached = _PHONE_CACHE.get(text)
-    if cached is not None:
-        return cached
     raw = text.replace(";ext=", " ext ") if ";ext=" in text else text
     m = _CN_SHAPE.fullmatch(nfkc(raw).translate(_PUNCTUATION))
-    national: str = (m.group(1) or m.group(2)) if m else ""
-    valid = bool(national) and _cn_valid()(national)
-    value = f"+86{national}" if valid else normalize.phone_e164(raw)
-    if len(_PHONE_CACHE) > 20_000:
-        _PHONE_CACHE.clear()
-    _PHONE_CACHE[text] = value
+    if m is not None:
+        national = m.group(1) or m.group(2)
+        valid = _cn_valid().get(len(national))
+        if valid is not None and valid(national):
+            return "+86" + national
+    value = _PHONE_CACHE.get(text)
+    if value is None:
+        value = normalize.phone_e164(raw)
+        if len(_PHONE_CACHE) > 20_000:
+            _PHONE_CACHE.clear()
+        _PHONE_CACHE[text] = value
     return value
 
 
@@ -145,62 +153,102 @@ def email(text: str) -> str:
     return normalize.email_normalized(value)
 
 
-# --- pinyin keys, with the conversion of each word cached --------------------------------
+# --- pinyin keys, with each run of Chinese characters converted once ------------------
 
 _PINYIN: Any = None
+_RUN_CACHE_SIZE = 50_000
+_WORD_CACHE_SIZE = 100_000
 
 
 def _pinyin() -> Any:
-    """``lazy_pinyin(text)`` as pypinyin computes it, with each word's pinyin cached.
+    """The syllables ``lazy_pinyin(text)`` gives, stripped, without the empty ones; each
+    run of Chinese characters is segmented and converted once.
 
-    pypinyin segments a name into words (its ``seg``) and converts word by word; a word's
-    pinyin does not depend on its neighbours, so caching it per word gives exactly
-    pypinyin's result, while company names, which share most words (科技, 有限公司), cost
-    a fraction.
+    pypinyin splits a text into runs of characters that have pinyin and runs that have
+    none; the latter come back unchanged, each run of the former is cut into words by
+    forward maximum matching (``mmseg``) and converted word by word. Neither step looks
+    past its run, so caching a run's syllables gives exactly pypinyin's result, while
+    company names, which share most runs and words (科技有限公司), cost a fraction.
     """
     global _PINYIN
     if _PINYIN is None:
         from itertools import chain
 
         from pypinyin import Style
+        from pypinyin.constants import PHRASES_DICT, RE_HANS
         from pypinyin.converter import DefaultConverter
-        from pypinyin.core import Pinyin
+        from pypinyin.seg import mmseg
 
-        pinyin = Pinyin(DefaultConverter())
-        convert = pinyin._converter.convert
-        seg = pinyin.seg
-        cache: dict[str, tuple[str, ...]] = {}
+        convert = DefaultConverter().convert
+        cut = mmseg.seg.cut if PHRASES_DICT else (lambda run: (run,))
+        # RE_HANS is ``^(?:[…])+$``: the same class, as runs to split on.
+        pattern = RE_HANS.pattern
+        assert pattern.startswith("^(?:[") and pattern.endswith("])+$"), pattern
+        split = re.compile(f"({pattern[4:-3]}+)").split
+        runs: dict[str, _Keys] = {}
+        words: dict[str, tuple[str, ...]] = {}
 
-        def syllables(text: str) -> list[str]:
-            out: list[str] = []
-            for word in seg(text):
-                hit = cache.get(word)
-                if hit is None:
-                    hit = tuple(chain(*convert(word, Style.NORMAL, False, "default", strict=True)))
-                    if not word.isascii():  # digits and Latin are kept as they are: no reuse
-                        if len(cache) > 200_000:
-                            cache.clear()
-                        cache[word] = hit
-                out.extend(hit)
-            return out
+        def word_syllables(word: str) -> tuple[str, ...]:
+            hit = words.get(word)
+            if hit is None:
+                converted = chain(*convert(word, Style.NORMAL, False, "default", strict=True))
+                hit = tuple(s.strip() for s in converted if s.strip())
+                if len(words) >= _WORD_CACHE_SIZE:
+                    words.clear()
+                words[word] = hit
+            return hit
 
-        _PINYIN = syllables
+        def run_keys(run: str) -> _Keys:
+            found = tuple(chain.from_iterable(word_syllables(w) for w in cut(run)))
+            return _piece_keys(" ".join(found), [s[0] for s in found])
+
+        def keys(text: str) -> _Keys:
+            sort: list[str] = []
+            joined: list[str] = []
+            initials: list[str] = []
+            for i, part in enumerate(split(text)):
+                if i % 2:
+                    hit = runs.get(part)
+                    if hit is None:
+                        hit = run_keys(part)
+                        if len(runs) >= _RUN_CACHE_SIZE:
+                            runs.clear()
+                        runs[part] = hit
+                else:
+                    # Characters without pinyin come back as they are, one piece a run.
+                    part = part.strip()
+                    if not part:
+                        continue
+                    hit = _piece_keys(part, [part[0]])
+                if hit[0]:
+                    sort.append(hit[0])
+                    joined.append(hit[1])
+                    initials.append(hit[2])
+            return " ".join(sort), "".join(joined), "".join(initials)
+
+        _PINYIN = keys
     return _PINYIN
 
 
+_Keys = tuple[str, str, str]
+
+
+def _piece_keys(sort: str, firsts: list[str]) -> _Keys:
+    """(syllables with spaces, joined without spaces, initials) of some syllables, given
+    as their sort key and their first characters."""
+    return sort, "".join(sort.split()), "".join(c for c in firsts if c.isalnum())
+
+
 def pinyin_keys(name: str) -> tuple[str, str]:
-    """``normalize.pinyin_keys`` through the word cache (tests hold them equal)."""
+    """``normalize.pinyin_keys`` through the run cache (tests hold them equal)."""
     folded = unicodedata.normalize("NFKC", name).lower()
     if folded.isascii():
         # pypinyin returns text without Chinese characters as one piece, unchanged.
         piece = folded.strip()
-        syllables = [piece] if piece else []
+        sort, joined, initials = _piece_keys(piece, [piece[0]] if piece else [])
     else:
-        syllables = [s.strip() for s in _pinyin()(folded) if s.strip()]
-    sort_key = " ".join(syllables)
-    initials = "".join(s[0] for s in syllables if s[0].isalnum())
-    joined = "".join("".join(syllables).split())
-    return sort_key, f"{joined}|{initials}"
+        sort, joined, initials = _pinyin()(folded)
+    return sort, f"{joined}|{initials}"
 
 
 # --- dates, times, amounts ------------------------------------------------------------
