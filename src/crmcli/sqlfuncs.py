@@ -111,3 +111,27 @@ def _thousands_default(element: Any, compiler: Any, **kw: Any) -> str:
 @compiles(thousands, "sqlite")
 def _thousands_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
     return f"printf('%,d', {compiler.process(element.clauses, **kw)})"
+
+
+class unindexed(FunctionElement[Any]):
+    """``unindexed(column)``: the column's values, as a term the SQLite planner cannot
+    answer from an index. To list most of a table in name order, one scan and one sort
+    beat walking the name index with a random row read per entry; SQLite would take the
+    index (it has no statistics to tell), PostgreSQL decides from its own statistics."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(unindexed)
+def _unindexed_default(element: Any, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    # The unary plus is SQLite's documented way to keep a term away from the indexes.
+    return f"+{compiler.process(element.clauses, **kw)}"

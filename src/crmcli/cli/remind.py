@@ -38,8 +38,8 @@ def remind(
     from crmcli.services.remind import SECTIONS, digest
 
     database = open_db(ctx, write=False)
-    with database.session() as session:
-        sections = digest(session, state(ctx).config, day, owner=owner)
+    with database.reading() as connection:
+        sections = digest(connection, state(ctx).config, day, owner=owner)
     total = sum(len(items) for items in sections.values())
     if output == "json":
         if total or not quiet_if_clear:
@@ -60,7 +60,7 @@ def remind(
             [
                 {
                     "owner": i.owner,
-                    "duty": i.as_dict()["duty"],
+                    "duty": i.duty,
                     "customer": f"{i.code} {i.name}",
                     "detail": i.detail,
                     "late": i.days_late or None,

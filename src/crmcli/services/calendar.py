@@ -67,16 +67,22 @@ def _solar(value: object) -> date:
 @lru_cache(maxsize=64)
 def solar_terms(year: int) -> dict[str, date]:
     """The 24 solar terms that fall in a Gregorian year, by Chinese name."""
-    from lunar_python import Lunar, Solar
+    from lunar_python import Lunar
 
+    # A lunar year's table runs from the 大雪 before it to the 惊蛰 after it; the terms
+    # outside the year itself carry pinyin keys (DA_XUE, DONG_ZHI…) in the library's
+    # JIE_QI_IN_USE, 24 places from the same term under its Chinese name.
+    in_use = Lunar.JIE_QI_IN_USE
+    names = {
+        key: key if key in Lunar.JIE_QI else in_use[i + 24 if i < 24 else i - 24]
+        for i, key in enumerate(in_use)
+    }
     found: dict[str, date] = {}
     for lunar_year in (year - 1, year, year + 1):
-        for solar in Lunar.fromYmd(lunar_year, 1, 1).getJieQiTable().values():
+        for key, solar in Lunar.fromYmd(lunar_year, 1, 1).getJieQiTable().items():
             day = _solar(solar)
             if day.year == year:
-                name = Solar.fromYmd(day.year, day.month, day.day).getLunar().getJieQi()
-                if name:
-                    found[name] = day
+                found[names[key]] = day
     return dict(sorted(found.items(), key=lambda item: item[1]))
 
 

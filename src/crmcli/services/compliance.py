@@ -14,20 +14,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, false, or_, select
-from sqlmodel import Session
 
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound
-from crmcli.models import Campaign, CampaignNotice, Contact, Customer, FollowUp, Greeting
+from crmcli.schema import tables
 from crmcli.services import calendar
-from crmcli.services.context import Actor
+from crmcli.sqlfuncs import unindexed
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from crmcli.models import Campaign, CampaignNotice, Contact, Customer, Greeting
+    from crmcli.services.context import Actor
+
+# Reading functions take a Core connection or an ORM session (``bind``) and query the
+# tables of crmcli.schema; the ones that record something use the models.
 
 
-@dataclass
+@dataclass(slots=True)
 class Duty:
     """One thing a salesperson must do (or failed to do) for one customer."""
 
@@ -45,8 +53,7 @@ class Duty:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _eligible(config_section: dict[str, Any]) -> Any:
-    c = Customer.__table__.c
+def _eligible(c: Any, config_section: dict[str, Any]) -> Any:
     return and_(
         c.stage.notin_(TERMINAL_STAGES),
         or_(
@@ -58,13 +65,18 @@ def _eligible(config_section: dict[str, Any]) -> Any:
     )
 
 
-def _customer_cols() -> list[Any]:
-    c = Customer.__table__.c
+def _customer_cols(c: Any) -> list[Any]:
     return [c.id, c.code, c.name, c.owner]
 
 
+def _by_name(c: Any) -> tuple[Any, Any]:
+    """Customers in name order; most of the table is read, so scan it and sort once
+    rather than walk the name index with a random row read per customer."""
+    return unindexed(c.sort_key), c.id
+
+
 def greetings_on(
-    session: Session,
+    bind: Any,
     config: Config,
     day: date,
     *,
@@ -73,8 +85,9 @@ def greetings_on(
 ) -> list[Duty]:
     """Every greeting owed on ``day``; ``done`` when one was recorded as sent that day."""
     settings = config.get("greetings")
-    c = Customer.__table__.c
-    base = [_eligible(settings), c.created_on <= day]
+    t = tables(bind)
+    c = t.customer.c
+    base = [_eligible(c, settings), c.created_on <= day]
     if owner:
         base.append(c.owner == owner)
     duties: list[Duty] = []
@@ -83,7 +96,8 @@ def greetings_on(
     ):
         duties.extend(
             _customer_greetings(
-                session,
+                bind,
+                t,
                 day,
                 occ.name,
                 occ.kind,
@@ -93,12 +107,13 @@ def greetings_on(
             )
         )
     if "birthday" in settings["occasions"]:
-        duties.extend(_birthdays(session, day, base, pending_only))
+        duties.extend(_birthdays(bind, t, day, base, pending_only))
     return duties
 
 
 def _customer_greetings(
-    session: Session,
+    bind: Any,
+    t: Any,
     day: date,
     occasion: str,
     kind: str,
@@ -109,8 +124,8 @@ def _customer_greetings(
 ) -> list[Duty]:
     """Customer-level greetings (not to a contact) of one occasion on a day; ``detail``
     may name the customer as {name}."""
-    c = Customer.__table__.c
-    g = Greeting.__table__.c
+    c = t.customer.c
+    g = t.greeting.c
     done = exists().where(
         g.customer_id == c.id,
         g.contact_id.is_(None),
@@ -118,23 +133,24 @@ def _customer_greetings(
         g.occasion == occasion,
         _timely(g, day),
     )
-    query = select(*_customer_cols(), done.label("done")).where(*conditions)
+    query = select(*_customer_cols(c), done.label("done")).where(*conditions)
     if pending_only:
         query = query.where(~done)
+    named = "{name}" in detail
     return [
         Duty(
             "greeting",
-            row.id,
-            row.code,
-            row.name,
-            row.owner,
+            id_,
+            code,
+            name,
+            owner,
             occasion,
             day,
-            detail=detail.replace("{name}", row.name),
-            done=row.done,
+            detail=detail.replace("{name}", name) if named else detail,
+            done=bool(is_done),
             extra={"occasion_kind": kind},
         )
-        for row in session.execute(query.order_by(c.sort_key, c.id))
+        for id_, code, name, owner, is_done in bind.execute(query.order_by(*_by_name(c)))
     ]
 
 
@@ -165,17 +181,18 @@ def _birthday_match(table: Any, keys: calendar.BirthdayKeys) -> Any:
     return or_(*conditions)
 
 
-def _birthdays(session: Session, day: date, base: list[Any], pending_only: bool) -> list[Duty]:
+def _birthdays(bind: Any, t: Any, day: date, base: list[Any], pending_only: bool) -> list[Duty]:
     keys = calendar.birthday_keys(day)
-    c = Customer.__table__.c
-    p = Contact.__table__.c
-    g = Greeting.__table__.c
+    c = t.customer.c
+    p = t.contact.c
+    g = t.greeting.c
     duties = _customer_greetings(
-        session,
+        bind,
+        t,
         day,
         calendar.BIRTHDAY,
         "birthday",
-        [*base, _birthday_match(Customer.__table__, keys)],
+        [*base, _birthday_match(t.customer, keys)],
         pending_only,
         detail="{name} 生日",
     )
@@ -188,18 +205,18 @@ def _birthdays(session: Session, day: date, base: list[Any], pending_only: bool)
     )
     query = (
         select(
-            *_customer_cols(),
+            *_customer_cols(c),
             p.id.label("contact_id"),
             p.name.label("contact_name"),
             p.title,
             theirs.label("done"),
         )
-        .join(Customer.__table__, c.id == p.customer_id)
-        .where(*base, _birthday_match(Contact.__table__, keys))
+        .join(t.customer, c.id == p.customer_id)
+        .where(*base, _birthday_match(t.contact, keys))
     )
     if pending_only:
         query = query.where(~theirs)
-    for row in session.execute(query.order_by(c.sort_key, p.id)):
+    for row in bind.execute(query.order_by(c.sort_key, p.id)):
         who = f"{row.contact_name}" + (f" ({row.title})" if row.title else "")
         duties.append(
             Duty(
@@ -213,7 +230,7 @@ def _birthdays(session: Session, day: date, base: list[Any], pending_only: bool)
                 contact_id=row.contact_id,
                 contact_name=row.contact_name,
                 detail=f"{who} 生日",
-                done=row.done,
+                done=bool(row.done),
                 extra={"occasion_kind": "birthday"},
             )
         )
@@ -221,7 +238,7 @@ def _birthdays(session: Session, day: date, base: list[Any], pending_only: bool)
 
 
 def missed_greetings(
-    session: Session, config: Config, start: date, end: date, *, owner: str | None = None
+    session: Any, config: Config, start: date, end: date, *, owner: str | None = None
 ) -> list[Duty]:
     """Greetings owed on the days from ``start`` to ``end`` that were not sent in time."""
     missed: list[Duty] = []
@@ -243,6 +260,8 @@ def mark_greeting(
     channel: str | None = None,
     at: datetime | None = None,
 ) -> Greeting:
+    from crmcli.models import Greeting
+
     name, kind = calendar.parse_occasion(occasion_text)
     if kind == "birthday":
         person: Any = contact or customer
@@ -324,7 +343,7 @@ def month_bounds(day: date) -> tuple[date, date]:
 
 
 def calls_missing(
-    session: Session,
+    bind: Any,
     config: Config,
     month_of: date,
     *,
@@ -335,35 +354,29 @@ def calls_missing(
     settings = config.get("monthly_call")
     first, following = month_bounds(month_of)
     stop = min(following, until) if until else following
-    c = Customer.__table__.c
-    f = FollowUp.__table__.c
+    t = tables(bind)
+    c = t.customer.c
+    f = t.followup.c
     called = exists().where(
         f.customer_id == c.id,
         f.channel.in_(settings["channels"]),
         f.at >= datetime.combine(first, datetime.min.time()),
         f.at < datetime.combine(stop, datetime.min.time()),
     )
-    query = select(*_customer_cols()).where(_eligible(settings), c.created_on <= first, ~called)
+    query = select(*_customer_cols(c)).where(_eligible(c, settings), c.created_on <= first, ~called)
     if owner:
         query = query.where(c.owner == owner)
     last = following - timedelta(days=1)
+    month = f"{first:%Y-%m}"
+    detail = f"no phone call in {month}"
     return [
-        Duty(
-            "monthly_call",
-            row.id,
-            row.code,
-            row.name,
-            row.owner,
-            f"{first:%Y-%m}",
-            last,
-            detail=f"no phone call in {first:%Y-%m}",
-        )
-        for row in session.execute(query.order_by(c.sort_key, c.id))
+        Duty("monthly_call", id_, code, name, owner_, month, last, detail=detail)
+        for id_, code, name, owner_ in bind.execute(query.order_by(*_by_name(c)))
     ]
 
 
 def missed_calls(
-    session: Session,
+    session: Any,
     config: Config,
     start: date,
     end: date,
@@ -388,6 +401,8 @@ def missed_calls(
 def add_campaign(
     session: Session, actor: Actor, name: str, on: date, stages: list[str]
 ) -> Campaign:
+    from crmcli.models import Campaign
+
     clean = name.strip()
     if not clean:
         raise InvalidInput("campaign name must not be empty")
@@ -402,6 +417,8 @@ def add_campaign(
 
 
 def get_campaign(session: Session, name: str) -> Campaign:
+    from crmcli.models import Campaign
+
     found = session.scalars(select(Campaign).where(Campaign.name == name.strip())).first()
     if found is None and name.strip().isdigit():
         found = session.get(Campaign, int(name.strip()))
@@ -419,6 +436,8 @@ def notify(
     channel: str | None = None,
     at: datetime | None = None,
 ) -> CampaignNotice:
+    from crmcli.models import CampaignNotice
+
     n = CampaignNotice.__table__.c
     already = session.execute(
         select(n.notified_at).where(n.campaign_id == campaign.id, n.customer_id == customer.id)
@@ -441,17 +460,19 @@ def notify(
 
 
 def campaign_audience(
-    session: Session, campaign: Campaign, *, owner: str | None = None, include_told: bool = False
+    bind: Any, campaign: Any, *, owner: str | None = None, include_told: bool = False
 ) -> list[Duty]:
-    """Customers who must be told about a campaign; ``done`` once told before its day."""
-    c = Customer.__table__.c
-    n = CampaignNotice.__table__.c
+    """Customers who must be told about a campaign (a model or a row of
+    ``campaigns_between``); ``done`` once told before its day."""
+    t = tables(bind)
+    c = t.customer.c
+    n = t.campaignnotice.c
     told = exists().where(
         n.campaign_id == campaign.id,
         n.customer_id == c.id,
         n.notified_at < datetime.combine(campaign.on, datetime.min.time()),
     )
-    query = select(*_customer_cols(), told.label("done")).where(
+    query = select(*_customer_cols(c), told.label("done")).where(
         c.stage.in_(campaign.stages.split(",")),
         c.stage.notin_(TERMINAL_STAGES),
         c.created_on < campaign.on,
@@ -460,34 +481,38 @@ def campaign_audience(
         query = query.where(c.owner == owner)
     if not include_told:
         query = query.where(~told)
+    detail = f"tell about {campaign.name} on {campaign.on}"
     return [
         Duty(
             "campaign",
-            row.id,
-            row.code,
-            row.name,
-            row.owner,
+            id_,
+            code,
+            name,
+            owner_,
             campaign.name,
             campaign.on,
-            detail=f"tell about {campaign.name} on {campaign.on}",
-            done=row.done,
+            detail=detail,
+            done=bool(is_done),
             extra={"campaign_id": campaign.id},
         )
-        for row in session.execute(query.order_by(c.sort_key, c.id))
+        for id_, code, name, owner_, is_done in bind.execute(query.order_by(*_by_name(c)))
     ]
 
 
-def campaigns_between(session: Session, start: date | None, end: date | None) -> list[Campaign]:
-    query = select(Campaign)
+def campaigns_between(bind: Any, start: date | None, end: date | None) -> list[Any]:
+    """Campaigns (rows with the campaign's columns) held from ``start`` to ``end``."""
+    campaign = tables(bind).campaign
+    k = campaign.c
+    query = select(campaign)
     if start is not None:
-        query = query.where(Campaign.on >= start)
+        query = query.where(k.on >= start)
     if end is not None:
-        query = query.where(Campaign.on <= end)
-    return list(session.scalars(query.order_by(Campaign.on, Campaign.id)))
+        query = query.where(k.on <= end)
+    return list(bind.execute(query.order_by(k.on, k.id)))
 
 
 def missed_notices(
-    session: Session, start: date, end: date, as_of: date, *, owner: str | None = None
+    session: Any, start: date, end: date, as_of: date, *, owner: str | None = None
 ) -> list[Duty]:
     """Campaigns held between the days (and before ``as_of``) with customers never told."""
     missed: list[Duty] = []

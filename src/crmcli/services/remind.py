@@ -12,10 +12,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
 
 from crmcli.config import Config
-from crmcli.models import Customer, Plan
+from crmcli.schema import tables
 from crmcli.services import cadence, compliance
 
 SECTIONS = ("overdue", "plans", "greetings_today", "greetings_missed", "monthly_calls", "campaigns")
@@ -29,7 +28,7 @@ DUTY_LABELS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     section: str
     customer_id: int
@@ -40,6 +39,10 @@ class Item:
     due_on: date
     days_late: int
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duty(self) -> str:
+        return DUTY_LABELS[self.section]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,46 +59,52 @@ class Item:
 
 
 def digest(
-    session: Session, config: Config, as_of: date, *, owner: str | None = None
+    bind: Any, config: Config, as_of: date, *, owner: str | None = None
 ) -> dict[str, list[Item]]:
+    """Every duty of the day by section; ``bind`` is a Core connection or a session."""
     result: dict[str, list[Item]] = {name: [] for name in SECTIONS}
 
-    for row in cadence.overdue_customers(session, config, as_of, owner=owner):
+    overdue = result["overdue"]
+    for row in cadence.overdue_customers(bind, config, as_of, owner=owner):
         reasons = [r for r in row.reasons if r.rule != "plan"]
         if reasons:
             earliest = reasons[0]
-            result["overdue"].append(
+            overdue.append(
                 Item(
                     "overdue",
                     row.id,
                     row.code,
                     row.name,
                     row.owner,
-                    "; ".join(r.text for r in reasons),
+                    "; ".join([r.text for r in reasons]),
                     earliest.due_on,
                     earliest.days_overdue,
                     {"rules": [r.rule for r in reasons]},
                 )
             )
     # Plan reasons went to their own section: order by what is left, most late first.
-    result["overdue"].sort(key=lambda item: -item.days_late)
+    overdue.sort(key=lambda item: -item.days_late)
 
+    t = tables(bind)
+    p, c = t.plan.c, t.customer.c
     query = (
-        select(Plan, Customer.code, Customer.name)
-        .join(Customer, Customer.id == Plan.customer_id)
-        .where(Plan.status == "open", Plan.due_on <= as_of)
-        .order_by(Plan.due_on, Plan.due_time, Plan.id)
+        select(
+            p.id, p.customer_id, p.owner, p.channel, p.content, p.due_on, p.due_time, c.code, c.name
+        )
+        .join(t.customer, c.id == p.customer_id)
+        .where(p.status == "open", p.due_on <= as_of)
+        .order_by(p.due_on, p.due_time, p.id)
     )
     if owner:
-        query = query.where(Plan.owner == owner)
-    for plan, code, name in session.execute(query):
+        query = query.where(p.owner == owner)
+    for plan in bind.execute(query):
         when = f"{plan.due_on}" + (f" {plan.due_time}" if plan.due_time else "")
         result["plans"].append(
             Item(
                 "plans",
                 plan.customer_id,
-                code,
-                name,
+                plan.code,
+                plan.name,
                 plan.owner,
                 f"#{plan.id} {plan.channel}: {plan.content} (due {when})",
                 plan.due_on,
@@ -105,58 +114,61 @@ def digest(
         )
 
     for key, day in (("greetings_today", as_of), ("greetings_missed", as_of - timedelta(days=1))):
-        for duty in compliance.greetings_on(session, config, day, owner=owner, pending_only=True):
-            result[key].append(
-                Item(
-                    key,
-                    duty.customer_id,
-                    duty.code,
-                    duty.name,
-                    duty.owner,
-                    duty.detail,
-                    day,
-                    (as_of - day).days,
-                    {
-                        "occasion": duty.occasion,
-                        "contact_id": duty.contact_id,
-                        "contact_name": duty.contact_name,
-                    },
-                )
-            )
-
-    first, following = compliance.month_bounds(as_of)
-    month_end = following - timedelta(days=1)
-    for duty in compliance.calls_missing(
-        session, config, as_of, owner=owner, until=as_of + timedelta(days=1)
-    ):
-        left = (month_end - as_of).days
-        result["monthly_calls"].append(
+        late = (as_of - day).days
+        result[key] = [
             Item(
-                "monthly_calls",
+                key,
                 duty.customer_id,
                 duty.code,
                 duty.name,
                 duty.owner,
-                f"no phone call yet in {first:%Y-%m} ({left} days left)",
-                month_end,
-                0,
-                {"month": f"{first:%Y-%m}"},
+                duty.detail,
+                day,
+                late,
+                {
+                    "occasion": duty.occasion,
+                    "contact_id": duty.contact_id,
+                    "contact_name": duty.contact_name,
+                },
             )
-        )
+            for duty in compliance.greetings_on(bind, config, day, owner=owner, pending_only=True)
+        ]
 
-    for campaign in compliance.campaigns_between(session, as_of, None):
-        for duty in compliance.campaign_audience(session, campaign, owner=owner):
-            result["campaigns"].append(
-                Item(
-                    "campaigns",
-                    duty.customer_id,
-                    duty.code,
-                    duty.name,
-                    duty.owner,
-                    f"{campaign.name} on {campaign.on} (in {(campaign.on - as_of).days} days)",
-                    campaign.on,
-                    0,
-                    {"campaign": campaign.name},
-                )
+    first, following = compliance.month_bounds(as_of)
+    month_end = following - timedelta(days=1)
+    month = f"{first:%Y-%m}"
+    detail = f"no phone call yet in {month} ({(month_end - as_of).days} days left)"
+    result["monthly_calls"] = [
+        Item(
+            "monthly_calls",
+            duty.customer_id,
+            duty.code,
+            duty.name,
+            duty.owner,
+            detail,
+            month_end,
+            0,
+            {"month": month},
+        )
+        for duty in compliance.calls_missing(
+            bind, config, as_of, owner=owner, until=as_of + timedelta(days=1)
+        )
+    ]
+
+    for campaign in compliance.campaigns_between(bind, as_of, None):
+        detail = f"{campaign.name} on {campaign.on} (in {(campaign.on - as_of).days} days)"
+        result["campaigns"] += [
+            Item(
+                "campaigns",
+                duty.customer_id,
+                duty.code,
+                duty.name,
+                duty.owner,
+                detail,
+                campaign.on,
+                0,
+                {"campaign": campaign.name},
             )
+            for duty in compliance.campaign_audience(bind, campaign, owner=owner)
+        ]
     return result
