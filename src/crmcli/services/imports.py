@@ -179,10 +179,11 @@ class _Stage:
         self.conn.execute("DROP TABLE IF EXISTS problems")
         self.conn.execute(f"CREATE TABLE staged (line INTEGER PRIMARY KEY, raw, {cols})")
         self.conn.execute("CREATE TABLE problems (line INTEGER, col TEXT, message TEXT, raw)")
-        placeholders = ", ".join("?" for _ in range(len(self.columns) + 3))
+        # Every row is added unless phase 2 finds a reason not to (``_classify``).
+        placeholders = ", ".join(["?", "?", "?", "'add'", *("?" for _ in self.columns)])
         names = ", ".join(_q(c) for c in self.columns)
         self.insert_sql = (
-            f"INSERT INTO staged (line, raw, missing, {names}) VALUES ({placeholders})"
+            f"INSERT INTO staged (line, raw, missing, action, {names}) VALUES ({placeholders})"
         )
 
     def close(self) -> None:
@@ -390,8 +391,7 @@ class _Plan:
             {"line": line, "col": col, "message": message},
         )
         self.sql(
-            "UPDATE stage.staged SET problem = 1, action = CASE WHEN action IS NULL "
-            "THEN NULL ELSE 'reject' END WHERE line = :line",
+            "UPDATE stage.staged SET problem = 1, action = 'reject' WHERE line = :line",
             {"line": line},
         )
 
@@ -471,7 +471,11 @@ def _find_duplicates(plan: _Plan) -> None:
         applicable = " AND ".join(f"{_q(c)} IS NOT NULL" for c in key.columns)
         partition = ", ".join(_q(c) for c in (*key.columns, *key.optional))
         if key.in_file:
-            plan.sql(f"CREATE INDEX IF NOT EXISTS stage.staged_key{number} ON staged ({partition})")
+            # With ``problem`` in the index, grouping reads the index alone, not every row.
+            plan.sql(
+                f"CREATE INDEX IF NOT EXISTS stage.staged_key{number} "
+                f"ON staged ({partition}, problem)"
+            )
             # Only groups with more than one row are looked at: found through the index.
             same = " AND ".join(
                 f"staged.{_q(c)} IS f.{_q(c)}" for c in (*key.columns, *key.optional)
@@ -523,13 +527,17 @@ def _classify(plan: _Plan) -> None:
     on_line = {"skip": "skip", "update": "merge", "error": "reject"}[mode]
     on_db = {"skip": "skip", "update": "update", "error": "reject"}[mode]
     on_many = "skip" if mode == "skip" else "reject"
+    # Rows were staged as 'add': only those with a problem or a duplicate change, and
+    # rewriting just them is much cheaper than rewriting every staged row.
     plan.sql(
         "UPDATE stage.staged SET action = CASE "
         "WHEN problem IS NOT NULL THEN 'reject' "
         "WHEN dup_of IS NOT NULL THEN :on_line "
         "WHEN target_n > 1 THEN :on_many "
         "WHEN target_id IS NOT NULL THEN :on_db "
-        "ELSE 'add' END",
+        "ELSE 'add' END "
+        "WHERE problem IS NOT NULL OR dup_of IS NOT NULL OR target_id IS NOT NULL "
+        "OR target_n > 1",
         {"on_line": on_line, "on_db": on_db, "on_many": on_many},
     )
     rejected = plan.sql(
@@ -733,10 +741,18 @@ def _generate_codes(plan: _Plan) -> str:
     ).scalar()
     if not taken and len(low) == len(high):
         plan.code_params = {"code_base": base}
-        # A running count in line order: SQLite numbers the rows as it scans, without sorting.
+        # The rows to number, in line order, get 1, 2, 3… as the ids of a narrow table.
+        # (A running count over the staged rows themselves has SQLite buffer every whole
+        # row of the INSERT … SELECT, which costs more than the insert into this table.)
+        plan.sql("DROP TABLE IF EXISTS stage.numbered")
+        plan.sql("CREATE TABLE stage.numbered (n INTEGER PRIMARY KEY, line INTEGER UNIQUE)")
+        plan.sql(
+            "INSERT INTO stage.numbered (line) SELECT line FROM stage.staged "
+            "WHERE action = 'add' AND code IS NULL ORDER BY line"
+        )
         return (
-            f"coalesce(s.code, printf('{GENERATED_CODE}', :code_base + count(*) "
-            "FILTER (WHERE s.code IS NULL) OVER (ORDER BY s.line ROWS UNBOUNDED PRECEDING)))"
+            f"coalesce(s.code, printf('{GENERATED_CODE}', :code_base + "
+            "(SELECT q.n FROM stage.numbered q WHERE q.line = s.line)))"
         )
     # As ``customers._next_code`` does for one customer: the next numbers, skipping taken ones.
     pattern = "C" + "[0-9]" * 6
