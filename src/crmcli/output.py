@@ -171,7 +171,7 @@ def _plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Col], out: Te
         values = [row.get(key) for row in rows]
         cells = [col.header]
         cells += [v if type(v) is str else _cell(v) for v in values]
-        if any("\n" in text for text in cells):
+        if "\n" in "".join(cells):
             cells = [text.replace("\n", " ") for text in cells]
         sizes = [len(text) if text.isascii() else _width(text) for text in cells]
         width = max(sizes)

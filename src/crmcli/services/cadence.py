@@ -21,6 +21,8 @@ from crmcli.schema import tables
 from crmcli.sqlfuncs import add_days, earliest, to_date
 
 POLICY_KEY = "cadence_policy"
+# The due days a customer's next due day is the earliest of.
+DUE_COLUMNS = ("contact_due_on", "visit_due_on", "callback_due_on", "plan_due_on")
 POLICY_SECTIONS = ("cadence", "outreach")
 
 REASONS = {
@@ -99,26 +101,33 @@ def refresh_due(
         .scalar_subquery(),
     }
     ids = None if customer_ids is None else list(customer_ids)
+
+    def next_due(*dates: Any) -> Any:
+        return case((c.stage.in_(TERMINAL_STAGES), None), else_=earliest(*dates))
+
     # Derived columns only: a recompute is not an edit, so updated_at stays as it was.
-    first = update(customer).values(**components)
-    second = update(customer).values(
-        next_due_at=case(
-            (c.stage.in_(TERMINAL_STAGES), None),
-            else_=earliest(c.contact_due_on, c.visit_due_on, c.callback_due_on, c.plan_due_on),
-        ),
-    )
+    if fresh:
+        # No subqueries to repeat: the next due day comes from the same expressions, in
+        # one statement (every index on the due columns is rewritten once, not twice).
+        due = [components[name] for name in DUE_COLUMNS if components[name] is not None]
+        statements = [update(customer).values(**components, next_due_at=next_due(*due))]
+    else:
+        statements = [
+            update(customer).values(**components),
+            update(customer).values(next_due_at=next_due(*(c[name] for name in DUE_COLUMNS))),
+        ]
     if among is not None:
-        session.execute(first.where(c.id.in_(among)))
-        session.execute(second.where(c.id.in_(among)))
+        for statement in statements:
+            session.execute(statement.where(c.id.in_(among)))
         return
     if ids is None:
-        session.execute(first)
-        session.execute(second)
+        for statement in statements:
+            session.execute(statement)
         return
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        session.execute(first.where(c.id.in_(chunk)))
-        session.execute(second.where(c.id.in_(chunk)))
+        for statement in statements:
+            session.execute(statement.where(c.id.in_(chunk)))
 
 
 def policy_is_current(bind: Any, config: Config) -> bool:
