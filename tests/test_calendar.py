@@ -3,7 +3,7 @@ birthdays, solar and lunar, pinned against the published Chinese calendar."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from itertools import pairwise
 
 import pytest
@@ -204,3 +204,17 @@ def test_leap_month_30th_in_a_29_day_leap_month():
     assert birthday_in_year("06-30", True, True, 2025) == date(2025, 8, 22)
     keys = birthday_keys(date(2025, 8, 22))
     assert keys.lunar == () and set(keys.lunar_leap) == {"06-29", "06-30"}
+
+
+@pytest.mark.parametrize("year", [1984, 2026, 2033])
+def test_solar_terms_agree_with_the_library_day_by_day(year):
+    """The year's table names every term the library gives for a day of that year."""
+    from lunar_python import Solar
+
+    day, found = date(year, 1, 1), {}
+    while day.year == year:
+        name = Solar.fromYmd(day.year, day.month, day.day).getLunar().getJieQi()
+        if name:
+            found[name] = day
+        day += timedelta(days=1)
+    assert calendar.solar_terms(year) == found

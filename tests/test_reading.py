@@ -1,0 +1,83 @@
+"""Reading commands query Core tables read from the database, not the model classes,
+and the lists the cron job reads come from indexes (SPEC §2, §8)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import String, column, select, table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from crmcli.sqlfuncs import unindexed
+
+
+def _modules_after(tmp_path: Path, *args: str) -> set[str]:
+    code = (
+        "import sys\n"
+        "from crmcli.cli import main\n"
+        f"sys.argv = ['crm', *{list(args)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    env = {
+        "CRM_CONFIG": str(tmp_path / "config.toml"),
+        "CRM_DB": str(tmp_path / "crm.db"),
+        "CRM_USER": "tester",
+        "NO_COLOR": "1",
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stderr.split())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("overdue", "--as-of", "2026-12-30"),
+        ("remind", "--as-of", "2026-12-30"),
+        ("overdue", "--format", "json"),
+    ],
+)
+def test_reading_commands_build_neither_the_models_nor_the_orm(crm, tmp_path, args):
+    crm.ok("customer", "add", "华为技术有限公司", "--tier", "core", "--as-of", "2026-11-01")
+    crm.ok("contact", "add", "华为", "王芳", "--birthday", "1985-12-30")
+    modules = _modules_after(tmp_path, *args)
+    assert "crmcli.models" not in modules
+    assert "sqlmodel" not in modules
+    assert "sqlalchemy.orm" not in modules
+    assert "crmcli.schema" in modules
+
+
+def test_the_overdue_list_reads_its_covering_index_alone(crm, tmp_path):
+    crm.ok("init")
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "crm.db") as conn:
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id, code, name, tier, stage, owner, phone, created_on, "
+            "last_contact_at, contact_due_on, visit_due_on, callback_due_on, plan_due_on, "
+            "next_due_at FROM customer WHERE next_due_at < '2026-12-01' "
+            "ORDER BY next_due_at, sort_key, id"
+        ).fetchall()
+    details = [row[-1] for row in plan]
+    assert details == ["SEARCH customer USING COVERING INDEX ix_customer_overdue (next_due_at<?)"]
+
+
+def test_unindexed_keeps_sqlite_off_the_index_and_is_plain_elsewhere():
+    t = table("customer", column("id"), column("sort_key", String))
+    query = select(t.c.id).order_by(unindexed(t.c.sort_key), t.c.id)
+    assert str(query.compile(dialect=sqlite.dialect())).endswith(
+        "ORDER BY +customer.sort_key, customer.id"
+    )
+    assert str(query.compile(dialect=postgresql.dialect())).endswith(
+        "ORDER BY customer.sort_key, customer.id"
+    )
