@@ -45,11 +45,26 @@ def _modules_after(tmp_path: Path, *args: str) -> set[str]:
         ("overdue", "--as-of", "2026-12-30"),
         ("remind", "--as-of", "2026-12-30"),
         ("overdue", "--format", "json"),
+        ("greet", "list", "--date", "2026-12-30"),
+        (
+            "greet",
+            "missed",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-29",
+            "--as-of",
+            "2026-12-30",
+            "--fines",
+        ),
+        ("campaign", "list"),
+        ("campaign", "list", "年终答谢会"),
     ],
 )
 def test_reading_commands_build_neither_the_models_nor_the_orm(crm, tmp_path, args):
     crm.ok("customer", "add", "华为技术有限公司", "--tier", "core", "--as-of", "2026-11-01")
     crm.ok("contact", "add", "华为", "王芳", "--birthday", "1985-12-30")
+    crm.ok("campaign", "add", "年终答谢会", "--on", "2027-01-20", "--stages", "customer")
     modules = _modules_after(tmp_path, *args)
     assert "crmcli.models" not in modules
     assert "sqlmodel" not in modules

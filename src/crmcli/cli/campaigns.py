@@ -103,10 +103,12 @@ def list_(
     from crmcli.services import compliance
 
     database = open_db(ctx, write=False)
-    with database.session() as session:
+    with database.reading() as connection:
         if campaign:
-            target = compliance.get_campaign(session, campaign)
-            duties = compliance.campaign_audience(session, target, owner=owner, include_told=all_)
+            target = compliance.get_campaign(connection, campaign)
+            duties = compliance.campaign_audience(
+                connection, target, owner=owner, include_told=all_
+            )
             audience_rows = [
                 {
                     "code": d.code,
@@ -120,8 +122,10 @@ def list_(
             render(audience_rows, AUDIENCE_COLUMNS, output)
             return
         rows: list[dict[str, Any]] = []
-        for item in compliance.campaigns_between(session, None, None):
-            audience = compliance.campaign_audience(session, item, owner=owner, include_told=True)
+        for item in compliance.campaigns_between(connection, None, None):
+            audience = compliance.campaign_audience(
+                connection, item, owner=owner, include_told=True
+            )
             told = sum(1 for d in audience if d.done)
             rows.append(
                 {

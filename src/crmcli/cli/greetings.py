@@ -86,8 +86,10 @@ def list_(
     from crmcli.services.compliance import greetings_on
 
     database = open_db(ctx, write=False)
-    with database.session() as session:
-        duties = greetings_on(session, state(ctx).config, day, owner=owner, pending_only=not all_)
+    with database.reading() as connection:
+        duties = greetings_on(
+            connection, state(ctx).config, day, owner=owner, pending_only=not all_
+        )
     rows = [
         {
             "day": d.day,
@@ -184,11 +186,11 @@ def missed(
 
     cfg = state(ctx).config
     database = open_db(ctx, write=False)
-    with database.session() as session:
-        misses = compliance.missed_greetings(session, cfg, start, end, owner=owner)
+    with database.reading() as connection:
+        misses = compliance.missed_greetings(connection, cfg, start, end, owner=owner)
         if fines:
-            misses += compliance.missed_calls(session, cfg, start, end, base, owner=owner)
-            misses += compliance.missed_notices(session, start, end, base, owner=owner)
+            misses += compliance.missed_calls(connection, cfg, start, end, base, owner=owner)
+            misses += compliance.missed_notices(connection, start, end, base, owner=owner)
     rates = cfg.get("fines")
     if fines:
         lines = compliance.fines_by_owner(cfg, misses)

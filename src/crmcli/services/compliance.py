@@ -416,12 +416,13 @@ def add_campaign(
     return campaign
 
 
-def get_campaign(session: Session, name: str) -> Campaign:
-    from crmcli.models import Campaign
-
-    found = session.scalars(select(Campaign).where(Campaign.name == name.strip())).first()
-    if found is None and name.strip().isdigit():
-        found = session.get(Campaign, int(name.strip()))
+def get_campaign(bind: Any, name: str) -> Any:
+    """A campaign (a row with its columns) by name, or by id."""
+    campaign = tables(bind).campaign
+    k, wanted = campaign.c, name.strip()
+    found = bind.execute(select(campaign).where(k.name == wanted)).first()
+    if found is None and wanted.isdigit():
+        found = bind.execute(select(campaign).where(k.id == int(wanted))).first()
     if found is None:
         raise NotFound(f"no campaign {name!r}; see `crm campaign list`")
     return found
@@ -430,7 +431,7 @@ def get_campaign(session: Session, name: str) -> Campaign:
 def notify(
     session: Session,
     actor: Actor,
-    campaign: Campaign,
+    campaign: Any,
     customer: Customer,
     *,
     channel: str | None = None,
