@@ -639,12 +639,13 @@ def test_undo_refuses_to_delete_work_recorded_by_hand_unless_forced(crm, tmp_pat
 def test_a_failure_while_writing_leaves_nothing_behind(crm, tmp_path, isolated, monkeypatch):
     crm.ok("init")
     path = write(tmp_path / "c.csv", [["name"], ["A"], ["B"]])
-    from crmcli.services import cadence
+    from crmcli.services import imports
 
     def broken(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(cadence, "refresh_due", broken)
+    # The last write of an import: every row, item and history line is in by then.
+    monkeypatch.setattr(imports, "_refresh", broken)
     result = crm("import", "customers", path)
     assert isinstance(result.exception, RuntimeError)
     monkeypatch.undo()

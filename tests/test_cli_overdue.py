@@ -138,3 +138,32 @@ def test_imported_customers_are_due_exactly_like_added_ones(crm, tmp_path):
         ("ADD", "2026-11-08", ["callback", "contact"]),
         ("IMP", "2026-11-08", ["callback", "contact"]),
     ]
+
+
+def test_imported_customers_get_every_due_column_an_added_one_gets(crm, tmp_path):
+    import sqlite3
+
+    cases = [
+        (tier, stage, channel)
+        for tier in ("core", "key", "general", "potential")
+        for stage in ("customer", "junk")
+        for channel in ("outreach", "referral")
+    ]
+    lines = ["code,name,tier,stage,channel"]
+    for n, (tier, stage, channel) in enumerate(cases):
+        add(crm, f"A{n}", tier, "--channel", channel, stage=stage, on="2026-11-01")
+        lines.append(f"I{n},Imported {n},{tier},{stage},{channel}")
+    csv_file = tmp_path / "new.csv"
+    csv_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    crm.ok("import", "customers", csv_file, "--as-of", "2026-11-01")
+    columns = "created_on, last_contact_at, contact_due_on, visit_due_on, callback_due_on, "
+    columns += "plan_due_on, next_due_at"
+    with sqlite3.connect(tmp_path / "crm.db") as db:
+        due = {
+            code: rest
+            for code, *rest in db.execute(f"SELECT code, {columns} FROM customer").fetchall()
+        }
+    for n, case in enumerate(cases):
+        assert due[f"I{n}"] == due[f"A{n}"], case
+    assert due["I0"][1:] == [None, "2026-11-15", "2026-12-01", "2026-11-08", None, "2026-11-08"]
+    assert due["I2"][-1] is None  # junk: no duty at all

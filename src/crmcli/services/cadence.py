@@ -8,7 +8,7 @@ write touches them or the cadence policy changes, so the overdue list reads an i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -35,31 +35,41 @@ REASONS = {
 }
 
 
-def _last_followup(t: Any, channels: Sequence[str]) -> Any:
-    f = t.followup.c
-    return (
-        select(func.max(f.at))
-        .where(f.customer_id == t.customer.c.id, f.channel.in_(channels))
-        .scalar_subquery()
-    )
-
-
-def _cadence_case(t: Any, config: Config, *, visit: bool, fresh: bool = False) -> Any:
-    c = t.customer.c
+def _tier_case(config: Config, tier: Any, base: Callable[[list[str]], Any], *, visit: bool) -> Any:
+    """The due day by tier: ``base(channels)`` (the day the clock starts, given the
+    channels that count) plus the tier's cadence; None when no tier has a cadence."""
     whens = []
-    for tier in TIER.values:
-        rule = config.get(f"cadence.{tier}")
+    for name in TIER.values:
+        rule = config.get(f"cadence.{name}")
         days = rule["visit_days"] if visit else rule["days"]
         if days <= 0:
             continue
         channels = rule["visit_channels"] if visit else rule["channels"]
-        base = (
-            c.created_on
-            if fresh
-            else func.coalesce(to_date(_last_followup(t, channels)), c.created_on)
-        )
-        whens.append((c.tier == tier, add_days(base, days)))
+        whens.append((tier == name, add_days(base(channels), days)))
     return case(*whens, else_=None) if whens else None
+
+
+def _next_due(stage: Any, dues: Sequence[Any]) -> Any:
+    return case((stage.in_(TERMINAL_STAGES), None), else_=earliest(*dues))
+
+
+def new_customer_dues(
+    config: Config, *, tier: Any, created_on: Any, channel: Any, stage: Any
+) -> dict[str, Any]:
+    """The due columns of customers just created, as expressions of their tier, creation
+    day, acquisition channel and stage (columns, or the expressions an INSERT … SELECT
+    writes into them): no follow-ups or plans yet, so every clock starts on creation."""
+    outreach = config.get("outreach")
+    dues = {
+        "contact_due_on": _tier_case(config, tier, lambda _: created_on, visit=False),
+        "visit_due_on": _tier_case(config, tier, lambda _: created_on, visit=True),
+        "callback_due_on": case(
+            (channel == "outreach", add_days(created_on, outreach["callback_days"])),
+            else_=None,
+        ),
+    }
+    dues["next_due_at"] = _next_due(stage, [d for d in dues.values() if d is not None])
+    return dues
 
 
 def refresh_due(
@@ -78,43 +88,44 @@ def refresh_due(
     """
     t = tables(session)
     customer, c, f, p = t.customer, t.customer.c, t.followup.c, t.plan.c
-    outreach = config.get("outreach")
-    has_callback = exists().where(f.customer_id == c.id, f.channel.in_(outreach["channels"]))
-    callback_owed = c.channel == "outreach"
-    components = {
-        "last_contact_at": None
-        if fresh
-        else select(func.max(f.at)).where(f.customer_id == c.id).scalar_subquery(),
-        "contact_due_on": _cadence_case(t, config, visit=False, fresh=fresh),
-        "visit_due_on": _cadence_case(t, config, visit=True, fresh=fresh),
-        "callback_due_on": case(
-            (
-                callback_owed if fresh else and_(callback_owed, ~has_callback),
-                add_days(c.created_on, outreach["callback_days"]),
-            ),
-            else_=None,
-        ),
-        "plan_due_on": None
-        if fresh
-        else select(func.min(p.due_on))
-        .where(p.customer_id == c.id, p.status == "open")
-        .scalar_subquery(),
-    }
     ids = None if customer_ids is None else list(customer_ids)
-
-    def next_due(*dates: Any) -> Any:
-        return case((c.stage.in_(TERMINAL_STAGES), None), else_=earliest(*dates))
-
     # Derived columns only: a recompute is not an edit, so updated_at stays as it was.
     if fresh:
-        # No subqueries to repeat: the next due day comes from the same expressions, in
-        # one statement (every index on the due columns is rewritten once, not twice).
-        due = [components[name] for name in DUE_COLUMNS if components[name] is not None]
-        statements = [update(customer).values(**components, next_due_at=next_due(*due))]
+        # No subqueries: one statement (every index on the due columns is rewritten once).
+        dues = new_customer_dues(
+            config, tier=c.tier, created_on=c.created_on, channel=c.channel, stage=c.stage
+        )
+        statements = [update(customer).values(last_contact_at=None, plan_due_on=None, **dues)]
     else:
+        outreach = config.get("outreach")
+        has_callback = exists().where(f.customer_id == c.id, f.channel.in_(outreach["channels"]))
+
+        def since_last(channels: list[str]) -> Any:
+            last = select(func.max(f.at)).where(f.customer_id == c.id, f.channel.in_(channels))
+            return func.coalesce(to_date(last.scalar_subquery()), c.created_on)
+
+        components = {
+            "last_contact_at": select(func.max(f.at))
+            .where(f.customer_id == c.id)
+            .scalar_subquery(),
+            "contact_due_on": _tier_case(config, c.tier, since_last, visit=False),
+            "visit_due_on": _tier_case(config, c.tier, since_last, visit=True),
+            "callback_due_on": case(
+                (
+                    and_(c.channel == "outreach", ~has_callback),
+                    add_days(c.created_on, outreach["callback_days"]),
+                ),
+                else_=None,
+            ),
+            "plan_due_on": select(func.min(p.due_on))
+            .where(p.customer_id == c.id, p.status == "open")
+            .scalar_subquery(),
+        }
+        # The next due day reads the columns the first statement wrote, so that the
+        # correlated subqueries run once per customer.
         statements = [
             update(customer).values(**components),
-            update(customer).values(next_due_at=next_due(*(c[name] for name in DUE_COLUMNS))),
+            update(customer).values(next_due_at=_next_due(c.stage, [c[n] for n in DUE_COLUMNS])),
         ]
     if among is not None:
         for statement in statements:

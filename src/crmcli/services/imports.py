@@ -861,6 +861,10 @@ def _insert_added(plan: _Plan, batch_id: int, dialect: Any, code_sql: str) -> in
             names.append(name)
             params[f"d_{name}"] = bind(column, default)
             exprs.append(f":d_{name}")
+    if tbl.name == "customers":
+        for name, expr in _new_customer_dues(plan, dict(zip(names, exprs, strict=True)), dialect):
+            names.append(name)
+            exprs.append(expr)
     before = plan.sql(f"SELECT coalesce(max(id), 0) FROM main.{_q(tbl.table)}").scalar() or 0
     plan.sql(
         f"INSERT INTO main.{_q(tbl.table)} ({', '.join(_q(n) for n in names)}) "
@@ -888,6 +892,35 @@ def _insert_added(plan: _Plan, batch_id: int, dialect: Any, code_sql: str) -> in
             },
         )
     return before
+
+
+def _new_customer_dues(plan: _Plan, written: dict[str, str], dialect: Any) -> list[tuple[str, str]]:
+    """SQL for the due columns of the customers being added, over the expressions the
+    INSERT … SELECT writes into tier, created_on, channel and stage: their due days are
+    written with them, instead of updating every new row again afterwards."""
+    from sqlalchemy import literal_column
+
+    from crmcli.services.cadence import new_customer_dues
+
+    def source(name: str) -> Any:
+        return literal_column(written.get(name, "NULL"))
+
+    dues = new_customer_dues(
+        plan.actor.config,
+        tier=source("tier"),
+        created_on=source("created_on"),
+        channel=source("channel"),
+        stage=source("stage"),
+    )
+    return [
+        (
+            name,
+            "NULL"
+            if expr is None
+            else str(expr.compile(dialect=dialect, compile_kwargs={"literal_binds": True})),
+        )
+        for name, expr in dues.items()
+    ]
 
 
 def _display(value: Any) -> str | None:
@@ -982,15 +1015,12 @@ def _apply_updates(plan: _Plan, batch_id: int, dialect: Any) -> tuple[int, int, 
 def _refresh(plan: _Plan, session: Any, before: int, touched: list[int]) -> None:
     from sqlalchemy import select
 
-    from crmcli.models import Customer, FollowUp, Plan
+    from crmcli.models import FollowUp, Plan
     from crmcli.services import cadence
 
     config = plan.actor.config
-    if plan.tbl.name == "customers":
-        cadence.refresh_due(
-            session, config, among=select(Customer.id).where(Customer.id > before), fresh=True
-        )
-    elif plan.tbl.name in ("followups", "plans"):
+    # Added customers got their due days in the INSERT (_new_customer_dues).
+    if plan.tbl.name in ("followups", "plans"):
         model = FollowUp if plan.tbl.name == "followups" else Plan
         cadence.refresh_due(
             session,
