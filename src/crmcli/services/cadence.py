@@ -229,7 +229,8 @@ def overdue_customers(
     if limit:
         query = query.limit(limit)
     rows = bind.execute(query).all()
-    plans = _late_plans(bind, t, as_of, [r[0] for r in rows if r[12] is not None and r[12] < as_of])
+    late_plans = [r.id for r in rows if r.plan_due_on is not None and r.plan_due_on < as_of]
+    plans = _late_plans(bind, t, as_of, late_plans)
     explain = _Explainer(config, as_of)
     no_plans: list[Any] = []
     # Rows are unpacked by position: named access costs more than the rest of the loop.
