@@ -207,8 +207,17 @@ def test_filters_as_in_list(crm, data):
         (("contacts", "-f", "ics"), "crm: ics export is for plans only\n"),
         (
             ("customers", "-f", "pdf"),
-            "crm: unknown format 'pdf'; expected one of: csv, json, jsonl, xlsx, vcf, ics\n",
+            "crm: unknown format 'pdf'; expected one of: csv, json, jsonl, xlsx\n",
         ),
+        (
+            ("contacts", "-f", "pdf"),
+            "crm: unknown format 'pdf'; expected one of: csv, json, jsonl, xlsx, vcf\n",
+        ),
+        (
+            ("plans", "-f", "pdf"),
+            "crm: unknown format 'pdf'; expected one of: csv, json, jsonl, xlsx, ics\n",
+        ),
+        (("sales", "-o", "sales.vcf"), "crm: vcf export is for contacts only\n"),
         (("customers", "-f", "json", "--excel"), "crm: --excel applies to csv only\n"),
         (("contacts", "--from", "2026-01-01"), "crm: --from/--to do not apply to contacts\n"),
         (

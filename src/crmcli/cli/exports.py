@@ -47,6 +47,10 @@ MESSAGES = {
 }
 
 
+# Formats that serve one table: address-book cards of contacts, calendar events of plans.
+ONE_TABLE = {"vcf": "contacts", "ics": "plans"}
+
+
 def _format(fmt: str | None, output: str, table: str) -> str:
     from crmcli.errors import InvalidInput
     from crmcli.io.exporters import FORMATS, SUFFIXES
@@ -57,11 +61,10 @@ def _format(fmt: str | None, output: str, table: str) -> str:
     else:
         chosen = fmt.strip().lower()
         if chosen not in FORMATS:
-            raise InvalidInput(MESSAGES["unknown"].format(fmt=fmt, allowed=", ".join(FORMATS)))
-    if chosen == "vcf" and table != "contacts":
-        raise InvalidInput(MESSAGES["only"].format(fmt="vcf", table="contacts"))
-    if chosen == "ics" and table != "plans":
-        raise InvalidInput(MESSAGES["only"].format(fmt="ics", table="plans"))
+            allowed = [f for f in FORMATS if ONE_TABLE.get(f, table) == table]
+            raise InvalidInput(MESSAGES["unknown"].format(fmt=fmt, allowed=", ".join(allowed)))
+    if ONE_TABLE.get(chosen, table) != table:
+        raise InvalidInput(MESSAGES["only"].format(fmt=chosen, table=ONE_TABLE[chosen]))
     if chosen == "xlsx" and output == "-" and sys.stdout.isatty():
         raise InvalidInput(MESSAGES["binary"])
     return chosen
