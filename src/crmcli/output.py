@@ -171,15 +171,20 @@ def _plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Col], out: Te
         values = [row.get(key) for row in rows]
         cells = [col.header]
         cells += [v if type(v) is str else _cell(v) for v in values]
-        if "\n" in "".join(cells):
+        joined = "".join(cells)
+        if "\n" in joined:  # a line break becomes a space: same length, same script
             cells = [text.replace("\n", " ") for text in cells]
-        sizes = [len(text) if text.isascii() else _width(text) for text in cells]
-        width = max(sizes)
-        if i == last and col.justify != "right":
-            pads.append([""] * len(cells))
-        else:
-            pads.append([" " * (width - size) for size in sizes])
         texts.append(cells)
+        if i == last and col.justify != "right":
+            pads.append([""] * len(cells))  # nothing follows it: no padding
+            continue
+        if joined.isascii():
+            sizes = list(map(len, cells))
+        else:
+            sizes = [len(text) if text.isascii() else _width(text) for text in cells]
+        width = max(sizes)
+        spaces = [" " * n for n in range(width + 1)]
+        pads.append([spaces[width - size] for size in sizes])
     parts = []
     for col, cells, pad in zip(columns, texts, pads, strict=True):
         if col.justify == "right":

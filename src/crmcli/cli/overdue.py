@@ -8,7 +8,7 @@ import typer
 
 from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, fmt, open_db, today
 from crmcli.errors import EXIT_FOUND
-from crmcli.output import Col, render
+from crmcli.output import Col, jsonable, render
 
 COLUMNS = (
     Col("days_overdue", "Late", "right"),
@@ -23,6 +23,7 @@ COLUMNS = (
 
 
 def overdue_json(item: Any) -> dict[str, Any]:
+    # Dates are written here rather than by the encoder's fallback, once per row.
     return {
         "id": item.id,
         "code": item.code,
@@ -31,8 +32,8 @@ def overdue_json(item: Any) -> dict[str, Any]:
         "stage": item.stage,
         "owner": item.owner,
         "phone": item.phone,
-        "last_contact_at": item.last_contact_at,
-        "due_on": item.due_on,
+        "last_contact_at": jsonable(item.last_contact_at),
+        "due_on": item.due_on.isoformat(),
         "days_overdue": item.days_overdue,
         "reasons": [r.as_dict() for r in item.reasons],
     }
