@@ -96,3 +96,28 @@ def test_unindexed_keeps_sqlite_off_the_index_and_is_plain_elsewhere():
     assert str(query.compile(dialect=postgresql.dialect())).endswith(
         "ORDER BY customer.sort_key, customer.id"
     )
+
+
+def test_a_policy_recompute_gets_a_bigger_page_cache_and_gives_it_back(crm, tmp_path, monkeypatch):
+    from crmcli import config as config_mod
+    from crmcli.db import open_database
+    from crmcli.services import cadence
+
+    crm.ok("customer", "add", "Acme", "--tier", "key", "--as-of", "2026-11-01")
+    crm.ok("config", "set", "cadence.key.days", "21")
+    database = open_database(str(tmp_path / "crm.db"), write=True)
+    seen = []
+    real = cadence.refresh_due
+
+    def watched(session, *args, **kwargs):
+        seen.append(session.connection().exec_driver_sql("PRAGMA cache_size").scalar())
+        return real(session, *args, **kwargs)
+
+    monkeypatch.setattr(cadence, "refresh_due", watched)
+    with database.session() as session:
+        assert cadence.ensure_policy_current(session, config_mod.load())
+        after = session.connection().exec_driver_sql("PRAGMA cache_size").scalar()
+    assert seen == [-cadence.RECOMPUTE_CACHE_KIB]
+    assert after == -2000  # SQLite's default again
+    [row] = crm.json("overdue", "--as-of", "2026-11-23")
+    assert (row["code"], row["due_on"]) == ("C000001", "2026-11-22")

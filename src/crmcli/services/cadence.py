@@ -8,7 +8,8 @@ write touches them or the cadence policy changes, so the overdue list reads an i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -147,6 +148,27 @@ def policy_is_current(bind: Any, config: Config) -> bool:
     return stored == config.policy_fingerprint(*POLICY_SECTIONS)
 
 
+# Rewriting every customer's due days moves every entry of the overdue index; with
+# SQLite's default 2 MiB page cache the index pages are read again and again (about 6 s
+# instead of 4 s for 100,000 customers). Only this rare, whole-table statement gets more.
+RECOMPUTE_CACHE_KIB = 64 * 1024
+
+
+@contextmanager
+def _page_cache(session: Any, kib: int) -> Iterator[None]:
+    """A bigger SQLite page cache for the statements inside (other databases: unchanged)."""
+    connection = session.connection() if hasattr(session, "connection") else session
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = {-int(kib)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
 def ensure_policy_current(session: Any, config: Config) -> bool:
     """Recompute all due dates when the cadence policy differs from the one they used."""
     meta = tables(session).meta
@@ -154,7 +176,8 @@ def ensure_policy_current(session: Any, config: Config) -> bool:
     stored = session.execute(select(meta.c.value).where(meta.c.key == POLICY_KEY)).first()
     if stored is not None and stored.value == fingerprint:
         return False
-    refresh_due(session, config)
+    with _page_cache(session, RECOMPUTE_CACHE_KIB):
+        refresh_due(session, config)
     if stored is None:
         session.execute(insert(meta).values(key=POLICY_KEY, value=fingerprint))
     else:
