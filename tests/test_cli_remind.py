@@ -386,3 +386,36 @@ def test_campaigns_with_customers_not_yet_told(crm):
     assert rows(crm, "2026-12-01", "campaigns") == [("BD", 0)]
     # Once the day has passed, the campaign leaves the digest.
     assert rows(crm, "2026-12-21", "campaigns") == []
+
+
+def test_summary_counts_each_salespersons_duties_with_the_most_days_late(crm):
+    busy_day(crm)
+    add(crm, "欧亚", "OY", "lead", on="2026-10-10")  # potential: call due 11-09
+    data = remind(crm, "2026-11-23", "--summary")
+    assert list(data) == ["as_of", "owner", "total", "counts", "summary"]
+    assert (data["total"], data["counts"]["overdue"]) == (8, 2)
+    assert data["summary"] == [
+        {"owner": "li", "duty": "contact overdue", "count": 2, "most_days_late": 23},
+        {"owner": "li", "duty": "plan due", "count": 1, "most_days_late": 0},
+        {"owner": "li", "duty": "greeting missed", "count": 1, "most_days_late": 1},
+        {"owner": "li", "duty": "monthly call", "count": 1, "most_days_late": 0},
+        {"owner": "wang", "duty": "plan due", "count": 1, "most_days_late": 3},
+        {"owner": "wang", "duty": "greet today", "count": 1, "most_days_late": 0},
+        {"owner": "wang", "duty": "tell about campaign", "count": 1, "most_days_late": 0},
+    ]
+    table = crm("remind", "--as-of", "2026-11-23", "--summary", "--owner", "wang", "--exit-code")
+    assert table.exit_code == 1
+    assert table.stdout.splitlines() == [
+        "Owner  Duty                 Count  Most late",
+        "wang   plan due                 1          3",
+        "wang   greet today              1",
+        "wang   tell about campaign      1",
+    ]
+
+
+def test_summary_of_a_clear_day_prints_nothing(crm):
+    add(crm, "平安", "PA", "lead")
+    for fmt in ("table", "csv", "json"):
+        extra = ("--quiet-if-clear",) if fmt == "json" else ()
+        result = crm("remind", "--as-of", "2026-11-21", "--summary", "-f", fmt, *extra)
+        assert (result.exit_code, result.stdout) == (0, "")

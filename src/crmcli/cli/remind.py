@@ -10,6 +10,12 @@ from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, fmt, open_db, state,
 from crmcli.errors import EXIT_FOUND
 from crmcli.output import Col, print_json, render
 
+SUMMARY_COLUMNS = (
+    Col("owner", "Owner"),
+    Col("duty", "Duty"),
+    Col("count", "Count", "right"),
+    Col("most_days_late", "Most late", "right"),
+)
 COLUMNS = (
     Col("owner", "Owner"),
     Col("duty", "Duty"),
@@ -30,12 +36,19 @@ def remind(
         bool,
         typer.Option("--quiet-if-clear", help="With --format json: print nothing on a clear day."),
     ] = False,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary",
+            help="One line per salesperson and duty: how many, and the most days late.",
+        ),
+    ] = False,
     format: FormatOpt = "table",
 ) -> None:
     """The daily digest: overdue contacts, plans, greetings, monthly calls, campaigns."""
     output = fmt(format)
     day = today(ctx, as_of)
-    from crmcli.services.remind import SECTIONS, digest
+    from crmcli.services.remind import SECTIONS, digest, summarize
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
@@ -43,15 +56,23 @@ def remind(
     total = sum(len(items) for items in sections.values())
     if output == "json":
         if total or not quiet_if_clear:
-            print_json(
-                {
-                    "as_of": day,
-                    "owner": owner,
-                    "total": total,
-                    "counts": {name: len(sections[name]) for name in SECTIONS},
-                    **{name: [i.as_dict() for i in sections[name]] for name in SECTIONS},
-                }
-            )
+            head = {
+                "as_of": day,
+                "owner": owner,
+                "total": total,
+                "counts": {name: len(sections[name]) for name in SECTIONS},
+            }
+            if summary:
+                print_json({**head, "summary": summarize(sections)})
+            else:
+                print_json(
+                    {**head, **{name: [i.as_dict() for i in sections[name]] for name in SECTIONS}}
+                )
+    elif total and summary:
+        lines = [
+            {**row, "most_days_late": row["most_days_late"] or None} for row in summarize(sections)
+        ]
+        render(lines, SUMMARY_COLUMNS, output)
     elif total:  # a clear day prints nothing at all, not even a csv header
         items = [i for name in SECTIONS for i in sections[name]]
         if not owner:

@@ -172,3 +172,24 @@ def digest(
             for duty in compliance.campaign_audience(bind, campaign, owner=owner)
         ]
     return result
+
+
+def summarize(sections: dict[str, list[Item]]) -> list[dict[str, Any]]:
+    """One row per salesperson and duty, in owner order then section order: how many
+    duties, and the most days late among them (a team lead's view of the digest)."""
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for order, name in enumerate(SECTIONS):
+        for item in sections[name]:
+            key = (item.owner or "", order)
+            row = rows.get(key)
+            if row is None:
+                rows[key] = {
+                    "owner": item.owner,
+                    "duty": DUTY_LABELS[name],
+                    "count": 1,
+                    "most_days_late": item.days_late,
+                }
+            else:
+                row["count"] += 1
+                row["most_days_late"] = max(row["most_days_late"], item.days_late)
+    return [rows[key] for key in sorted(rows)]
