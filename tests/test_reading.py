@@ -59,6 +59,8 @@ def _modules_after(tmp_path: Path, *args: str) -> set[str]:
         ),
         ("campaign", "list"),
         ("campaign", "list", "年终答谢会"),
+        ("customer", "list"),
+        ("customer", "list", "--search", "huawei", "--format", "json"),
     ],
 )
 def test_reading_commands_build_neither_the_models_nor_the_orm(crm, tmp_path, args):

@@ -225,12 +225,12 @@ def list_(
     output = fmt(format)
     tier_value = TIER.parse(tier) if tier else None
     stage_value = STAGE.parse(stage) if stage else None
-    from crmcli.services.customers import list_customers
+    from crmcli.services.customer_list import list_customers
 
     database = open_db(ctx, write=False)
-    with database.session() as session:
+    with database.reading() as connection:
         customers = list_customers(
-            session, tier=tier_value, stage=stage_value, owner=owner, search=search, limit=limit
+            connection, tier=tier_value, stage=stage_value, owner=owner, search=search, limit=limit
         )
     render(
         [views.customer_row(c) for c in customers],

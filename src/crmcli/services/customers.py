@@ -1,4 +1,4 @@
-"""客户档案: add, find, edit, list, show; every change recorded in history."""
+"""客户档案: add, find, edit, show; every change recorded in history (the list: customer_list)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from crmcli.errors import Ambiguous, InvalidInput, NotFound
 from crmcli.models import Contact, Customer, FollowUp, History, Plan
 from crmcli.services import cadence, normalize
 from crmcli.services.context import Actor
+from crmcli.services.customer_list import escape_like
 from crmcli.services.fields import CUSTOMER_FIELDS, parse_birthday, parse_fields
 
 # Stored for lookups only (indexes), never shown as a change of their own.
@@ -59,7 +60,7 @@ def resolve_customer(session: Session, ref: str) -> Customer:
         return exact[0]
     if len(exact) > 1:
         raise Ambiguous("customer", ref, [f"{c.code} {c.name}" for c in exact])
-    pattern = f"%{_escape_like(key)}%"
+    pattern = f"%{escape_like(key)}%"
     partial = session.scalars(
         select(Customer)
         .where(
@@ -77,10 +78,6 @@ def resolve_customer(session: Session, ref: str) -> Customer:
     if partial:
         raise Ambiguous("customer", ref, [f"{c.code} {c.name}" for c in partial])
     raise NotFound(f"no customer matches {ref!r}")
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _next_code(session: Session) -> str:
@@ -229,53 +226,6 @@ def set_tier(
     if lock is not None:
         values["tier_locked"] = lock
     return apply_changes(session, actor, customer, values, reason)
-
-
-def list_customers(
-    session: Session,
-    *,
-    tier: str | None = None,
-    stage: str | None = None,
-    owner: str | None = None,
-    search: str | None = None,
-    limit: int | None = None,
-) -> list[Customer]:
-    query = select(Customer)
-    if tier:
-        query = query.where(Customer.tier == tier)
-    if stage:
-        query = query.where(Customer.stage == stage)
-    if owner:
-        query = query.where(Customer.owner == owner)
-    if search:
-        key = normalize.name_key(search)
-        pattern = f"%{_escape_like(key)}%"
-        digits = "".join(ch for ch in search if ch.isdigit())
-        phone = _as_phone(search)
-        conditions = [
-            Customer.name_key.like(pattern, escape="\\"),
-            Customer.search_key.like(pattern, escape="\\"),
-            func.lower(Customer.code).like(pattern, escape="\\"),
-        ]
-        if len(digits) >= 4:
-            conditions.append(Customer.phone.like(f"%{digits}%"))
-        if phone:
-            conditions.append(Customer.phone.like(f"{phone.split(';')[0]}%"))
-        query = query.where(or_(*conditions))
-    query = query.order_by(Customer.sort_key, Customer.id)
-    if limit:
-        query = query.limit(limit)
-    return list(session.scalars(query).all())
-
-
-def _as_phone(text: str) -> str | None:
-    """The E.164 form of a search text that is a whole phone number (as shown or typed)."""
-    if sum(ch.isdigit() for ch in text) < 7:
-        return None
-    try:
-        return normalize.phone_e164(text)
-    except InvalidInput:
-        return None
 
 
 def customer_history(

@@ -1,0 +1,71 @@
+"""客户列表: the customers of ``crm customer list``, in pinyin order of their names.
+
+Only reads, on a Core connection or a session, through the tables of crmcli.schema: the
+most used listing of all needs neither the ORM nor the model classes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from crmcli.errors import InvalidInput
+from crmcli.schema import tables
+from crmcli.services import normalize
+
+
+def list_customers(
+    bind: Any,
+    *,
+    tier: str | None = None,
+    stage: str | None = None,
+    owner: str | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+) -> list[Any]:
+    """Rows with every column of the customer; ``search`` matches a part of the name, its
+    pinyin or initials, the code, or the phone number (as typed or in part)."""
+    customer = tables(bind).customer
+    c = customer.c
+    query = select(customer)
+    if tier:
+        query = query.where(c.tier == tier)
+    if stage:
+        query = query.where(c.stage == stage)
+    if owner:
+        query = query.where(c.owner == owner)
+    if search:
+        key = normalize.name_key(search)
+        pattern = f"%{escape_like(key)}%"
+        digits = "".join(ch for ch in search if ch.isdigit())
+        phone = _as_phone(search)
+        conditions = [
+            c.name_key.like(pattern, escape="\\"),
+            c.search_key.like(pattern, escape="\\"),
+            func.lower(c.code).like(pattern, escape="\\"),
+        ]
+        if len(digits) >= 4:
+            conditions.append(c.phone.like(f"%{digits}%"))
+        if phone:
+            conditions.append(c.phone.like(f"{phone.split(';')[0]}%"))
+        query = query.where(or_(*conditions))
+    query = query.order_by(c.sort_key, c.id)
+    if limit:
+        query = query.limit(limit)
+    return list(bind.execute(query).all())
+
+
+def escape_like(text: str) -> str:
+    """Text matched literally inside a LIKE pattern (with ``escape="\\\\"``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _as_phone(text: str) -> str | None:
+    """The E.164 form of a search text that is a whole phone number (as shown or typed)."""
+    if sum(ch.isdigit() for ch in text) < 7:
+        return None
+    try:
+        return normalize.phone_e164(text)
+    except InvalidInput:
+        return None
