@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class Tables:
-    """``tables(bind).customer.c.code``: a table by its name, reflected on first use."""
+    """The tables of one database (one engine), each read from it on first use."""
 
     def __init__(self) -> None:
         from sqlalchemy import MetaData
@@ -51,6 +51,8 @@ _BY_ENGINE: weakref.WeakKeyDictionary[Engine, Tables] = weakref.WeakKeyDictionar
 
 
 class _Bound:
+    """``tables(bind).customer.c.code``: a table by its name, through one connection."""
+
     def __init__(self, connection: Connection, known: Tables) -> None:
         self._connection = connection
         self._known = known
