@@ -102,7 +102,10 @@ class Table:
     keys: tuple[Key, ...]
     # Stored columns ``derive`` computes from a column the file gives: name → name_key…
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    derive: Callable[[dict[str, Any]], None] | None = None
+    # Given the parsed columns of some rows (None where a row has no value), adds the
+    # derived columns and returns what it refused, by row position. Whole columns at a
+    # time: one call per chunk of rows instead of one per row.
+    derive: Callable[[dict[str, list[Any]]], dict[int, CellError]] | None = None
     notes: str | None = None  # unknown columns become "header: value" lines here
     # Rows name their customer (code, name, or either) and maybe a contact by name.
     customer_ref: bool = False
@@ -171,41 +174,56 @@ def _birthday_text(text: str) -> str:
     return normalize.clean_text(text)
 
 
-def _derive_birthday(values: dict[str, Any]) -> None:
+_NO_KEYS = (None, None)
+
+
+def _derive_birthdays(columns: dict[str, list[Any]], problems: dict[int, CellError]) -> None:
     """Birthdays are checked with their lunar/leap flags, which are other columns."""
-    text = values.get("birthday")
-    if text is None:
-        values.pop("birth_md", None)
+    texts = columns.get("birthday")
+    if texts is None:
         return
     from crmcli.services.fields import parse_birthday
 
-    lunar = bool(values.get("birthday_lunar"))
-    leap = bool(values.get("birthday_leap"))
-    try:
-        normalized = parse_birthday(text, lunar=lunar, leap=leap)
-    except InvalidInput as exc:
-        raise CellError("birthday", exc.message) from None
-    values["birthday"] = normalized
-    values["birth_md"] = normalized[-5:]
+    lunar = columns.get("birthday_lunar") or [None] * len(texts)
+    leap = columns.get("birthday_leap") or [None] * len(texts)
+    month_days: list[str | None] = [None] * len(texts)
+    for i, text in enumerate(texts):
+        if text is None:
+            continue
+        try:
+            normalized = parse_birthday(text, lunar=bool(lunar[i]), leap=bool(leap[i]))
+        except InvalidInput as exc:
+            problems[i] = CellError("birthday", exc.message)
+            continue
+        texts[i] = normalized
+        month_days[i] = normalized[-5:]
+    columns["birth_md"] = month_days
 
 
-def _derive_customer(values: dict[str, Any]) -> None:
-    name = values.get("name")
-    if name:
-        values["name_key"] = normalize.name_key(name)
-        values["sort_key"], values["search_key"] = v.pinyin_keys(name)
-    _derive_birthday(values)
+def _derive_customer(columns: dict[str, list[Any]]) -> dict[int, CellError]:
+    problems: dict[int, CellError] = {}
+    names = columns.get("name")
+    if names is not None:
+        columns["name_key"] = [normalize.name_key(n) if n else None for n in names]
+        keys = [v.pinyin_keys(n) if n else _NO_KEYS for n in names]
+        columns["sort_key"] = [k[0] for k in keys]
+        columns["search_key"] = [k[1] for k in keys]
+    _derive_birthdays(columns, problems)
+    return problems
 
 
-def _derive_child(values: dict[str, Any]) -> None:
+def _derive_child(columns: dict[str, list[Any]]) -> dict[int, CellError]:
     for ref in ("ref_name", "ref_any"):
-        if values.get(ref):
-            values[f"{ref}_key"] = normalize.name_key(values[ref])
+        names = columns.get(ref)
+        if names is not None:
+            columns[f"{ref}_key"] = [normalize.name_key(n) if n else None for n in names]
+    return {}
 
 
-def _derive_contact(values: dict[str, Any]) -> None:
-    _derive_child(values)
-    _derive_birthday(values)
+def _derive_contact(columns: dict[str, list[Any]]) -> dict[int, CellError]:
+    problems = _derive_child(columns)
+    _derive_birthdays(columns, problems)
+    return problems
 
 
 def _text(value: str) -> str | None:

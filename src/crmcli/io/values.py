@@ -167,8 +167,10 @@ def _pinyin() -> Any:
     pypinyin splits a text into runs of characters that have pinyin and runs that have
     none; the latter come back unchanged, each run of the former is cut into words by
     forward maximum matching (``mmseg``) and converted word by word. Neither step looks
-    past its run, so caching a run's syllables gives exactly pypinyin's result, while
-    company names, which share most runs and words (科技有限公司), cost a fraction.
+    past its run, so caching a run's syllables gives exactly pypinyin's result. Forward
+    matching takes the longest phrase at the start of a run and then cuts the rest on
+    its own, so the rest's keys are cached too: company names, which share most of
+    their ends (王伟科技有限公司), mostly cost one match and one lookup.
     """
     global _PINYIN
     if _PINYIN is None:
@@ -180,27 +182,68 @@ def _pinyin() -> Any:
         from pypinyin.seg import mmseg
 
         convert = DefaultConverter().convert
-        cut = mmseg.seg.cut if PHRASES_DICT else (lambda run: (run,))
+        # What ``mmseg.seg.cut`` consults: every start of a phrase, and the phrases.
+        starts = mmseg.seg._prefix_set._set if PHRASES_DICT else set()
         # RE_HANS is ``^(?:[…])+$``: the same class, as runs to split on.
         pattern = RE_HANS.pattern
         assert pattern.startswith("^(?:[") and pattern.endswith("])+$"), pattern
         split = re.compile(f"({pattern[4:-3]}+)").split
         runs: dict[str, _Keys] = {}
-        words: dict[str, tuple[str, ...]] = {}
+        words: dict[str, _Keys] = {}
 
-        def word_syllables(word: str) -> tuple[str, ...]:
+        def word_keys(word: str) -> _Keys:
             hit = words.get(word)
             if hit is None:
                 converted = chain(*convert(word, Style.NORMAL, False, "default", strict=True))
-                hit = tuple(s.strip() for s in converted if s.strip())
+                found = [s.strip() for s in converted if s.strip()]
+                hit = _piece_keys(" ".join(found), [s[0] for s in found])
                 if len(words) >= _WORD_CACHE_SIZE:
                     words.clear()
                 words[word] = hit
             return hit
 
+        def cut_start(run: str) -> tuple[list[str], str]:
+            """The words ``mmseg.seg.cut(run)`` begins with, and the rest it goes on to
+            cut as a run of its own."""
+            if not PHRASES_DICT:
+                return [run], ""
+            longest = 0
+            for end in range(1, len(run) + 1):
+                word = run[:end]
+                if word not in starts:
+                    break
+                if word in PHRASES_DICT:
+                    longest = end
+            else:
+                if not longest:
+                    # Every start of the run begins a phrase, none is one: mmseg gives
+                    # the whole run character by character.
+                    return list(run), ""
+            if longest:
+                return [run[:longest]], run[longest:]
+            return [run[0]], run[1:]
+
         def run_keys(run: str) -> _Keys:
-            found = tuple(chain.from_iterable(word_syllables(w) for w in cut(run)))
-            return _piece_keys(" ".join(found), [s[0] for s in found])
+            heads: list[tuple[str, _Keys]] = []
+            rest = run
+            tail = _NO_KEYS
+            while rest:
+                hit = runs.get(rest)
+                if hit is not None:
+                    tail = hit
+                    break
+                cut, after = cut_start(rest)
+                head = _NO_KEYS
+                for word in cut:
+                    head = _concat(head, word_keys(word))
+                heads.append((rest, head))
+                rest = after
+            if len(runs) + len(heads) > _RUN_CACHE_SIZE:
+                runs.clear()
+            for suffix, head in reversed(heads):
+                tail = _concat(head, tail)
+                runs[suffix] = tail
+            return tail
 
         def keys(text: str) -> _Keys:
             sort: list[str] = []
@@ -208,12 +251,7 @@ def _pinyin() -> Any:
             initials: list[str] = []
             for i, part in enumerate(split(text)):
                 if i % 2:
-                    hit = runs.get(part)
-                    if hit is None:
-                        hit = run_keys(part)
-                        if len(runs) >= _RUN_CACHE_SIZE:
-                            runs.clear()
-                        runs[part] = hit
+                    hit = runs.get(part) or run_keys(part)
                 else:
                     # Characters without pinyin come back as they are, one piece a run.
                     part = part.strip()
@@ -237,6 +275,18 @@ def _piece_keys(sort: str, firsts: list[str]) -> _Keys:
     """(syllables with spaces, joined without spaces, initials) of some syllables, given
     as their sort key and their first characters."""
     return sort, "".join(sort.split()), "".join(c for c in firsts if c.isalnum())
+
+
+_NO_KEYS: _Keys = ("", "", "")
+
+
+def _concat(first: _Keys, then: _Keys) -> _Keys:
+    """The keys of two pieces' syllables one after the other."""
+    if not then[0]:
+        return first
+    if not first[0]:
+        return then
+    return f"{first[0]} {then[0]}", first[1] + then[1], first[2] + then[2]
 
 
 def pinyin_keys(name: str) -> tuple[str, str]:

@@ -20,14 +20,14 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from crmcli.errors import InvalidInput, NotFound, StorageError
 from crmcli.io import tables as io_tables
 from crmcli.io.csvfile import CsvInput, CsvSource, EncodingMismatch, write_csv
-from crmcli.io.tables import CellError, Layout, Table, UnrecognisedHeader
+from crmcli.io.tables import Layout, Table, UnrecognisedHeader
 from crmcli.io.values import unescape_formula
 from crmcli.services.context import Actor
 
@@ -191,7 +191,12 @@ class _Stage:
 
 
 class _Validator:
-    """Turns raw rows into staged tuples and the problems found in them."""
+    """Turns raw rows into staged tuples and the problems found in them.
+
+    A chunk of rows is checked a column at a time: each parser runs over a whole
+    column in one comprehension, and only a column with a refused cell is gone over
+    again cell by cell to say which. Per-row work is left to the rows that need it.
+    """
 
     def __init__(self, lay: Layout, stage: _Stage) -> None:
         tbl = stage.tbl
@@ -214,62 +219,105 @@ class _Validator:
     def __call__(
         self, rows: list[tuple[int, list[str]]]
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
-        parsers, unknown, notes, derive = self.parsers, self.unknown, self.notes, self.derive
-        width, order, processors = self.width, self.order, self.processors
-        staged: list[tuple[Any, ...]] = []
-        problems: list[tuple[Any, ...]] = []
-        bad = 0
-        for line, cells in rows:
-            values: dict[str, Any] = {}
-            found: list[tuple[str, str]] = []
-            missing: list[str] = []
-            n = len(cells)
-            for index, target, parse, required, label, key in parsers:
-                text = cells[index] if index < n else ""
-                if text:
-                    text = text.strip()
-                    if text and text[0] == "'":
-                        text = unescape_formula(text)
-                if not text:
-                    if required:
+        count, width = len(rows), self.width
+        lines = [line for line, _ in rows]
+        cells = [row for _, row in rows]
+        uniform = all(len(row) == width for row in cells)
+        by_index = list(zip(*cells, strict=True)) if uniform else None
+        found: dict[int, list[tuple[str, str]]] = {}
+        missing: dict[int, list[str]] = {}
+        columns: dict[str, list[Any]] = {}
+        given: list[tuple[list[str], dict[int, str]]] = []  # the customer references
+        for index, target, parse, required, label, key in self.parsers:
+            if by_index is not None:
+                raw: Sequence[str] = by_index[index]
+            else:
+                raw = [row[index] if index < len(row) else "" for row in cells]
+            texts = [text.strip() for text in raw]
+            if "\n'" in "\n" + "\n".join(texts):
+                texts = [unescape_formula(t) if t[:1] == "'" else t for t in texts]
+            values, refused = _parse_column(parse, texts)
+            columns[target] = values
+            if required and "" in texts:
+                for i, text in enumerate(texts):
+                    if not text:
                         # Needed to add a record, not to update one: decided in phase 2.
-                        missing.append(f"{label}\t{key}")
-                    continue
-                try:
-                    values[target] = parse(text)  # type: ignore[misc]
-                except InvalidInput as exc:
-                    found.append((label, exc.message))
-            if unknown or n > width:
-                extra = [
-                    f"{name}: {cells[i].strip()}"
-                    for i, name in unknown
-                    if i < n and cells[i].strip()
-                ]
-                spill = [(i, c.strip()) for i, c in enumerate(cells[width:], width) if c.strip()]
-                if spill and notes:
-                    extra.extend(f"column {i + 1}: {c}" for i, c in spill)
-                elif spill:
-                    found.append(("", MESSAGES["extra_cells"].format(count=len(spill))))
-                if extra and notes:
-                    values[notes] = "\n".join(filter(None, [values.get(notes), *extra]))
-            if self.ref_label is not None and not any(r in values for r in REF_TARGETS):
-                found.append((self.ref_label, MESSAGES["no_customer"]))
-            if not found and derive is not None:
-                try:
-                    derive(values)
-                except CellError as exc:
-                    found.append((self.labels.get(exc.column, exc.column), exc.message))
-            raw = json.dumps(cells, ensure_ascii=False) if self.keep_raw else None
-            if found:
-                bad += 1
-                problems.extend((line, col, msg, raw) for col, msg in found)
+                        missing.setdefault(i, []).append(f"{label}\t{key}")
+            for i, message in refused.items():
+                found.setdefault(i, []).append((label, message))
+            if target in REF_TARGETS:
+                given.append((texts, refused))
+        if self.unknown or not uniform:
+            self._extra_cells(cells, columns, found)
+        if self.ref_label is not None:
+            for i in range(count):
+                if not any(texts[i] and i not in refused for texts, refused in given):
+                    found.setdefault(i, []).append((self.ref_label, MESSAGES["no_customer"]))
+        if self.derive is not None:
+            for i, exc in self.derive(columns).items():
+                if i not in found:
+                    found[i] = [(self.labels.get(exc.column, exc.column), exc.message)]
+        nothing: list[Any] = [None] * count
+        ordered = [columns.get(name, nothing) for name in self.order]
+        for i, proc in self.processors:
+            ordered[i] = [None if value is None else proc(value) for value in ordered[i]]
+        raws = [json.dumps(row, ensure_ascii=False) for row in cells] if self.keep_raw else nothing
+        needs: list[str | None] = [None] * count
+        for i, items in missing.items():
+            needs[i] = "\n".join(items)
+        staged = list(zip(lines, raws, needs, *ordered, strict=True))
+        problems: list[tuple[Any, ...]] = []
+        if found:
+            staged = [row for i, row in enumerate(staged) if i not in found]
+            for i in sorted(found):
+                problems.extend((lines[i], col, msg, raws[i]) for col, msg in found[i])
+        return staged, problems, len(found)
+
+    def _extra_cells(
+        self,
+        cells: list[list[str]],
+        columns: dict[str, list[Any]],
+        found: dict[int, list[tuple[str, str]]],
+    ) -> None:
+        """Cells under unknown headers, or past the header's last column, into notes."""
+        notes, unknown, width = self.notes, self.unknown, self.width
+        for i, row in enumerate(cells):
+            n = len(row)
+            if not unknown and n <= width:
                 continue
-            row = [values.get(c) for c in order]
-            for i, proc in processors:
-                if row[i] is not None:
-                    row[i] = proc(row[i])
-            staged.append((line, raw, "\n".join(missing) or None, *row))
-        return staged, problems, bad
+            extra = [f"{name}: {row[j].strip()}" for j, name in unknown if j < n and row[j].strip()]
+            spill = [(j, c.strip()) for j, c in enumerate(row[width:], width) if c.strip()]
+            if spill and notes:
+                extra.extend(f"column {j + 1}: {c}" for j, c in spill)
+            elif spill:
+                found.setdefault(i, []).append(
+                    ("", MESSAGES["extra_cells"].format(count=len(spill)))
+                )
+            if extra and notes:
+                kept = columns.setdefault(notes, [None] * len(cells))
+                kept[i] = "\n".join(filter(None, [kept[i], *extra]))
+
+
+def _parse_column(
+    parse: Callable[[str], Any], texts: list[str]
+) -> tuple[list[Any], dict[int, str]]:
+    """Each non-empty text parsed (None for an empty one), and the messages of those
+    refused by their position. Refusals are rare: a column is parsed in one go first."""
+    try:
+        return [parse(text) if text else None for text in texts], {}
+    except InvalidInput:
+        pass
+    values: list[Any] = []
+    refused: dict[int, str] = {}
+    for i, text in enumerate(texts):
+        value = None
+        if text:
+            try:
+                value = parse(text)
+            except InvalidInput as exc:
+                refused[i] = exc.message
+        values.append(value)
+    return values, refused
 
 
 def _label(lay: Layout, index: int) -> str:
