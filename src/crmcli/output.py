@@ -87,17 +87,33 @@ def _json_default(value: Any) -> Any:
 
 
 def print_json(data: Any, out: TextIO | None = None) -> None:
-    """Indented JSON; a long list is written one compact element per line, which keeps it
-    greppable and lets the C encoder do the work."""
+    """Indented JSON; a long list, alone or as a value of an object, is written one
+    compact element per line, which keeps it greppable and lets the C encoder do the
+    work (the indenting encoder is pure Python: seconds for a digest of 100,000 duties)."""
     out = out or sys.stdout
-    if isinstance(data, list) and len(data) > 100:
-        encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
-        out.write("[\n")
-        out.write(",\n".join("  " + encode(item) for item in data))
-        out.write("\n]\n")
-        return
-    json.dump(data, out, ensure_ascii=False, indent=2, default=_json_default)
+    out.write(_json_text(data, ""))
     out.write("\n")
+
+
+_LONG = 100
+
+
+def _json_text(data: Any, indent: str) -> str:
+    inner = indent + "  "
+    if isinstance(data, list) and len(data) > _LONG:
+        encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+        return "[\n" + ",\n".join([inner + encode(item) for item in data]) + f"\n{indent}]"
+    if isinstance(data, dict) and any(
+        isinstance(value, list) and len(value) > _LONG for value in data.values()
+    ):
+        members = [
+            f"{inner}{json.dumps(key, ensure_ascii=False)}: {_json_text(value, inner)}"
+            for key, value in data.items()
+        ]
+        return "{\n" + ",\n".join(members) + f"\n{indent}}}"
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
+    # A string in JSON holds no raw line break, so every one is between elements.
+    return text.replace("\n", "\n" + indent) if indent else text
 
 
 def render(
@@ -111,27 +127,40 @@ def render(
 ) -> None:
     """Print rows in a format; ``json_rows`` (or a function that makes them, so other
     formats do not pay for it) is the JSON shape when it differs from the table's."""
-    out = out or sys.stdout
     if fmt == "json":
         shaped = json_rows() if callable(json_rows) else json_rows
-        print_json(list(shaped if shaped is not None else rows), out)
+        print_json(list(shaped if shaped is not None else rows), out or sys.stdout)
         return
+    values = [[row.get(c.key) for row in rows] for c in columns]
+    render_columns(values, columns, fmt, title=title, out=out)
+
+
+def render_columns(
+    values: Sequence[Sequence[Any]],
+    columns: Sequence[Col],
+    fmt: str,
+    *,
+    title: str | None = None,
+    out: TextIO | None = None,
+) -> None:
+    """Print rows held column by column (``values[i]`` is the whole of ``columns[i]``) as
+    a table, csv or tsv: a long list made by one query costs no dict per row."""
+    out = out or sys.stdout
     if fmt in ("csv", "tsv"):
         writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
         writer.writerow([c.key for c in columns])
-        for row in rows:
-            writer.writerow([_cell(row.get(c.key)) for c in columns])
+        writer.writerows([_cell(v) for v in row] for row in zip(*values, strict=True))
         return
-    if not rows:
+    if not values or not values[0]:
         return
     if is_terminal(out):
-        _rich_table(rows, columns, title, out)
+        _rich_table(values, columns, title, out)
     else:
-        _plain_table(rows, columns, out)
+        _plain_table(values, columns, out)
 
 
 def _rich_table(
-    rows: Sequence[dict[str, Any]], columns: Sequence[Col], title: str | None, out: TextIO
+    values: Sequence[Sequence[Any]], columns: Sequence[Col], title: str | None, out: TextIO
 ) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -140,17 +169,20 @@ def _rich_table(
     table = Table(title=title, header_style="bold", show_lines=False)
     for col in columns:
         table.add_column(col.header, justify=col.justify, overflow="fold")  # type: ignore[arg-type]
-    for row in rows:
-        table.add_row(*(_cell(row.get(c.key)) for c in columns))
+    for row in zip(*values, strict=True):
+        table.add_row(*(_cell(v) for v in row))
     console.print(table)
 
 
 # East Asian Wide and Fullwidth ranges (Hangul, CJK, kana, fullwidth forms): two columns.
-_WIDE = re.compile(
-    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+# Those of the Basic Multilingual Plane are all three bytes long in UTF-8.
+_WIDE_BMP = (
+    "\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
     "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
-    "\U00020000-\U0003fffd]"
 )
+_WIDE = re.compile(f"[{_WIDE_BMP}\U00020000-\U0003fffd]")
+# Any character that is neither ASCII nor a wide one of the BMP.
+_OTHER = re.compile(f"[^\x00-\x7f{_WIDE_BMP}]")
 
 
 def _width(text: str) -> int:
@@ -160,38 +192,52 @@ def _width(text: str) -> int:
     return len(text) + len(_WIDE.findall(text))
 
 
-def _plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Col], out: TextIO) -> None:
+def _widths(cells: list[str], joined: str) -> list[int]:
+    """The width of every cell of a column (``joined`` is the cells run together)."""
+    if joined.isascii():
+        return list(map(len, cells))
+    if _OTHER.search(joined) is None:
+        # Only ASCII (one byte, one column) and wide BMP characters (three bytes, two
+        # columns): the width is the mean of the length and the UTF-8 size.
+        return [(len(text) + len(text.encode())) >> 1 for text in cells]
+    return [len(text) if text.isascii() else _width(text) for text in cells]
+
+
+def _plain_table(values: Sequence[Sequence[Any]], columns: Sequence[Col], out: TextIO) -> None:
     # Column by column, so that a long list costs a few list comprehensions per column
     # rather than a function call per cell.
-    texts: list[list[str]] = []
-    pads: list[list[str]] = []
+    padded: list[list[str]] = []
     last = len(columns) - 1
-    for i, col in enumerate(columns):
-        key = col.key
-        values = [row.get(key) for row in rows]
+    for i, (col, column) in enumerate(zip(columns, values, strict=True)):
         cells = [col.header]
-        cells += [v if type(v) is str else _cell(v) for v in values]
+        cells += [v if type(v) is str else _cell(v) for v in column]
         joined = "".join(cells)
         if "\n" in joined:  # a line break becomes a space: same length, same script
             cells = [text.replace("\n", " ") for text in cells]
-        texts.append(cells)
         if i == last and col.justify != "right":
-            pads.append([""] * len(cells))  # nothing follows it: no padding
+            padded.append(cells)  # nothing follows it: no padding
             continue
-        if joined.isascii():
-            sizes = list(map(len, cells))
-        else:
-            sizes = [len(text) if text.isascii() else _width(text) for text in cells]
+        right = col.justify == "right"
+        distinct = set(cells)
+        if len(distinct) * 4 < len(cells):
+            # Owners, duties, days: few values, each measured and padded once.
+            unique = list(distinct)
+            sizes = _widths(unique, "".join(unique))
+            width = max(sizes)
+            pad = {
+                text: " " * (width - size) + text if right else text + " " * (width - size)
+                for text, size in zip(unique, sizes, strict=True)
+            }
+            padded.append([pad[text] for text in cells])
+            continue
+        sizes = _widths(cells, joined)
         width = max(sizes)
         spaces = [" " * n for n in range(width + 1)]
-        pads.append([spaces[width - size] for size in sizes])
-    parts = []
-    for col, cells, pad in zip(columns, texts, pads, strict=True):
-        if col.justify == "right":
-            parts.append([p + t for p, t in zip(pad, cells, strict=True)])
+        if right:
+            padded.append([spaces[width - n] + t for t, n in zip(cells, sizes, strict=True)])
         else:
-            parts.append([t + p for t, p in zip(cells, pad, strict=True)])
-    out.write("\n".join("  ".join(line).rstrip() for line in zip(*parts, strict=True)))
+            padded.append([t + spaces[width - n] for t, n in zip(cells, sizes, strict=True)])
+    out.write("\n".join("  ".join(line).rstrip() for line in zip(*padded, strict=True)))
     out.write("\n")
 
 

@@ -8,7 +8,7 @@ import typer
 
 from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, fmt, open_db, state, today
 from crmcli.errors import EXIT_FOUND
-from crmcli.output import Col, print_json, render
+from crmcli.output import Col, print_json, render, render_columns
 
 SUMMARY_COLUMNS = (
     Col("owner", "Owner"),
@@ -48,7 +48,7 @@ def remind(
     """The daily digest: overdue contacts, plans, greetings, monthly calls, campaigns."""
     output = fmt(format)
     day = today(ctx, as_of)
-    from crmcli.services.remind import SECTIONS, digest, summarize
+    from crmcli.services.remind import DUTY_LABELS, SECTIONS, digest, summarize
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
@@ -77,16 +77,13 @@ def remind(
         items = [i for name in SECTIONS for i in sections[name]]
         if not owner:
             items.sort(key=lambda i: i.owner or "")  # stable: keeps the section order
-        render(
+        render_columns(
             [
-                {
-                    "owner": i.owner,
-                    "duty": i.duty,
-                    "customer": f"{i.code} {i.name}",
-                    "detail": i.detail,
-                    "late": i.days_late or None,
-                }
-                for i in items
+                [i.owner for i in items],
+                [DUTY_LABELS[i.section] for i in items],
+                [f"{i.code} {i.name}" for i in items],
+                [i.detail for i in items],
+                [i.days_late or None for i in items],
             ],
             COLUMNS,
             output,

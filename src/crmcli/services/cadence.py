@@ -322,18 +322,36 @@ def _channel_words(channels: list[str]) -> str:
     return "/".join(channels) + " contact"
 
 
+def _around(template: str, **fields: Any) -> tuple[str, str]:
+    """A reason template filled but for its day: the text before and after {since}."""
+    head, tail = template.format(since="\0", **fields).split("\0")
+    return head, tail
+
+
 @dataclass(frozen=True)
 class _TierRule:
-    days: int
-    visit_days: int
-    what: str
+    """One tier's cadence, with its reason texts made once per list, not once per row."""
+
+    days: timedelta
+    visit_days: timedelta
+    contact: tuple[str, str]
+    none_since_added: tuple[str, str]
+    visit: tuple[str, str]
 
 
 def _tier_rules(config: Config) -> dict[str, _TierRule]:
     rules = {}
     for tier in TIER.values:
         rule = config.get(f"cadence.{tier}")
-        rules[tier] = _TierRule(rule["days"], rule["visit_days"], _channel_words(rule["channels"]))
+        what = _channel_words(rule["channels"])
+        days, visit_days = rule["days"], rule["visit_days"]
+        rules[tier] = _TierRule(
+            timedelta(days=days),
+            timedelta(days=visit_days),
+            _around(REASONS["contact"], what=what, tier=tier, days=days),
+            _around(REASONS["none_since_added"], what=what, tier=tier, days=days),
+            _around(REASONS["visit"], tier=tier, days=visit_days),
+        )
     return rules
 
 
@@ -342,7 +360,8 @@ class _Explainer:
 
     def __init__(self, config: Config, as_of: date) -> None:
         self.rules = _tier_rules(config)
-        self.callback_days = int(config.get("outreach.callback_days"))
+        self.never = _around(REASONS["never"])
+        self.callback = _around(REASONS["callback"], days=int(config.get("outreach.callback_days")))
         self.as_of = as_of
 
     def __call__(
@@ -355,23 +374,27 @@ class _Explainer:
         callback_due: date | None,
         plans: list[Any],
     ) -> list[OverdueReason]:
+        # Texts are joined from the parts made in __init__: str.format per row cost
+        # more than the rest of the overdue list.
         as_of = self.as_of
         rule = self.rules[tier]
         reasons: list[OverdueReason] = []
         if contact_due is not None and contact_due < as_of:
             if last_contact is None:
-                text = REASONS["never"].format(since=created)
+                head, tail = self.never
+                since = created
             else:
-                since = contact_due - timedelta(days=rule.days)
-                template = REASONS["none_since_added" if since == created else "contact"]
-                text = template.format(what=rule.what, since=since, tier=tier, days=rule.days)
+                since = contact_due - rule.days
+                head, tail = rule.none_since_added if since == created else rule.contact
+            text = head + since.isoformat() + tail
             reasons.append(OverdueReason("contact", contact_due, (as_of - contact_due).days, text))
         if visit_due is not None and visit_due < as_of:
-            since = visit_due - timedelta(days=rule.visit_days)
-            text = REASONS["visit"].format(since=since, tier=tier, days=rule.visit_days)
+            head, tail = rule.visit
+            text = head + (visit_due - rule.visit_days).isoformat() + tail
             reasons.append(OverdueReason("visit", visit_due, (as_of - visit_due).days, text))
         if callback_due is not None and callback_due < as_of:
-            text = REASONS["callback"].format(since=created, days=self.callback_days)
+            head, tail = self.callback
+            text = head + created.isoformat() + tail
             reasons.append(
                 OverdueReason("callback", callback_due, (as_of - callback_due).days, text)
             )

@@ -75,6 +75,11 @@ def _by_name(c: Any) -> tuple[Any, Any]:
     return unindexed(c.sort_key), c.id
 
 
+# A greeting owed, as ``greeting_rows`` gives it: customer id, code, name, owner,
+# occasion, occasion kind, detail, contact id, contact name, done.
+GreetingRow = tuple[int, str, str, str | None, str, str, str, int | None, str | None, bool]
+
+
 def greetings_on(
     bind: Any,
     config: Config,
@@ -84,31 +89,69 @@ def greetings_on(
     pending_only: bool = False,
 ) -> list[Duty]:
     """Every greeting owed on ``day``; ``done`` when one was recorded as sent that day."""
+    return [
+        Duty(
+            "greeting",
+            id_,
+            code,
+            name,
+            owner_,
+            occasion,
+            day,
+            contact_id=contact_id,
+            contact_name=contact_name,
+            detail=detail,
+            done=bool(done),
+            extra={"occasion_kind": kind},
+        )
+        for (
+            id_,
+            code,
+            name,
+            owner_,
+            occasion,
+            kind,
+            detail,
+            contact_id,
+            contact_name,
+            done,
+        ) in greeting_rows(bind, config, day, owner=owner, pending_only=pending_only)
+    ]
+
+
+def greeting_rows(
+    bind: Any,
+    config: Config,
+    day: date,
+    *,
+    owner: str | None = None,
+    pending_only: bool = False,
+) -> list[GreetingRow]:
+    """The greetings of ``greetings_on`` as plain rows, for long lists (``crm remind``):
+    by occasion, then customers in name order (a contact's birthday after the customer's)."""
     settings = config.get("greetings")
     t = tables(bind)
     c = t.customer.c
     base = [_eligible(c, settings), c.created_on <= day]
     if owner:
         base.append(c.owner == owner)
-    duties: list[Duty] = []
+    rows: list[GreetingRow] = []
     for occ in calendar.occasions_on(
         day, holiday_names=settings["holidays"], kinds=settings["occasions"]
     ):
-        duties.extend(
-            _customer_greetings(
-                bind,
-                t,
-                day,
-                occ.name,
-                occ.kind,
-                base,
-                pending_only,
-                detail=f"{occ.name} ({_kind_label(occ.kind)})",
-            )
+        rows += _customer_greetings(
+            bind,
+            t,
+            day,
+            occ.name,
+            occ.kind,
+            base,
+            pending_only,
+            detail=f"{occ.name} ({_kind_label(occ.kind)})",
         )
     if "birthday" in settings["occasions"]:
-        duties.extend(_birthdays(bind, t, day, base, pending_only))
-    return duties
+        rows += _birthdays(bind, t, day, base, pending_only)
+    return rows
 
 
 def _customer_greetings(
@@ -121,7 +164,7 @@ def _customer_greetings(
     pending_only: bool,
     *,
     detail: str,
-) -> list[Duty]:
+) -> list[GreetingRow]:
     """Customer-level greetings (not to a contact) of one occasion on a day; ``detail``
     may name the customer as {name}."""
     c = t.customer.c
@@ -133,25 +176,26 @@ def _customer_greetings(
         g.occasion == occasion,
         _timely(g, day),
     )
-    query = select(*_customer_cols(c), done.label("done")).where(*conditions)
+    query = select(*_customer_cols(c), _done(done, pending_only)).where(*conditions)
     if pending_only:
         query = query.where(~done)
-    named = "{name}" in detail
+    # all(): one fetch of every row, where iterating the result fetches them one by one
+    rows = bind.execute(query.order_by(*_by_name(c))).all()
+    if "{name}" in detail:
+        return [
+            (id_, code, name, owner, occasion, kind, detail.replace("{name}", name), None, None, d)
+            for id_, code, name, owner, d in rows
+        ]
     return [
-        Duty(
-            "greeting",
-            id_,
-            code,
-            name,
-            owner,
-            occasion,
-            day,
-            detail=detail.replace("{name}", name) if named else detail,
-            done=bool(is_done),
-            extra={"occasion_kind": kind},
-        )
-        for id_, code, name, owner, is_done in bind.execute(query.order_by(*_by_name(c)))
+        (id_, code, name, owner, occasion, kind, detail, None, None, d)
+        for id_, code, name, owner, d in rows
     ]
+
+
+def _done(done: Any, pending_only: bool) -> Any:
+    """The ``done`` column: false in a list of pending duties alone, whose condition
+    already excludes the done ones (asking again would cost a lookup per row)."""
+    return (false() if pending_only else done).label("done")
 
 
 def _timely(g: Any, day: date) -> Any:
@@ -181,12 +225,14 @@ def _birthday_match(table: Any, keys: calendar.BirthdayKeys) -> Any:
     return or_(*conditions)
 
 
-def _birthdays(bind: Any, t: Any, day: date, base: list[Any], pending_only: bool) -> list[Duty]:
+def _birthdays(
+    bind: Any, t: Any, day: date, base: list[Any], pending_only: bool
+) -> list[GreetingRow]:
     keys = calendar.birthday_keys(day)
     c = t.customer.c
     p = t.contact.c
     g = t.greeting.c
-    duties = _customer_greetings(
+    rows = _customer_greetings(
         bind,
         t,
         day,
@@ -209,32 +255,33 @@ def _birthdays(bind: Any, t: Any, day: date, base: list[Any], pending_only: bool
             p.id.label("contact_id"),
             p.name.label("contact_name"),
             p.title,
-            theirs.label("done"),
+            _done(theirs, pending_only),
         )
         .join(t.customer, c.id == p.customer_id)
         .where(*base, _birthday_match(t.contact, keys))
     )
     if pending_only:
         query = query.where(~theirs)
-    for row in bind.execute(query.order_by(c.sort_key, p.id)):
-        who = f"{row.contact_name}" + (f" ({row.title})" if row.title else "")
-        duties.append(
-            Duty(
-                "greeting",
-                row.id,
-                row.code,
-                row.name,
-                row.owner,
+    for id_, code, name, owner, contact_id, contact_name, title, done in bind.execute(
+        query.order_by(c.sort_key, p.id)
+    ).all():
+        who = f"{contact_name} ({title})" if title else f"{contact_name}"
+        detail = f"{who} 生日"
+        rows.append(
+            (
+                id_,
+                code,
+                name,
+                owner,
                 calendar.BIRTHDAY,
-                day,
-                contact_id=row.contact_id,
-                contact_name=row.contact_name,
-                detail=f"{who} 生日",
-                done=bool(row.done),
-                extra={"occasion_kind": "birthday"},
+                "birthday",
+                detail,
+                contact_id,
+                contact_name,
+                done,
             )
         )
-    return duties
+    return rows
 
 
 def missed_greetings(
@@ -351,6 +398,27 @@ def calls_missing(
     until: date | None = None,
 ) -> list[Duty]:
     """Customers owed a phone call in ``month_of``'s month with none (up to ``until``)."""
+    first, following = month_bounds(month_of)
+    last = following - timedelta(days=1)
+    month = f"{first:%Y-%m}"
+    detail = f"no phone call in {month}"
+    return [
+        Duty("monthly_call", id_, code, name, owner_, month, last, detail=detail)
+        for id_, code, name, owner_ in calls_missing_rows(
+            bind, config, month_of, owner=owner, until=until
+        )
+    ]
+
+
+def calls_missing_rows(
+    bind: Any,
+    config: Config,
+    month_of: date,
+    *,
+    owner: str | None = None,
+    until: date | None = None,
+) -> list[Any]:
+    """The customers of ``calls_missing`` as rows of id, code, name and owner, in name order."""
     settings = config.get("monthly_call")
     first, following = month_bounds(month_of)
     stop = min(following, until) if until else following
@@ -366,13 +434,7 @@ def calls_missing(
     query = select(*_customer_cols(c)).where(_eligible(c, settings), c.created_on <= first, ~called)
     if owner:
         query = query.where(c.owner == owner)
-    last = following - timedelta(days=1)
-    month = f"{first:%Y-%m}"
-    detail = f"no phone call in {month}"
-    return [
-        Duty("monthly_call", id_, code, name, owner_, month, last, detail=detail)
-        for id_, code, name, owner_ in bind.execute(query.order_by(*_by_name(c)))
-    ]
+    return bind.execute(query.order_by(*_by_name(c))).all()
 
 
 def missed_calls(
@@ -465,23 +527,6 @@ def campaign_audience(
 ) -> list[Duty]:
     """Customers who must be told about a campaign (a model or a row of
     ``campaigns_between``); ``done`` once told before its day."""
-    t = tables(bind)
-    c = t.customer.c
-    n = t.campaignnotice.c
-    told = exists().where(
-        n.campaign_id == campaign.id,
-        n.customer_id == c.id,
-        n.notified_at < datetime.combine(campaign.on, datetime.min.time()),
-    )
-    query = select(*_customer_cols(c), told.label("done")).where(
-        c.stage.in_(campaign.stages.split(",")),
-        c.stage.notin_(TERMINAL_STAGES),
-        c.created_on < campaign.on,
-    )
-    if owner:
-        query = query.where(c.owner == owner)
-    if not include_told:
-        query = query.where(~told)
     detail = f"tell about {campaign.name} on {campaign.on}"
     return [
         Duty(
@@ -496,8 +541,35 @@ def campaign_audience(
             done=bool(is_done),
             extra={"campaign_id": campaign.id},
         )
-        for id_, code, name, owner_, is_done in bind.execute(query.order_by(*_by_name(c)))
+        for id_, code, name, owner_, is_done in campaign_audience_rows(
+            bind, campaign, owner=owner, include_told=include_told
+        )
     ]
+
+
+def campaign_audience_rows(
+    bind: Any, campaign: Any, *, owner: str | None = None, include_told: bool = False
+) -> list[Any]:
+    """The customers of ``campaign_audience`` as rows of id, code, name, owner and done,
+    in name order."""
+    t = tables(bind)
+    c = t.customer.c
+    n = t.campaignnotice.c
+    told = exists().where(
+        n.campaign_id == campaign.id,
+        n.customer_id == c.id,
+        n.notified_at < datetime.combine(campaign.on, datetime.min.time()),
+    )
+    query = select(*_customer_cols(c), _done(told, not include_told)).where(
+        c.stage.in_(campaign.stages.split(",")),
+        c.stage.notin_(TERMINAL_STAGES),
+        c.created_on < campaign.on,
+    )
+    if owner:
+        query = query.where(c.owner == owner)
+    if not include_told:
+        query = query.where(~told)
+    return bind.execute(query.order_by(*_by_name(c))).all()
 
 
 def campaigns_between(bind: Any, start: date | None, end: date | None) -> list[Any]:

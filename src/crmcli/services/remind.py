@@ -7,9 +7,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
@@ -28,17 +27,19 @@ DUTY_LABELS = {
 }
 
 
-@dataclass(slots=True)
-class Item:
+class Item(NamedTuple):
+    """One duty of the digest. A digest can hold a hundred thousand of them, so it is a
+    tuple, and ``extra`` (the section's own JSON fields) is shared where it can be."""
+
     section: str
+    owner: str | None
     customer_id: int
     code: str
     name: str
-    owner: str | None
     detail: str
     due_on: date
     days_late: int
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any]
 
     @property
     def duty(self) -> str:
@@ -52,7 +53,7 @@ class Item:
             "name": self.name,
             "owner": self.owner,
             "detail": self.detail,
-            "due_on": self.due_on,
+            "due_on": self.due_on.isoformat(),  # as JSON has it, without a converter call
             "days_late": self.days_late,
             **self.extra,
         }
@@ -62,20 +63,30 @@ def digest(
     bind: Any, config: Config, as_of: date, *, owner: str | None = None
 ) -> dict[str, list[Item]]:
     """Every duty of the day by section; ``bind`` is a Core connection or a session."""
-    result: dict[str, list[Item]] = {name: [] for name in SECTIONS}
+    yesterday = as_of - timedelta(days=1)
+    return {
+        "overdue": _overdue(bind, config, as_of, owner),
+        "plans": _plans(bind, as_of, owner),
+        "greetings_today": _greetings(bind, config, "greetings_today", as_of, as_of, owner),
+        "greetings_missed": _greetings(bind, config, "greetings_missed", yesterday, as_of, owner),
+        "monthly_calls": _monthly_calls(bind, config, as_of, owner),
+        "campaigns": _campaigns(bind, as_of, owner),
+    }
 
-    overdue = result["overdue"]
+
+def _overdue(bind: Any, config: Config, as_of: date, owner: str | None) -> list[Item]:
+    items = []
     for row in cadence.overdue_customers(bind, config, as_of, owner=owner):
         reasons = [r for r in row.reasons if r.rule != "plan"]
         if reasons:
             earliest = reasons[0]
-            overdue.append(
+            items.append(
                 Item(
                     "overdue",
+                    row.owner,
                     row.id,
                     row.code,
                     row.name,
-                    row.owner,
                     "; ".join([r.text for r in reasons]),
                     earliest.due_on,
                     earliest.days_overdue,
@@ -83,8 +94,11 @@ def digest(
                 )
             )
     # Plan reasons went to their own section: order by what is left, most late first.
-    overdue.sort(key=lambda item: -item.days_late)
+    items.sort(key=lambda item: -item.days_late)
+    return items
 
+
+def _plans(bind: Any, as_of: date, owner: str | None) -> list[Item]:
     t = tables(bind)
     p, c = t.plan.c, t.customer.c
     query = (
@@ -97,81 +111,79 @@ def digest(
     )
     if owner:
         query = query.where(p.owner == owner)
+    items = []
     for plan in bind.execute(query):
         when = f"{plan.due_on}" + (f" {plan.due_time}" if plan.due_time else "")
-        result["plans"].append(
+        items.append(
             Item(
                 "plans",
+                plan.owner,
                 plan.customer_id,
                 plan.code,
                 plan.name,
-                plan.owner,
                 f"#{plan.id} {plan.channel}: {plan.content} (due {when})",
                 plan.due_on,
                 (as_of - plan.due_on).days,
                 {"plan_id": plan.id},
             )
         )
+    return items
 
-    for key, day in (("greetings_today", as_of), ("greetings_missed", as_of - timedelta(days=1))):
-        late = (as_of - day).days
-        result[key] = [
-            Item(
-                key,
-                duty.customer_id,
-                duty.code,
-                duty.name,
-                duty.owner,
-                duty.detail,
-                day,
-                late,
-                {
-                    "occasion": duty.occasion,
-                    "contact_id": duty.contact_id,
-                    "contact_name": duty.contact_name,
-                },
-            )
-            for duty in compliance.greetings_on(bind, config, day, owner=owner, pending_only=True)
-        ]
 
+def _greetings(
+    bind: Any, config: Config, section: str, day: date, as_of: date, owner: str | None
+) -> list[Item]:
+    late = (as_of - day).days
+    shared: dict[str, dict[str, Any]] = {}  # one extra per occasion for customer greetings
+    items = []
+    for (
+        id_,
+        code,
+        name,
+        owner_,
+        occasion,
+        _kind,
+        detail,
+        contact_id,
+        contact_name,
+        _done,
+    ) in compliance.greeting_rows(bind, config, day, owner=owner, pending_only=True):
+        extra = shared.get(occasion) if contact_id is None else None
+        if extra is None:
+            extra = {"occasion": occasion, "contact_id": contact_id, "contact_name": contact_name}
+            if contact_id is None:
+                shared[occasion] = extra
+        items.append(Item(section, owner_, id_, code, name, detail, day, late, extra))
+    return items
+
+
+def _monthly_calls(bind: Any, config: Config, as_of: date, owner: str | None) -> list[Item]:
     first, following = compliance.month_bounds(as_of)
     month_end = following - timedelta(days=1)
     month = f"{first:%Y-%m}"
     detail = f"no phone call yet in {month} ({(month_end - as_of).days} days left)"
-    result["monthly_calls"] = [
-        Item(
-            "monthly_calls",
-            duty.customer_id,
-            duty.code,
-            duty.name,
-            duty.owner,
-            detail,
-            month_end,
-            0,
-            {"month": month},
-        )
-        for duty in compliance.calls_missing(
-            bind, config, as_of, owner=owner, until=as_of + timedelta(days=1)
-        )
+    extra = {"month": month}
+    rows = compliance.calls_missing_rows(
+        bind, config, as_of, owner=owner, until=as_of + timedelta(days=1)
+    )
+    return [
+        Item("monthly_calls", owner_, id_, code, name, detail, month_end, 0, extra)
+        for id_, code, name, owner_ in rows
     ]
 
+
+def _campaigns(bind: Any, as_of: date, owner: str | None) -> list[Item]:
+    items: list[Item] = []
     for campaign in compliance.campaigns_between(bind, as_of, None):
         detail = f"{campaign.name} on {campaign.on} (in {(campaign.on - as_of).days} days)"
-        result["campaigns"] += [
-            Item(
-                "campaigns",
-                duty.customer_id,
-                duty.code,
-                duty.name,
-                duty.owner,
-                detail,
-                campaign.on,
-                0,
-                {"campaign": campaign.name},
+        extra = {"campaign": campaign.name}
+        items += [
+            Item("campaigns", owner_, id_, code, name, detail, campaign.on, 0, extra)
+            for id_, code, name, owner_, _done in compliance.campaign_audience_rows(
+                bind, campaign, owner=owner
             )
-            for duty in compliance.campaign_audience(bind, campaign, owner=owner)
         ]
-    return result
+    return items
 
 
 def summarize(sections: dict[str, list[Item]]) -> list[dict[str, Any]]:
