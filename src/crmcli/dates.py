@@ -51,12 +51,12 @@ _WORDS = {"today": 0, "今天": 0, "tomorrow": 1, "明天": 1, "yesterday": -1, 
 
 
 def _relative(text: str, today: date) -> date | None:
-    from dateutil.relativedelta import relativedelta
-
     if text in _WORDS:
         return today + timedelta(days=_WORDS[text])
     m = _RELATIVE.match(text)
     if m:
+        from dateutil.relativedelta import relativedelta
+
         sign = 1 if m.group(1) == "+" else -1
         n = sign * int(m.group(2))
         unit = m.group(3)
@@ -76,12 +76,19 @@ def _relative(text: str, today: date) -> date | None:
     return None
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 _LOOSE = re.compile(r"^(\d{8}|.*[-/.:\s].*)$")
 
 
 def parse_datetime(text: str, today: date, *, what: str = "date") -> tuple[datetime, bool]:
     """Parse a date or date-time; returns the value and whether a time was given."""
     raw = text.strip()
+    if _ISO_DAY.fullmatch(raw):
+        # The common case (every --as-of of a cron job) needs no parser to be imported.
+        try:
+            return datetime.combine(date.fromisoformat(raw), time()), False
+        except ValueError:
+            pass  # not a real day: the parser below says why, like any other text
     folded = raw.lower()
     try:
         day = _relative(folded, today)
