@@ -702,3 +702,25 @@ def test_bad_options_are_refused_before_any_work(crm, tmp_path, isolated):
         f"crm: no such file: {tmp_path / 'missing.csv'}\n"
     )
     assert not (isolated / "crm.db").exists()
+
+
+def test_imports_into_an_empty_and_a_filled_table_keep_every_index(crm, tmp_path, isolated):
+    # A large import builds the table's indexes after its rows: they must all be back,
+    # the same, or listing and searching customers would slow down from then on.
+    crm.ok("init")
+    db = sqlite3.connect(isolated / "crm.db")
+    schema = "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    before = db.execute(schema).fetchall()
+    header = ["客户名称", "手机"]
+    first = [header, *([f"甲{i}公司", f"1380000{i:04d}"] for i in range(30))]
+    result, _ = imported(crm, "customers", write(tmp_path / "a.csv", first))
+    assert result["added"] == 30
+    assert db.execute(schema).fetchall() == before
+    second = [header, ["乙公司", "13900000000"], ["甲3公司", "13800009999"]]
+    result, _ = imported(crm, "customers", write(tmp_path / "b.csv", second))
+    assert (result["added"], result["skipped"]) == (1, 1)
+    assert db.execute(schema).fetchall() == before
+    plan = db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM customer WHERE phone = '+8613800000003'"
+    ).fetchall()
+    assert "ix_customer_phone" in plan[0][-1]
