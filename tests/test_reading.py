@@ -123,3 +123,20 @@ def test_a_policy_recompute_gets_a_bigger_page_cache_and_gives_it_back(crm, tmp_
     assert after == -2000  # SQLite's default again
     [row] = crm.json("overdue", "--as-of", "2026-11-23")
     assert (row["code"], row["due_on"]) == ("C000001", "2026-11-22")
+
+
+def test_a_reading_command_pauses_the_cycle_collector_only_while_it_runs(crm, monkeypatch):
+    # Whoever runs crm in-process (a script, these tests) gets the collector back, even
+    # when the command fails after opening the database.
+    import gc
+
+    seen = []
+    real_disable = gc.disable
+    monkeypatch.setattr(gc, "disable", lambda: (seen.append("off"), real_disable()))
+    crm.ok("init")
+    crm.ok("customer", "add", "华为", "--code", "C1", "--stage", "customer", "--owner", "li")
+    assert seen == []  # writing commands leave it alone
+    assert "华为" in crm.ok("overdue", "--as-of", "2030-01-01").stdout
+    assert seen == ["off"] and gc.isenabled()
+    assert crm("campaign", "list", "nosuch").exit_code == 3
+    assert seen == ["off", "off"] and gc.isenabled()
