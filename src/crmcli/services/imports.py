@@ -514,10 +514,17 @@ def _resolve_customers(plan: _Plan) -> None:
 
 
 def _find_duplicates(plan: _Plan) -> None:
-    """Key by key, in order: an earlier row of the file, else a record in the database."""
+    """Key by key, in order: an earlier row of the file, else a record in the database.
+
+    A key no row has (codes, in most files) and records of an empty table are not
+    looked for: each would cost a pass over every staged row that finds nothing.
+    """
+    records = plan.sql(f"SELECT EXISTS (SELECT 1 FROM main.{_q(plan.table)})").scalar()
     for number, key in enumerate(plan.tbl.keys):
         applicable = " AND ".join(f"{_q(c)} IS NOT NULL" for c in key.columns)
         partition = ", ".join(_q(c) for c in (*key.columns, *key.optional))
+        if not plan.sql(f"SELECT EXISTS (SELECT 1 FROM stage.staged WHERE {applicable})").scalar():
+            continue
         if key.in_file:
             # With ``problem`` in the index, grouping reads the index alone, not every row.
             plan.sql(
@@ -542,14 +549,15 @@ def _find_duplicates(plan: _Plan) -> None:
             + [f"t.{_q(c)} IS staged.{_q(c)}" for c in key.optional]
         )
         target = f"main.{_q(plan.table)} t"
-        plan.sql(
-            f"UPDATE stage.staged SET target_n = (SELECT count(*) FROM {target} WHERE {match}), "
-            f"target_id = (SELECT min(t.id) FROM {target} WHERE {match}), "
-            f"target_key = :label, decided = 1 "
-            f"WHERE decided IS NULL AND problem IS NULL AND {applicable} "
-            f"AND EXISTS (SELECT 1 FROM {target} WHERE {match})",
-            {"label": key.label},
-        )
+        if records:
+            plan.sql(
+                f"UPDATE stage.staged SET target_n = (SELECT count(*) FROM {target} WHERE {match}), "
+                f"target_id = (SELECT min(t.id) FROM {target} WHERE {match}), "
+                f"target_key = :label, decided = 1 "
+                f"WHERE decided IS NULL AND problem IS NULL AND {applicable} "
+                f"AND EXISTS (SELECT 1 FROM {target} WHERE {match})",
+                {"label": key.label},
+            )
         if key.decisive:
             plan.sql(f"UPDATE stage.staged SET decided = 1 WHERE decided IS NULL AND {applicable}")
 
