@@ -218,3 +218,19 @@ def test_solar_terms_agree_with_the_library_day_by_day(year):
             found[name] = day
         day += timedelta(days=1)
     assert calendar.solar_terms(year) == found
+
+
+@pytest.mark.parametrize("year", [1901, 1984, 2023, 2025, 2026, 2033, 2057, 2099])
+def test_lunar_festivals_agree_with_the_library_in_years_with_and_without_a_leap_month(year):
+    """春节, 端午 and 中秋 are the first, fifth and fifteenth of their lunar months, as the
+    library's own lunar date says (2023, 2025, 2033 and 2057 have leap months)."""
+    from lunar_python import Solar
+
+    for name, (lunar_month, lunar_day) in {"春节": (1, 1), "端午": (5, 5), "中秋": (8, 15)}.items():
+        day = calendar.holiday_date(name, year)
+        lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
+        assert (lunar.getYear(), lunar.getMonth(), lunar.getDay()) == (
+            year,
+            lunar_month,
+            lunar_day,
+        )

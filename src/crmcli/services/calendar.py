@@ -86,15 +86,19 @@ def solar_terms(year: int) -> dict[str, date]:
     return dict(sorted(found.items(), key=lambda item: item[1]))
 
 
+@lru_cache(maxsize=256)
 def holiday_date(name: str, year: int) -> date:
     _, rule, month, day = HOLIDAYS[name]
     if rule == "solar":
         return date(year, month, day)
     if rule == "term":
         return solar_terms(year)[name]
-    from lunar_python import Lunar
+    from lunar_python import LunarMonth, Solar
 
-    return _solar(Lunar.fromYmd(year, month, day).getSolar())
+    # The lunar month's first day plus the day: a whole Lunar (with its solar-term
+    # table) is not needed for that, and costs twice as much.
+    first = LunarMonth.fromYm(year, month).getFirstJulianDay()
+    return _solar(Solar.fromJulianDay(first + day - 1))
 
 
 def holidays(year: int, names: list[str] | tuple[str, ...] = tuple(HOLIDAYS)) -> dict[str, date]:
