@@ -15,9 +15,9 @@ import csv
 import io
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from crmcli.errors import InvalidInput
 
@@ -141,9 +141,8 @@ class CsvInput:
     header_line: int
     size: int | None
     seekable: bool
-    _reader: Iterator[list[str]] = field(repr=False)
+    _reader: Any = field(repr=False)  # a csv.reader: records, and the line it is at
     _counter: _Replay = field(repr=False)
-    _line_num: Callable[[], int] = field(repr=False)
     guessed: bool = False
 
     @property
@@ -152,27 +151,24 @@ class CsvInput:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """Each non-empty record with the line it starts on (the header is line 1)."""
-        last = self._line_num()
         reader = self._reader
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError:
-                line = last + 1
-                raise EncodingMismatch(
-                    f"{self.name}: line {line} is not valid {self.encoding}; "
-                    "pass the file's encoding with --encoding (e.g. gb18030)",
-                    line,
-                ) from None
-            except csv.Error as exc:
-                raise InvalidInput(f"{self.name}: line {last + 1}: {exc}") from None
-            start = last + 1
-            last = self._line_num()
-            if not cells or not any(c.strip() for c in cells):
-                continue
-            yield start, cells
+        last = reader.line_num
+        try:
+            for cells in reader:
+                start = last + 1
+                last = reader.line_num
+                # No cell, or only blanks in every cell: an empty line.
+                if "".join(cells).strip():
+                    yield start, cells
+        except UnicodeDecodeError:
+            line = last + 1
+            raise EncodingMismatch(
+                f"{self.name}: line {line} is not valid {self.encoding}; "
+                "pass the file's encoding with --encoding (e.g. gb18030)",
+                line,
+            ) from None
+        except csv.Error as exc:
+            raise InvalidInput(f"{self.name}: line {last + 1}: {exc}") from None
 
 
 def check_readable(path: str) -> None:
@@ -266,7 +262,6 @@ def open_stream(
         io.BufferedReader(counter, buffer_size=SAMPLE_BYTES), encoding=chosen, newline=""
     )
     reader = csv.reader(stream, delimiter=sep)
-    line_num = lambda: reader.line_num  # noqa: E731
     header: list[str] | None = None
     header_line = 0
     for cells in reader:
@@ -286,7 +281,6 @@ def open_stream(
         seekable=seekable,
         _reader=reader,
         _counter=counter,
-        _line_num=line_num,
         guessed=guessed,
     )
 

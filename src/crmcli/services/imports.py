@@ -22,6 +22,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from crmcli.errors import InvalidInput, NotFound, StorageError
@@ -325,13 +326,8 @@ def _label(lay: Layout, index: int) -> str:
 
 
 def _chunks(src: CsvInput) -> Iterator[list[tuple[int, list[str]]]]:
-    chunk: list[tuple[int, list[str]]] = []
-    for item in src.rows():
-        chunk.append(item)
-        if len(chunk) >= WORK_CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
+    rows = src.rows()
+    while chunk := list(islice(rows, WORK_CHUNK)):
         yield chunk
 
 
