@@ -41,10 +41,6 @@ class Item(NamedTuple):
     days_late: int
     extra: dict[str, Any]
 
-    @property
-    def duty(self) -> str:
-        return DUTY_LABELS[self.section]
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "duty": DUTY_LABELS[self.section],
