@@ -413,6 +413,7 @@ class _Plan:
         self.present = {col.target for _, col in lay.fields}
         self.table = tbl.table
         self.code_params: dict[str, Any] = {}
+        self.adding = 0  # rows to add, once ``_classify`` has decided
 
     def sql(self, statement: str, params: dict[str, Any] | None = None) -> Any:
         from sqlalchemy import text
@@ -743,6 +744,8 @@ def _counts(plan: _Plan) -> dict[str, int]:
 
 def _merge_rows(plan: _Plan) -> None:
     """--on-duplicate update: a later row's values fill in (and win over) the first one's."""
+    if plan.opts.on_duplicate != "update":
+        return  # only this mode merges rows (``_classify``)
     merges = plan.sql(
         "SELECT line, dup_of FROM stage.staged WHERE action = 'merge' ORDER BY line"
     ).all()
@@ -967,7 +970,7 @@ def _defer_indexes(plan: _Plan, dialect: Any) -> list[str]:
     if dialect.name != "sqlite":
         return []
     table = plan.table
-    adding = plan.sql("SELECT count(*) FROM stage.staged WHERE action = 'add'").scalar() or 0
+    adding = plan.adding
     having = plan.sql(f"SELECT count(*) FROM main.{_q(table)}").scalar() or 0
     if adding <= having:
         return []
@@ -1197,6 +1200,7 @@ def _decide_and_write(
                 for _, text in heapq.merge(_problem_lines(plan), _row_reports(plan)):
                     say(text)
                 counts = _counts(plan)
+                plan.adding = counts["add"]
                 bad = plan.sql("SELECT count(DISTINCT line) FROM stage.problems").scalar() or 0
                 result.rejected = bad
                 result.added = counts["add"]
