@@ -282,6 +282,30 @@ def test_phone_shortcut_gives_what_phone_e164_gives(text):
     assert _outcome(values.phone, text) == _outcome(normalize.phone_e164, text)
 
 
+_PHONE_TEXTS = st.one_of(
+    st.from_regex(r"1[0-9]{10}", fullmatch=True),
+    st.from_regex(r"1[3-9][0-9] [0-9]{4}-[0-9]{4}", fullmatch=True),
+    st.from_regex(r"\(0[1-9][0-9]{1,2}\) ?[0-9]{3,4} ?[0-9]{4}", fullmatch=True),
+    st.from_regex(r"(0|\+86)?[1-9][0-9]{6,11}", fullmatch=True),
+    st.sampled_from(["", "１３８００１３８０００", "13800138000;ext=12", "138\n00138000", "x"]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PHONE_TEXTS, max_size=8))
+def test_a_phone_column_is_read_as_each_of_its_cells(texts):
+    # Import reads a file's phones a column at a time: the numbers stored must be those
+    # of reading them one by one, and a column with a bad number must be refused (its
+    # cells are then read one by one to say which).
+    each = [_outcome(values.phone, t) if t else None for t in texts]
+    refused = [e for e in each if isinstance(e, tuple)]
+    if refused:
+        with pytest.raises(InvalidInput):
+            values.phones(texts)
+    else:
+        assert values.phones(texts) == each
+
+
 def test_phone_round_trips_through_its_exported_form():
     for stored in ("+8613812345678", "+861012345678", "+16502530000", "+8657185022088;ext=321"):
         shown = normalize.phone_display(stored)

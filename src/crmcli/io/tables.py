@@ -60,6 +60,9 @@ class Column:
     source: str | None = None  # the exported row's field (default: store)
     required: bool = False
     exported: bool = True
+    # ``parse`` over a whole column at once, where that is cheaper: None for an empty
+    # text, InvalidInput for a refused one (which cell is then found with ``parse``).
+    parse_all: Callable[[list[str]], list[Any]] | None = None
 
     @property
     def target(self) -> str:
@@ -341,6 +344,7 @@ CUSTOMERS = Table(
             ),
             v.phone,
             kind=PHONE,
+            parse_all=v.phones,
         ),
         Column(
             "email",
@@ -469,6 +473,7 @@ CONTACTS = Table(
             ("mobile", "tel", "telephone", "电话", "手机", "手机号", "手机号码", "联系电话"),
             v.phone,
             kind=PHONE,
+            parse_all=v.phones,
         ),
         Column("email", ("e-mail", "mail", "邮箱", "电子邮件", "电子邮箱"), v.email, kind=EMAIL),
         Column("gender", ("sex", "性别"), _memo(CONTACT_FIELDS["gender"])),

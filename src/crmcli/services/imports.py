@@ -202,7 +202,7 @@ class _Validator:
     def __init__(self, lay: Layout, stage: _Stage) -> None:
         tbl = stage.tbl
         self.parsers = [
-            (index, col.target, col.parse, col.required, _label(lay, index), col.key)
+            (index, col.target, col.parse, col.parse_all, col.required, _label(lay, index), col.key)
             for index, col in lay.fields
         ]
         self.labels = {col.target: _label(lay, i) for i, col in lay.fields}
@@ -229,7 +229,7 @@ class _Validator:
         missing: dict[int, list[str]] = {}
         columns: dict[str, list[Any]] = {}
         given: list[tuple[list[str], dict[int, str]]] = []  # the customer references
-        for index, target, parse, required, label, key in self.parsers:
+        for index, target, parse, parse_all, required, label, key in self.parsers:
             if by_index is not None:
                 raw: Sequence[str] = by_index[index]
             else:
@@ -237,7 +237,7 @@ class _Validator:
             texts = [text.strip() for text in raw]
             if "\n'" in "\n" + "\n".join(texts):
                 texts = [unescape_formula(t) if t[:1] == "'" else t for t in texts]
-            values, refused = _parse_column(parse, texts)
+            values, refused = _parse_column(parse, parse_all, texts)
             columns[target] = values
             if required and "" in texts:
                 for i, text in enumerate(texts):
@@ -300,11 +300,15 @@ class _Validator:
 
 
 def _parse_column(
-    parse: Callable[[str], Any], texts: list[str]
+    parse: Callable[[str], Any],
+    parse_all: Callable[[list[str]], list[Any]] | None,
+    texts: list[str],
 ) -> tuple[list[Any], dict[int, str]]:
     """Each non-empty text parsed (None for an empty one), and the messages of those
     refused by their position. Refusals are rare: a column is parsed in one go first."""
     try:
+        if parse_all is not None:
+            return parse_all(texts), {}
         return [parse(text) if text else None for text in texts], {}
     except InvalidInput:
         pass
