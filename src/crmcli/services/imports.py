@@ -418,6 +418,7 @@ class _Plan:
         self.table = tbl.table
         self.code_params: dict[str, Any] = {}
         self.adding = 0  # rows to add, once ``_classify`` has decided
+        self.given: set[str] = set()  # the key columns some staged row has
 
     def sql(self, statement: str, params: dict[str, Any] | None = None) -> Any:
         from sqlalchemy import text
@@ -526,6 +527,7 @@ def _find_duplicates(plan: _Plan) -> None:
         partition = ", ".join(_q(c) for c in (*key.columns, *key.optional))
         if not plan.sql(f"SELECT EXISTS (SELECT 1 FROM stage.staged WHERE {applicable})").scalar():
             continue
+        plan.given.update(key.columns)
         if key.in_file:
             # With ``problem`` in the index, grouping reads the index alone, not every row.
             plan.sql(
@@ -787,28 +789,29 @@ def _generate_codes(plan: _Plan) -> str:
     if plan.tbl.name != "customers":
         return "s.code"
     base = plan.sql("SELECT coalesce(max(id), 0) FROM main.customer").scalar() or 0
+    # The rows to number, in line order, get 1, 2, 3… as the ids of a narrow table.
+    # (A running count over the staged rows themselves has SQLite buffer every whole
+    # row of the INSERT … SELECT, which costs more than the insert into this table.)
+    plan.sql("DROP TABLE IF EXISTS stage.numbered")
+    plan.sql("CREATE TABLE stage.numbered (n INTEGER PRIMARY KEY, line INTEGER UNIQUE)")
     needed = plan.sql(
-        "SELECT count(*) FROM stage.staged WHERE action = 'add' AND code IS NULL"
-    ).scalar()
+        "INSERT INTO stage.numbered (line) SELECT line FROM stage.staged "
+        "WHERE action = 'add' AND code IS NULL ORDER BY line"
+    ).rowcount
     if not needed:
         return "s.code"
     low, high = GENERATED_CODE % (base + 1), GENERATED_CODE % (base + needed)
     taken = plan.sql(
-        "SELECT EXISTS (SELECT 1 FROM main.customer WHERE code BETWEEN :low AND :high) "
-        "OR EXISTS (SELECT 1 FROM stage.staged WHERE code BETWEEN :low AND :high)",
+        "SELECT EXISTS (SELECT 1 FROM main.customer WHERE code BETWEEN :low AND :high)",
         {"low": low, "high": high},
     ).scalar()
+    if not taken and "code" in plan.given:
+        taken = plan.sql(
+            "SELECT EXISTS (SELECT 1 FROM stage.staged WHERE code BETWEEN :low AND :high)",
+            {"low": low, "high": high},
+        ).scalar()
     if not taken and len(low) == len(high):
         plan.code_params = {"code_base": base}
-        # The rows to number, in line order, get 1, 2, 3… as the ids of a narrow table.
-        # (A running count over the staged rows themselves has SQLite buffer every whole
-        # row of the INSERT … SELECT, which costs more than the insert into this table.)
-        plan.sql("DROP TABLE IF EXISTS stage.numbered")
-        plan.sql("CREATE TABLE stage.numbered (n INTEGER PRIMARY KEY, line INTEGER UNIQUE)")
-        plan.sql(
-            "INSERT INTO stage.numbered (line) SELECT line FROM stage.staged "
-            "WHERE action = 'add' AND code IS NULL ORDER BY line"
-        )
         return (
             f"coalesce(s.code, printf('{GENERATED_CODE}', :code_base + "
             "(SELECT q.n FROM stage.numbered q WHERE q.line = s.line)))"
