@@ -7,6 +7,10 @@ import io
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmcli.services import normalize
 
 ON = "2026-11-01"
 
@@ -234,3 +238,22 @@ def test_format_follows_the_output_suffix(crm, data, tmp_path):
     target = tmp_path / "c.jsonl"
     crm.ok("export", "customers", "-o", target)
     assert len(target.read_text(encoding="utf-8").splitlines()) == 2
+
+
+@given(st.from_regex(r"\+86[1-9]\d{6,11}(;ext=\d{1,4})?", fullmatch=True))
+def test_a_stored_chinese_phone_is_shown_as_the_phone_library_formats_it(stored):
+    # Stored numbers are not parsed again for display; the text must not change for that.
+    import phonenumbers
+
+    number, _, ext = stored.partition(";ext=")
+    national = phonenumbers.format_number(
+        phonenumbers.parse(number, "CN"), phonenumbers.PhoneNumberFormat.NATIONAL
+    )
+    assert normalize.phone_display(stored) == (f"{national} 转 {ext}" if ext else national)
+
+
+def test_phones_as_an_export_shows_them():
+    assert normalize.phone_display("+8613812345678") == "138 1234 5678"
+    assert normalize.phone_display("+861012345678") == "010 1234 5678"
+    assert normalize.phone_display("+8657185022088;ext=321") == "0571 8502 2088 转 321"
+    assert normalize.phone_display("+16502530000") == "+1 650-253-0000"

@@ -126,8 +126,9 @@ def _query(table_name: str, f: ExportFilter) -> Any:
 def export_rows(session: Session, table_name: str, f: ExportFilter) -> Iterator[Mapping[str, Any]]:
     """Rows as mappings, fetched a thousand at a time."""
     result = session.execute(_query(table_name, f), execution_options={"yield_per": STREAM_ROWS})
+    keys = list(result.keys())
     for row in result:
-        yield dict(row._mapping)
+        yield dict(zip(keys, row, strict=True))  # a dict's get is C; a RowMapping's is not
 
 
 def count_rows(session: Session, table_name: str, f: ExportFilter) -> int:

@@ -64,6 +64,9 @@ def phone_e164(text: str, region: str = "CN") -> str:
     raise InvalidInput(f"invalid phone number {text!r}")
 
 
+_STORED_CN = re.compile(r"\+86[1-9]\d{6,11}")
+
+
 def phone_display(stored: str | None) -> str:
     """National format for Chinese numbers, international for others."""
     if not stored:
@@ -71,10 +74,15 @@ def phone_display(stored: str | None) -> str:
     import phonenumbers
 
     number_text, _, ext = stored.partition(";ext=")
-    try:
-        number = phonenumbers.parse(number_text, "CN")
-    except phonenumbers.NumberParseException:
-        return stored
+    if _STORED_CN.fullmatch(number_text):
+        # As stored (E.164 of a Chinese number): no need to parse it again, which is
+        # half the cost of an export's phone column.
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(number_text[3:]))
+    else:
+        try:
+            number = phonenumbers.parse(number_text, "CN")
+        except phonenumbers.NumberParseException:
+            return stored
     style = (
         phonenumbers.PhoneNumberFormat.NATIONAL
         if number.country_code == 86
