@@ -136,7 +136,7 @@ def list_(
         }
         for p, c in rows
     ]
-    render(table, COLUMNS, output, json_rows=[views.contact_json(p, c) for p, c in rows])
+    render(table, COLUMNS, output, json_rows=lambda: [views.contact_json(p, c) for p, c in rows])
 
 
 def register(root: typer.Typer) -> None:

@@ -232,12 +232,10 @@ def list_(
         customers = list_customers(
             connection, tier=tier_value, stage=stage_value, owner=owner, search=search, limit=limit
         )
-    render(
-        [views.customer_row(c) for c in customers],
-        views.CUSTOMER_COLUMNS,
-        output,
-        json_rows=[views.customer_json(c) for c in customers],
-    )
+    if output == "json":  # the table's rows (phones formatted for display) are not made
+        print_json([views.customer_json(c) for c in customers])
+        return
+    render([views.customer_row(c) for c in customers], views.CUSTOMER_COLUMNS, output)
 
 
 @app.command("show")
@@ -402,7 +400,7 @@ def history(
         [views.history_row(h) for h in rows],
         views.HISTORY_COLUMNS,
         output,
-        json_rows=[views.history_json(h) for h in rows],
+        json_rows=lambda: [views.history_json(h) for h in rows],
     )
 
 

@@ -101,7 +101,7 @@ def list_(
         }
         for d in duties
     ]
-    render(rows, COLUMNS, output, json_rows=[duty_json(d) for d in duties])
+    render(rows, COLUMNS, output, json_rows=lambda: [duty_json(d) for d in duties])
 
 
 @app.command("done")
@@ -223,7 +223,12 @@ def missed(
         }
         for d in misses
     ]
-    render(rows, MISSED_COLUMNS, output, json_rows=[duty_json(d, rates[d.kind]) for d in misses])
+    render(
+        rows,
+        MISSED_COLUMNS,
+        output,
+        json_rows=lambda: [duty_json(d, rates[d.kind]) for d in misses],
+    )
 
 
 def register(root: typer.Typer) -> None:

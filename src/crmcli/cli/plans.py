@@ -102,7 +102,7 @@ def list_(
         table,
         COLUMNS,
         output,
-        json_rows=[
+        json_rows=lambda: [
             {**views.plan_json(p, c), "days_overdue": t["late"] or 0}
             for (p, c), t in zip(rows, table, strict=True)
         ],

@@ -116,7 +116,7 @@ def list_(
         }
         for s, c in rows
     ]
-    render(table, COLUMNS, output, json_rows=[_sale_json(s, c) for s, c in rows])
+    render(table, COLUMNS, output, json_rows=lambda: [_sale_json(s, c) for s, c in rows])
     if rows and output == "table":
         message(f"{len(rows)} sales, total {format_cents(sum(s.amount_cents for s, _ in rows))}")
 

@@ -60,7 +60,13 @@ CUSTOMER_COLUMNS = (
 
 
 def customer_json(customer: Any) -> dict[str, Any]:
-    data = {name: getattr(customer, name) for name in CUSTOMER_JSON_FIELDS}
+    """A customer (model or Core row) as the documented JSON object."""
+    fields = getattr(customer, "_fields", None)
+    if fields is not None:  # a row: by position, as a row's attributes are slow to ask
+        values = dict(zip(fields, customer, strict=True))
+        data = {name: values[name] for name in CUSTOMER_JSON_FIELDS}
+    else:
+        data = {name: getattr(customer, name) for name in CUSTOMER_JSON_FIELDS}
     data["tags"] = customer.tags.split(",") if customer.tags else []
     return data
 
