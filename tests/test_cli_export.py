@@ -202,6 +202,11 @@ def test_filters_as_in_list(crm, data):
     assert [(f["customer_code"], f["at"], f["channel"], f["summary"]) for f in followups] == [
         ("HW", "2026-11-05 10:00", "visit", "方案, 报价")
     ]
+    # A landline typed with its trunk 0 is found by its stored form, as customer list finds it.
+    crm.ok("customer", "add", "杭州西湖茶业", "--code", "HZ", "--phone", "0571-85022088")
+    search = ("--search", "0571 8502 2088")
+    assert [r["code"] for r in rows(crm.ok("export", "customers", *search).stdout)] == ["HZ"]
+    assert [c["code"] for c in crm.json("customer", "list", *search)] == ["HZ"]
 
 
 @pytest.mark.parametrize(

@@ -36,24 +36,29 @@ def list_customers(
     if owner:
         query = query.where(c.owner == owner)
     if search:
-        key = normalize.name_key(search)
-        pattern = f"%{escape_like(key)}%"
-        digits = "".join(ch for ch in search if ch.isdigit())
-        phone = _as_phone(search)
-        conditions = [
-            c.name_key.like(pattern, escape="\\"),
-            c.search_key.like(pattern, escape="\\"),
-            func.lower(c.code).like(pattern, escape="\\"),
-        ]
-        if len(digits) >= 4:
-            conditions.append(c.phone.like(f"%{digits}%"))
-        if phone:
-            conditions.append(c.phone.like(f"{phone.split(';')[0]}%"))
-        query = query.where(or_(*conditions))
+        query = query.where(matching(c, search))
     query = query.order_by(c.sort_key, c.id)
     if limit:
         query = query.limit(limit)
     return list(bind.execute(query).all())
+
+
+def matching(c: Any, search: str) -> Any:
+    """The customers (columns ``c``) a ``--search`` finds: a part of the name, its pinyin or
+    initials, the code, or the phone number (as typed or in part)."""
+    pattern = f"%{escape_like(normalize.name_key(search))}%"
+    digits = "".join(ch for ch in search if ch.isdigit())
+    phone = _as_phone(search)
+    conditions = [
+        c.name_key.like(pattern, escape="\\"),
+        c.search_key.like(pattern, escape="\\"),
+        func.lower(c.code).like(pattern, escape="\\"),
+    ]
+    if len(digits) >= 4:
+        conditions.append(c.phone.like(f"%{digits}%"))
+    if phone:
+        conditions.append(c.phone.like(f"{phone.split(';')[0]}%"))
+    return or_(*conditions)
 
 
 def escape_like(text: str) -> str:

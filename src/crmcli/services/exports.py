@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from crmcli.errors import InvalidInput
 from crmcli.models import Contact, Customer, FollowUp, Plan, Sale
-from crmcli.services import normalize
+from crmcli.services.customer_list import matching
 
 STREAM_ROWS = 1000
 
@@ -30,11 +30,6 @@ class ExportFilter:
     end: date | None = None
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _customers(f: ExportFilter) -> Any:
     c = Customer.__table__.c
     query = select(Customer.__table__)
@@ -47,16 +42,7 @@ def _customers(f: ExportFilter) -> Any:
     if f.owner:
         query = query.where(c.owner == f.owner)
     if f.search:
-        pattern = _like(normalize.name_key(f.search))
-        digits = "".join(ch for ch in f.search if ch.isdigit())
-        conditions = [
-            c.name_key.like(pattern, escape="\\"),
-            c.search_key.like(pattern, escape="\\"),
-            func.lower(c.code).like(pattern, escape="\\"),
-        ]
-        if len(digits) >= 4:
-            conditions.append(c.phone.like(f"%{digits}%"))
-        query = query.where(or_(*conditions))
+        query = query.where(matching(c, f.search))
     return query.order_by(c.sort_key, c.id)
 
 
