@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import and_, exists, false, or_, select
 
@@ -75,9 +75,19 @@ def _by_name(c: Any) -> tuple[Any, Any]:
     return unindexed(c.sort_key), c.id
 
 
-# A greeting owed, as ``greeting_rows`` gives it: customer id, code, name, owner,
-# occasion, occasion kind, detail, contact id, contact name, done.
-GreetingRow = tuple[int, str, str, str | None, str, str, str, int | None, str | None, bool]
+class GreetingRow(NamedTuple):
+    """A greeting owed, as ``greeting_rows`` gives it (a tuple: lists run to 100,000)."""
+
+    customer_id: int
+    code: str
+    name: str
+    owner: str | None
+    occasion: str
+    kind: str
+    detail: str
+    contact_id: int | None
+    contact_name: str | None
+    done: bool
 
 
 def greetings_on(
@@ -92,30 +102,19 @@ def greetings_on(
     return [
         Duty(
             "greeting",
-            id_,
-            code,
-            name,
-            owner_,
-            occasion,
+            g.customer_id,
+            g.code,
+            g.name,
+            g.owner,
+            g.occasion,
             day,
-            contact_id=contact_id,
-            contact_name=contact_name,
-            detail=detail,
-            done=bool(done),
-            extra={"occasion_kind": kind},
+            contact_id=g.contact_id,
+            contact_name=g.contact_name,
+            detail=g.detail,
+            done=bool(g.done),
+            extra={"occasion_kind": g.kind},
         )
-        for (
-            id_,
-            code,
-            name,
-            owner_,
-            occasion,
-            kind,
-            detail,
-            contact_id,
-            contact_name,
-            done,
-        ) in greeting_rows(bind, config, day, owner=owner, pending_only=pending_only)
+        for g in greeting_rows(bind, config, day, owner=owner, pending_only=pending_only)
     ]
 
 
@@ -183,11 +182,22 @@ def _customer_greetings(
     rows = bind.execute(query.order_by(*_by_name(c))).all()
     if "{name}" in detail:
         return [
-            (id_, code, name, owner, occasion, kind, detail.replace("{name}", name), None, None, d)
+            GreetingRow(
+                id_,
+                code,
+                name,
+                owner,
+                occasion,
+                kind,
+                detail.replace("{name}", name),
+                None,
+                None,
+                d,
+            )
             for id_, code, name, owner, d in rows
         ]
     return [
-        (id_, code, name, owner, occasion, kind, detail, None, None, d)
+        GreetingRow(id_, code, name, owner, occasion, kind, detail, None, None, d)
         for id_, code, name, owner, d in rows
     ]
 
@@ -268,7 +278,7 @@ def _birthdays(
         who = f"{contact_name} ({title})" if title else f"{contact_name}"
         detail = f"{who} 生日"
         rows.append(
-            (
+            GreetingRow(
                 id_,
                 code,
                 name,

@@ -132,24 +132,19 @@ def _greetings(
     late = (as_of - day).days
     shared: dict[str, dict[str, Any]] = {}  # one extra per occasion for customer greetings
     items = []
-    for (
-        id_,
-        code,
-        name,
-        owner_,
-        occasion,
-        _kind,
-        detail,
-        contact_id,
-        contact_name,
-        _done,
-    ) in compliance.greeting_rows(bind, config, day, owner=owner, pending_only=True):
-        extra = shared.get(occasion) if contact_id is None else None
+    for g in compliance.greeting_rows(bind, config, day, owner=owner, pending_only=True):
+        extra = shared.get(g.occasion) if g.contact_id is None else None
         if extra is None:
-            extra = {"occasion": occasion, "contact_id": contact_id, "contact_name": contact_name}
-            if contact_id is None:
-                shared[occasion] = extra
-        items.append(Item(section, owner_, id_, code, name, detail, day, late, extra))
+            extra = {
+                "occasion": g.occasion,
+                "contact_id": g.contact_id,
+                "contact_name": g.contact_name,
+            }
+            if g.contact_id is None:
+                shared[g.occasion] = extra
+        items.append(
+            Item(section, g.owner, g.customer_id, g.code, g.name, g.detail, day, late, extra)
+        )
     return items
 
 
