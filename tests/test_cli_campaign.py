@@ -59,13 +59,26 @@ def test_add_and_list(crm):
 def test_audience_follows_the_campaign_stages(crm):
     customers(crm)
     crm.ok("campaign", "add", "新品发布会", "--on", "2026-12-01", "--stages", "准客户,目标")
-    crm.ok("campaign", "add", "客户日", "--on", "2026-12-05", "--stages", "lead,junk")
+    # Junk and lost customers are never told: a campaign for them is refused.
+    err = crm.fails(2, "campaign", "add", "客户日", "--on", "2026-12-05", "--stages", "lead,junk")
+    assert err == (
+        "crm: --stages junk: customers in that stage are owed no duty; "
+        "name the stages to tell (customer, loyal, …)\n"
+    )
+    crm.ok("campaign", "add", "客户日", "--on", "2026-12-05", "--stages", "lead")
     assert audience(crm, "新品发布会") == [("DJ", False), ("FZ", False)]
-    assert audience(crm, "客户日") == [("GM", False)]  # junk is never told
+    assert audience(crm, "客户日") == [("GM", False)]
     assert summary(crm) == [
         ("新品发布会", "2026-12-01", ["qualified", "target"], 2, 0, 2),
-        ("客户日", "2026-12-05", ["lead", "junk"], 1, 0, 1),
+        ("客户日", "2026-12-05", ["lead"], 1, 0, 1),
     ]
+    # Telling a customer outside the audience is recorded, and said to pay no duty.
+    result = crm("campaign", "notify", "客户日", "DJ", "--at", "2026-11-30 10:00")
+    assert result.exit_code == 0
+    assert result.stderr.endswith(
+        "told about 客户日 (not in its audience: customers of stages lead added before 2026-12-05)\n"
+    )
+    assert audience(crm, "客户日") == [("GM", False)]
     # A customer that becomes qualified joins; one that is lost leaves.
     crm.ok("stage", "set", "GM", "qualified", "--reason", "showed interest")
     crm.ok("stage", "set", "FZ", "lost", "--reason", "went elsewhere")

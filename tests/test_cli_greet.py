@@ -270,6 +270,55 @@ def test_wrong_date_for_the_occasion_is_refused_and_nothing_written(crm):
     assert greet_rows(crm, "2026-09-25", "--all") == [("AL", "中秋", None, True)]
 
 
+def test_a_greeting_is_not_marked_sent_before_its_day(crm):
+    add(crm, "阿里", "AL", "customer")
+    err = crm.fails(
+        2,
+        "greet",
+        "done",
+        "AL",
+        "--occasion",
+        "春节",
+        "--date",
+        "2027-02-06",
+        "--as-of",
+        "2026-11-23",
+    )
+    assert err == (
+        "crm: the 春节 greeting of 2027-02-06 cannot be marked sent on 2026-11-23, before its day\n"
+    )
+    assert greet_rows(crm, "2027-02-06", "--all") == [("AL", "春节", None, False)]
+
+
+def test_everyday_names_of_holidays_are_understood(crm):
+    add(crm, "阿里", "AL", "customer")
+    for name, day in (("中秋节", "2026-09-25"), ("国庆节", "2026-10-01"), ("端午节", "2026-06-19")):
+        crm.ok("greet", "done", "AL", "--occasion", name, "--date", day, "--at", f"{day} 08:00")
+    assert [r["occasion"] for r in crm.json("greet", "list", "--date", "2026-10-01", "--all")] == [
+        "国庆"
+    ]
+
+
+def test_a_greeting_no_policy_asks_for_is_recorded_and_said_so(crm):
+    add(crm, "路人", "LR", "lead")
+    result = crm(
+        "greet",
+        "done",
+        "LR",
+        "--occasion",
+        "冬至",
+        "--date",
+        "2026-12-22",
+        "--at",
+        "2026-12-22 09:00",
+    )
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "greeting 冬至 2026-12-22 to 路人 marked sent "
+        "(no greeting is owed to a customer in stage lead)\n"
+    )
+
+
 def test_unknown_occasion_and_unknown_customer(crm):
     add(crm, "阿里", "AL", "customer")
     err = crm.fails(2, "greet", "done", "AL", "--occasion", "圣诞", "--date", "2026-12-25")
@@ -309,17 +358,36 @@ def test_birthday_done_for_a_contact(crm):
         ("HW", "生日", "赵强", True),
         ("HW", "生日", "王芳", False),
     ]
-    # Not the contact's birthday; a contact with a holiday; an unknown contact.
+    # Not the contact's birthday; an unknown contact.
     err = crm.fails(
         2, "greet", "done", "HW", "--occasion", "生日", "--contact", "赵强", "--date", "2026-09-24"
     )
     assert "2026-09-24 is not 赵强's birthday" in err
     crm.fails(
-        2, "greet", "done", "HW", "--occasion", "中秋", "--contact", "赵强", "--date", "2026-09-25"
-    )
-    crm.fails(
         3, "greet", "done", "HW", "--occasion", "生日", "--contact", "李四", "--date", "2026-09-25"
     )
+    # Without --contact on a day that is only contacts' birthdays: the refusal names them.
+    add(crm, "腾讯", "TX", "customer")
+    crm.ok("contact", "add", "TX", "马明", "--birthday", "1980-09-25")
+    err = crm.fails(2, "greet", "done", "TX", "--occasion", "生日", "--date", "2026-09-25")
+    assert err == (
+        "crm: 腾讯 has no birthday on record; 2026-09-25 is the birthday of 马明: pass --contact\n"
+    )
+    # A holiday greeting sent to a contact pays the customer's duty of that day.
+    crm.ok(
+        "greet",
+        "done",
+        "HW",
+        "--occasion",
+        "中秋节",
+        "--contact",
+        "王芳",
+        "--date",
+        "2026-09-25",
+        "--at",
+        "2026-09-25 09:00",
+    )
+    assert greet_rows(crm, "2026-09-25", "--all")[0] == ("HW", "中秋", None, True)
 
 
 def test_wrong_day_for_a_la_yue_birthday_names_its_day_in_that_year(crm):

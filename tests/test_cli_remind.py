@@ -181,7 +181,7 @@ def test_digest_has_every_section_in_order_with_exact_rows(crm):
             "name": "创维",
             "owner": "wang",
             "detail": "年终答谢会 on 2026-12-20 (in 27 days)",
-            "due_on": "2026-12-20",
+            "due_on": "2026-12-19",
             "days_late": 0,
             "campaign": "年终答谢会",
         }
@@ -231,7 +231,9 @@ def test_owner_filter(crm):
         "monthly_calls": [],
         "campaigns": ["CW"],
     }
-    assert remind(crm, "2026-11-23", "--owner", "nobody")["total"] == 0
+    # A misspelt owner in a crontab is an error, not a salesperson with nothing to do.
+    err = crm.fails(3, "remind", "--as-of", "2026-11-23", "--owner", "wnag", "--exit-code")
+    assert err == "crm: nobody named 'wnag' owns a customer or a plan; owners: li, wang\n"
 
 
 def test_exit_code_when_something_is_due(crm):
@@ -280,6 +282,9 @@ def test_plans_due_today_or_late_but_not_tomorrow(crm):
     crm.ok("plan", "cancel", "2")
     assert rows(crm, "2026-11-23", "plans") == [("PA", 0)]
     assert [i["plan_id"] for i in remind(crm, "2026-11-23")["plans"]] == [3]
+    # Junk and lost end every duty, open plans included, as in crm overdue.
+    crm.ok("stage", "set", "PA", "lost", "--reason", "went elsewhere")
+    assert rows(crm, "2026-11-23", "plans") == []
 
 
 def test_overdue_visits_and_calls_most_late_first_without_plan_reasons(crm):
@@ -384,7 +389,12 @@ def test_campaigns_with_customers_not_yet_told(crm):
     assert rows(crm, "2026-12-01", "campaigns") == [("AL", 0), ("BD", 0)]
     crm.ok("campaign", "notify", "新品发布会", "AL", "--at", "2026-12-01 09:30")
     assert rows(crm, "2026-12-01", "campaigns") == [("BD", 0)]
-    # Once the day has passed, the campaign leaves the digest.
+    # A customer told on the campaign's day is told too late: on its day the campaign
+    # leaves the digest (the miss is in greet missed), the day before it is due.
+    assert [(i["code"], i["due_on"]) for i in remind(crm, "2026-12-19")["campaigns"]] == [
+        ("BD", "2026-12-19")
+    ]
+    assert rows(crm, "2026-12-20", "campaigns") == []
     assert rows(crm, "2026-12-21", "campaigns") == []
 
 

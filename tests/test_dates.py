@@ -132,3 +132,20 @@ def test_the_reference_day_is_what_relative_words_count_from():
     assert parse_date("+1d", date(2020, 2, 28)) == date(2020, 2, 29)
     assert parse_date("yesterday", date(2026, 3, 1)) == date(2026, 2, 28)
     assert parse_date("2026-11-22", date(1999, 1, 1)) == SUNDAY
+
+
+@pytest.mark.parametrize(
+    "text", ["9999-12-31", "0001-01-01", "1899-12-31", "3000-01-01", "+1000y", "-200y"]
+)
+def test_days_outside_the_calendar_are_refused(text):
+    # The day after 9999-12-31 and the lunar year of 0001 do not exist: refused up front.
+    with pytest.raises(InvalidInput) as caught:
+        parse_date(text, SUNDAY, what="--as-of date")
+    assert caught.value.message == (
+        f"--as-of date {text!r} is out of range; use a day from 1900-01-01 to 2999-12-31"
+    )
+
+
+def test_the_first_and_last_days_are_accepted():
+    assert parse_date("1900-01-01", SUNDAY) == date(1900, 1, 1)
+    assert parse_date("2999-12-31", SUNDAY) == date(2999, 12, 31)

@@ -76,12 +76,32 @@ def _relative(text: str, today: date) -> date | None:
     return None
 
 
+# The days a command accepts: wide enough for any birthday and any plan, narrow enough
+# that a day's neighbours and its lunar year always exist.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def check_range(day: date, text: str, *, what: str = "date") -> None:
+    """Refuse a day outside FIRST_DAY…LAST_DAY (a typo such as 9999-12-31)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(
+            f"{what} {text.strip()!r} is out of range; use a day from {FIRST_DAY} to {LAST_DAY}"
+        )
+
+
 _ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 _LOOSE = re.compile(r"^(\d{8}|.*[-/.:\s].*)$")
 
 
 def parse_datetime(text: str, today: date, *, what: str = "date") -> tuple[datetime, bool]:
     """Parse a date or date-time; returns the value and whether a time was given."""
+    value, has_time = _parse_datetime(text, today, what)
+    check_range(value.date(), text, what=what)
+    return value, has_time
+
+
+def _parse_datetime(text: str, today: date, what: str) -> tuple[datetime, bool]:
     raw = text.strip()
     if _ISO_DAY.fullmatch(raw):
         # The common case (every --as-of of a cron job) needs no parser to be imported.

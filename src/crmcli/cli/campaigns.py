@@ -82,9 +82,16 @@ def notify(
             session, who, target_campaign, target, channel=channel_value, at=when
         )
     late = notice.notified_at.date() >= target_campaign.on
+    outside = not compliance.in_audience(target_campaign, target)
     message(
         f"{target.code} {target.name} told about {target_campaign.name}"
         + (" (on or after its day: still a miss)" if late else "")
+        + (
+            f" (not in its audience: customers of stages {target_campaign.stages}"
+            f" added before {target_campaign.on})"
+            if outside
+            else ""
+        )
     )
 
 
@@ -104,6 +111,10 @@ def list_(
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
+        if owner:
+            from crmcli.services.customer_list import check_owner
+
+            check_owner(connection, owner)
         if campaign:
             target = compliance.get_campaign(connection, campaign)
             duties = compliance.campaign_audience(

@@ -87,6 +87,10 @@ def list_(
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
+        if owner:
+            from crmcli.services.customer_list import check_owner
+
+            check_owner(connection, owner)
         duties = greetings_on(
             connection, state(ctx).config, day, owner=owner, pending_only=not all_
         )
@@ -110,7 +114,8 @@ def done(
     customer: Annotated[str, typer.Argument(help="Customer id, code, or part of its name.")],
     occasion: Annotated[str, typer.Option("--occasion", help="春节, 中秋, 立春, 生日/birthday …")],
     contact: Annotated[
-        str | None, typer.Option("--contact", help="The contact whose birthday it is.")
+        str | None,
+        typer.Option("--contact", help="The contact greeted; for a birthday, the one whose it is."),
     ] = None,
     channel: Annotated[str | None, typer.Option("--channel", help="wechat, sms, phone …")] = None,
     date: Annotated[
@@ -127,7 +132,7 @@ def done(
     day = parse_date(date, base, what="--date") if date else base
     sent_at = moment(ctx, at, as_of, "--at date") if at else None
     who = actor(ctx, as_of)
-    from crmcli.services.compliance import mark_greeting
+    from crmcli.services.compliance import is_eligible, mark_greeting
     from crmcli.services.contacts import resolve_contact
     from crmcli.services.customers import resolve_customer
 
@@ -146,9 +151,11 @@ def done(
             at=sent_at,
         )
     late = greeting.sent_at.date() > day
+    owed = is_eligible(target, state(ctx).config.get("greetings"))
     message(
         f"greeting {greeting.occasion} {day} to {(person or target).name} marked sent"
         + (" (late: it still counts as missed)" if late else "")
+        + ("" if owed else f" (no greeting is owed to a customer in stage {target.stage})")
     )
 
 
@@ -187,6 +194,10 @@ def missed(
     cfg = state(ctx).config
     database = open_db(ctx, write=False)
     with database.reading() as connection:
+        if owner:
+            from crmcli.services.customer_list import check_owner
+
+            check_owner(connection, owner)
         misses = compliance.missed_greetings(connection, cfg, start, end, owner=owner)
         if fines:
             misses += compliance.missed_calls(connection, cfg, start, end, base, owner=owner)

@@ -62,6 +62,10 @@ def overdue(
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
+        if owner:
+            from crmcli.services.customer_list import check_owner
+
+            check_owner(connection, owner)
         items = overdue_customers(
             connection, state(ctx).config, day, owner=owner, tier=tier_value, limit=limit
         )

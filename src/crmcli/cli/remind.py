@@ -52,6 +52,10 @@ def remind(
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
+        if owner:
+            from crmcli.services.customer_list import check_owner
+
+            check_owner(connection, owner)
         sections = digest(connection, state(ctx).config, day, owner=owner)
     total = sum(len(items) for items in sections.values())
     if output == "json":

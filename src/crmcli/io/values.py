@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from crmcli.dates import check_range
 from crmcli.errors import InvalidInput
 from crmcli.services import normalize
 
@@ -380,9 +381,11 @@ def _split_date(text: str, what: str) -> tuple[date, time | None]:
             except ValueError:
                 raise InvalidInput(f"no such time in {what} {text!r}") from None
         try:
-            return date(year, month, day_), clock
+            found = date(year, month, day_)
         except ValueError:
             raise InvalidInput(f"no such {what} {text!r}") from None
+        check_range(found, text, what=what)
+        return found, clock
     raise InvalidInput(f"cannot read {what} {text!r}; {DATE_HINT}")
 
 

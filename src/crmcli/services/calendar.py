@@ -24,6 +24,18 @@ HOLIDAYS: dict[str, tuple[str, str, int, int]] = {
     "中秋": ("mid-autumn", "lunar", 8, 15),
     "国庆": ("national-day", "solar", 10, 1),
 }
+# What people also call them: 中秋节 for 中秋, 五一 for 劳动节.
+HOLIDAY_ALIASES = {
+    "元旦节": "元旦",
+    "新年": "元旦",
+    "清明节": "清明",
+    "五一": "劳动节",
+    "五一劳动节": "劳动节",
+    "国际劳动节": "劳动节",
+    "端午节": "端午",
+    "中秋节": "中秋",
+    "国庆节": "国庆",
+}
 SOLAR_TERMS = (
     "小寒",
     "大寒",
@@ -122,6 +134,7 @@ def occasions_on(day: date, *, holiday_names: list[str], kinds: list[str]) -> li
 def parse_occasion(text: str) -> tuple[str, str]:
     """An occasion typed by a user → (name, kind); English aliases for holidays."""
     folded = text.strip().lower().replace("_", "-").replace(" ", "-")
+    folded = HOLIDAY_ALIASES.get(folded, folded)
     for name, (alias, *_rest) in HOLIDAYS.items():
         if folded in (name, alias, alias.replace("-", "")):
             return name, "holiday"

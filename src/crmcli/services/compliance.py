@@ -65,6 +65,14 @@ def _eligible(c: Any, config_section: dict[str, Any]) -> Any:
     )
 
 
+def is_eligible(customer: Any, config_section: dict[str, Any]) -> bool:
+    """``_eligible`` for one customer (a model or a row)."""
+    return customer.stage not in TERMINAL_STAGES and (
+        customer.stage in config_section["stages"]
+        or customer.channel in config_section["acquisition"]
+    )
+
+
 def _customer_cols(c: Any) -> list[Any]:
     return [c.id, c.code, c.name, c.owner]
 
@@ -168,13 +176,13 @@ def _customer_greetings(
     may name the customer as {name}."""
     c = t.customer.c
     g = t.greeting.c
-    done = exists().where(
-        g.customer_id == c.id,
-        g.contact_id.is_(None),
-        g.on == day,
-        g.occasion == occasion,
-        _timely(g, day),
-    )
+    sent = [g.customer_id == c.id, g.on == day, g.occasion == occasion, _timely(g, day)]
+    if kind == "birthday":
+        # The customer's own birthday; a contact's is a duty of its own (``_birthdays``).
+        sent.append(g.contact_id.is_(None))
+    # A holiday or solar-term greeting is owed to the customer: one sent to any of its
+    # contacts (``greet done … --contact``) pays it.
+    done = exists().where(*sent)
     query = select(*_customer_cols(c), _done(done, pending_only)).where(*conditions)
     if pending_only:
         query = query.where(~done)
@@ -322,28 +330,25 @@ def mark_greeting(
     name, kind = calendar.parse_occasion(occasion_text)
     if kind == "birthday":
         person: Any = contact or customer
-        if not person.birthday:
-            raise InvalidInput(f"{person.name} has no birthday on record")
         keys = calendar.birthday_keys(day)
-        md = person.birth_md
-        matches = (
-            md in keys.solar
-            if not person.birthday_lunar
-            else md in (keys.lunar_leap if person.birthday_leap else keys.lunar)
-        )
-        if not matches:
-            # A 腊月 birthday of lunar year Y falls in January/February of Y + 1.
-            candidates = [
-                calendar.birthday_in_year(
-                    person.birthday, person.birthday_lunar, person.birthday_leap, year
-                )
-                for year in (day.year - 1, day.year)
-            ]
-            when = next((c for c in candidates if c.year == day.year), candidates[-1])
-            raise InvalidInput(f"{day} is not {person.name}'s birthday (in {day.year}: {when})")
+        if not person.birthday or not _born_on(person, keys):
+            if person.birthday:
+                # A 腊月 birthday of lunar year Y falls in January/February of Y + 1.
+                candidates = [
+                    calendar.birthday_in_year(
+                        person.birthday, person.birthday_lunar, person.birthday_leap, year
+                    )
+                    for year in (day.year - 1, day.year)
+                ]
+                when = next((c for c in candidates if c.year == day.year), candidates[-1])
+                problem = f"{day} is not {person.name}'s birthday (in {day.year}: {when})"
+            else:
+                problem = f"{person.name} has no birthday on record"
+            born = [] if contact is not None else _contacts_born_on(session, customer, keys)
+            if born:
+                problem += f"; {day} is the birthday of {', '.join(born)}: pass --contact"
+            raise InvalidInput(problem)
     else:
-        if contact is not None:
-            raise InvalidInput("--contact goes with birthday greetings only")
         occasions = {
             o.name
             for o in calendar.occasions_on(
@@ -360,6 +365,12 @@ def mark_greeting(
                 f"no {name} on {day} ({name} {day.year} is on {real}); "
                 "use --date for the day of the occasion"
             )
+    sent_at = at or actor.now
+    if sent_at.date() < day:
+        raise InvalidInput(
+            f"the {name} greeting of {day} cannot be marked sent on {sent_at:%Y-%m-%d}, "
+            "before its day"
+        )
     g = Greeting.__table__.c
     contact_id = contact.id if contact else None
     already = session.execute(
@@ -381,13 +392,29 @@ def mark_greeting(
         occasion=name,
         kind=kind,
         on=day,
-        sent_at=at or actor.now,
+        sent_at=sent_at,
         channel=channel,
         sent_by=actor.user,
     )
     session.add(greeting)
     session.flush()
     return greeting
+
+
+def _contacts_born_on(session: Any, customer: Any, keys: calendar.BirthdayKeys) -> list[str]:
+    from crmcli.models import Contact
+
+    contacts = session.execute(
+        select(Contact).where(Contact.customer_id == customer.id).order_by(Contact.id)  # type: ignore[arg-type]
+    ).scalars()
+    return [k.name for k in contacts if k.birthday and _born_on(k, keys)]
+
+
+def _born_on(person: Any, keys: calendar.BirthdayKeys) -> bool:
+    """Whether a customer's or contact's stored birthday is one of ``keys``' days."""
+    if not person.birthday_lunar:
+        return person.birth_md in keys.solar
+    return person.birth_md in (keys.lunar_leap if person.birthday_leap else keys.lunar)
 
 
 # -- monthly phone call ---------------------------------------------------------------
@@ -480,6 +507,12 @@ def add_campaign(
         raise InvalidInput("campaign name must not be empty")
     if not stages:
         raise InvalidInput("--stages must name at least one stage")
+    ended = [s for s in stages if s in TERMINAL_STAGES]
+    if ended:
+        raise InvalidInput(
+            f"--stages {','.join(ended)}: customers in that stage are owed no duty; "
+            "name the stages to tell (customer, loyal, …)"
+        )
     if session.scalar(select(Campaign.id).where(Campaign.name == clean)) is not None:
         raise InvalidInput(f"a campaign named {clean!r} already exists")
     campaign = Campaign(name=clean, on=on, stages=",".join(stages), created_by=actor.user)
@@ -555,6 +588,15 @@ def campaign_audience(
             bind, campaign, owner=owner, include_told=include_told
         )
     ]
+
+
+def in_audience(campaign: Any, customer: Any) -> bool:
+    """Whether a customer is one ``campaign_audience_rows`` lists (told or not)."""
+    return (
+        customer.stage in campaign.stages.split(",")
+        and customer.stage not in TERMINAL_STAGES
+        and customer.created_on < campaign.on
+    )
 
 
 def campaign_audience_rows(

@@ -10,9 +10,29 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from crmcli.errors import InvalidInput
+from crmcli.errors import InvalidInput, NotFound
 from crmcli.schema import tables
 from crmcli.services import normalize
+
+
+def check_owner(bind: Any, owner: str) -> None:
+    """Refuse an ``--owner`` that owns no customer and no plan: in a crontab, a misspelt
+    name would be a salesperson who silently never hears of a duty again."""
+    t = tables(bind)
+    owns = select(t.customer.c.id).where(t.customer.c.owner == owner).exists()
+    plans = select(t.plan.c.id).where(t.plan.c.owner == owner).exists()
+    if bind.execute(select(or_(owns, plans))).scalar():
+        return
+    c = t.customer.c
+    known = bind.execute(
+        select(c.owner).where(c.owner.is_not(None)).group_by(c.owner).order_by(c.owner).limit(11)
+    ).scalars()
+    names = list(known)
+    listed = ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
+    raise NotFound(
+        f"nobody named {owner!r} owns a customer or a plan"
+        + (f"; owners: {listed}" if names else "")
+    )
 
 
 def list_customers(
