@@ -489,9 +489,23 @@ def test_missed_fines_per_owner(crm):
     )
     table = crm.ok("greet", "missed", *window)
     assert "8 misses, ¥80 in fines" in table.stderr
-    assert [line.split() for line in table.stdout.splitlines()[1:]] == [
+    # Every miss, of every kind, then each owner's fines.
+    misses, totals = table.stdout.split("\n\n")
+    lines = misses.splitlines()
+    assert lines[0].split() == ["Due", "Duty", "Customer", "What", "Owner", "Fine"]
+    assert len(lines) == 9
+    assert [(w[0], w[1], w[2]) for w in map(str.split, lines[1:])].count(
+        ("2026-03-31", "monthly_call", "DJ")
+    ) == 1
+    assert [line.split() for line in totals.splitlines()[1:]] == [
         ["li", "4", "1", "0", "50"],
         ["wang", "3", "0", "0", "30"],
+    ]
+    csv_totals = crm.ok("greet", "missed", *window, "--format", "csv").stdout
+    assert csv_totals.splitlines() == [
+        "owner,greetings,monthly_calls,campaigns,fine",
+        "li,4,1,0,50",
+        "wang,3,0,0,30",
     ]
 
     crm.ok("config", "set", "fines.greeting", "0")

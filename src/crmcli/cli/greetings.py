@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -217,13 +218,26 @@ def missed(
                 }
             )
             return
+        if output == "table" and lines:
+            # People read every miss, then what each owner owes; csv/tsv give the totals.
+            render(_missed_rows(misses, rates), MISSED_COLUMNS, output)
+            sys.stdout.write("\n")
         render(data, FINE_COLUMNS, output)
         if output == "table" and lines:
             message(
                 f"{start} to {end}: {len(misses)} misses, ¥{sum(x.fine for x in lines)} in fines"
             )
         return
-    rows = [
+    render(
+        _missed_rows(misses, rates),
+        MISSED_COLUMNS,
+        output,
+        json_rows=lambda: [duty_json(d, rates[d.kind]) for d in misses],
+    )
+
+
+def _missed_rows(misses: list[Any], rates: dict[str, int]) -> list[dict[str, Any]]:
+    return [
         {
             "day": d.day,
             "kind": d.kind,
@@ -234,12 +248,6 @@ def missed(
         }
         for d in misses
     ]
-    render(
-        rows,
-        MISSED_COLUMNS,
-        output,
-        json_rows=lambda: [duty_json(d, rates[d.kind]) for d in misses],
-    )
 
 
 def register(root: typer.Typer) -> None:
