@@ -80,9 +80,12 @@ def test_audience_follows_the_campaign_stages(crm):
     )
     assert audience(crm, "客户日") == [("GM", False)]
     # A customer that becomes qualified joins; one that is lost leaves.
-    crm.ok("stage", "set", "GM", "qualified", "--reason", "showed interest")
-    crm.ok("stage", "set", "FZ", "lost", "--reason", "went elsewhere")
+    crm.ok("stage", "set", "GM", "qualified", "--reason", "interest", "--as-of", "2026-11-25")
+    crm.ok("stage", "set", "FZ", "lost", "--reason", "went elsewhere", "--as-of", "2026-11-25")
     assert audience(crm, "新品发布会") == [("DJ", False), ("GM", False)]
+    # The audience of a campaign already held is the one it had then.
+    crm.ok("campaign", "add", "秋季沙龙", "--on", "2026-11-20", "--stages", "qualified,target")
+    assert audience(crm, "秋季沙龙") == [("DJ", False), ("FZ", False)]
 
 
 def test_customers_added_on_or_after_the_day_are_not_in_the_audience(crm):

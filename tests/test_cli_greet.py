@@ -97,8 +97,10 @@ def test_customer_added_after_the_day_is_not_greeted(crm):
 
 def test_stage_change_to_junk_stops_greetings(crm):
     add(crm, "阿里", "AL", "customer")
-    crm.ok("stage", "set", "AL", "junk", "--reason", "fake company")
+    crm.ok("stage", "set", "AL", "junk", "--reason", "fake company", "--as-of", "2026-02-10")
     assert greet_rows(crm, "2026-02-17") == []
+    # Before the change it was a customer, and owed the greetings of its days.
+    assert greet_rows(crm, "2026-02-04") == [("AL", "立春", None, False)]
 
 
 def test_customer_birthdays_solar_and_lunar(crm):
@@ -528,3 +530,25 @@ def test_missed_window_must_be_in_the_past(crm):
     crm.fails(
         2, "greet", "missed", "--from", "2026-03-10", "--to", "2026-03-01", "--as-of", "2026-04-01"
     )
+
+
+def test_past_misses_follow_the_stage_and_owner_of_their_day(crm):
+    # A lead owes no greetings: months as a lead are not charged when it becomes qualified.
+    add(crm, "迟来意向", "CL", "lead", owner="zhao", on="2026-06-01")
+    crm.ok("stage", "set", "CL", "qualified", "--reason", "interest", "--as-of", "2026-11-02")
+    summer = ("--from", "2026-06-01", "--to", "2026-10-31", "--as-of", "2026-11-21", "--fines")
+    assert crm.json("greet", "missed", *summer)["owners"] == []
+    # 立冬 (11-07) was missed while zhao owned it; qian took it over on 11-10.
+    crm.ok("customer", "edit", "CL", "--owner", "qian", "--as-of", "2026-11-10")
+    november = ("--from", "2026-11-02", "--to", "2026-11-20", "--as-of", "2026-11-21")
+    assert [
+        (r["day"], r["occasion"], r["owner"]) for r in crm.json("greet", "missed", *november)
+    ] == [("2026-11-07", "立冬", "zhao")]
+    assert missed_rows(crm, *november, "--owner", "qian") == []
+    assert [
+        (r["occasion"], r["owner"]) for r in crm.json("greet", "list", "--date", "2026-11-22")
+    ] == [("小雪", "qian")]
+    # Turning junk later does not wipe out what was missed before.
+    crm.ok("stage", "set", "CL", "junk", "--reason", "fake", "--as-of", "2026-11-15")
+    assert missed_rows(crm, *november) == [("2026-11-07", "CL", "立冬", None)]
+    assert crm.json("greet", "list", "--date", "2026-11-22") == []

@@ -134,7 +134,19 @@ def test_a_reading_command_pauses_the_cycle_collector_only_while_it_runs(crm, mo
     real_disable = gc.disable
     monkeypatch.setattr(gc, "disable", lambda: (seen.append("off"), real_disable()))
     crm.ok("init")
-    crm.ok("customer", "add", "华为", "--code", "C1", "--stage", "customer", "--owner", "li")
+    crm.ok(
+        "customer",
+        "add",
+        "华为",
+        "--code",
+        "C1",
+        "--stage",
+        "customer",
+        "--owner",
+        "li",
+        "--as-of",
+        "2026-01-05",
+    )
     assert seen == []  # writing commands leave it alone
     assert "华为" in crm.ok("overdue", "--as-of", "2030-01-01").stdout
     assert seen == ["off"] and gc.isenabled()

@@ -193,11 +193,17 @@ class Plan(SQLModel, table=True):
 class History(SQLModel, table=True):
     """变动历史 (seed 000 第七条 可追溯性): one row per changed field."""
 
-    __table_args__ = (Index("ix_history_customer_at", "customer_id", "at"),)
+    __table_args__ = (
+        Index("ix_history_customer_at", "customer_id", "at"),
+        Index("ix_history_field_on", "field", "on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int | None = Field(default=None, foreign_key="customer.id", ondelete="CASCADE")
     at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    # The business day the change took effect (the command's --as-of day, else today in
+    # the configured zone): past duties follow the stage and owner of their day.
+    on: date | None = None
     user: str
     field: str
     old: str | None = None

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from crmcli.cli.common import actor, open_db
+from crmcli.cli.common import AsOfOpt, actor, open_db
 from crmcli.enums import STAGE, TIER
 from crmcli.output import message
 
@@ -34,10 +34,11 @@ def set_tier(
             help="Keep this tier when reclassify runs (or let it decide again).",
         ),
     ] = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Set a customer's tier by hand; --lock keeps reclassification from overriding it."""
     value = TIER.parse(tier)
-    who = actor(ctx)
+    who = actor(ctx, as_of)
     from crmcli.services.customers import resolve_customer
     from crmcli.services.customers import set_tier as set_tier_service
 
@@ -63,10 +64,12 @@ def set_stage(
         ),
     ],
     reason: Reason = None,
+    as_of: AsOfOpt = None,
 ) -> None:
-    """Move a customer along its lifecycle; junk and lost end its follow-up duties."""
+    """Move a customer along its lifecycle; junk and lost end its follow-up duties
+    from that day on (--as-of: the day it happened)."""
     value = STAGE.parse(stage)
-    who = actor(ctx)
+    who = actor(ctx, as_of)
     from crmcli.services.customers import apply_changes, resolve_customer
 
     database = open_db(ctx, write=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import and_, case, exists, false, or_, select
 
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
@@ -53,11 +53,46 @@ class Duty:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _eligible(c: Any, config_section: dict[str, Any]) -> Any:
+class _Then(NamedTuple):
+    """A customer's stage and owner at the end of a day, as SQL expressions."""
+
+    stage: Any
+    owner: Any
+
+
+def _state_on(bind: Any, t: Any, day: date) -> _Then:
+    """Stage and owner at the end of ``day``: a duty of a past day is owed by the
+    customer's stage then, and charged to whoever owned it then.
+
+    Where no stage or owner changed after ``day`` (today's duties, and any day before
+    the last such change) they are the columns themselves; otherwise a customer changed
+    since has, from its first change after the day, the value that change replaced."""
+    c, h = t.customer.c, t.history.c
+    fields = ("stage", "owner")
+    later = select(h.id).where(h.field.in_(fields), h.on > day)
+    if not bind.execute(select(later.exists())).scalar():
+        return _Then(c.stage, c.owner)
+
+    def then(field: str, now: Any) -> Any:
+        changed = select(h.customer_id).where(h.field == field, h.on > day)
+        replaced = (
+            select(h.old)
+            .where(h.customer_id == c.id, h.field == field, h.on > day)
+            .order_by(h.on, h.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        return case((c.id.in_(changed), replaced), else_=now)
+
+    return _Then(then("stage", c.stage), then("owner", c.owner))
+
+
+def _eligible(c: Any, stage: Any, config_section: dict[str, Any]) -> Any:
+    """Owed the duties of ``config_section`` (greetings, monthly calls) in ``stage``."""
     return and_(
-        c.stage.notin_(TERMINAL_STAGES),
+        stage.notin_(TERMINAL_STAGES),
         or_(
-            c.stage.in_(config_section["stages"]),
+            stage.in_(config_section["stages"]),
             c.channel.in_(config_section["acquisition"])
             if config_section["acquisition"]
             else false(),
@@ -73,8 +108,8 @@ def is_eligible(customer: Any, config_section: dict[str, Any]) -> bool:
     )
 
 
-def _customer_cols(c: Any) -> list[Any]:
-    return [c.id, c.code, c.name, c.owner]
+def _customer_cols(c: Any, then: _Then) -> list[Any]:
+    return [c.id, c.code, c.name, then.owner.label("owner")]
 
 
 def _by_name(c: Any) -> tuple[Any, Any]:
@@ -139,9 +174,10 @@ def greeting_rows(
     settings = config.get("greetings")
     t = tables(bind)
     c = t.customer.c
-    base = [_eligible(c, settings), c.created_on <= day]
+    then = _state_on(bind, t, day)
+    base = [_eligible(c, then.stage, settings), c.created_on <= day]
     if owner:
-        base.append(c.owner == owner)
+        base.append(then.owner == owner)
     rows: list[GreetingRow] = []
     for occ in calendar.occasions_on(
         day, holiday_names=settings["holidays"], kinds=settings["occasions"]
@@ -149,6 +185,7 @@ def greeting_rows(
         rows += _customer_greetings(
             bind,
             t,
+            then,
             day,
             occ.name,
             occ.kind,
@@ -157,13 +194,14 @@ def greeting_rows(
             detail=f"{occ.name} ({_kind_label(occ.kind)})",
         )
     if "birthday" in settings["occasions"]:
-        rows += _birthdays(bind, t, day, base, pending_only)
+        rows += _birthdays(bind, t, then, day, base, pending_only)
     return rows
 
 
 def _customer_greetings(
     bind: Any,
     t: Any,
+    then: _Then,
     day: date,
     occasion: str,
     kind: str,
@@ -183,7 +221,7 @@ def _customer_greetings(
     # A holiday or solar-term greeting is owed to the customer: one sent to any of its
     # contacts (``greet done … --contact``) pays it.
     done = exists().where(*sent)
-    query = select(*_customer_cols(c), _done(done, pending_only)).where(*conditions)
+    query = select(*_customer_cols(c, then), _done(done, pending_only)).where(*conditions)
     if pending_only:
         query = query.where(~done)
     # all(): one fetch of every row, where iterating the result fetches them one by one
@@ -244,7 +282,7 @@ def _birthday_match(table: Any, keys: calendar.BirthdayKeys) -> Any:
 
 
 def _birthdays(
-    bind: Any, t: Any, day: date, base: list[Any], pending_only: bool
+    bind: Any, t: Any, then: _Then, day: date, base: list[Any], pending_only: bool
 ) -> list[GreetingRow]:
     keys = calendar.birthday_keys(day)
     c = t.customer.c
@@ -253,6 +291,7 @@ def _birthdays(
     rows = _customer_greetings(
         bind,
         t,
+        then,
         day,
         calendar.BIRTHDAY,
         "birthday",
@@ -269,7 +308,7 @@ def _birthdays(
     )
     query = (
         select(
-            *_customer_cols(c),
+            *_customer_cols(c, then),
             p.id.label("contact_id"),
             p.name.label("contact_name"),
             p.title,
@@ -468,9 +507,14 @@ def calls_missing_rows(
         f.at >= datetime.combine(first, datetime.min.time()),
         f.at < datetime.combine(stop, datetime.min.time()),
     )
-    query = select(*_customer_cols(c)).where(_eligible(c, settings), c.created_on <= first, ~called)
+    # Owed by the stage at the end of the month (of the day asked, in the current one),
+    # and charged to the owner of then.
+    then = _state_on(bind, t, stop - timedelta(days=1))
+    query = select(*_customer_cols(c, then)).where(
+        _eligible(c, then.stage, settings), c.created_on <= first, ~called
+    )
     if owner:
-        query = query.where(c.owner == owner)
+        query = query.where(then.owner == owner)
     return bind.execute(query.order_by(*_by_name(c))).all()
 
 
@@ -612,13 +656,15 @@ def campaign_audience_rows(
         n.customer_id == c.id,
         n.notified_at < datetime.combine(campaign.on, datetime.min.time()),
     )
-    query = select(*_customer_cols(c), _done(told, not include_told)).where(
-        c.stage.in_(campaign.stages.split(",")),
-        c.stage.notin_(TERMINAL_STAGES),
+    # Its audience: the customers of its stages on the last day a notice counts.
+    then = _state_on(bind, t, campaign.on - timedelta(days=1))
+    query = select(*_customer_cols(c, then), _done(told, not include_told)).where(
+        then.stage.in_(campaign.stages.split(",")),
+        then.stage.notin_(TERMINAL_STAGES),
         c.created_on < campaign.on,
     )
     if owner:
-        query = query.where(c.owner == owner)
+        query = query.where(then.owner == owner)
     if not include_told:
         query = query.where(~told)
     return bind.execute(query.order_by(*_by_name(c))).all()

@@ -32,6 +32,7 @@ def record(
     session.add(
         History(
             customer_id=customer_id,
+            on=actor.today,
             user=actor.user,
             field=field,
             old=None if old is None else str(old),
