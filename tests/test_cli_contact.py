@@ -251,3 +251,22 @@ def test_edit_unknown_or_ambiguous_contact(crm, hw):
     assert crm.fails(3, "contact", "edit", hw, "4", "--title", "x") == (
         "crm: 华为技术 has no contact matching '4'\n"
     )
+
+
+def test_a_contact_is_found_by_its_pinyin_as_customers_are(crm, hw):
+    crm.ok("contact", "add", hw, "王芳")
+    crm.ok("contact", "add", hw, "张三")
+    crm.ok("contact", "add", hw, "张三丰")
+    crm.ok("contact", "edit", hw, "wangfang", "--title", "采购经理")
+    crm.ok("contact", "edit", hw, "wf", "--title", "总经理")
+    crm.ok("contact", "edit", hw, "zhangsanfeng", "--title", "顾问")
+    assert [c["title"] for c in contacts(crm)] == ["总经理", None, "顾问"]
+    # zs is the initials of 张三 alone; zhangsan starts both names, and 张三 is exact.
+    crm.ok("contact", "edit", hw, "zs", "--title", "经理")
+    assert [c["title"] for c in contacts(crm)] == ["总经理", "经理", "顾问"]
+    assert crm.fails(3, "contact", "edit", hw, "zhang", "--title", "x") == (
+        "crm: contact 'zhang' is ambiguous: 2 张三; 3 张三丰\n"
+    )
+    assert crm.fails(3, "contact", "edit", hw, "lisi", "--title", "x") == (
+        "crm: 华为技术 has no contact matching 'lisi'\n"
+    )

@@ -44,6 +44,11 @@ def resolve_contact(session: Session, customer: Customer, ref: str) -> Contact:
     contacts = session.scalars(select(Contact).where(Contact.customer_id == customer.id)).all()
     exact = [c for c in contacts if normalize.name_key(c.name) == key]
     matches = exact or [c for c in contacts if key in normalize.name_key(c.name)]
+    if not matches and key.isascii() and key.isalnum():
+        # Typed in pinyin, as customers may be: wangfang or wf for 王芳.
+        spelt = {c.id: normalize.pinyin_keys(c.name)[1].split("|") for c in contacts}
+        exact = [c for c in contacts if key in spelt[c.id]]
+        matches = exact or [c for c in contacts if spelt[c.id][0].startswith(key)]
     if len(matches) == 1:
         return matches[0]
     if matches:
