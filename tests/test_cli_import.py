@@ -298,6 +298,66 @@ def test_skip_invalid_writes_the_good_rows_and_rejects_file_can_be_fixed_and_rei
     assert len(crm.json("customer", "list")) == 5
 
 
+def test_a_fixed_rejects_file_imports_without_its_reason_column(crm, tmp_path):
+    path = write(
+        tmp_path / "leads.csv",
+        [["name", "phone", "notes"], ["Good", "13800001111", "met at fair"], ["Bad", "123", ""]],
+    )
+    rejects = tmp_path / "rejects.csv"
+    imported(crm, "customers", path, "--skip-invalid", "--rejects", rejects)
+    with rejects.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["name", "phone", "notes", "reject_reason"]
+    rows[1][1] = "13800002222"
+    write(rejects, rows)
+    result, messages = imported(crm, "customers", rejects)
+    assert (result["added"], result["rejected"]) == (1, 0)
+    assert messages == [
+        f"imported {rejects} as batch #2: 1 added, 0 updated, 0 skipped, 0 rejected"
+    ]
+    assert {c["name"]: c["notes"] for c in crm.json("customer", "list")} == {
+        "Good": "met at fair",
+        "Bad": None,
+    }
+
+
+def test_a_fixed_rejects_file_of_plans_imports(crm, tmp_path):
+    # Plans keep no notes: an unknown column would refuse the file.
+    crm.ok("customer", "add", "Acme", "--code", "AC", "--as-of", ON)
+    path = write(
+        tmp_path / "plans.csv",
+        [
+            ["customer_code", "due_on", "content"],
+            ["AC", "2026-12-01", "call back"],
+            ["AC", "2026-13-01", "send samples"],
+        ],
+    )
+    rejects = tmp_path / "rejects.csv"
+    imported(crm, "plans", path, "--skip-invalid", "--rejects", rejects)
+    with rejects.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [
+        ["customer_code", "due_on", "content", "reject_reason"],
+        [
+            "AC",
+            "2026-13-01",
+            "send samples",
+            "line 3: column due_on: no such date '2026-13-01'",
+        ],
+    ]
+    rows[1][1] = "2026-12-02"
+    write(rejects, rows)
+    result, messages = imported(crm, "plans", rejects)
+    assert (result["added"], result["rejected"]) == (1, 0)
+    assert messages == [
+        f"imported {rejects} as batch #2: 1 added, 0 updated, 0 skipped, 0 rejected"
+    ]
+    assert [(p["due_on"], p["content"]) for p in crm.json("plan", "list")] == [
+        ("2026-12-01", "call back"),
+        ("2026-12-02", "send samples"),
+    ]
+
+
 def test_dry_run_reports_and_writes_nothing(crm, tmp_path, isolated):
     crm.ok("customer", "add", "Existing", "--phone", "13800001111", "--as-of", ON)
     path = write(
@@ -431,6 +491,32 @@ def test_updating_with_the_same_values_counts_as_unchanged(crm, tmp_path):
     assert (result["updated"], result["unchanged"], result["skipped"]) == (0, 1, 1)
 
 
+def test_rows_that_would_change_nothing_are_reported_as_unchanged_not_as_updates(crm, tmp_path):
+    crm.ok("customer", "add", "Same", "--code", "S1", "--phone", "13800001111", "--as-of", ON)
+    crm.ok("customer", "add", "Other", "--code", "S2", "--as-of", ON)
+    path = write(
+        tmp_path / "again.csv",
+        [["code", "name", "phone"], ["S1", "Same", "138 0000 1111"], ["S2", "Renamed", ""]],
+    )
+    expected = [
+        "line 2: unchanged, S1 Same already has its values (same code)",
+        "line 3: updates S2 Other (same code)",
+    ]
+    result, messages = imported(crm, "customers", path, "--on-duplicate", "update", "--dry-run")
+    assert messages == [
+        *expected,
+        f"dry run of {path}: would add 0, update 1, skip 1, reject 0; nothing written",
+    ]
+    assert (result["updated"], result["unchanged"], result["skipped"]) == (1, 1, 1)
+    result, messages = imported(crm, "customers", path, "--on-duplicate", "update")
+    assert messages == [
+        *expected,
+        f"imported {path} as batch #1: 0 added, 1 updated, 1 skipped, 0 rejected",
+    ]
+    assert (result["updated"], result["unchanged"], result["skipped"]) == (1, 1, 1)
+    assert sorted(c["name"] for c in crm.json("customer", "list")) == ["Renamed", "Same"]
+
+
 # --- contacts, follow-ups, sales, plans ---------------------------------------------------
 
 
@@ -439,6 +525,78 @@ def two_customers(crm):
     crm.ok("customer", "add", "华为技术", "--code", "HW", "--owner", "wang", "--as-of", ON)
     crm.ok("customer", "add", "Acme", "--code", "AC", "--as-of", ON)
     crm.ok("customer", "add", "Acme", "--code", "AC2", "--as-of", ON)
+
+
+def test_contacts_of_one_name_with_different_phones_are_different_people(
+    crm, tmp_path, two_customers
+):
+    crm.ok("contact", "add", "AC", "张伟", "--phone", "13800001111")
+    path = write(
+        tmp_path / "contacts.csv",
+        [
+            ["customer_code", "name", "phone"],
+            ["AC", "张伟", "13900002222"],  # 2: another 张伟
+            ["AC", "张伟", "13700003333"],  # 3: a third
+            ["AC", "张伟", ""],  # 4: no phone: the 张伟 of line 2
+            ["AC", "李四", ""],  # 5
+            ["AC", "李四", "13600004444"],  # 6: one phone missing: the 李四 of line 5
+            ["AC", "张伟", "138 0000 1111"],  # 7: the one in the database
+            ["HW", "张伟", "13900002222"],  # 8: another customer's
+        ],
+    )
+    _, messages = imported(crm, "contacts", path)
+    assert messages == [
+        "line 4: skipped, duplicate of line 2 (same name)",
+        "line 6: skipped, duplicate of line 5 (same name)",
+        "line 7: skipped, already in the database as contact #1 (same phone)",
+        f"imported {path} as batch #1: 4 added, 0 updated, 3 skipped, 0 rejected",
+    ]
+    assert sorted(
+        (c["customer_code"], c["name"], c["phone"]) for c in crm.json("contact", "list")
+    ) == [
+        ("AC", "张伟", "+8613700003333"),
+        ("AC", "张伟", "+8613800001111"),
+        ("AC", "张伟", "+8613900002222"),
+        ("AC", "李四", None),
+        ("HW", "张伟", "+8613900002222"),
+    ]
+    # against the database: a phone decides between people of one name
+    again = write(
+        tmp_path / "again.csv",
+        [
+            ["customer_code", "name", "phone"],
+            ["AC", "张伟", "13500005555"],  # 2: a fourth 张伟
+            ["AC", "李四", "13600004444"],  # 3: the 李四 without a phone
+        ],
+    )
+    _, messages = imported(crm, "contacts", again)
+    assert messages == [
+        "line 3: skipped, already in the database as contact #4 (same name)",
+        f"imported {again} as batch #2: 1 added, 0 updated, 1 skipped, 0 rejected",
+    ]
+    alone = write(tmp_path / "alone.csv", [["customer_code", "name"], ["AC", "张伟"]])
+    _, messages = imported(crm, "contacts", alone)
+    assert messages == [
+        "line 2: skipped, matches 4 contacts by name",
+        f"imported {alone} as batch #3: 0 added, 0 updated, 1 skipped, 0 rejected",
+    ]
+
+
+def test_contacts_of_one_name_survive_export_and_import(crm, tmp_path, two_customers, monkeypatch):
+    crm.ok("contact", "add", "AC", "张伟", "--phone", "13800001111")
+    crm.ok("contact", "add", "AC", "张伟", "--phone", "13900002222")
+    crm.ok("contact", "add", "AC", "李四")
+    exported = tmp_path / "contacts.csv"
+    crm.ok("export", "contacts", "-o", exported)
+    monkeypatch.setenv("CRM_DB", str(tmp_path / "fresh.db"))
+    crm.ok("customer", "add", "Acme", "--code", "AC", "--as-of", ON)
+    result, _ = imported(crm, "contacts", exported)
+    assert (result["added"], result["skipped"]) == (3, 0)
+    assert sorted((c["name"], c["phone"] or "") for c in crm.json("contact", "list", "AC")) == [
+        ("张伟", "+8613800001111"),
+        ("张伟", "+8613900002222"),
+        ("李四", ""),
+    ]
 
 
 def test_followups_name_their_customer_by_code_or_name(crm, tmp_path, two_customers):

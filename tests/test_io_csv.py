@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from crmcli.errors import InvalidInput
 from crmcli.io import tables, values
-from crmcli.io.csvfile import CsvSource, detect_encoding, open_stream, sniff_delimiter
+from crmcli.io.csvfile import (
+    CsvSource,
+    EncodingMismatch,
+    detect_encoding,
+    open_stream,
+    sniff_delimiter,
+    starts_as_utf8,
+)
 from crmcli.services import normalize
 
 
@@ -73,6 +80,41 @@ def test_utf16_tab_separated_excel_unicode_text():
     src, rows = read(text.encode("utf-16"))
     assert (src.encoding, src.delimiter, src.header) == ("utf-16", "\t", ["客户名称", "手机"])
     assert rows == [(2, ["华为", "13800001111"])]
+
+
+@pytest.mark.parametrize(
+    ("blocks", "expected"),
+    [
+        ([b"name\n", b"abc\n"], None),
+        # 北京 cut between two blocks, a bad byte after it: UTF-8
+        ([b"name\n\xe5\x8c", b"\x97\xe4\xba\xac\nbad \xff\n"], True),
+        ([b"name\n" * 3, b"", b"\xe5\x8c\x97\n"], True),
+        ("北京,".encode("gb18030"), False),
+        # 录入 in GB18030: its first character happens to be UTF-8 (¼), the word is not
+        ([b"x" * 10, "录入,\n".encode("gb18030")], False),
+        ([b"name\n\xe5\x8c"], False),  # cut short by the end of the file
+    ],
+)
+def test_starts_as_utf8_decides_from_the_first_non_ascii_text(blocks, expected):
+    if isinstance(blocks, bytes):
+        blocks = [blocks]
+    assert starts_as_utf8(iter(blocks)) is expected
+
+
+@pytest.mark.parametrize("before", [1000, 1003, 1250, 5000])
+def test_a_decoding_error_names_the_line_of_the_bad_bytes(before):
+    # Past the 64 KiB sample, the text layer decodes ahead of the rows the reader gave out.
+    rows = "".join(f"row {i},{'x' * (50 + i % 40)}\r\n" for i in range(before))
+    data = f'name,notes\r\n"quoted\r\nacross lines",x\r\n{rows}ok,\r\n'.encode()
+    data += b"bad \xff,\r\nafter,\r\n"
+    src = open_stream(io.BytesIO(data), "t.csv", len(data), True, encoding="utf-8", delimiter=None)
+    with pytest.raises(EncodingMismatch) as caught:
+        list(src.rows())
+    assert caught.value.line == before + 5
+    assert caught.value.message == (
+        f"t.csv: line {before + 5} is not valid utf-8; "
+        "pass the file's encoding with --encoding (e.g. gb18030)"
+    )
 
 
 def test_a_forced_utf8_keeps_no_byte_order_mark_in_the_first_header(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Any
 
@@ -104,6 +105,66 @@ def _progress_bar() -> tuple[Any, Any]:
     return update, progress.stop
 
 
+REJECTS_ERRORS = {
+    "input": "--rejects {path} is the file being imported; name another file",
+    "database": "--rejects {path} is the database; name another file",
+    "directory": "--rejects {path} is a directory; name a file to write the rejected rows to",
+    "no_directory": "cannot write --rejects {path}: directory {parent} does not exist",
+    "denied": "cannot write --rejects {path}: permission denied",
+}
+
+
+def _same_file(a: str, b: str) -> bool:
+    """One file under two names: ``./f/x.csv`` and ``f/x.csv``, a symlink, a hard link."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _database_file(ctx: typer.Context) -> str | None:
+    """The SQLite file the import would write to (None: a database URL of another kind)."""
+    from crmcli.cli.common import state
+    from crmcli.db import is_url
+
+    target = state(ctx).db_target()
+    if not is_url(target):
+        return os.path.expanduser(target)
+    if target.startswith("sqlite"):
+        from sqlalchemy.engine import make_url
+
+        return make_url(target).database or None
+    return None
+
+
+def _check_rejects(rejects: str, file: str, database: str | None) -> None:
+    """Refuse a --rejects file that cannot be written, or would overwrite the input or the
+    database, before anything is read or written."""
+    from crmcli.errors import InvalidInput
+
+    if file != "-" and _same_file(rejects, file):
+        raise InvalidInput(REJECTS_ERRORS["input"].format(path=rejects))
+    if database is not None:
+        # The database's journal files are the database too.
+        for name in (database, *(database + end for end in ("-wal", "-shm", "-journal"))):
+            if _same_file(rejects, name):
+                raise InvalidInput(REJECTS_ERRORS["database"].format(path=rejects))
+    if os.path.isdir(rejects):
+        raise InvalidInput(REJECTS_ERRORS["directory"].format(path=rejects))
+    parent = os.path.dirname(os.path.abspath(rejects))
+    if not os.path.isdir(parent):
+        raise InvalidInput(REJECTS_ERRORS["no_directory"].format(path=rejects, parent=parent))
+    writable = (
+        os.access(rejects, os.W_OK)
+        if os.path.exists(rejects)
+        else os.access(parent, os.W_OK | os.X_OK)
+    )
+    if not writable:
+        raise InvalidInput(REJECTS_ERRORS["denied"].format(path=rejects))
+
+
 def _run(
     ctx: typer.Context,
     table: str,
@@ -129,10 +190,10 @@ def _run(
         raise InvalidInput(
             f"unknown --on-duplicate {on_duplicate!r}; expected skip, update or error"
         )
-    if rejects is not None and rejects == file and file != "-":
-        raise InvalidInput("--rejects must not be the file being imported")
     if rejects == "-" and output == "json":
         raise InvalidInput("--rejects - and --format json would both write to stdout")
+    if rejects is not None and rejects != "-":
+        _check_rejects(rejects, file, _database_file(ctx))
     from crmcli.services.imports import ImportOptions, run_import
 
     opts = ImportOptions(

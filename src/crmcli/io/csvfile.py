@@ -14,14 +14,16 @@ import codecs
 import csv
 import io
 import os
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from crmcli.errors import InvalidInput
 
 SAMPLE_BYTES = 64 * 1024
+SCAN_BYTES = 1024 * 1024
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "\\t": "\t", "|": "|"}
 _ENCODING_NAMES = {
     "utf8": "utf-8",
@@ -37,12 +39,104 @@ _ENCODING_NAMES = {
 csv.field_size_limit(16 * 1024 * 1024)
 
 
+MESSAGES = {
+    "not_encoding": "{name}: line {line} is not valid {encoding}; "
+    "pass the file's encoding with --encoding{example}",
+    "example": " (e.g. {encoding})",
+    "not_text": "{name} is not {encoding} text; pass its encoding with --encoding{example}",
+    "no_bom": "{name} does not start with a {encoding} byte-order mark; "
+    "pass its encoding with --encoding{example}",
+}
+
+
 class EncodingMismatch(InvalidInput):
-    """Bytes past the sampled start are not in the guessed encoding."""
+    """Bytes past the sampled start are not in the encoding the file is read in."""
 
     def __init__(self, message: str, line: int) -> None:
         super().__init__(message)
         self.line = line
+
+
+def _other_encoding(encoding: str) -> str:
+    """The encoding to suggest when ``encoding`` does not fit: the other common one."""
+    if encoding.startswith("utf-8"):
+        return MESSAGES["example"].format(encoding="gb18030")
+    if encoding == "gb18030":
+        return MESSAGES["example"].format(encoding="utf-8")
+    return ""
+
+
+def _line_ends(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _failed_line(exc: UnicodeError, lines_read: int) -> int:
+    """The line the undecodable bytes are on.
+
+    The text layer decodes a block ahead of what the CSV reader has taken: the bytes
+    before the bad ones in that block are lines the reader has not seen yet. The block
+    starts on the line after the ``lines_read`` complete ones (what lies between is the
+    start of one line, with no line end: the reader would have taken it otherwise).
+    """
+    data = getattr(exc, "object", None)
+    start = getattr(exc, "start", 0)
+    encoding = getattr(exc, "encoding", None)
+    if not isinstance(data, bytes | bytearray) or not encoding:
+        return lines_read + 1
+    try:
+        before = bytes(data[:start]).decode(encoding, "replace")
+    except (LookupError, UnicodeError):
+        return lines_read + 1
+    return lines_read + 1 + _line_ends(before)
+
+
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
+
+
+def starts_as_utf8(blocks: Iterable[bytes]) -> bool | None:
+    """Whether the first non-ASCII text of a file is UTF-8: True, False, or None when
+    the blocks hold only ASCII.
+
+    A file whose first non-ASCII characters are UTF-8 is a UTF-8 file, whatever comes
+    later; one whose first non-ASCII bytes are not UTF-8 is in another encoding. The
+    first run of non-ASCII bytes (a word, usually) is what decides.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    found = False
+    for block in blocks:
+        position = 0
+        if not found:
+            if block.isascii():
+                continue
+            hit = _NON_ASCII.search(block)
+            if hit is None:  # pragma: no cover - isascii() said otherwise
+                continue
+            position = hit.start()
+            found = True
+        run = _NON_ASCII_RUN.match(block, position)
+        end = run.end() if run is not None else position
+        try:
+            decoder.decode(block[position:end], final=False)
+            if end < len(block):
+                decoder.decode(b"", final=True)
+                return True
+        except UnicodeDecodeError:
+            return False
+    if not found:
+        return None
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def file_blocks(path: str, size: int = SCAN_BYTES) -> Iterator[bytes]:
+    """The bytes of a file, a block at a time: never the whole file in memory."""
+    with open(path, "rb") as fh:
+        while block := fh.read(size):
+            yield block
 
 
 class _Replay(io.RawIOBase):
@@ -144,6 +238,7 @@ class CsvInput:
     _reader: Any = field(repr=False)  # a csv.reader: records, and the line it is at
     _counter: _Replay = field(repr=False)
     guessed: bool = False
+    head: bytes = field(default=b"", repr=False)  # the sampled start, as read
 
     @property
     def bytes_read(self) -> int:
@@ -160,11 +255,15 @@ class CsvInput:
                 # No cell, or only blanks in every cell: an empty line.
                 if "".join(cells).strip():
                     yield start, cells
-        except UnicodeDecodeError:
-            line = last + 1
+        except UnicodeError as exc:
+            line = _failed_line(exc, reader.line_num)
             raise EncodingMismatch(
-                f"{self.name}: line {line} is not valid {self.encoding}; "
-                "pass the file's encoding with --encoding (e.g. gb18030)",
+                MESSAGES["not_encoding"].format(
+                    name=self.name,
+                    line=line,
+                    encoding=self.encoding,
+                    example=_other_encoding(self.encoding),
+                ),
                 line,
             ) from None
         except csv.Error as exc:
@@ -237,7 +336,7 @@ def open_stream(
     decoder = codecs.getincrementaldecoder(chosen)()
     try:
         text = decoder.decode(sample, final=len(sample) < SAMPLE_BYTES)
-    except UnicodeDecodeError:
+    except UnicodeError as exc:
         likely = detect_encoding(sample)
         hint = likely if likely != chosen else "gb18030" if chosen.startswith("utf") else "utf-8"
         if guessed:
@@ -245,8 +344,20 @@ def open_stream(
                 f"cannot tell the encoding of {name}: it is neither UTF-8 nor GB18030; "
                 "pass it with --encoding"
             ) from None
+        if not isinstance(exc, UnicodeDecodeError):
+            # UTF-16 (or -32) forced on a file without a byte-order mark: say what the
+            # start looks like instead (UTF-16 of one byte order, UTF-8 or GB18030).
+            raise InvalidInput(
+                MESSAGES["no_bom"].format(
+                    name=name,
+                    encoding=chosen.upper(),
+                    example=MESSAGES["example"].format(encoding=likely),
+                )
+            ) from None
         raise InvalidInput(
-            f"{name} is not {chosen} text; pass its encoding with --encoding (e.g. {hint})"
+            MESSAGES["not_text"].format(
+                name=name, encoding=chosen, example=MESSAGES["example"].format(encoding=hint)
+            )
         ) from None
     if guessed:
         odd = _implausible(text)
@@ -282,6 +393,7 @@ def open_stream(
         _reader=reader,
         _counter=counter,
         guessed=guessed,
+        head=sample,
     )
 
 
@@ -291,14 +403,17 @@ def write_csv(
     """Write rows (the rejects file): in the encoding and delimiter the input came in."""
     target = {"utf-16-le": "utf-16", "utf-16-be": "utf-16"}.get(encoding, encoding)
     count = 0
-    out = sys.stdout if path == "-" else open(path, "w", encoding=target, newline="")  # noqa: SIM115
     try:
-        writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow(row)
-            count += 1
-    finally:
-        if out is not sys.stdout:
-            out.close()
+        out = sys.stdout if path == "-" else open(path, "w", encoding=target, newline="")  # noqa: SIM115
+        try:
+            writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+        finally:
+            if out is not sys.stdout:
+                out.close()
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
     return count

@@ -93,6 +93,9 @@ class Key:
     # Events (a call, an order) may really happen twice in one file; only a row already in
     # the database is a duplicate of them, so importing a file twice adds it once.
     in_file: bool = True
+    # Rows equal on the key are still different records when both have a value in one of
+    # these columns and the values differ: two people of one name, each with a phone.
+    apart: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -487,7 +490,7 @@ CONTACTS = Table(
     ),
     keys=(
         Key(("customer_id", "phone"), "phone"),
-        Key(("customer_id", "name"), "name"),
+        Key(("customer_id", "name"), "name", apart=("phone",)),
     ),
     derived={**REF_KEYS, "birthday": ("birth_md",)},
     derive=_derive_contact,
@@ -665,6 +668,10 @@ def table(name: str) -> Table:
         ) from None
 
 
+# Headers are compared folded: ``reject_reason`` folds to ``rejectreason``.
+_REJECT_REASON_FOLDED = fold_header(REJECT_REASON)
+
+
 class UnrecognisedHeader(InvalidInput):
     """Not one header of the row is known: a wrong encoding, or a file of another table."""
 
@@ -729,7 +736,7 @@ def layout(
         if not folded:
             unknown.append((index, f"column {index + 1}"))
             continue
-        if folded == REJECT_REASON:
+        if folded == _REJECT_REASON_FOLDED:
             continue
         if folded in mapping:
             target = mapping[folded]

@@ -27,8 +27,15 @@ from typing import Any
 
 from crmcli.errors import InvalidInput, NotFound, StorageError
 from crmcli.io import tables as io_tables
-from crmcli.io.csvfile import CsvInput, CsvSource, EncodingMismatch, write_csv
-from crmcli.io.tables import Layout, Table, UnrecognisedHeader
+from crmcli.io.csvfile import (
+    CsvInput,
+    CsvSource,
+    EncodingMismatch,
+    file_blocks,
+    starts_as_utf8,
+    write_csv,
+)
+from crmcli.io.tables import Key, Layout, Table, UnrecognisedHeader
 from crmcli.io.values import unescape_formula
 from crmcli.services.context import Actor
 
@@ -71,11 +78,20 @@ MESSAGES = {
     "skip_many": "line {line}: skipped, matches {n} {table} by {key}",
     "merge": "line {line}: merged into line {other} (same {key})",
     "update": "line {line}: updates {desc} (same {key})",
+    "unchanged": "line {line}: unchanged, {desc} already has its values (same {key})",
     "wrong_header": (
         "{name}: the header row has no column crm knows ({detail}){encoding_hint}; "
         "name the columns with --map 'HEADER=field'"
     ),
     "encoding_hint": "; read as {encoding} — if that is wrong, pass --encoding",
+    "bad_utf8": (
+        "{name}: line {line} is not valid UTF-8, though the text before it is; "
+        "correct that line, or pass the file's encoding with --encoding"
+    ),
+    "neither": (
+        "cannot tell the encoding of {name}: line {line} is neither UTF-8 nor GB18030; "
+        "pass it with --encoding"
+    ),
     "invalid": (
         "{bad} of {total} rows of {name} are invalid; nothing imported "
         "(fix them, or import the rest with --skip-invalid; --rejects FILE collects them)"
@@ -364,6 +380,7 @@ def _read_file(
     opts: ImportOptions, tbl: Table, stage: _Stage, say: Say, progress: Progress | None
 ) -> tuple[CsvInput, Layout, int, int]:
     encoding = opts.encoding
+    fell_back = False  # read again as GB18030 after UTF-8 failed past the sample
     while True:
         with CsvSource(opts.path, encoding=encoding, delimiter=opts.delimiter) as src:
             try:
@@ -383,15 +400,28 @@ def _read_file(
             stage.reset(lay)
             try:
                 total, bad = _stage_rows(src, lay, stage, say_progress=progress)
-            except EncodingMismatch:
+            except EncodingMismatch as exc:
                 if stage.conn.in_transaction:
                     stage.conn.execute("ROLLBACK")
-                if src.guessed and src.encoding == "utf-8" and src.seekable:
-                    # UTF-8 at the start, something else later: a GB18030 file whose first
-                    # 64 KiB happen to be ASCII. Read it again, as GB18030.
-                    encoding = "gb18030"
-                    continue
-                raise
+                if fell_back:
+                    raise InvalidInput(
+                        MESSAGES["neither"].format(name=src.name, line=exc.line)
+                    ) from None
+                if not (src.guessed and src.encoding == "utf-8"):
+                    raise
+                blocks = file_blocks(opts.path) if src.seekable else [src.head]
+                if starts_as_utf8(blocks):
+                    # UTF-8 text up to a bad byte: a damaged UTF-8 file, not another encoding.
+                    raise InvalidInput(
+                        MESSAGES["bad_utf8"].format(name=src.name, line=exc.line)
+                    ) from None
+                if not src.seekable:
+                    raise
+                # ASCII up to bytes that are not UTF-8: a GB18030 file whose first 64 KiB
+                # happen to be ASCII. Read it again, as GB18030.
+                encoding = "gb18030"
+                fell_back = True
+                continue
             for notice in lay.notices:
                 say(notice)
             return src, lay, total, bad
@@ -534,6 +564,24 @@ def _find_duplicates(plan: _Plan) -> None:
                 f"CREATE INDEX IF NOT EXISTS stage.staged_key{number} "
                 f"ON staged ({partition}, problem)"
             )
+        if key.in_file and key.apart:
+            # Each row of a group with more than one: the first earlier row it is not
+            # kept apart from (one of the two has no phone, say, or both the same).
+            same = " AND ".join(f"e.{_q(c)} IS s.{_q(c)}" for c in (*key.columns, *key.optional))
+            group = " AND ".join(f"s.{_q(c)} IS g.{_q(c)}" for c in (*key.columns, *key.optional))
+            plan.sql(
+                f"UPDATE stage.staged SET dup_of = f.first, dup_key = :label, decided = 1 "
+                f"FROM (SELECT s.line, (SELECT min(e.line) FROM stage.staged e "
+                f"WHERE {same} AND e.line < s.line AND e.problem IS NULL "
+                f"AND {' AND '.join(_together(key, 'e', 's'))}) AS first "
+                f"FROM stage.staged s JOIN (SELECT {partition} FROM stage.staged "
+                f"WHERE {applicable} AND problem IS NULL GROUP BY {partition} "
+                f"HAVING count(*) > 1) AS g ON {group} "
+                f"WHERE s.decided IS NULL AND s.problem IS NULL) AS f "
+                f"WHERE staged.line = f.line AND f.first IS NOT NULL",
+                {"label": key.label},
+            )
+        elif key.in_file:
             # Only groups with more than one row are looked at: found through the index.
             same = " AND ".join(
                 f"staged.{_q(c)} IS f.{_q(c)}" for c in (*key.columns, *key.optional)
@@ -550,6 +598,7 @@ def _find_duplicates(plan: _Plan) -> None:
         match = " AND ".join(
             [f"t.{_q(c)} = staged.{_q(c)}" for c in key.columns]
             + [f"t.{_q(c)} IS staged.{_q(c)}" for c in key.optional]
+            + _together(key, "t", "staged")
         )
         target = f"main.{_q(plan.table)} t"
         if records:
@@ -563,6 +612,16 @@ def _find_duplicates(plan: _Plan) -> None:
             )
         if key.decisive:
             plan.sql(f"UPDATE stage.staged SET decided = 1 WHERE decided IS NULL AND {applicable}")
+
+
+def _together(key: Key, a: str, b: str) -> list[str]:
+    """SQL terms: rows ``a`` and ``b``, equal on ``key``, are not kept apart by its
+    ``apart`` columns (each column missing from one of them, or the same in both)."""
+    return [
+        f"(coalesce({a}.{_q(c)}, '') = '' OR coalesce({b}.{_q(c)}, '') = '' "
+        f"OR {a}.{_q(c)} = {b}.{_q(c)})"
+        for c in key.apart
+    ]
 
 
 def _describe(plan: _Plan, ids: list[int]) -> dict[int, str]:
@@ -659,6 +718,7 @@ def _many(plan: _Plan, row: Any) -> str:
     match = " AND ".join(
         [f"t.{_q(c)} = s.{_q(c)}" for c in key.columns]
         + [f"t.{_q(c)} IS s.{_q(c)}" for c in key.optional]
+        + _together(key, "t", "s")
     )
     ids = [
         r[0]
@@ -678,12 +738,14 @@ def _many(plan: _Plan, row: Any) -> str:
 
 
 def _row_reports(plan: _Plan) -> Iterator[tuple[int, str]]:
-    """Per-row lines for duplicates that are skipped, merged or update a record."""
+    """Per-row lines for duplicates that are skipped, merged, update a record or leave
+    it unchanged."""
     last = 0
     while True:
         rows = plan.sql(
             "SELECT line, action, dup_of, dup_key, target_id, target_n, target_key "
-            "FROM stage.staged WHERE action IN ('skip', 'merge', 'update') AND line > :last "
+            "FROM stage.staged WHERE action IN ('skip', 'merge', 'update', 'unchanged') "
+            "AND line > :last "
             "ORDER BY line LIMIT 2000",
             {"last": last},
         ).all()
@@ -699,8 +761,8 @@ def _row_reports(plan: _Plan) -> Iterator[tuple[int, str]]:
                 text = MESSAGES["skip_many"].format(
                     line=r.line, n=r.target_n, table=plan.tbl.name, key=r.target_key
                 )
-            elif r.action == "update":
-                text = MESSAGES["update"].format(
+            elif r.action in ("update", "unchanged"):
+                text = MESSAGES[r.action].format(
                     line=r.line, desc=names.get(r.target_id), key=r.target_key
                 )
             else:
@@ -742,7 +804,7 @@ def _write_rejects(plan: _Plan, src: CsvInput, lay: Layout, path: str) -> int:
 
 
 def _counts(plan: _Plan) -> dict[str, int]:
-    counts = dict.fromkeys(("add", "update", "skip", "merge", "reject"), 0)
+    counts = dict.fromkeys(("add", "update", "unchanged", "skip", "merge", "reject"), 0)
     for row in plan.sql("SELECT action, count(*) AS n FROM stage.staged GROUP BY action"):
         counts[row.action] = row.n
     return counts
@@ -1030,27 +1092,24 @@ def _display(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _apply_updates(plan: _Plan, batch_id: int, dialect: Any) -> tuple[int, int, list[int]]:
-    """Write each 'update' row's non-empty values over its record; returns
-    (updated, unchanged, customer ids whose due dates may move)."""
-    from crmcli.models import utcnow
+def _update_columns(plan: _Plan) -> list[str]:
+    """The stored columns an 'update' row may write: those this file gives."""
+    table = _model(plan.tbl).__table__
+    present = _stored_present(plan)
+    return [c for c in plan.tbl.stored_columns if c in present and c in table.c and c != "id"]
 
+
+def _updates(plan: _Plan, columns: list[str]) -> Iterator[tuple[Any, dict[str, tuple[Any, Any]]]]:
+    """Each 'update' row, with the values it changes in its record: column → (old, new).
+
+    A page of rows is read whole before any is given out: the caller may write the
+    records between pages.
+    """
     tbl = plan.tbl
-    table = _model(tbl).__table__
-    columns = [
-        c for c in tbl.stored_columns if c in _stored_present(plan) and c in table.c and c != "id"
-    ]
-    if not columns:
-        return 0, 0, []
-    derived = {"name_key", "sort_key", "search_key", "birth_md"}
-    now_proc = table.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
-    now = now_proc(utcnow()) if now_proc else utcnow()
     owner_of = "t.id" if tbl.name == "customers" else "t.customer_id"
     select_cols = ", ".join(
         f"s.{_q(c)} AS {_q('new_' + c)}, t.{_q(c)} AS {_q('old_' + c)}" for c in columns
     )
-    updated = unchanged = 0
-    touched: list[int] = []
     last = 0
     while True:
         rows = (
@@ -1064,7 +1123,7 @@ def _apply_updates(plan: _Plan, batch_id: int, dialect: Any) -> tuple[int, int, 
             .all()
         )
         if not rows:
-            break
+            return
         last = rows[-1]["line"]
         for row in rows:
             changes = {
@@ -1072,46 +1131,82 @@ def _apply_updates(plan: _Plan, batch_id: int, dialect: Any) -> tuple[int, int, 
                 for c in columns
                 if row["new_" + c] is not None and row["new_" + c] != row["old_" + c]
             }
-            if not changes:
-                unchanged += 1
+            yield row, changes
+
+
+def _mark_unchanged(plan: _Plan) -> None:
+    """'update' rows whose values their record already has become 'unchanged': reported
+    and counted as such, not as updates."""
+    if plan.opts.on_duplicate != "update":
+        return  # only this mode updates records (``_classify``)
+    columns = _update_columns(plan)
+    if not columns:
+        plan.sql("UPDATE stage.staged SET action = 'unchanged' WHERE action = 'update'")
+        return
+    same = [{"line": row["line"]} for row, changes in _updates(plan, columns) if not changes]
+    for start in range(0, len(same), 5000):
+        plan.conn.execute(
+            _text("UPDATE stage.staged SET action = 'unchanged' WHERE line = :line"),
+            same[start : start + 5000],
+        )
+
+
+def _apply_updates(plan: _Plan, batch_id: int, dialect: Any) -> tuple[int, int, list[int]]:
+    """Write each 'update' row's non-empty values over its record; returns
+    (updated, unchanged, customer ids whose due dates may move)."""
+    from crmcli.models import utcnow
+
+    tbl = plan.tbl
+    table = _model(tbl).__table__
+    columns = _update_columns(plan)
+    if not columns:
+        return 0, 0, []
+    derived = {"name_key", "sort_key", "search_key", "birth_md"}
+    now_proc = table.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
+    now = now_proc(utcnow()) if now_proc else utcnow()
+    updated = unchanged = 0
+    touched: list[int] = []
+    for row, changes in _updates(plan, columns):
+        if not changes:
+            unchanged += 1
+            continue
+        updated += 1
+        touched.append(row["owner_id"])
+        sets = ", ".join(f"{_q(c)} = :{c}" for c in changes)
+        plan.sql(
+            f"UPDATE main.{_q(tbl.table)} SET {sets}, updated_at = :now WHERE id = :id",
+            {**{c: new for c, (_, new) in changes.items()}, "now": now, "id": row["target_id"]},
+        )
+        plan.sql(
+            "INSERT INTO main.importitem (batch_id, table_name, row_id, action, before) "
+            "VALUES (:batch, :table, :id, 'updated', :before)",
+            {
+                "batch": batch_id,
+                "table": tbl.table,
+                "id": row["target_id"],
+                "before": json.dumps(
+                    {c: old for c, (old, _) in changes.items()}, ensure_ascii=False
+                ),
+            },
+        )
+        prefix = "" if tbl.name == "customers" else f"{tbl.table}.{row['target_id']}."
+        for c, (old, new) in changes.items():
+            if c in derived:
                 continue
-            updated += 1
-            touched.append(row["owner_id"])
-            sets = ", ".join(f"{_q(c)} = :{c}" for c in changes)
             plan.sql(
-                f"UPDATE main.{_q(tbl.table)} SET {sets}, updated_at = :now WHERE id = :id",
-                {**{c: new for c, (_, new) in changes.items()}, "now": now, "id": row["target_id"]},
-            )
-            plan.sql(
-                "INSERT INTO main.importitem (batch_id, table_name, row_id, action, before) "
-                "VALUES (:batch, :table, :id, 'updated', :before)",
+                "INSERT INTO main.history (customer_id, at, user, field, old, new, command, reason) "
+                "VALUES (:cid, :now, :user, :field, :old, :new, :command, :reason)",
                 {
-                    "batch": batch_id,
-                    "table": tbl.table,
-                    "id": row["target_id"],
-                    "before": json.dumps(
-                        {c: old for c, (old, _) in changes.items()}, ensure_ascii=False
-                    ),
+                    "cid": row["owner_id"],
+                    "now": now,
+                    "user": plan.actor.user,
+                    "field": prefix + c,
+                    "old": _display(old),
+                    "new": _display(new),
+                    "command": plan.actor.command,
+                    "reason": f"import #{batch_id} from {plan.source}",
                 },
             )
-            prefix = "" if tbl.name == "customers" else f"{tbl.table}.{row['target_id']}."
-            for c, (old, new) in changes.items():
-                if c in derived:
-                    continue
-                plan.sql(
-                    "INSERT INTO main.history (customer_id, at, user, field, old, new, command, reason) "
-                    "VALUES (:cid, :now, :user, :field, :old, :new, :command, :reason)",
-                    {
-                        "cid": row["owner_id"],
-                        "now": now,
-                        "user": plan.actor.user,
-                        "field": prefix + c,
-                        "old": _display(old),
-                        "new": _display(new),
-                        "command": plan.actor.command,
-                        "reason": f"import #{batch_id} from {plan.source}",
-                    },
-                )
     return updated, unchanged, touched
 
 
@@ -1204,6 +1299,8 @@ def _decide_and_write(
                 _resolve_customers(plan)
                 _find_duplicates(plan)
                 _classify(plan)
+                _merge_rows(plan)
+                _mark_unchanged(plan)
                 for _, text in heapq.merge(_problem_lines(plan), _row_reports(plan)):
                     say(text)
                 counts = _counts(plan)
@@ -1212,7 +1309,8 @@ def _decide_and_write(
                 result.rejected = bad
                 result.added = counts["add"]
                 result.updated = counts["update"]
-                result.skipped = counts["skip"] + counts["merge"]
+                result.unchanged = counts["unchanged"]
+                result.skipped = counts["skip"] + counts["merge"] + counts["unchanged"]
                 if opts.rejects is not None:
                     result.rejects_written = _write_rejects(plan, src, lay, opts.rejects)
                 if bad and not opts.skip_invalid:
@@ -1235,11 +1333,11 @@ def _decide_and_write(
                     session.flush()
                     batch_id = int(batch.id)  # type: ignore[arg-type]
                     result.batch_id = batch_id
-                    _merge_rows(plan)
                     code_sql = _generate_codes(plan)
                     before = _insert_added(plan, batch_id, engine.dialect, code_sql)
                     updated, unchanged, touched = _apply_updates(plan, batch_id, engine.dialect)
-                    result.updated, result.unchanged = updated, unchanged
+                    result.updated = updated
+                    result.unchanged += unchanged
                     result.skipped += unchanged
                     _refresh(plan, session, before, touched)
                     batch.added = result.added
