@@ -1,10 +1,10 @@
 """Cell values: how a spreadsheet cell becomes a stored value and back.
 
 The validating parsers live in ``services.fields`` (names, enumerations, phone, email);
-this module adds what only files need: spreadsheet dates and Excel serial numbers,
-amounts, multi-line text, formula escaping, and cheap caches in front of the slow
-validators (phonenumbers and email-validator cost ~100 µs a value) that return exactly
-what the validators return.
+this module adds what only files need: spreadsheet dates and Excel serial numbers (with
+their day/month order decided once per column), amounts, multi-line text, formula
+escaping, and cheap caches in front of the slow validators (phonenumbers and
+email-validator cost ~100 µs a value) that return exactly what the validators return.
 """
 
 from __future__ import annotations
@@ -342,63 +342,184 @@ _EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, after Excel's 1900 l
 _YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _MDY = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
 _SERIAL = re.compile(r"(\d{5})(?:\.(\d+))?")
-_TIME = re.compile(r"(?:\s+|T|\s*日\s*)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?")
+# A time after the date: 24-hour, or 12-hour as Excel and WPS show it, with 上午/下午
+# before it (下午 2:30) or AM/PM after it (2:30 PM).
+_TIME = re.compile(
+    r"(?:\s+|T|\s*日\s*)?(?:(上午|下午)\s*)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?"
+    r"(?:\s*([AaPp])\.?[Mm]\.?)?"
+)
+_AFTERNOON = ("下午", "P", "p")
 DATE_HINT = "use 2026-11-22, 2026/11/22, 11/22/2026, 2026年11月22日 or an Excel date number"
 
+# How a slash date with the year last may be read: 15/4/2017 only day first, 4/15/2017 only
+# month first, 4/5/2017 either way (5/5/2017 reads the same both ways: it is none of these).
+DAY_FIRST, MONTH_FIRST, EITHER = "day first", "month first", "either"
+MIXED_ORDER = (
+    "date {text!r}: this column has both day-first ({day!r}) and month-first ({month!r}) "
+    "dates; write them as YYYY-MM-DD"
+)
 
-def _split_date(text: str, what: str) -> tuple[date, time | None]:
-    raw = nfkc(text).strip()
+_Fields = tuple[int, int, int, time | None, str | None]
+
+
+def _clock(rest: str, what: str, text: str) -> time | None:
+    """The time of day after a date; None when ``rest`` is not one."""
+    t = _TIME.fullmatch(rest)
+    if not t or (t.group(1) and t.group(6)):
+        return None
+    hour, minute = int(t.group(2)), int(t.group(3))
+    half = t.group(1) or t.group(6)
+    if half:
+        if not 1 <= hour <= 12:
+            raise InvalidInput(f"no such time in {what} {text!r}")
+        hour = hour % 12 + (12 if half in _AFTERNOON else 0)
+    second = int(t.group(4) or 0)
+    micro = int((t.group(5) or "0").ljust(6, "0"))
+    try:
+        return time(hour, minute, second, micro)
+    except ValueError:
+        raise InvalidInput(f"no such time in {what} {text!r}") from None
+
+
+def _fields(raw: str, what: str, text: str, order: str | None) -> _Fields | None:
+    """Year, month and day as the cell gives them (not yet checked to exist), its time of
+    day, and for a slash date with the year last how it may be read; None when the cell is
+    in no date form. ``order`` DAY_FIRST reads a date that may go either way day first."""
     m = _SERIAL.fullmatch(raw)
     if m:
         serial = Decimal(raw)
         day = _EXCEL_EPOCH + timedelta(days=int(serial))
         seconds = round((serial - int(serial)) * 86400)
-        if not seconds:
-            return day, None
-        return day, (datetime.min + timedelta(seconds=min(seconds, 86399))).time()
-    for pattern, order in ((_YMD, "ymd"), (_MDY, "mdy")):
+        clock = (datetime.min + timedelta(seconds=min(seconds, 86399))).time() if seconds else None
+        return day.year, day.month, day.day, clock, None
+    for pattern in (_YMD, _MDY):
         m = pattern.match(raw)
         if not m:
             continue
         a, b, c = (int(g) for g in m.groups())
-        if order == "ymd":
+        kind = None
+        if pattern is _YMD:
             year, month, day_ = a, b, c
-        elif a > 12 >= b:  # 15/4/2017: day first
-            year, month, day_ = c, b, a
-        else:  # 4/15/2017: Excel's US month/day/year
-            year, month, day_ = c, a, b
+        else:
+            if a > 12 >= b:
+                kind = DAY_FIRST
+            elif b > 12 >= a:
+                kind = MONTH_FIRST
+            elif a <= 12 and b <= 12 and a != b:
+                kind = EITHER
+            if kind == DAY_FIRST or (kind == EITHER and order == DAY_FIRST):
+                year, month, day_ = c, b, a
+            else:  # 4/15/2017: Excel's US month/day/year
+                year, month, day_ = c, a, b
         rest = raw[m.end() :]
         clock = None
         if rest.strip():
-            t = _TIME.fullmatch(rest)
-            if not t:
-                break
-            hour, minute = int(t.group(1)), int(t.group(2))
-            second = int(t.group(3) or 0)
-            micro = int((t.group(4) or "0").ljust(6, "0"))
-            try:
-                clock = time(hour, minute, second, micro)
-            except ValueError:
-                raise InvalidInput(f"no such time in {what} {text!r}") from None
-        try:
-            found = date(year, month, day_)
-        except ValueError:
-            raise InvalidInput(f"no such {what} {text!r}") from None
-        check_range(found, text, what=what)
-        return found, clock
-    raise InvalidInput(f"cannot read {what} {text!r}; {DATE_HINT}")
+            clock = _clock(rest, what, text)
+            if clock is None:
+                return None
+        return year, month, day_, clock, kind
+    return None
 
 
-def parse_day(text: str) -> date:
-    day, clock = _split_date(text, "date")
+def date_fields(text: str, what: str = "date") -> tuple[int, int, int, time | None] | None:
+    """The year, month and day a text gives in any form a date cell is read in, and its time
+    of day; the day is not checked to exist (a lunar 2-30 does). None when the text is in
+    none of those forms."""
+    found = _fields(nfkc(text).strip(), what, text, None)
+    return None if found is None else found[:4]
+
+
+def _split_date(
+    text: str, what: str, order: str | None = None
+) -> tuple[date, time | None, str | None]:
+    found = _fields(nfkc(text).strip(), what, text, order)
+    if found is None:
+        raise InvalidInput(f"cannot read {what} {text!r}; {DATE_HINT}")
+    year, month, day_, clock, kind = found
+    try:
+        day = date(year, month, day_)
+    except ValueError:
+        raise InvalidInput(f"no such {what} {text!r}") from None
+    check_range(day, text, what=what)
+    return day, clock, kind
+
+
+def _day(day: date, clock: time | None, text: str) -> date:
     if clock is not None and clock != time():
         raise InvalidInput(f"expected a date without a time, not {text!r}")
     return day
 
 
-def parse_moment(text: str) -> datetime:
-    day, clock = _split_date(text, "date")
+def _moment(day: date, clock: time | None, text: str) -> datetime:
     return datetime.combine(day, clock or time())
+
+
+def parse_day(text: str) -> date:
+    day, clock, _ = _split_date(text, "date")
+    return _day(day, clock, text)
+
+
+def parse_moment(text: str) -> datetime:
+    day, clock, _ = _split_date(text, "date")
+    return _moment(day, clock, text)
+
+
+class ColumnRefused(InvalidInput):
+    """Cells a column parser refused, with the values of the others (None where refused)
+    and each refused cell's reason by position. Being an InvalidInput, a caller that knows
+    nothing of it goes over the column again cell by cell."""
+
+    def __init__(self, values: list[Any], refused: dict[int, str]) -> None:
+        super().__init__(next(iter(refused.values())))
+        self.values = values
+        self.refused = refused
+
+
+def _date_column(texts: list[str], finish: Callable[[date, time | None, str], Any]) -> list[Any]:
+    """Each text of a column read as a date (None for an empty one), its slash dates in one
+    order for the whole column: day first when any of them can only be read day first
+    (15/4/2017), else month first as Excel's US dates; a column with both kinds refuses them
+    all. Raises ColumnRefused for the refused cells."""
+    values: list[Any] = [None] * len(texts)
+    refused: dict[int, str] = {}
+    slashed: dict[int, str] = {}
+    for i, text in enumerate(texts):
+        if not text:
+            continue
+        try:
+            day, clock, kind = _split_date(text, "date")
+            values[i] = finish(day, clock, text)
+        except InvalidInput as exc:
+            refused[i] = exc.message
+            continue
+        if kind is not None:
+            slashed[i] = kind
+    kinds = set(slashed.values())
+    if DAY_FIRST in kinds:
+        if MONTH_FIRST in kinds:
+            day_first = next(texts[i] for i, k in slashed.items() if k == DAY_FIRST)
+            month_first = next(texts[i] for i, k in slashed.items() if k == MONTH_FIRST)
+            for i in slashed:
+                values[i] = None
+                refused[i] = MIXED_ORDER.format(text=texts[i], day=day_first, month=month_first)
+        else:
+            for i, kind in slashed.items():
+                if kind == EITHER:
+                    day, clock, _ = _split_date(texts[i], "date", DAY_FIRST)
+                    values[i] = finish(day, clock, texts[i])
+    if refused:
+        raise ColumnRefused(values, dict(sorted(refused.items())))
+    return values
+
+
+def parse_days(texts: list[str]) -> list[date | None]:
+    """``parse_day`` over a column of stripped texts, deciding day/month order once."""
+    return _date_column(texts, _day)
+
+
+def parse_moments(texts: list[str]) -> list[datetime | None]:
+    """``parse_moment`` over a column of stripped texts, deciding day/month order once."""
+    return _date_column(texts, _moment)
 
 
 def parse_clock(text: str) -> str:
@@ -408,12 +529,42 @@ def parse_clock(text: str) -> str:
     return f"{int(m.group(1)):02d}:{m.group(2)}"
 
 
-def parse_cents(text: str) -> int:
-    """An amount in yuan (¥1,280.50, ￥128,000) → cents; a negative amount is a refund."""
-    from crmcli.services.sales import parse_amount
+# An amount in yuan: a sign before or after the currency (-¥12, ¥-12), ¥/CNY/RMB/人民币
+# before the number or 元/CNY/RMB after it, commas (or spaces) only between groups of three
+# digits, a point for the decimals.
+_AMOUNT = re.compile(
+    r"([-+]?)\s*(?:¥|CNY|RMB|人民币)?\s*([-+]?)\s*"
+    r"(\d+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+)(?:\.(\d+))?\s*(?:元|CNY|RMB)?",
+    re.IGNORECASE,
+)
+_SEPARATORS = str.maketrans("", "", ", ")
 
+
+def amount_cents(text: str) -> int:
+    """An amount (¥1,280.50, ￥128,000, 1,234.50元, RMB 1,234.50) → cents, negative when it
+    has a minus sign before or after the currency. ``text`` is named in each refusal."""
     cleaned = nfkc(text).strip()
-    return parse_amount(cleaned, refund=cleaned.startswith("-"))
+    m = _AMOUNT.fullmatch(cleaned)
+    if m is None or (m[1] and m[2]):
+        if m is None and "," in cleaned and _AMOUNT.fullmatch(cleaned.translate(_SEPARATORS)):
+            raise InvalidInput(
+                f"cannot read amount {text!r}: use a point for decimals and commas only "
+                "between thousands (1,234.50)"
+            )
+        raise InvalidInput(f"amount {text!r} is not a number")
+    decimals = m[4] or ""
+    if len(decimals) > 2:
+        raise InvalidInput(f"amount {text!r} has more than two decimals")
+    cents = int(m[3].translate(_SEPARATORS)) * 100 + int(decimals.ljust(2, "0"))
+    if cents == 0:
+        raise InvalidInput("amount must not be zero")
+    return -cents if "-" in (m[1], m[2]) else cents
+
+
+def parse_cents(text: str) -> int:
+    """An amount cell → cents; a negative amount, its minus sign before or after the
+    currency, is a refund (a file has no --refund to say so)."""
+    return amount_cents(text)
 
 
 def parse_currency(text: str) -> str:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, time
 from typing import Any
 
 from crmcli import enums
 from crmcli.errors import InvalidInput
+from crmcli.io.values import date_fields, nfkc
 from crmcli.services import normalize
 
 
@@ -98,16 +100,31 @@ def parse_fields(
     return parsed
 
 
+# A birthday without its year: 03-08, 3/8, 3.8, --03-08 (as vCard writes it), 3月8日.
+_MONTH_DAY = re.compile(r"(?:--)?(\d{1,2})\s*[-/.]\s*(\d{1,2})|(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
+
+
 def parse_birthday(text: str, *, lunar: bool, leap: bool = False) -> str:
-    """Normalize a birthday to "YYYY-MM-DD" or "MM-DD"; lunar dates are checked to exist."""
-    raw = text.strip().replace("/", "-").replace(".", "-")
-    m = re.fullmatch(r"(?:(\d{4})-)?(\d{1,2})-(\d{1,2})", raw) or re.fullmatch(
-        r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日?", raw
-    )
-    if not m:
-        raise InvalidInput(f"cannot read birthday {text!r}; use 1985-03-08 or 03-08")
-    year = int(m.group(1)) if m.group(1) else None
-    month, day = int(m.group(2)), int(m.group(3))
+    """Normalize a birthday to "YYYY-MM-DD" or "MM-DD"; lunar dates are checked to exist.
+
+    With a year it is read in every form a date cell of an import is (``values.date_fields``:
+    2024/5/5, 4/15/2017, 1985年3月8日, Excel serial numbers, a midnight time after it);
+    its numbers are a lunar date's when ``lunar``.
+    """
+    raw = nfkc(text).strip()
+    m = _MONTH_DAY.fullmatch(raw)
+    year: int | None = None
+    if m:
+        month, day = int(m[1] or m[3]), int(m[2] or m[4])
+    else:
+        found = date_fields(raw, "birthday")
+        if found is None:
+            raise InvalidInput(f"cannot read birthday {text!r}; use 1985-03-08 or 03-08")
+        year, month, day, clock = found
+        if year == 0:
+            raise InvalidInput(f"no such date {text!r}")
+        if clock is not None and clock != time():
+            raise InvalidInput(f"expected a birthday without a time, not {text!r}")
     if leap and not lunar:
         raise InvalidInput("--leap applies to lunar (--lunar) birthdays only")
     if lunar:
@@ -116,13 +133,13 @@ def parse_birthday(text: str, *, lunar: bool, leap: bool = False) -> str:
         if year is not None:
             _check_lunar(year, month, day, leap, text)
     else:
-        from datetime import date
-
-        try:
-            date(year or 2000, month, day)  # 2000 is a leap year: 02-29 stays valid
+        try:  # 2000 is a leap year: 02-29 stays valid
+            date(2000 if year is None else year, month, day)
         except ValueError:
             raise InvalidInput(f"no such date {text!r}") from None
-    return f"{year:04d}-{month:02d}-{day:02d}" if year else f"{month:02d}-{day:02d}"
+    if year is None:
+        return f"{month:02d}-{day:02d}"
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def _check_lunar(year: int, month: int, day: int, leap: bool, text: str) -> None:

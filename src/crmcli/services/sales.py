@@ -2,40 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from crmcli.errors import InvalidInput
+from crmcli.io.values import amount_cents
 from crmcli.models import Customer, Sale
 from crmcli.services.context import Actor
 from crmcli.services.customers import record
 
-_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
-
 
 def parse_amount(text: str, *, refund: bool = False) -> int:
-    """Text like 128000, 1,280.50 or ¥128,000 → cents; refunds are negative and flagged."""
-    cleaned = text.strip().replace(",", "").replace("，", "").replace(" ", "")
-    cleaned = cleaned.lstrip("¥￥").removeprefix("CNY").removeprefix("RMB")
-    if cleaned.startswith("-¥") or cleaned.startswith("-￥"):
-        cleaned = "-" + cleaned[2:]
-    if not _NUMBER.match(cleaned):
-        raise InvalidInput(f"amount {text!r} is not a number")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise InvalidInput(f"amount {text!r} is not a number") from None
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise InvalidInput(f"amount {text!r} has more than two decimals")
-    if value == 0:
-        raise InvalidInput("amount must not be zero")
-    if value < 0 and not refund:
+    """Text like 128000, 1,280.50 or ¥128,000 → cents; refunds are negative and flagged.
+
+    Read as an import reads an amount cell (``values.amount_cents``), except that a
+    minus sign alone does not make a refund here: ``--refund`` does.
+    """
+    cents = amount_cents(text)
+    if cents < 0 and not refund:
         raise InvalidInput(f"amount {text} is negative: record a refund with --refund")
-    cents = int(value * 100)
     return -abs(cents) if refund else cents
 
 
