@@ -791,6 +791,40 @@ def test_undo_refuses_to_delete_work_recorded_by_hand_unless_forced(crm, tmp_pat
     assert crm.json("customer", "list") == []
 
 
+def test_undo_refuses_to_put_back_values_changed_by_hand_since_unless_forced(crm, tmp_path):
+    first = write(tmp_path / "u1.csv", [["code", "name", "phone"], ["U1", "Uno", "13800000101"]])
+    imported(crm, "customers", first)
+    second = write(tmp_path / "u2.csv", [["code", "name", "industry"], ["U1", "Uno", "finance"]])
+    imported(crm, "customers", second, "--on-duplicate", "update")
+    # A field the import did not touch may change freely; one it updated may not.
+    crm.ok("customer", "edit", "U1", "--region", "杭州")
+    assert crm.ok("import", "undo", "2", "--dry-run").stderr.startswith("dry run: undo import #2")
+    crm.ok("customer", "edit", "U1", "--industry", "education", "--reason", "manual")
+    stderr = crm.fails(2, "import", "undo", "2")
+    assert stderr == (
+        "crm: cannot undo import #2: values it updated were changed since (U1 industry); "
+        "--force puts back the values from before the import anyway\n"
+    )
+    assert crm.fails(2, "import", "undo", "2", "--dry-run") == stderr
+    assert customers(crm)["U1"]["industry"] == "education"
+    crm.ok("import", "undo", "2", "--force")
+    assert (customers(crm)["U1"]["industry"], customers(crm)["U1"]["region"]) == (None, "杭州")
+
+
+def test_an_owner_changed_by_import_is_dated_by_its_as_of_day(crm, tmp_path):
+    # 立冬 (2026-11-07) was missed under li; the import hands the customer to wang on 11-10.
+    crm.add_customer("美的", "MD", "customer", owner="li", on="2026-10-01")
+    path = write(tmp_path / "o.csv", [["code", "name", "owner"], ["MD", "美的", "wang"]])
+    result = crm("import", "customers", path, "--on-duplicate", "update", "--as-of", "2026-11-10")
+    assert result.exit_code == 0, result.stderr
+    missed = crm.json(
+        "greet", "missed", "--from", "2026-11-07", "--to", "2026-11-07", "--as-of", "2026-11-20"
+    )
+    assert [(m["occasion"], m["owner"]) for m in missed] == [("立冬", "li")]
+    today = crm.json("greet", "list", "--date", "2026-11-22")
+    assert [(g["occasion"], g["owner"]) for g in today] == [("小雪", "wang")]
+
+
 # --- one transaction ---------------------------------------------------------------------------
 
 

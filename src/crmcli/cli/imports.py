@@ -336,7 +336,9 @@ def undo(
     force: Annotated[
         bool,
         typer.Option(
-            "--force", help="Also delete what was recorded by hand under rows the batch added."
+            "--force",
+            help="Also delete what was recorded by hand under rows the batch added, and "
+            "restore values changed by hand since.",
         ),
     ] = False,
     dry_run: DryRun = False,
@@ -367,6 +369,12 @@ def undo(
             raise InvalidInput(
                 f"cannot undo import #{target.id}: what it added has "
                 f"{describe_counts(result.dependents)} recorded since; --force deletes them too"
+            )
+        if result.edited and not force:
+            shown = ", ".join(result.edited[:5]) + (" …" if len(result.edited) > 5 else "")
+            raise InvalidInput(
+                f"cannot undo import #{target.id}: values it updated were changed since "
+                f"({shown}); --force puts back the values from before the import anyway"
             )
         since = (
             f" (and {describe_counts(result.dependents)} recorded since)"

@@ -1012,11 +1012,12 @@ def _insert_added(plan: _Plan, batch_id: int, dialect: Any, code_sql: str) -> in
         field_sql, new_sql = tbl.history
         owner_id = "id" if tbl.name == "customers" else "customer_id"
         plan.sql(
-            f"INSERT INTO main.history (customer_id, at, user, field, old, new, command, reason) "
-            f"SELECT {owner_id}, :now, :user, {field_sql}, NULL, {new_sql}, :command, :reason "
+            f'INSERT INTO main.history (customer_id, at, "on", user, field, old, new, command, reason) '
+            f"SELECT {owner_id}, :now, :on, :user, {field_sql}, NULL, {new_sql}, :command, :reason "
             f"FROM main.{_q(tbl.table)} WHERE id > :before",
             {
                 "now": params["now"],
+                "on": actor.today,
                 "user": actor.user,
                 "command": actor.command,
                 "reason": f"import #{batch_id} from {plan.source}",
@@ -1194,11 +1195,12 @@ def _apply_updates(plan: _Plan, batch_id: int, dialect: Any) -> tuple[int, int, 
             if c in derived:
                 continue
             plan.sql(
-                "INSERT INTO main.history (customer_id, at, user, field, old, new, command, reason) "
-                "VALUES (:cid, :now, :user, :field, :old, :new, :command, :reason)",
+                'INSERT INTO main.history (customer_id, at, "on", user, field, old, new, command, reason) '
+                "VALUES (:cid, :now, :on, :user, :field, :old, :new, :command, :reason)",
                 {
                     "cid": row["owner_id"],
                     "now": now,
+                    "on": plan.actor.today,
                     "user": plan.actor.user,
                     "field": prefix + c,
                     "old": _display(old),
@@ -1377,6 +1379,8 @@ class UndoResult:
     restored: dict[str, int]
     blocked_by: list[int] = field(default_factory=list)
     dependents: dict[str, int] = field(default_factory=dict)
+    # Values it would restore that were changed since by hand ("C0001 industry").
+    edited: list[str] = field(default_factory=list)
 
 
 _NOUNS = {
@@ -1425,6 +1429,46 @@ def _referencing(table_name: str) -> list[tuple[Any, Any]]:
             if fk.column.table.name == table_name and fk.column.name == "id":
                 found.append((table, fk.parent))
     return found
+
+
+def _edited_since(sql: Callable[..., Any], batch: Any, restored: list[Any]) -> list[str]:
+    """The fields a batch updated that something else changed afterwards, as
+    "CODE field": restoring them would silently undo that later change."""
+    if not restored:
+        return []
+    # Each updated row's customer: history is kept per customer.
+    owners: dict[tuple[str, int], int] = {}
+    for table_name in sorted({item.table_name for item in restored} - {"customer"}):
+        owners.update(
+            ((table_name, row_id), customer_id)
+            for row_id, customer_id in sql(
+                f"SELECT i.row_id, r.customer_id FROM importitem i "
+                f"JOIN {_q(table_name)} r ON r.id = i.row_id "
+                f"WHERE i.batch_id = :b AND i.table_name = :t AND i.action = 'updated'",
+                t=table_name,
+            ).all()
+        )
+    changes = sql(
+        "SELECT h.customer_id, h.field, c.code FROM history h "
+        "JOIN customer c ON c.id = h.customer_id "
+        "WHERE h.at >= :at AND (h.reason IS NULL OR h.reason NOT LIKE :mine) "
+        "ORDER BY h.id",
+        at=batch.at,
+        mine=f"import #{batch.id} from %",
+    ).all()
+    changed = {(row.customer_id, row.field): row.code for row in changes}
+    edited: set[str] = set()
+    for item in restored if changed else []:
+        if item.table_name == "customer":
+            owner, prefix = item.row_id, ""
+        else:
+            owner = owners.get((item.table_name, item.row_id))
+            prefix = f"{item.table_name}.{item.row_id}."
+        for column in json.loads(item.before or "{}"):
+            code = changed.get((owner, prefix + column))
+            if code is not None:
+                edited.add(f"{code} {prefix}{column}")
+    return sorted(edited)
 
 
 def undo_batch(
@@ -1501,6 +1545,7 @@ def undo_batch(
     ).all()
     for item in restored:
         result.restored[item.table_name] = result.restored.get(item.table_name, 0) + 1
+    result.edited = _edited_since(sql, batch, restored)
     for table_name in tables_added:
         result.removed[table_name] = sql(
             "SELECT count(*) FROM importitem WHERE batch_id = :b AND table_name = :t "
@@ -1541,12 +1586,13 @@ def undo_batch(
                 continue
             session.execute(
                 text(
-                    "INSERT INTO history (customer_id, at, user, field, old, new, command, reason) "
-                    "VALUES (:cid, :at, :user, :field, :old, :new, :command, :reason)"
+                    'INSERT INTO history (customer_id, at, "on", user, field, old, new, command, reason) '
+                    "VALUES (:cid, :at, :on, :user, :field, :old, :new, :command, :reason)"
                 ),
                 {
                     "cid": owner,
                     "at": stamp,
+                    "on": actor.today,
                     "user": actor.user,
                     "field": prefix + column,
                     "old": _display(current[column]),
@@ -1566,11 +1612,12 @@ def undo_batch(
     session.add(batch)
     session.execute(
         text(
-            "INSERT INTO history (customer_id, at, user, field, old, new, command, reason) "
-            "VALUES (NULL, :at, :user, 'import', :old, 'undone', :command, :reason)"
+            'INSERT INTO history (customer_id, at, "on", user, field, old, new, command, reason) '
+            "VALUES (NULL, :at, :on, :user, 'import', :old, 'undone', :command, :reason)"
         ),
         {
             "at": stamp,
+            "on": actor.today,
             "user": actor.user,
             "old": f"#{batch.id}",
             "command": actor.command,
