@@ -252,11 +252,6 @@ def test_a_column_with_both_orders_refuses_its_slash_dates_and_keeps_the_rest():
     assert isinstance(caught.value, values.InvalidInput)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the created_on column of io/tables.py does not use values.parse_days as its "
-    "parse_all yet, so the import still reads each slash date on its own",
-)
 def test_an_import_reads_a_day_first_column_day_first(crm, tmp_path):
     path = write(
         tmp_path / "uk.csv",

@@ -36,7 +36,7 @@ from crmcli.io.csvfile import (
     write_csv,
 )
 from crmcli.io.tables import Key, Layout, Table, UnrecognisedHeader
-from crmcli.io.values import unescape_formula
+from crmcli.io.values import ColumnRefused, unescape_formula
 from crmcli.services.context import Actor
 
 WORK_CHUNK = 2000
@@ -326,6 +326,8 @@ def _parse_column(
         if parse_all is not None:
             return parse_all(texts), {}
         return [parse(text) if text else None for text in texts], {}
+    except ColumnRefused as exc:
+        return exc.values, exc.refused
     except InvalidInput:
         pass
     values: list[Any] = []
