@@ -1,10 +1,16 @@
-"""crm export customers|contacts|followups|plans|sales: csv, json, jsonl, xlsx, vcf, ics."""
+"""crm export customers|contacts|followups|plans|sales: csv, tsv, json, jsonl, xlsx, vcf, ics.
+
+A file is written next to its target under a temporary name and renamed over it only when
+complete: a failed export leaves whatever was there before, untouched.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import IO, Annotated, Any
 
 import typer
@@ -13,7 +19,7 @@ from crmcli.cli.common import AsOfOpt, OwnerOpt, state, today
 from crmcli.output import message
 
 app = typer.Typer(
-    help="Export a table as csv, json, jsonl or xlsx; contacts as vCard; plans as iCalendar.",
+    help="Export a table as csv, tsv, json, jsonl or xlsx; contacts as vCard; plans as iCalendar.",
     no_args_is_help=True,
 )
 
@@ -22,12 +28,12 @@ Format = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="csv, json, jsonl, xlsx (vcf for contacts, ics for plans); default from -o's suffix, else csv.",
+        help="csv, tsv, json, jsonl, xlsx (vcf for contacts, ics for plans); default from -o's suffix, else csv.",
     ),
 ]
 Output = Annotated[str, typer.Option("--output", "-o", help="File to write; - is stdout.")]
 Excel = Annotated[
-    bool, typer.Option("--excel", help="csv with the UTF-8 byte-order mark Excel needs.")
+    bool, typer.Option("--excel", help="csv or tsv with the UTF-8 byte-order mark Excel needs.")
 ]
 Redact = Annotated[
     bool, typer.Option("--redact", help="Mask phone and email: 138****5678, z***@example.com.")
@@ -43,7 +49,13 @@ MESSAGES = {
     "only": "{fmt} export is for {table} only",
     "binary": "xlsx is binary: write it to a file with -o FILE.xlsx (or pipe stdout)",
     "unknown": "unknown format {fmt!r}; expected one of: {allowed}",
-    "excel": "--excel applies to csv only",
+    "excel": "--excel applies to csv and tsv only",
+    "database": "{output} is the database itself; write the export to another file",
+    "directory": "cannot write {output}: it is a directory",
+    "cannot": "cannot write {output}: {reason}",
+    "ics_status": (
+        "--status {status} does not apply to ics: the calendar holds open plans and due days"
+    ),
 }
 
 
@@ -70,17 +82,113 @@ def _format(fmt: str | None, output: str, table: str) -> str:
     return chosen
 
 
-def _open(output: str, binary: bool) -> tuple[IO[Any], bool]:
+def _target(ctx: typer.Context, output: str) -> tuple[str, bool]:
+    """The real path -o names, and whether it is a regular file (or none yet), which is
+    replaced whole; anything else (/dev/null, a named pipe) is written to as it is.
+    Refused when it is the database (or one of its journal files) or a directory:
+    checked before anything is opened, so nothing is touched."""
+    import stat
+
     from crmcli.errors import InvalidInput
 
-    if output == "-":
-        return (sys.stdout.buffer if binary else sys.stdout), False
+    given = os.path.expanduser(output)
+    try:
+        mode: int | None = os.stat(given).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise InvalidInput(MESSAGES["cannot"].format(output=output, reason=exc.strerror)) from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise InvalidInput(MESSAGES["directory"].format(output=output))
+    if mode is not None and not stat.S_ISREG(mode):
+        return given, False
+    target = os.path.realpath(given)
+    if mode is not None and not os.access(target, os.W_OK):
+        # A rename would replace it anyway; a read-only file is one its owner kept.
+        reason = os.strerror(errno.EACCES)
+        raise InvalidInput(MESSAGES["cannot"].format(output=output, reason=reason))
+    database = _database_path(state(ctx).db_target())
+    if database is not None:
+        if target in (database, *(database + end for end in ("-wal", "-shm", "-journal"))):
+            raise InvalidInput(MESSAGES["database"].format(output=output))
+        try:
+            same = os.path.samefile(target, database)  # a hard link to it
+        except OSError:
+            same = False
+        if same:
+            raise InvalidInput(MESSAGES["database"].format(output=output))
+    return target, True
+
+
+def _database_path(db: str) -> str | None:
+    """The real path of the database file, when it is one (a path or a sqlite URL)."""
+    from crmcli.db import is_url
+
+    if is_url(db):
+        from sqlalchemy.engine import make_url
+
+        url = make_url(db)
+        if not url.drivername.startswith("sqlite") or not url.database:
+            return None
+        db = url.database
+        if db == ":memory:":
+            return None
+    return os.path.realpath(os.path.expanduser(db))
+
+
+@contextmanager
+def _replacing(target: str, output: str, binary: bool) -> Iterator[IO[Any]]:
+    """A temporary file in the target's directory, renamed over the target once written
+    and synced; removed (and the target left as it was) if anything fails."""
+    import secrets
+
+    from crmcli.errors import InvalidInput
+
+    directory, name = os.path.split(target)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temporary = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(temporary, flags, 0o666)  # the umask applies, as to any new file
+            break
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise InvalidInput(
+                MESSAGES["cannot"].format(output=output, reason=exc.strerror)
+            ) from None
     try:
         if binary:
-            return open(output, "wb"), True
-        return open(output, "w", encoding="utf-8", newline=""), True
+            out: IO[Any] = os.fdopen(fd, "wb")
+        else:
+            out = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        with out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        if os.path.exists(target):
+            os.chmod(temporary, os.stat(target).st_mode & 0o7777)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        with suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+            raise InvalidInput(MESSAGES["cannot"].format(output=output, reason=reason)) from None
+        raise
+
+
+@contextmanager
+def _opened(target: str, output: str, binary: bool) -> Iterator[IO[Any]]:
+    from crmcli.errors import InvalidInput
+
+    text: dict[str, Any] = {} if binary else {"encoding": "utf-8", "newline": ""}
+    try:
+        with open(target, "wb" if binary else "w", **text) as out:
+            yield out
     except OSError as exc:
-        raise InvalidInput(f"cannot write {output}: {exc.strerror}") from None
+        reason = exc.strerror or str(exc)
+        raise InvalidInput(MESSAGES["cannot"].format(output=output, reason=reason)) from None
 
 
 def _export(
@@ -96,8 +204,9 @@ def _export(
     from crmcli.errors import InvalidInput
 
     chosen = _format(fmt, output, table)
-    if excel and chosen != "csv":
+    if excel and chosen not in ("csv", "tsv"):
         raise InvalidInput(MESSAGES["excel"])
+    target, whole = (None, False) if output == "-" else _target(ctx, output)
     day = today(ctx, as_of)
     from crmcli.dates import parse_date
     from crmcli.io.tables import table as describe
@@ -121,19 +230,20 @@ def _export(
             from crmcli.services.customers import resolve_customer
 
             f.customer_id = resolve_customer(session, filters["customer"]).id
-        out, close = _open(output, binary=chosen in ("xlsx", "ics"))
-        try:
+        binary = chosen in ("xlsx", "ics")
+        if target is None:
+            out = sys.stdout.buffer if binary else sys.stdout
             count = _write(session, ctx, spec, chosen, out, f, excel=excel, redact=redact)
-        except BaseException:
-            if close:
-                out.close()
-                os.unlink(output)
-            raise
-        if close:
-            out.close()
-        else:
             out.flush()
-    if output != "-":
+        elif not whole:  # a device or a pipe: nothing there to keep, nothing to rename
+            with _opened(target, output, binary) as out:
+                count = _write(session, ctx, spec, chosen, out, f, excel=excel, redact=redact)
+        else:
+            with _replacing(target, output, binary) as out:
+                count = _write(
+                    session, ctx, spec, chosen, out, f, excel=excel, redact=redact, to_file=True
+                )
+    if target is not None:
         noun = spec.name if count != 1 else spec.singular
         if chosen == "ics":
             noun = "calendar entries" if count != 1 else "calendar entry"
@@ -150,6 +260,7 @@ def _write(
     *,
     excel: bool,
     redact: bool,
+    to_file: bool = False,
 ) -> int:
     from crmcli.io import exporters
     from crmcli.services.exports import calendar_entries, export_rows
@@ -157,24 +268,29 @@ def _write(
     if chosen == "ics":
         from crmcli.io.cards import write_calendar
 
-        entries = calendar_entries(session, owner=f.owner)
+        entries = calendar_entries(session, f)
         return write_calendar(entries, out, timezone=state(ctx).config.timezone, redact=redact)
-    rows = _with_progress(session, spec.name, f, export_rows(session, spec.name, f), out)
+    rows = export_rows(session, spec.name, f)
+    if to_file:
+        rows = _with_progress(session, spec.name, f, rows)
     if chosen == "vcf":
         from crmcli.io.cards import write_vcards
 
         return write_vcards(rows, out, redact=redact)
     columns = spec.exported_columns
-    if chosen == "csv":
-        return exporters.write_csv(rows, columns, out, redact=redact, excel=excel)
+    if chosen in ("csv", "tsv"):
+        delimiter = "\t" if chosen == "tsv" else ","
+        return exporters.write_csv(
+            rows, columns, out, redact=redact, excel=excel, delimiter=delimiter
+        )
     if chosen in ("json", "jsonl"):
         return exporters.write_json(rows, columns, out, redact=redact, lines=chosen == "jsonl")
     return exporters.write_xlsx(rows, columns, out, redact=redact, title=spec.name)
 
 
-def _with_progress(session: Any, table: str, f: Any, rows: Iterator[Any], out: IO[Any]) -> Any:
+def _with_progress(session: Any, table: str, f: Any, rows: Iterator[Any]) -> Any:
     """Rows counted on a progress bar, when a terminal watches a file being written."""
-    if not sys.stderr.isatty() or out in (sys.stdout, sys.stdout.buffer):
+    if not sys.stderr.isatty():
         return rows
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress
@@ -275,23 +391,28 @@ def plans(
     customer: CustomerOpt = None,
     owner: OwnerOpt = None,
     status: Annotated[
-        str, typer.Option("--status", help="open, done, cancelled or all (csv/json/xlsx).")
-    ] = "all",
+        str | None,
+        typer.Option(
+            "--status",
+            help="open, done, cancelled or all (default); ics holds open plans only.",
+            show_default=False,
+        ),
+    ] = None,
     from_: From = None,
     to: To = None,
     as_of: AsOfOpt = None,
 ) -> None:
     """Export plans 跟进计划. --format ics writes open plans and each customer's next due
-    day (all-day) for a calendar app; --owner limits both to one salesperson."""
+    day (all-day) for a calendar app; --customer, --owner and --from/--to limit both."""
     from crmcli.enums import PLAN_STATUS
+    from crmcli.errors import InvalidInput
 
-    filters = {
-        "customer": customer,
-        "owner": owner,
-        "status": None if status.strip().lower() == "all" else PLAN_STATUS.parse(status),
-        "from": from_,
-        "to": to,
-    }
+    chosen = None
+    if status is not None and status.strip().lower() != "all":
+        chosen = PLAN_STATUS.parse(status)
+    if status is not None and chosen != "open" and _format(format, output, "plans") == "ics":
+        raise InvalidInput(MESSAGES["ics_status"].format(status=status.strip()))
+    filters = {"customer": customer, "owner": owner, "status": chosen, "from": from_, "to": to}
     _export(ctx, "plans", format, output, excel, redact, filters, as_of)
 
 

@@ -20,6 +20,24 @@ def _phone(stored: str, redact: bool) -> str:
     return f"{number} ext. {ext}" if ext else number
 
 
+def _phone_types(stored: str) -> list[str]:
+    """TYPE of a TEL: CELL only for a mobile number, WORK,VOICE for a fixed line (a
+    company's switchboard), VOICE when the number's kind cannot be told (a US number may
+    be either)."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(stored.partition(";ext=")[0], None)
+    except phonenumbers.NumberParseException:
+        return ["VOICE"]
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.MOBILE:
+        return ["CELL"]
+    if kind == phonenumbers.PhoneNumberType.FIXED_LINE:
+        return ["WORK", "VOICE"]
+    return ["VOICE"]
+
+
 def write_vcards(rows: Iterable[Mapping[str, Any]], out: IO[str], *, redact: bool) -> int:
     import vobject
 
@@ -34,7 +52,7 @@ def write_vcards(rows: Iterable[Mapping[str, Any]], out: IO[str], *, redact: boo
         if row.get("phone"):
             tel = card.add("tel")
             tel.value = _phone(row["phone"], redact)
-            tel.type_param = "CELL" if row["phone"].startswith("+861") else "WORK"
+            tel.type_paramlist = _phone_types(row["phone"])
         if row.get("email"):
             mail = card.add("email")
             mail.value = v.mask_email(row["email"]) if redact else row["email"]
@@ -70,6 +88,14 @@ def write_calendar(entries: Sequence[Any], out: IO[bytes], *, timezone: str, red
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "crm")
     calendar.add("x-wr-timezone", timezone)
+    # The VTIMEZONE of the configured zone, always: the calendar says which zone its days
+    # are in even when it holds only all-day entries (or none).
+    from contextlib import suppress
+
+    from icalendar import Timezone
+
+    with suppress(ValueError):  # a zone icalendar cannot describe: X-WR-TIMEZONE names it
+        calendar.add_component(Timezone.from_tzid(timezone))
     stamp = datetime.now(UTC).replace(microsecond=0)
     for entry in entries:
         event = Event()
@@ -95,7 +121,6 @@ def write_calendar(entries: Sequence[Any], out: IO[bytes], *, timezone: str, red
             event.add("dtend", day + timedelta(days=1))
             event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
-    # VTIMEZONE for Asia/Shanghai (or the configured zone), so every client can read DTSTART.
-    calendar.add_missing_timezones()
+    calendar.add_missing_timezones()  # none, unless an entry used another zone
     out.write(calendar.to_ical())
     return len(entries)

@@ -1,10 +1,18 @@
 """Writing a table: csv, json, jsonl and xlsx from one description of its columns.
 
-A csv export is written so that ``crm import`` reads it back unchanged: phones in their
-national form (``138 1234 5678``, international ones with ``+``), formula-like text
-escaped with a leading ``'`` that the importer removes (SPEC §4), yes/no flags, ISO dates.
-JSON keeps stored values (phones in E.164) as the stable contract for scripts. In xlsx,
-codes and phones are text cells, dates are dates and amounts numbers.
+A csv (or tsv) export is written so that ``crm import`` reads it back unchanged: phones
+in their national form (``138 1234 5678``, international ones with ``+``), formula-like
+text escaped with a leading ``'`` that the importer removes (SPEC §4), yes/no flags, ISO
+dates, tags as the comma-separated text the importer splits. JSON keeps stored values
+(phones in E.164) as the stable contract for scripts, with tags as an array as
+``crm customer list`` gives them. In xlsx, codes and phones are text cells, dates are
+dates and amounts numbers.
+
+Times are written as stored (``YYYY-MM-DD HH:MM``, with seconds or a fraction only when
+the stored time has them) so that they re-import unchanged, except the record stamps
+``created_at`` and ``updated_at``: the importer does not read them, and their
+microseconds are the clock's, not anything a user entered, so they are written to the
+second (``YYYY-MM-DD HH:MM:SS``, UTC).
 """
 
 from __future__ import annotations
@@ -21,9 +29,10 @@ from crmcli.io import tables as t
 from crmcli.io import values as v
 from crmcli.services import normalize
 
-FORMATS = ("csv", "json", "jsonl", "xlsx", "vcf", "ics")
+FORMATS = ("csv", "tsv", "json", "jsonl", "xlsx", "vcf", "ics")
 SUFFIXES = {
     ".csv": "csv",
+    ".tsv": "tsv",
     ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -33,11 +42,39 @@ SUFFIXES = {
 }
 
 
+# Columns stored as comma-separated text that JSON gives as an array (``cli.views``
+# does the same for ``crm customer list``); csv and xlsx keep the text, which re-imports.
+LISTS = frozenset({"tags"})
+# Record stamps: written to the second (see above).
+STAMPS = (t.CREATED_AT, t.UPDATED_AT)
+
+
+def _is_stamp(col: t.Column) -> bool:
+    return any(col is stamp for stamp in STAMPS)
+
+
 def stored(col: t.Column, row: Mapping[str, Any]) -> Any:
     value = row.get(col.field)
     if value is not None and col.export is not None:
         value = col.export(value)
+    if isinstance(value, datetime) and _is_stamp(col):
+        value = value.replace(microsecond=0)
     return value
+
+
+def _stamp(value: Any) -> Any:
+    """A created_at/updated_at cell: ``YYYY-MM-DD HH:MM:SS``, the microseconds dropped."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return value
+
+
+def _stamp_text(value: Any) -> str:
+    return "" if value is None else str(_stamp(value))
+
+
+def _split_list(value: Any) -> list[str]:
+    return value.split(",") if value else []
 
 
 def masked(col: t.Column, value: Any, redact: bool) -> Any:
@@ -117,7 +154,17 @@ def _after(export: Convert, write: Convert) -> Convert:
     return lambda value: write(None if value is None else export(value))
 
 
+def _csv_writer(col: t.Column, redact: bool) -> Convert:
+    if _is_stamp(col):
+        return _stamp_text
+    return _text_writer(col.kind, redact)
+
+
 def _json_writer(col: t.Column, redact: bool) -> Convert:
+    if _is_stamp(col):
+        return _stamp
+    if col.key in LISTS and col.kind == t.TEXT:
+        return _split_list
     return lambda value: json_value(col, value, redact)
 
 
@@ -128,12 +175,15 @@ def write_csv(
     *,
     redact: bool,
     excel: bool,
+    delimiter: str = ",",
 ) -> int:
+    """csv, or tsv with ``delimiter="\\t"`` (a tab or line break inside a value is quoted,
+    as in csv; the importer detects the tab and reads those quotes)."""
     if excel:
         out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n" if excel else "\n")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n" if excel else "\n")
     writer.writerow([c.key for c in columns])
-    cells = _cells(columns, redact, lambda col, redact: _text_writer(col.kind, redact))
+    cells = _cells(columns, redact, _csv_writer)
     count = 0
     for row in rows:
         writer.writerow(cells(row))

@@ -143,10 +143,14 @@ class CalendarEntry:
     owner: str | None
 
 
-def calendar_entries(session: Session, *, owner: str | None) -> list[CalendarEntry]:
+def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
     """Open plans (at their time, if they have one) and, as all-day entries, each customer's
     next due day from the cadence (SPEC §4: plans and due visits for a calendar app).
-    Junk and lost customers have no due day and no entry."""
+    Junk and lost customers have no due day and no entry. The filters of the csv export
+    apply to both: one customer, one salesperson, the days from ``start`` to ``end``;
+    ``status`` can only be open (or none): the calendar holds nothing else."""
+    if f.start and f.end and f.start > f.end:
+        raise InvalidInput(f"--from {f.start} is after --to {f.end}")
     entries: list[CalendarEntry] = []
     t = Plan.__table__
     cu = Customer.__table__.c
@@ -161,9 +165,11 @@ def calendar_entries(session: Session, *, owner: str | None) -> list[CalendarEnt
         cu.name,
         cu.phone,
     ).join(Customer.__table__, t.c.customer_id == cu.id)
-    plans = plans.where(t.c.status == "open")
-    if owner:
-        plans = plans.where(t.c.owner == owner)
+    plans = plans.where(t.c.status == "open", *_day_range(t.c.due_on, f, moment=False))
+    if f.owner:
+        plans = plans.where(t.c.owner == f.owner)
+    if f.customer_id is not None:
+        plans = plans.where(t.c.customer_id == f.customer_id)
     for row in session.execute(plans.order_by(t.c.due_on, t.c.due_time, t.c.id)):
         entries.append(
             CalendarEntry(
@@ -186,14 +192,18 @@ def calendar_entries(session: Session, *, owner: str | None) -> list[CalendarEnt
         cu.next_due_at,
         *(getattr(cu, column) for column, _ in DUE_KINDS),
     ).where(cu.next_due_at.is_not(None))
-    if owner:
-        due = due.where(cu.owner == owner)
+    if f.owner:
+        due = due.where(cu.owner == f.owner)
+    if f.customer_id is not None:
+        due = due.where(cu.id == f.customer_id)
     for row in session.execute(due.order_by(cu.next_due_at, cu.sort_key, cu.id)):
         dues = [(getattr(row, column), label) for column, label in DUE_KINDS]
         dues = [(day, label) for day, label in dues if day is not None]
         if not dues:
             continue
         day = min(d for d, _ in dues)
+        if (f.start is not None and day < f.start) or (f.end is not None and day > f.end):
+            continue
         kind = next(label for d, label in dues if d == day)
         entries.append(
             CalendarEntry(
