@@ -6,7 +6,17 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, actor, fmt, moment, open_db, today
+from crmcli.cli.common import (
+    AsOfOpt,
+    FormatOpt,
+    OwnerOpt,
+    actor,
+    fmt,
+    known_owner,
+    moment,
+    open_db,
+    today,
+)
 from crmcli.dates import parse_date
 from crmcli.output import Col, message, render
 
@@ -111,10 +121,7 @@ def list_(
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
-        if owner:
-            from crmcli.services.customer_list import check_owner
-
-            check_owner(connection, owner)
+        known_owner(connection, owner)
         if campaign:
             target = compliance.get_campaign(connection, campaign)
             duties = compliance.campaign_audience(

@@ -6,7 +6,7 @@ import gc
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -107,6 +107,14 @@ def open_db(ctx: typer.Context, *, write: bool, create: bool = False) -> Databas
         with writer.session() as session:
             ensure_policy_current(session, st.config)
     return database
+
+
+def known_owner(connection: Any, owner: str | None) -> None:
+    """Refuse an ``--owner`` who owns nothing (a typo in a crontab): exit 3."""
+    if owner:
+        from crmcli.services.customer_list import check_owner
+
+        check_owner(connection, owner)
 
 
 def actor(ctx: typer.Context, as_of: str | None = None) -> Actor:

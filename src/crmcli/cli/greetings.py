@@ -14,6 +14,7 @@ from crmcli.cli.common import (
     OwnerOpt,
     actor,
     fmt,
+    known_owner,
     moment,
     open_db,
     state,
@@ -88,10 +89,7 @@ def list_(
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
-        if owner:
-            from crmcli.services.customer_list import check_owner
-
-            check_owner(connection, owner)
+        known_owner(connection, owner)
         duties = greetings_on(
             connection, state(ctx).config, day, owner=owner, pending_only=not all_
         )
@@ -195,10 +193,7 @@ def missed(
     cfg = state(ctx).config
     database = open_db(ctx, write=False)
     with database.reading() as connection:
-        if owner:
-            from crmcli.services.customer_list import check_owner
-
-            check_owner(connection, owner)
+        known_owner(connection, owner)
         misses = compliance.missed_greetings(connection, cfg, start, end, owner=owner)
         if fines:
             misses += compliance.missed_calls(connection, cfg, start, end, base, owner=owner)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, fmt, open_db, today
+from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, fmt, known_owner, open_db, today
 from crmcli.errors import EXIT_FOUND
 from crmcli.output import Col, jsonable, render
 
@@ -62,10 +62,7 @@ def overdue(
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
-        if owner:
-            from crmcli.services.customer_list import check_owner
-
-            check_owner(connection, owner)
+        known_owner(connection, owner)
         items = overdue_customers(
             connection, state(ctx).config, day, owner=owner, tier=tier_value, limit=limit
         )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, fmt, open_db, state, today
+from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, fmt, known_owner, open_db, state, today
 from crmcli.errors import EXIT_FOUND
 from crmcli.output import Col, print_json, render, render_columns
 
@@ -52,10 +52,7 @@ def remind(
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
-        if owner:
-            from crmcli.services.customer_list import check_owner
-
-            check_owner(connection, owner)
+        known_owner(connection, owner)
         sections = digest(connection, state(ctx).config, day, owner=owner)
     total = sum(len(items) for items in sections.values())
     if output == "json":
