@@ -8,18 +8,17 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlmodel import SQLModel
+from crmcli.schema import metadata
 
-import crmcli.models  # noqa: F401 - registers every table
 from crmcli.db import HEAD, make_engine, open_database, upgrade
 
 
-def test_migrations_from_scratch_build_exactly_the_models(tmp_path: Path) -> None:
+def test_migrations_from_scratch_build_exactly_the_schema(tmp_path: Path) -> None:
     engine = make_engine(str(tmp_path / "fresh.db"), write=True)
     upgrade(engine)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(context, SQLModel.metadata) == []
+        assert compare_metadata(context, metadata) == []
 
 
 def test_a_database_of_the_first_release_upgrades_after_a_backup(crm, tmp_path: Path) -> None:

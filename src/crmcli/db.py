@@ -1,8 +1,14 @@
-"""Engine, pragmas, sessions, and schema versions checked on every open.
+"""The one engine factory: pragmas, sessions, and schema versions checked on every open.
+
+Every SQLite target, a path or a ``sqlite:///`` URL, is opened the same way: created
+0600, foreign keys on, WAL, a busy timeout and ``BEGIN IMMEDIATE`` for writers. A
+PostgreSQL URL (``postgresql+psycopg://…``) gets psycopg 3, imported only then.
 
 The up-to-date check reads one row (``alembic_version``) and compares it with
 ``HEAD``; Alembic itself is imported only when a database must be created or upgraded.
-A database from a newer crmcli is refused (exit 4) and left untouched.
+A new, empty database is built from ``crmcli.schema`` and stamped at ``HEAD``; an older
+one is upgraded through the migrations after a backup. A database from a newer crmcli is
+refused (exit 4) and left untouched.
 """
 
 from __future__ import annotations
@@ -23,8 +29,22 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
 
-# Every schema revision this release knows, oldest first; the last one is the head.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+
+def _revisions() -> tuple[str, ...]:
+    """Every schema revision this release knows, oldest first, from the migrations'
+    file names (``0006_history_day.py`` is revision 0006; a test checks each file's
+    ``revision`` and ``down_revision`` agree); the last one is the head."""
+    versions = Path(__file__).parent / "migrations" / "versions"
+    return tuple(
+        sorted(
+            name.split("_", 1)[0]
+            for name in os.listdir(versions)
+            if name.endswith(".py") and name[:4].isdigit()
+        )
+    )
+
+
+REVISIONS = _revisions()
 HEAD = REVISIONS[-1]
 BUSY_TIMEOUT_MS = 15_000
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -32,6 +52,41 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 def is_url(target: str) -> bool:
     return "://" in target
+
+
+def sqlite_file(target: str) -> Path | None:
+    """The file behind an SQLite target, a path or a ``sqlite:///`` URL; None for a
+    server URL (and for an in-memory SQLite URL, which has no file)."""
+    if not is_url(target):
+        return Path(target).expanduser()
+    if not target.startswith("sqlite"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    database = make_url(target).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database).expanduser()
+
+
+def is_sqlite(target: str) -> bool:
+    return not is_url(target) or target.startswith("sqlite")
+
+
+def server_url(target: str) -> Any:
+    """A PostgreSQL URL with psycopg 3 as its driver, whichever spelling was given."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(target)
+    if url.get_backend_name() != "postgresql":
+        raise StorageError(
+            f"cannot open database {url.render_as_string(hide_password=True)}: "
+            "crmcli works with SQLite files and PostgreSQL servers "
+            "(postgresql+psycopg://user@host/db)"
+        )
+    if url.drivername != "postgresql+psycopg":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
 
 
 def _check_sqlite_path(path: Path, create: bool) -> None:
@@ -73,12 +128,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(target: str, *, write: bool) -> Engine:
+    """The engine of a database target; the one way crmcli reaches any database."""
     from sqlalchemy import create_engine, event
 
-    if is_url(target):
-        return create_engine(target)
+    if not is_sqlite(target):
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise StorageError(
+                "PostgreSQL needs the psycopg driver: pip install 'crmcli[postgresql]'"
+            ) from None
+        # Timestamps are stored as UTC wall-clock values: the session zone is pinned so
+        # that the server's own setting never shifts a date.
+        return create_engine(
+            server_url(target),
+            connect_args={"options": "-c timezone=UTC", "connect_timeout": 10},
+            pool_pre_ping=False,
+        )
+    path = sqlite_file(target)
     engine = create_engine(
-        f"sqlite:///{target}",
+        f"sqlite:///{path}" if path is not None else "sqlite://",
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
     )
     event.listen(engine, "connect", _sqlite_pragmas)
@@ -169,12 +238,25 @@ def backup_file(source: Path, dest: Path, *, standalone: bool = True) -> None:
         src.close()
 
 
+def create_schema(engine: Engine) -> None:
+    """Build a new, empty database from ``crmcli.schema`` and stamp it at ``HEAD``: what
+    the migrations would build (``tests/test_migrations.py`` compares the two), in one
+    statement per table instead of a replay of every migration."""
+    from alembic import command
+
+    from crmcli.schema import metadata
+
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        command.stamp(_alembic_config(conn), "head")
+
+
 def open_database(target: str, *, write: bool, create: bool | None = None) -> Database:
     """Open (creating when allowed) and bring the schema to HEAD, or refuse."""
-    create = write if create is None else create
-    path = None if is_url(target) else Path(target).expanduser()
+    create_new = write if create is None else create
+    path = sqlite_file(target)
     if path is not None:
-        _check_sqlite_path(path, create)
+        _check_sqlite_path(path, create_new)
         target = str(path)
     engine = make_engine(target, write=write)
     try:
@@ -182,13 +264,13 @@ def open_database(target: str, *, write: bool, create: bool | None = None) -> Da
     except StorageError:
         raise
     except Exception as exc:
-        raise StorageError(f"cannot read database {target}: {_reason(exc)}") from None
+        raise StorageError(f"cannot read database {_shown(target)}: {_reason(exc)}") from None
     if revision == HEAD:
         _use_wal(engine)
         return Database(target, engine)
     if revision is not None and revision not in REVISIONS:
         raise StorageError(
-            f"database {target} has schema {revision}, newer than this crmcli knows "
+            f"database {_shown(target)} has schema {revision}, newer than this crmcli knows "
             f"(up to {HEAD}); upgrade crmcli to use it"
         )
     if revision is not None and path is not None:
@@ -196,10 +278,23 @@ def open_database(target: str, *, write: bool, create: bool | None = None) -> Da
         backup_file(path, path.with_name(f"{path.name}.before-{HEAD}-{stamp}.bak"))
     _use_wal(engine)
     try:
-        upgrade(engine)
+        if revision is None:
+            create_schema(engine)
+        else:
+            upgrade(engine)
     except Exception as exc:
-        raise StorageError(f"cannot upgrade database {target}: {_reason(exc)}") from None
+        verb = "create" if revision is None else "upgrade"
+        raise StorageError(f"cannot {verb} database {_shown(target)}: {_reason(exc)}") from None
     return Database(target, engine)
+
+
+def _shown(target: str) -> str:
+    """A target as messages show it: a server URL without its password."""
+    if is_sqlite(target):
+        return target
+    from sqlalchemy.engine import make_url
+
+    return make_url(target).render_as_string(hide_password=True)
 
 
 def _use_wal(engine: Engine) -> None:

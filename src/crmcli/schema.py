@@ -1,71 +1,344 @@
-"""The tables as SQLAlchemy Core objects, read from the open database.
+"""Every table, defined once, as SQLAlchemy Core.
 
-Building the SQLModel classes of ``crmcli.models`` costs a process about a quarter of a
-second, more than the query of a reading command such as ``crm overdue`` or
-``crm remind``. Queries and set-based updates therefore use these Core tables: each is
-described by the database itself (one ``get_columns`` per table, about a millisecond)
-the first time it is used through an engine. The schema was brought to HEAD by the
-migrations before any query runs, so the columns and types are the ones the models
-declare, and the statements compile for SQLite and PostgreSQL alike. The models stay
-the definition of the schema and serve the commands that create and edit records.
+Queries, set-based writes, the SQLModel classes of ``crmcli.models`` (built on these
+very ``Table`` objects) and Alembic's ``target_metadata`` all use this one definition;
+``tests/test_migrations.py`` checks that the migrations build exactly it. The module
+imports SQLAlchemy Core only, so the reading commands (``crm overdue``, ``crm remind``)
+never pay for SQLModel or the ORM.
+
+Dates that the policies reason about (due days, birthdays, creation day) are local
+calendar days (config ``timezone``); follow-up and plan times are local wall-clock times
+as the salesperson typed them; ``created_at``/``updated_at`` are UTC.
 """
 
 from __future__ import annotations
 
-import weakref
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import Any
 
-if TYPE_CHECKING:
-    from sqlalchemy import Table
-    from sqlalchemy.engine import Connection, Engine
-
-
-class Tables:
-    """The tables of one database (one engine), each read from it on first use."""
-
-    def __init__(self) -> None:
-        from sqlalchemy import MetaData
-
-        self._metadata = MetaData()
-
-    def get(self, connection: Connection, name: str) -> Table:
-        found = self._metadata.tables.get(name)
-        if found is not None:
-            return found
-        from sqlalchemy import Column, Table, inspect
-
-        columns = inspect(connection).get_columns(name)
-        if not columns:
-            raise LookupError(f"no table {name!r} in the database")
-        return Table(
-            name,
-            self._metadata,
-            *(
-                Column(col["name"], col["type"], primary_key=bool(col.get("primary_key")))
-                for col in columns
-            ),
-        )
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
 
 
-_BY_ENGINE: weakref.WeakKeyDictionary[Engine, Tables] = weakref.WeakKeyDictionary()
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
-class _Bound:
-    """``tables(bind).customer.c.code``: a table by its name, through one connection."""
-
-    def __init__(self, connection: Connection, known: Tables) -> None:
-        self._connection = connection
-        self._known = known
-
-    def __getattr__(self, name: str) -> Table:
-        return self._known.get(self._connection, name)
+metadata = MetaData()
 
 
-def tables(bind: Any) -> _Bound:
-    """The tables of the database behind a Core connection or an ORM session."""
-    connection = bind if hasattr(bind, "exec_driver_sql") else bind.connection()
-    engine = connection.engine
-    known = _BY_ENGINE.get(engine)
-    if known is None:
-        known = _BY_ENGINE[engine] = Tables()
-    return _Bound(connection, known)
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True)
+
+
+def _stamps() -> tuple[Column[datetime], Column[datetime]]:
+    return (
+        Column("created_at", DateTime, nullable=False, default=utcnow),
+        Column("updated_at", DateTime, nullable=False, default=utcnow, onupdate=utcnow),
+    )
+
+
+def _text(name: str, **kw: object) -> Column[str]:
+    kw.setdefault("nullable", True)
+    return Column(name, String, **kw)  # type: ignore[arg-type]
+
+
+def _owned_by(table: str, *, null: str | None = None) -> Column[int]:
+    """A foreign key to ``table.id``; its rows go with the row they belong to."""
+    return Column(
+        f"{table}_id",
+        Integer,
+        ForeignKey(f"{table}.id", ondelete=null or "CASCADE"),
+        nullable=null is not None,
+    )
+
+
+def _birthday() -> tuple[Column[Any], ...]:
+    return (
+        # "YYYY-MM-DD" or "MM-DD" (year unknown); lunar (农历) month/day when
+        # birthday_lunar, in the leap month when birthday_leap. Text, because 农历二月三十
+        # is no Gregorian date.
+        _text("birthday"),
+        Column("birthday_lunar", Boolean, nullable=False, default=False),
+        Column("birthday_leap", Boolean, nullable=False, default=False),
+        # "MM-DD" of the birthday (lunar month-day when lunar), indexed so the birthdays
+        # of a day are found without reading every row.
+        _text("birth_md"),
+    )
+
+
+# The overdue list's index: its order (next due day, name, id), then what it shows.
+OVERDUE_COLUMNS = (
+    "next_due_at",
+    "sort_key",
+    "id",
+    "code",
+    "name",
+    "tier",
+    "stage",
+    "owner",
+    "phone",
+    "created_on",
+    "last_contact_at",
+    "contact_due_on",
+    "visit_due_on",
+    "callback_due_on",
+    "plan_due_on",
+)
+
+# Small key/value facts about the database (e.g. the cadence policy it was computed with).
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", String, nullable=False),
+)
+
+# 客户档案 (seed 000 第六条, seed 003 客户档案).
+customer = Table(
+    "customer",
+    metadata,
+    _id(),
+    Column("code", String, nullable=False, unique=True, index=True),
+    Column("name", String, nullable=False),
+    # Derived on write: NFKC/case/space-folded name for exact matching and duplicates,
+    # pinyin for sorting (按客户名称的字母次序) and pinyin search.
+    Column("name_key", String, nullable=False, index=True),
+    Column("sort_key", String, nullable=False, index=True),
+    Column("search_key", String, nullable=False, default=""),
+    Column("kind", String, nullable=False, default="company"),
+    _text("contact_name"),
+    _text("phone", index=True),
+    _text("email"),
+    _text("address"),
+    _text("region"),
+    _text("industry"),
+    _text("scale"),
+    _text("need"),
+    _text("needs_note"),
+    _text("main_business"),
+    _text("budget"),
+    _text("source"),
+    _text("channel"),
+    Column("stage", String, nullable=False, default="lead", index=True),
+    Column("tier", String, nullable=False, default="potential"),
+    Column("tier_locked", Boolean, nullable=False, default=False),
+    _text("grade"),
+    _text("value"),
+    _text("potential"),
+    Column("likelihood", Integer),
+    _text("cooperation_plan"),
+    _text("owner"),
+    _text("intake_by"),
+    _text("project_lead"),
+    *_birthday(),
+    _text("tags"),
+    _text("notes"),
+    Column("created_on", Date, nullable=False),
+    # Derived: kept current by services.cadence.refresh_due after every write that
+    # can move them; the overdue list and the digest read them through indexes.
+    Column("last_contact_at", DateTime, index=True),
+    Column("contact_due_on", Date),
+    Column("visit_due_on", Date),
+    Column("callback_due_on", Date),
+    Column("plan_due_on", Date),
+    Column("next_due_at", Date),
+    *_stamps(),
+    # The overdue list reads this index alone, in its order: every column it shows is
+    # in the entry, so no customer row is read (migration 0005).
+    Index("ix_customer_overdue", *OVERDUE_COLUMNS),
+    Index("ix_customer_owner_due", "owner", "next_due_at"),
+    Index("ix_customer_tier_due", "tier", "next_due_at"),
+    Index("ix_customer_birth", "birthday_lunar", "birth_md"),
+)
+
+# 联系人 and the personal details of seed 003 数据资料库.
+contact = Table(
+    "contact",
+    metadata,
+    _id(),
+    _owned_by("customer"),
+    Column("name", String, nullable=False),
+    _text("title"),
+    _text("phone"),
+    _text("email"),
+    _text("gender"),
+    *_birthday(),
+    _text("notes"),
+    *_stamps(),
+    Index("ix_contact_customer_id", "customer_id"),
+    Index("ix_contact_birth", "birthday_lunar", "birth_md"),
+)
+
+# 跟进记录 (seed 000 第十一条).
+followup = Table(
+    "followup",
+    metadata,
+    _id(),
+    _owned_by("customer"),
+    _owned_by("contact", null="SET NULL"),
+    Column("at", DateTime, nullable=False),
+    Column("channel", String, nullable=False),
+    Column("summary", String, nullable=False),
+    _text("result"),
+    _text("owner"),
+    *_stamps(),
+    Index("ix_followup_customer_channel_at", "customer_id", "channel", "at"),
+    Index("ix_followup_owner_at", "owner", "at"),
+)
+
+# 跟进计划: a promised next step; done by a follow-up.
+plan = Table(
+    "plan",
+    metadata,
+    _id(),
+    _owned_by("customer"),
+    Column("due_on", Date, nullable=False),
+    _text("due_time"),
+    Column("channel", String, nullable=False, default="phone"),
+    Column("content", String, nullable=False),
+    _text("owner"),
+    Column("status", String, nullable=False, default="open"),
+    _owned_by("followup", null="SET NULL"),
+    Column("closed_at", DateTime),
+    *_stamps(),
+    Index("ix_plan_customer_status_due", "customer_id", "status", "due_on"),
+    Index("ix_plan_status_due", "status", "due_on"),
+    Index("ix_plan_owner_status_due", "owner", "status", "due_on"),
+)
+
+# 变动历史 (seed 000 第七条 可追溯性): one row per changed field, written by
+# crmcli.history alone.
+history = Table(
+    "history",
+    metadata,
+    _id(),
+    Column("customer_id", Integer, ForeignKey("customer.id", ondelete="CASCADE")),
+    Column("at", DateTime, nullable=False, default=utcnow),
+    # The business day the change took effect (the command's --as-of day, else today in
+    # the configured zone): past duties follow the stage and owner of their day.
+    Column("on", Date),
+    Column("user", String, nullable=False),
+    Column("field", String, nullable=False),
+    _text("old"),
+    _text("new"),
+    Column("command", String, nullable=False),
+    _text("reason"),
+    Index("ix_history_customer_at", "customer_id", "at"),
+    Index("ix_history_field_on", "field", "on"),
+)
+
+# 购买记录: one order (positive) or refund (negative), in cents so sums are exact.
+sale = Table(
+    "sale",
+    metadata,
+    _id(),
+    _owned_by("customer"),
+    Column("sold_on", Date, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("currency", String, nullable=False, default="CNY"),
+    _text("product"),
+    _text("note"),
+    *_stamps(),
+    Index("ix_sale_customer_on", "customer_id", "sold_on"),
+    Index("ix_sale_on_customer", "sold_on", "customer_id"),
+)
+
+# 问候 sent (seed 003 三): one row per customer (or contact) per occasion and day.
+greeting = Table(
+    "greeting",
+    metadata,
+    _id(),
+    _owned_by("customer"),
+    Column("contact_id", Integer, ForeignKey("contact.id", ondelete="CASCADE")),
+    Column("occasion", String, nullable=False),
+    Column("kind", String, nullable=False),  # holiday | solar_term | birthday
+    Column("on", Date, nullable=False),
+    Column("sent_at", DateTime, nullable=False),
+    _text("channel"),
+    _text("sent_by"),
+    *_stamps(),
+    Index("ix_greeting_on_occasion", "on", "occasion"),
+    Index("ux_greeting", "customer_id", "contact_id", "occasion", "on", unique=True),
+)
+
+# 营销活动/答谢会 that the customers of some stages must be told about (seed 003).
+campaign = Table(
+    "campaign",
+    metadata,
+    _id(),
+    Column("name", String, nullable=False, unique=True, index=True),
+    Column("on", Date, nullable=False),
+    Column("stages", String, nullable=False),  # comma-separated stage values
+    _text("created_by"),
+    *_stamps(),
+)
+
+# That a customer was told about (invited to) a campaign.
+campaignnotice = Table(
+    "campaignnotice",
+    metadata,
+    _id(),
+    _owned_by("campaign"),
+    Column(
+        "customer_id",
+        Integer,
+        ForeignKey("customer.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("notified_at", DateTime, nullable=False),
+    _text("channel"),
+    _text("notified_by"),
+    *_stamps(),
+    Index("ux_campaign_notice", "campaign_id", "customer_id", unique=True),
+)
+
+# One run of ``crm import``: what file, when, who, and what it did (SPEC §4).
+importbatch = Table(
+    "importbatch",
+    metadata,
+    _id(),
+    Column("kind", String, nullable=False),  # customers | contacts | followups | sales
+    Column("source", String, nullable=False),
+    _text("encoding"),
+    _text("delimiter"),
+    Column("at", DateTime, nullable=False, default=utcnow),
+    Column("user", String, nullable=False),
+    Column("added", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("undone_at", DateTime),
+    _text("undone_by"),
+)
+
+# A row an import added or updated; ``before`` (JSON) restores an update on undo.
+importitem = Table(
+    "importitem",
+    metadata,
+    _id(),
+    Column(
+        "batch_id",
+        Integer,
+        ForeignKey("importbatch.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("table_name", String, nullable=False),
+    Column("row_id", Integer, nullable=False),
+    Column("action", String, nullable=False),  # added | updated
+    _text("before"),
+    Index("ix_import_item_row", "table_name", "row_id"),
+)

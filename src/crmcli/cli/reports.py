@@ -40,7 +40,8 @@ def abc(
     output = fmt(format)
     day = today(ctx, as_of)
     from crmcli.services.classification import abc_rows
-    from crmcli.services.sales import cents_to_decimal, format_cents
+    from crmcli.services.sales import cents_to_decimal
+    from crmcli.text import money as format_cents
 
     database = open_db(ctx, write=False)
     with database.session() as session:

@@ -57,7 +57,8 @@ def add(
 ) -> None:
     """Record a sale (or, with --refund, a refund) for a customer."""
     output = fmt(format)
-    from crmcli.services.sales import add_sale, format_cents, parse_amount
+    from crmcli.services.sales import add_sale, parse_amount
+    from crmcli.text import money as format_cents
 
     cents = parse_amount(amount, refund=refund)
     day = today(ctx, as_of)
@@ -99,7 +100,8 @@ def list_(
     if start and end and start > end:
         raise InvalidInput(f"--from {start} is after --to {end}")
     from crmcli.services.customers import resolve_customer
-    from crmcli.services.sales import format_cents, list_sales
+    from crmcli.services.sales import list_sales
+    from crmcli.text import money as format_cents
 
     database = open_db(ctx, write=False)
     with database.session() as session:

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import and_, case, exists, func, insert, select, update
 
+from crmcli import schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES, TIER
-from crmcli.schema import tables
 from crmcli.sqlfuncs import add_days, earliest, to_date
 
 POLICY_KEY = "cadence_policy"
@@ -87,7 +87,7 @@ def refresh_due(
     ``fresh`` customers were just created and have no follow-ups or plans yet: their
     dates follow from the day they were added alone, without looking at other tables.
     """
-    t = tables(session)
+    t = schema
     customer, c, f, p = t.customer, t.customer.c, t.followup.c, t.plan.c
     ids = None if customer_ids is None else list(customer_ids)
     # Derived columns only: a recompute is not an edit, so updated_at stays as it was.
@@ -143,7 +143,7 @@ def refresh_due(
 
 
 def policy_is_current(bind: Any, config: Config) -> bool:
-    m = tables(bind).meta.c
+    m = schema.meta.c
     stored = bind.execute(select(m.value).where(m.key == POLICY_KEY)).scalar()
     return stored == config.policy_fingerprint(*POLICY_SECTIONS)
 
@@ -171,7 +171,7 @@ def _page_cache(session: Any, kib: int) -> Iterator[None]:
 
 def ensure_policy_current(session: Any, config: Config) -> bool:
     """Recompute all due dates when the cadence policy differs from the one they used."""
-    meta = tables(session).meta
+    meta = schema.meta
     fingerprint = config.policy_fingerprint(*POLICY_SECTIONS)
     stored = session.execute(select(meta.c.value).where(meta.c.key == POLICY_KEY)).first()
     if stored is not None and stored.value == fingerprint:
@@ -226,7 +226,7 @@ def overdue_customers(
     limit: int | None = None,
 ) -> list[OverdueCustomer]:
     """Customers whose earliest due day is before ``as_of``, most days late first."""
-    t = tables(bind)
+    t = schema
     c = t.customer.c
     query = select(
         c.id,

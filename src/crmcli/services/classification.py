@@ -39,9 +39,10 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
+from crmcli import history, schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
-from crmcli.models import Customer, History, Sale, utcnow
+from crmcli.models import Customer, Sale
 from crmcli.services import cadence
 from crmcli.services.context import Actor
 from crmcli.sqlfuncs import month_key, thousands
@@ -267,7 +268,7 @@ def reclassify(
     ranked = ranked_sales(config, window)
     names = [col.name for col in graded.c]
     conn.execute(insert(graded).from_select(names, select(*(ranked.c[n] for n in names))))
-    c = Customer.__table__.c
+    c = schema.customer.c
     new_grade = graded.c.grade
     new_value = graded.c.value
     new_tier = case(
@@ -298,7 +299,7 @@ def reclassify(
             graded.c.f_score,
             graded.c.s_score,
         )
-        .select_from(Customer.__table__.outerjoin(graded, graded.c.customer_id == c.id))
+        .select_from(schema.customer.outerjoin(graded, graded.c.customer_id == c.id))
         .where(c.stage.notin_(TERMINAL_STAGES))
         .where(
             or_(
@@ -353,29 +354,25 @@ def _apply(session: Session, actor: Actor, table: Table, reasons: dict[str, Any]
     conn = session.connection()
     for field in ("grade", "value", "tier"):
         old, new = table.c[f"old_{field}"], table.c[f"new_{field}"]
-        conn.execute(
-            insert(History.__table__).from_select(
-                ["customer_id", "at", "user", "field", "old", "new", "command", "reason"],
-                select(
-                    table.c.customer_id,
-                    literal(utcnow(), History.__table__.c.at.type),
-                    literal(actor.user),
-                    literal(field),
-                    old,
-                    new,
-                    literal(actor.command),
-                    reasons[field],
-                ).where(old.is_distinct_from(new)),
-            )
+        history.record_select(
+            conn,
+            actor,
+            select(
+                table.c.customer_id.label("customer_id"),
+                literal(field).label("field"),
+                old.label("old"),
+                new.label("new"),
+                reasons[field].label("reason"),
+            ).where(old.is_distinct_from(new)),
         )
-    c = Customer.__table__.c
+    c = schema.customer.c
 
     def pick(column: str) -> Any:
         return select(table.c[column]).where(table.c.customer_id == c.id).scalar_subquery()
 
     in_table = c.id.in_(select(table.c.customer_id))
     conn.execute(
-        update(Customer.__table__)
+        update(schema.customer)
         .where(in_table)
         .values(grade=pick("new_grade"), value=pick("new_value"), tier=pick("new_tier"))
     )

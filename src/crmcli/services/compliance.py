@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import and_, case, exists, false, or_, select
 
+from crmcli import schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound
-from crmcli.schema import tables
 from crmcli.services import calendar
 from crmcli.sqlfuncs import unindexed
 
@@ -172,7 +172,7 @@ def greeting_rows(
     """The greetings of ``greetings_on`` as plain rows, for long lists (``crm remind``):
     by occasion, then customers in name order (a contact's birthday after the customer's)."""
     settings = config.get("greetings")
-    t = tables(bind)
+    t = schema
     c = t.customer.c
     then = _state_on(bind, t, day)
     base = [_eligible(c, then.stage, settings), c.created_on <= day]
@@ -410,7 +410,7 @@ def mark_greeting(
             f"the {name} greeting of {day} cannot be marked sent on {sent_at:%Y-%m-%d}, "
             "before its day"
         )
-    g = Greeting.__table__.c
+    g = schema.greeting.c
     contact_id = contact.id if contact else None
     already = session.execute(
         select(g.sent_at).where(
@@ -498,7 +498,7 @@ def calls_missing_rows(
     settings = config.get("monthly_call")
     first, following = month_bounds(month_of)
     stop = min(following, until) if until else following
-    t = tables(bind)
+    t = schema
     c = t.customer.c
     f = t.followup.c
     called = exists().where(
@@ -567,7 +567,7 @@ def add_campaign(
 
 def get_campaign(bind: Any, name: str) -> Any:
     """A campaign (a row with its columns) by name, or by id."""
-    campaign = tables(bind).campaign
+    campaign = schema.campaign
     k, wanted = campaign.c, name.strip()
     found = bind.execute(select(campaign).where(k.name == wanted)).first()
     if found is None and wanted.isdigit():
@@ -588,7 +588,7 @@ def notify(
 ) -> CampaignNotice:
     from crmcli.models import CampaignNotice
 
-    n = CampaignNotice.__table__.c
+    n = schema.campaignnotice.c
     already = session.execute(
         select(n.notified_at).where(n.campaign_id == campaign.id, n.customer_id == customer.id)
     ).first()
@@ -648,7 +648,7 @@ def campaign_audience_rows(
 ) -> list[Any]:
     """The customers of ``campaign_audience`` as rows of id, code, name, owner and done,
     in name order."""
-    t = tables(bind)
+    t = schema
     c = t.customer.c
     n = t.campaignnotice.c
     told = exists().where(
@@ -672,7 +672,7 @@ def campaign_audience_rows(
 
 def campaigns_between(bind: Any, start: date | None, end: date | None) -> list[Any]:
     """Campaigns (rows with the campaign's columns) held from ``start`` to ``end``."""
-    campaign = tables(bind).campaign
+    campaign = schema.campaign
     k = campaign.c
     query = select(campaign)
     if start is not None:

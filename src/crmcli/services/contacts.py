@@ -5,11 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
+from crmcli import history
 from crmcli.errors import Ambiguous, InvalidInput, NotFound
+from crmcli.history import DERIVED
 from crmcli.models import Contact, Customer
 from crmcli.services import normalize
 from crmcli.services.context import Actor
-from crmcli.services.customers import DERIVED, _birthday_values, record
+from crmcli.services.customers import _birthday_values
 from crmcli.services.fields import CONTACT_FIELDS, parse_fields
 
 
@@ -30,7 +32,7 @@ def add_contact(
     contact = Contact(customer_id=customer.id, **{k: v for k, v in values.items() if v is not None})
     session.add(contact)
     session.flush()
-    record(session, actor, customer.id, "contact", None, f"added {contact.name}")
+    history.record(session, actor, [history.contact_added(customer.id, contact.name)])  # type: ignore[arg-type]
     return contact
 
 
@@ -77,8 +79,14 @@ def edit_contact(
     ]
     for key, value in values.items():
         setattr(contact, key, value)
-    for field, old, new in changes:
-        record(session, actor, contact.customer_id, f"contact.{contact.id}.{field}", old, new)
+    history.record(
+        session,
+        actor,
+        (
+            history.Change(contact.customer_id, f"contact.{contact.id}.{field}", old, new)
+            for field, old, new in changes
+        ),
+    )
     session.flush()
     return changes
 

@@ -10,15 +10,15 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from crmcli import schema
 from crmcli.errors import InvalidInput, NotFound
-from crmcli.schema import tables
 from crmcli.services import normalize
 
 
 def check_owner(bind: Any, owner: str) -> None:
     """Refuse an ``--owner`` that owns no customer and no plan: in a crontab, a misspelt
     name would be a salesperson who silently never hears of a duty again."""
-    t = tables(bind)
+    t = schema
     owns = select(t.customer.c.id).where(t.customer.c.owner == owner).exists()
     plans = select(t.plan.c.id).where(t.plan.c.owner == owner).exists()
     if bind.execute(select(or_(owns, plans))).scalar():
@@ -46,7 +46,7 @@ def list_customers(
 ) -> list[Any]:
     """Rows with every column of the customer; ``search`` matches a part of the name, its
     pinyin or initials, the code, or the phone number (as typed or in part)."""
-    customer = tables(bind).customer
+    customer = schema.customer
     c = customer.c
     query = select(customer)
     if tier:

@@ -7,40 +7,17 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
+from crmcli import history
 from crmcli.errors import Ambiguous, InvalidInput, NotFound
+from crmcli.history import DERIVED
 from crmcli.models import Contact, Customer, FollowUp, History, Plan
 from crmcli.services import cadence, normalize
 from crmcli.services.context import Actor
 from crmcli.services.customer_list import escape_like
 from crmcli.services.fields import CUSTOMER_FIELDS, parse_birthday, parse_fields
 
-# Stored for lookups only (indexes), never shown as a change of their own.
-DERIVED = {"name_key", "sort_key", "search_key", "birth_md"}
 # Fields that move due dates when they change.
 CADENCE_FIELDS = {"tier", "stage", "channel"}
-
-
-def record(
-    session: Session,
-    actor: Actor,
-    customer_id: int | None,
-    field: str,
-    old: Any,
-    new: Any,
-    reason: str | None = None,
-) -> None:
-    session.add(
-        History(
-            customer_id=customer_id,
-            on=actor.today,
-            user=actor.user,
-            field=field,
-            old=None if old is None else str(old),
-            new=None if new is None else str(new),
-            command=actor.command,
-            reason=reason,
-        )
-    )
 
 
 def resolve_customer(session: Session, ref: str) -> Customer:
@@ -158,7 +135,7 @@ def add_customer(
     customer = Customer(created_on=actor.today, **values)
     session.add(customer)
     session.flush()
-    record(session, actor, customer.id, "customer", None, "created", reason)
+    history.record(session, actor, [history.customer_created(customer.id, reason)])  # type: ignore[arg-type]
     cadence.refresh_due(session, actor.config, [customer.id])  # type: ignore[list-item]
     session.refresh(customer)
     return customer
@@ -205,8 +182,11 @@ def apply_changes(
     _apply_name(derived)
     for key, value in derived.items():
         setattr(customer, key, value)
-    for field, old, new in changes:
-        record(session, actor, customer.id, field, old, new, reason)
+    history.record(
+        session,
+        actor,
+        (history.Change(customer.id, field, old, new, reason) for field, old, new in changes),
+    )
     session.flush()
     if CADENCE_FIELDS & {c[0] for c in changes}:
         cadence.refresh_due(session, actor.config, [customer.id])  # type: ignore[list-item]

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from crmcli import schema
 from crmcli.errors import InvalidInput
-from crmcli.models import Contact, Customer, FollowUp, Plan, Sale
 from crmcli.services.customer_list import matching
 
 STREAM_ROWS = 1000
@@ -31,8 +31,8 @@ class ExportFilter:
 
 
 def _customers(f: ExportFilter) -> Any:
-    c = Customer.__table__.c
-    query = select(Customer.__table__)
+    c = schema.customer.c
+    query = select(schema.customer)
     if f.customer_id is not None:
         query = query.where(c.id == f.customer_id)
     if f.tier:
@@ -47,11 +47,11 @@ def _customers(f: ExportFilter) -> Any:
 
 
 def _with_customer(table: Any, f: ExportFilter, *extra: Any) -> Any:
-    c = Customer.__table__.c
+    c = schema.customer.c
     query = (
         select(table, c.code.label("customer_code"), c.name.label("customer_name"), *extra)
         .select_from(table)
-        .join(Customer.__table__, table.c.customer_id == c.id)
+        .join(schema.customer, table.c.customer_id == c.id)
     )
     if f.customer_id is not None:
         query = query.where(table.c.customer_id == f.customer_id)
@@ -69,20 +69,20 @@ def _day_range(column: Any, f: ExportFilter, *, moment: bool) -> list[Any]:
 
 
 def _query(table_name: str, f: ExportFilter) -> Any:
-    cu = Customer.__table__.c
+    cu = schema.customer.c
     if f.start and f.end and f.start > f.end:
         raise InvalidInput(f"--from {f.start} is after --to {f.end}")
     if table_name == "customers":
         return _customers(f)
     if table_name == "contacts":
-        t = Contact.__table__
+        t = schema.contact
         query = _with_customer(t, f)
         if f.owner:
             query = query.where(cu.owner == f.owner)
         return query.order_by(cu.sort_key, t.c.id)
     if table_name == "followups":
-        t = FollowUp.__table__
-        k = Contact.__table__
+        t = schema.followup
+        k = schema.contact
         query = _with_customer(t, f, k.c.name.label("contact_name")).outerjoin(
             k, t.c.contact_id == k.c.id
         )
@@ -91,7 +91,7 @@ def _query(table_name: str, f: ExportFilter) -> Any:
         query = query.where(*_day_range(t.c.at, f, moment=True))
         return query.order_by(t.c.at, t.c.id)
     if table_name == "plans":
-        t = Plan.__table__
+        t = schema.plan
         query = _with_customer(t, f)
         if f.owner:
             query = query.where(t.c.owner == f.owner)
@@ -100,7 +100,7 @@ def _query(table_name: str, f: ExportFilter) -> Any:
         query = query.where(*_day_range(t.c.due_on, f, moment=False))
         return query.order_by(t.c.due_on, t.c.due_time, t.c.id)
     if table_name == "sales":
-        t = Sale.__table__
+        t = schema.sale
         query = _with_customer(t, f)
         if f.owner:
             query = query.where(cu.owner == f.owner)
@@ -152,8 +152,8 @@ def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
     if f.start and f.end and f.start > f.end:
         raise InvalidInput(f"--from {f.start} is after --to {f.end}")
     entries: list[CalendarEntry] = []
-    t = Plan.__table__
-    cu = Customer.__table__.c
+    t = schema.plan
+    cu = schema.customer.c
     plans = select(
         t.c.id,
         t.c.due_on,
@@ -164,7 +164,7 @@ def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
         cu.code,
         cu.name,
         cu.phone,
-    ).join(Customer.__table__, t.c.customer_id == cu.id)
+    ).join(schema.customer, t.c.customer_id == cu.id)
     plans = plans.where(t.c.status == "open", *_day_range(t.c.due_on, f, moment=False))
     if f.owner:
         plans = plans.where(t.c.owner == f.owner)

@@ -7,11 +7,12 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from crmcli import history
 from crmcli.errors import InvalidInput, NotFound
-from crmcli.models import Contact, Customer, FollowUp, Plan, utcnow
+from crmcli.models import Contact, Customer, FollowUp, Plan
+from crmcli.schema import utcnow
 from crmcli.services import cadence
 from crmcli.services.context import Actor
-from crmcli.services.customers import record
 
 
 def log_followup(
@@ -105,7 +106,7 @@ def add_plan(
     plan = _new_plan(customer, actor, due, channel, content, owner)
     session.add(plan)
     session.flush()
-    record(session, actor, customer.id, "plan", None, f"#{plan.id} due {plan.due_on}")
+    history.record(session, actor, [history.plan_added(customer.id, plan.id, plan.due_on)])  # type: ignore[arg-type]
     cadence.refresh_due(session, actor.config, [customer.id])  # type: ignore[list-item]
     return plan
 
@@ -154,7 +155,11 @@ def complete_plan(
 def cancel_plan(session: Session, actor: Actor, plan: Plan, reason: str | None) -> None:
     _require_open(plan)
     plan.status, plan.closed_at = "cancelled", utcnow()
-    record(session, actor, plan.customer_id, "plan", f"#{plan.id} open", "cancelled", reason)
+    history.record(
+        session,
+        actor,
+        [history.Change(plan.customer_id, "plan", f"#{plan.id} open", "cancelled", reason)],
+    )
     session.flush()
     cadence.refresh_due(session, actor.config, [plan.customer_id])
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from crmcli import schema
 from crmcli.errors import InvalidInput, NotFound, StorageError
 from crmcli.io import tables as io_tables
 from crmcli.io.csvfile import (
@@ -926,7 +927,7 @@ def _text(statement: str) -> Any:
 
 def _insert_added(plan: _Plan, batch_id: int, dialect: Any, code_sql: str) -> int:
     """INSERT … SELECT the added rows; returns the highest id before them."""
-    from crmcli.models import utcnow
+    from crmcli.schema import utcnow
 
     tbl, actor = plan.tbl, plan.actor
     model = _model(tbl)
@@ -1157,7 +1158,7 @@ def _mark_unchanged(plan: _Plan) -> None:
 def _apply_updates(plan: _Plan, batch_id: int, dialect: Any) -> tuple[int, int, list[int]]:
     """Write each 'update' row's non-empty values over its record; returns
     (updated, unchanged, customer ids whose due dates may move)."""
-    from crmcli.models import utcnow
+    from crmcli.schema import utcnow
 
     tbl = plan.tbl
     table = _model(tbl).__table__
@@ -1419,12 +1420,8 @@ def get_batch(session: Any, ref: str) -> Any:
 
 def _referencing(table_name: str) -> list[tuple[Any, Any]]:
     """(table, column) pairs with a foreign key to ``table_name``.id, besides history."""
-    from sqlmodel import SQLModel
-
-    import crmcli.models  # noqa: F401 - every table registered
-
     found = []
-    for table in SQLModel.metadata.sorted_tables:
+    for table in schema.metadata.sorted_tables:
         if table.name in ("history", "importitem"):
             continue
         for fk in table.foreign_keys:
@@ -1479,7 +1476,7 @@ def undo_batch(
     """Remove what a batch added, restore what it updated; refuse what would break later work."""
     from sqlalchemy import text
 
-    from crmcli.models import utcnow
+    from crmcli.schema import utcnow
 
     if batch.undone_at is not None:
         raise InvalidInput(

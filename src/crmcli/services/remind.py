@@ -12,9 +12,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
+from crmcli import schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
-from crmcli.schema import tables
 from crmcli.services import cadence, compliance
 
 SECTIONS = ("overdue", "plans", "greetings_today", "greetings_missed", "monthly_calls", "campaigns")
@@ -96,7 +96,7 @@ def _overdue(bind: Any, config: Config, as_of: date, owner: str | None) -> list[
 
 
 def _plans(bind: Any, as_of: date, owner: str | None) -> list[Item]:
-    t = tables(bind)
+    t = schema
     p, c = t.plan.c, t.customer.c
     query = (
         select(

@@ -8,11 +8,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import Session
 
+from crmcli import history
 from crmcli.errors import InvalidInput
 from crmcli.io.values import amount_cents
 from crmcli.models import Customer, Sale
 from crmcli.services.context import Actor
-from crmcli.services.customers import record
 
 
 def parse_amount(text: str, *, refund: bool = False) -> int:
@@ -48,14 +48,10 @@ def add_sale(
     )
     session.add(sale)
     session.flush()
-    kind = "refund" if amount_cents < 0 else "sale"
-    record(
+    history.record(
         session,
         actor,
-        customer.id,
-        kind,
-        None,
-        f"#{sale.id} {format_cents(amount_cents)} on {sold_on}",
+        [history.sale_added(customer.id, sale.id, amount_cents, sold_on)],  # type: ignore[arg-type]
     )
     return sale
 
@@ -76,12 +72,6 @@ def list_sales(
         query = query.where(Sale.sold_on <= end)
     query = query.order_by(Sale.sold_on, Sale.id)
     return [(row[0], row[1]) for row in session.execute(query).all()]
-
-
-def format_cents(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    return f"{sign}¥{whole:,}" + (f".{frac:02d}" if frac else "")
 
 
 def cents_to_decimal(cents: int) -> Decimal:
