@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from crmcli.errors import StorageError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
@@ -162,6 +162,9 @@ class Database:
     def __init__(self, target: str, engine: Engine) -> None:
         self.target = target
         self.engine = engine
+        # Called with each new session, before the work in it: what every unit of work
+        # keeps current whoever writes in it (the derived due days).
+        self.on_session: list[Callable[[Session], None]] = []
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -169,6 +172,8 @@ class Database:
         from sqlmodel import Session
 
         with Session(self.engine, expire_on_commit=False) as session:
+            for hook in self.on_session:
+                hook(session)
             try:
                 yield session
                 session.commit()

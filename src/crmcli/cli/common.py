@@ -75,6 +75,15 @@ def fmt(value: str, allowed: tuple[str, ...] | None = None) -> str:
     return check_format(value, allowed) if allowed else check_format(value)
 
 
+def keep_current(database: Database, config: config_mod.Config) -> None:
+    """Every session of this database keeps the derived due days current."""
+    from functools import partial
+
+    from crmcli.services.cadence import keep_due_current
+
+    database.on_session.append(partial(keep_due_current, config=config))
+
+
 def open_db(ctx: typer.Context, *, write: bool, create: bool = False) -> Database:
     """Open the database, up to date. Only commands that add top-level records (init,
     customer add, campaign add, import) create a missing one; the rest say to run init."""
@@ -91,6 +100,7 @@ def open_db(ctx: typer.Context, *, write: bool, create: bool = False) -> Databas
     ):
         config_mod.default_db_path().parent.mkdir(parents=True, exist_ok=True)
     database = open_database(target, write=write, create=create)
+    keep_current(database, st.config)
     if not write and gc.isenabled():
         # A reading command builds its answer from rows, tuples and strings: nothing the
         # cycle collector can free, yet it would walk the growing lists again and again

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from crmcli.cli.common import actor, state
+from crmcli.cli.common import actor, keep_current, state
 from crmcli.errors import InvalidInput
 from crmcli.output import message
 
@@ -41,6 +41,7 @@ def demo(
     as_of = demo_as_of(folder)
     who = replace(actor(ctx), today=as_of, user="demo")
     database = open_database(str(target), write=True)
+    keep_current(database, who.config)
     from crmcli.services.cadence import ensure_policy_current
 
     try:

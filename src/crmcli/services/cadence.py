@@ -142,6 +142,69 @@ def refresh_due(
             session.execute(statement.where(c.id.in_(chunk)))
 
 
+# What a write must change for a customer's due days to move: its follow-ups and plans
+# (added, edited, removed) and these columns of the customer itself.
+DUE_INPUTS = frozenset({"tier", "stage", "channel", "created_on"})
+_PENDING = "crmcli.due_pending"
+
+
+def keep_due_current(session: Any, config: Config) -> None:
+    """Keep the derived due days current through one unit of work (an ORM session).
+
+    Every customer whose due days a write can move is noted as the session flushes
+    (a follow-up or plan of it added, changed or removed; its tier, stage, channel or
+    creation day changed), and recomputed once, set-based, before the session commits.
+    Writers that change rows with Core statements note their customers with
+    ``due_changed``. So no writer refreshes due days by hand, and none can forget to.
+    """
+    from sqlalchemy import event
+    from sqlalchemy import inspect as orm_state
+
+    session.info[_PENDING] = set()
+
+    def customer_ids(obj: Any) -> Iterator[int]:
+        table = getattr(type(obj), "__table__", None)
+        if table is schema.customer:
+            state = orm_state(obj)
+            if state.pending or any(state.attrs[name].history.has_changes() for name in DUE_INPUTS):
+                yield obj.id
+        elif table is schema.followup or table is schema.plan:
+            moved = orm_state(obj).attrs.customer_id.history
+            yield from (cid for cid in (*moved.deleted, obj.customer_id) if cid is not None)
+
+    @event.listens_for(session, "after_flush")
+    def noted(session: Any, _context: Any) -> None:
+        pending = session.info[_PENDING]
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            pending.update(customer_ids(obj))
+
+    @event.listens_for(session, "before_commit")
+    def recompute(session: Any) -> None:
+        settle(session, config)
+
+
+def due_changed(session: Any, customer_ids: Iterable[int]) -> None:
+    """Note customers whose follow-ups, plans or due inputs a Core statement changed."""
+    session.info.setdefault(_PENDING, set()).update(customer_ids)
+
+
+def settle(session: Any, config: Config) -> None:
+    """Recompute now the due days of every customer noted so far (a writer that shows
+    them before its unit of work ends calls this); the records of those customers that
+    the session holds are read again, so they show the new days."""
+    session.flush()
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    ids = sorted(pending)
+    pending.clear()
+    refresh_due(session, config, ids)
+    wanted = set(ids)
+    for obj in list(session.identity_map.values()):
+        if getattr(type(obj), "__table__", None) is schema.customer and obj.id in wanted:
+            session.refresh(obj)
+
+
 def policy_is_current(bind: Any, config: Config) -> bool:
     m = schema.meta.c
     stored = bind.execute(select(m.value).where(m.key == POLICY_KEY)).scalar()

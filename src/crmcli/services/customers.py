@@ -16,9 +16,6 @@ from crmcli.services.context import Actor
 from crmcli.services.customer_list import escape_like
 from crmcli.services.fields import CUSTOMER_FIELDS, parse_birthday, parse_fields
 
-# Fields that move due dates when they change.
-CADENCE_FIELDS = {"tier", "stage", "channel"}
-
 
 def resolve_customer(session: Session, ref: str) -> Customer:
     """A customer by id, code, exact name, or an unambiguous part of its name or pinyin."""
@@ -136,8 +133,7 @@ def add_customer(
     session.add(customer)
     session.flush()
     history.record(session, actor, [history.customer_created(customer.id, reason)])  # type: ignore[arg-type]
-    cadence.refresh_due(session, actor.config, [customer.id])  # type: ignore[list-item]
-    session.refresh(customer)
+    cadence.settle(session, actor.config)
     return customer
 
 
@@ -187,10 +183,7 @@ def apply_changes(
         actor,
         (history.Change(customer.id, field, old, new, reason) for field, old, new in changes),
     )
-    session.flush()
-    if CADENCE_FIELDS & {c[0] for c in changes}:
-        cadence.refresh_due(session, actor.config, [customer.id])  # type: ignore[list-item]
-        session.refresh(customer)
+    cadence.settle(session, actor.config)
     return changes
 
 

@@ -67,8 +67,7 @@ def log_followup(
             followup.owner,
         )
         session.add(plan)
-    session.flush()
-    cadence.refresh_due(session, actor.config, [customer.id])  # type: ignore[list-item]
+    cadence.settle(session, actor.config)
     return followup, plan
 
 
@@ -107,7 +106,6 @@ def add_plan(
     session.add(plan)
     session.flush()
     history.record(session, actor, [history.plan_added(customer.id, plan.id, plan.due_on)])  # type: ignore[arg-type]
-    cadence.refresh_due(session, actor.config, [customer.id])  # type: ignore[list-item]
     return plan
 
 
@@ -161,7 +159,6 @@ def cancel_plan(session: Session, actor: Actor, plan: Plan, reason: str | None) 
         [history.Change(plan.customer_id, "plan", f"#{plan.id} open", "cancelled", reason)],
     )
     session.flush()
-    cadence.refresh_due(session, actor.config, [plan.customer_id])
 
 
 def list_plans(
