@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from crmcli.services import normalize
+from crmcli.text import normalize
 
 ON = "2026-11-01"
 

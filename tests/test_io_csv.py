@@ -20,7 +20,7 @@ from crmcli.io.csvfile import (
     sniff_delimiter,
     starts_as_utf8,
 )
-from crmcli.services import normalize
+from crmcli.text import normalize
 
 
 def read(data: bytes, **kwargs):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from crmcli.schema import metadata
 
 from crmcli.db import HEAD, make_engine, open_database, upgrade
+from crmcli.schema import metadata
 
 
 def test_migrations_from_scratch_build_exactly_the_schema(tmp_path: Path) -> None:

@@ -158,7 +158,7 @@ def _occasions(value: list[str]) -> str | None:
 
 
 def _holidays(value: list[str]) -> str | None:
-    from crmcli.services.calendar import HOLIDAYS
+    from crmcli.enums import HOLIDAYS
 
     bad = [v for v in value if v not in HOLIDAYS]
     return f"unknown holiday {bad[0]!r}; expected some of {', '.join(HOLIDAYS)}" if bad else None

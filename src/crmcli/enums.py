@@ -126,3 +126,27 @@ PLAN_STATUS = Choice(
     "plan status", {"open": ("待办",), "done": ("完成", "已完成"), "cancelled": ("取消", "已取消")}
 )
 GENDER = Choice("gender", {"male": ("男",), "female": ("女",)})
+
+
+# 法定节假日: the day itself is the greeting day; lunar festivals by lunar month/day.
+HOLIDAYS: dict[str, tuple[str, str, int, int]] = {
+    "元旦": ("new-year", "solar", 1, 1),
+    "春节": ("spring-festival", "lunar", 1, 1),
+    "清明": ("qingming", "term", 0, 0),
+    "劳动节": ("labour-day", "solar", 5, 1),
+    "端午": ("dragon-boat", "lunar", 5, 5),
+    "中秋": ("mid-autumn", "lunar", 8, 15),
+    "国庆": ("national-day", "solar", 10, 1),
+}
+# What people also call them: 中秋节 for 中秋, 五一 for 劳动节.
+HOLIDAY_ALIASES = {
+    "元旦节": "元旦",
+    "新年": "元旦",
+    "清明节": "清明",
+    "五一": "劳动节",
+    "五一劳动节": "劳动节",
+    "国际劳动节": "劳动节",
+    "端午节": "端午",
+    "中秋节": "中秋",
+    "国庆节": "国庆",
+}

@@ -118,7 +118,7 @@ def list_(
     output = fmt(format)
     from crmcli.services.contacts import list_contacts
     from crmcli.services.customers import resolve_customer
-    from crmcli.services.normalize import phone_display
+    from crmcli.text.normalize import phone_display
 
     database = open_db(ctx, write=False)
     with database.session() as session:

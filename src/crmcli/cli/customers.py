@@ -79,7 +79,7 @@ OPTION_FIELDS = {
 
 def _raw(options: dict[str, Any]) -> dict[str, str | None]:
     """The customer fields a command's options set, as typed."""
-    from crmcli.services.fields import CUSTOMER_FIELDS
+    from crmcli.text.fields import CUSTOMER_FIELDS
 
     raw = {OPTION_FIELDS.get(k, k): v for k, v in options.items()}
     return {k: v for k, v in raw.items() if k in CUSTOMER_FIELDS and k != "tier_locked"}
@@ -277,7 +277,7 @@ def show(
 
 def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int) -> None:
     from crmcli.enums import STAGE, TIER
-    from crmcli.services.normalize import phone_display
+    from crmcli.text.normalize import phone_display
 
     def because(field: str) -> str:
         last = detail["classification"].get(field)

@@ -1,21 +1,20 @@
 """crm export customers|contacts|followups|plans|sales: csv, tsv, json, jsonl, xlsx, vcf, ics.
 
-A file is written next to its target under a temporary name and renamed over it only when
-complete: a failed export leaves whatever was there before, untouched.
+Where the file goes, and how it is written safely, is crmcli.io.files.
 """
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from typing import IO, Annotated, Any
 
 import typer
 
 from crmcli.cli.common import AsOfOpt, OwnerOpt, state, today
+from crmcli.db import sqlite_file
+from crmcli.io.files import opened, output_target, replacing
 from crmcli.output import message
 
 app = typer.Typer(
@@ -50,9 +49,6 @@ MESSAGES = {
     "binary": "xlsx is binary: write it to a file with -o FILE.xlsx (or pipe stdout)",
     "unknown": "unknown format {fmt!r}; expected one of: {allowed}",
     "excel": "--excel applies to csv and tsv only",
-    "database": "{output} is the database itself; write the export to another file",
-    "directory": "cannot write {output}: it is a directory",
-    "cannot": "cannot write {output}: {reason}",
     "ics_status": (
         "--status {status} does not apply to ics: the calendar holds open plans and due days"
     ),
@@ -82,115 +78,6 @@ def _format(fmt: str | None, output: str, table: str) -> str:
     return chosen
 
 
-def _target(ctx: typer.Context, output: str) -> tuple[str, bool]:
-    """The real path -o names, and whether it is a regular file (or none yet), which is
-    replaced whole; anything else (/dev/null, a named pipe) is written to as it is.
-    Refused when it is the database (or one of its journal files) or a directory:
-    checked before anything is opened, so nothing is touched."""
-    import stat
-
-    from crmcli.errors import InvalidInput
-
-    given = os.path.expanduser(output)
-    try:
-        mode: int | None = os.stat(given).st_mode
-    except FileNotFoundError:
-        mode = None
-    except OSError as exc:
-        raise InvalidInput(MESSAGES["cannot"].format(output=output, reason=exc.strerror)) from None
-    if mode is not None and stat.S_ISDIR(mode):
-        raise InvalidInput(MESSAGES["directory"].format(output=output))
-    if mode is not None and not stat.S_ISREG(mode):
-        return given, False
-    target = os.path.realpath(given)
-    if mode is not None and not os.access(target, os.W_OK):
-        # A rename would replace it anyway; a read-only file is one its owner kept.
-        reason = os.strerror(errno.EACCES)
-        raise InvalidInput(MESSAGES["cannot"].format(output=output, reason=reason))
-    database = _database_path(state(ctx).db_target())
-    if database is not None:
-        if target in (database, *(database + end for end in ("-wal", "-shm", "-journal"))):
-            raise InvalidInput(MESSAGES["database"].format(output=output))
-        try:
-            same = os.path.samefile(target, database)  # a hard link to it
-        except OSError:
-            same = False
-        if same:
-            raise InvalidInput(MESSAGES["database"].format(output=output))
-    return target, True
-
-
-def _database_path(db: str) -> str | None:
-    """The real path of the database file, when it is one (a path or a sqlite URL)."""
-    from crmcli.db import is_url
-
-    if is_url(db):
-        from sqlalchemy.engine import make_url
-
-        url = make_url(db)
-        if not url.drivername.startswith("sqlite") or not url.database:
-            return None
-        db = url.database
-        if db == ":memory:":
-            return None
-    return os.path.realpath(os.path.expanduser(db))
-
-
-@contextmanager
-def _replacing(target: str, output: str, binary: bool) -> Iterator[IO[Any]]:
-    """A temporary file in the target's directory, renamed over the target once written
-    and synced; removed (and the target left as it was) if anything fails."""
-    import secrets
-
-    from crmcli.errors import InvalidInput
-
-    directory, name = os.path.split(target)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        temporary = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
-        try:
-            fd = os.open(temporary, flags, 0o666)  # the umask applies, as to any new file
-            break
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise InvalidInput(
-                MESSAGES["cannot"].format(output=output, reason=exc.strerror)
-            ) from None
-    try:
-        if binary:
-            out: IO[Any] = os.fdopen(fd, "wb")
-        else:
-            out = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        with out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        if os.path.exists(target):
-            os.chmod(temporary, os.stat(target).st_mode & 0o7777)
-        os.replace(temporary, target)
-    except BaseException as exc:
-        with suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            reason = exc.strerror or str(exc)
-            raise InvalidInput(MESSAGES["cannot"].format(output=output, reason=reason)) from None
-        raise
-
-
-@contextmanager
-def _opened(target: str, output: str, binary: bool) -> Iterator[IO[Any]]:
-    from crmcli.errors import InvalidInput
-
-    text: dict[str, Any] = {} if binary else {"encoding": "utf-8", "newline": ""}
-    try:
-        with open(target, "wb" if binary else "w", **text) as out:
-            yield out
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise InvalidInput(MESSAGES["cannot"].format(output=output, reason=reason)) from None
-
-
 def _export(
     ctx: typer.Context,
     table: str,
@@ -206,7 +93,11 @@ def _export(
     chosen = _format(fmt, output, table)
     if excel and chosen not in ("csv", "tsv"):
         raise InvalidInput(MESSAGES["excel"])
-    target, whole = (None, False) if output == "-" else _target(ctx, output)
+    target, whole = (
+        (None, False)
+        if output == "-"
+        else output_target(output, sqlite_file(state(ctx).db_target()))
+    )
     day = today(ctx, as_of)
     from crmcli.dates import parse_date
     from crmcli.io.tables import table as describe
@@ -236,10 +127,10 @@ def _export(
             count = _write(session, ctx, spec, chosen, out, f, excel=excel, redact=redact)
             out.flush()
         elif not whole:  # a device or a pipe: nothing there to keep, nothing to rename
-            with _opened(target, output, binary) as out:
+            with opened(target, output, binary) as out:
                 count = _write(session, ctx, spec, chosen, out, f, excel=excel, redact=redact)
         else:
-            with _replacing(target, output, binary) as out:
+            with replacing(target, output, binary) as out:
                 count = _write(
                     session, ctx, spec, chosen, out, f, excel=excel, redact=redact, to_file=True
                 )

@@ -72,7 +72,7 @@ def customer_json(customer: Any) -> dict[str, Any]:
 
 
 def customer_row(customer: Any) -> dict[str, Any]:
-    from crmcli.services.normalize import phone_display
+    from crmcli.text.normalize import phone_display
 
     return {
         "code": customer.code,

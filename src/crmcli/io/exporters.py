@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from crmcli.io import tables as t
 from crmcli.io import values as v
-from crmcli.services import normalize
+from crmcli.text import normalize
 
 FORMATS = ("csv", "tsv", "json", "jsonl", "xlsx", "vcf", "ics")
 SUFFIXES = {

@@ -21,8 +21,8 @@ from typing import Any
 from crmcli import enums
 from crmcli.errors import InvalidInput
 from crmcli.io import values as v
-from crmcli.services import normalize
-from crmcli.services.fields import CONTACT_FIELDS, CUSTOMER_FIELDS
+from crmcli.text import normalize
+from crmcli.text.fields import CONTACT_FIELDS, CUSTOMER_FIELDS
 
 # Kinds of value: how each is written (escaped, as an xlsx text cell, masked by --redact).
 TEXT, CODE, PHONE, EMAIL, DATE, DATETIME, BOOL, INT, AMOUNT = (
@@ -188,7 +188,7 @@ def _derive_birthdays(columns: dict[str, list[Any]], problems: dict[int, CellErr
     texts = columns.get("birthday")
     if texts is None:
         return
-    from crmcli.services.fields import parse_birthday
+    from crmcli.text.fields import parse_birthday
 
     lunar = columns.get("birthday_lunar") or [None] * len(texts)
     leap = columns.get("birthday_leap") or [None] * len(texts)

@@ -18,7 +18,7 @@ from typing import Any
 
 from crmcli.dates import check_range
 from crmcli.errors import InvalidInput
-from crmcli.services import normalize
+from crmcli.text import normalize
 
 # Cells a spreadsheet would run as a formula (SPEC §4). A leading quote is escaped too, so
 # that a value which really starts with a quote survives export and re-import.

@@ -9,10 +9,10 @@ from crmcli import history
 from crmcli.errors import Ambiguous, InvalidInput, NotFound
 from crmcli.history import DERIVED
 from crmcli.models import Contact, Customer
-from crmcli.services import normalize
 from crmcli.services.context import Actor
 from crmcli.services.customers import _birthday_values
-from crmcli.services.fields import CONTACT_FIELDS, parse_fields
+from crmcli.text import normalize
+from crmcli.text.fields import CONTACT_FIELDS, parse_fields
 
 
 def add_contact(

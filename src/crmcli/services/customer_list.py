@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 
 from crmcli import schema
 from crmcli.errors import InvalidInput, NotFound
-from crmcli.services import normalize
+from crmcli.text import normalize
 
 
 def check_owner(bind: Any, owner: str) -> None:

@@ -11,10 +11,11 @@ from crmcli import history
 from crmcli.errors import Ambiguous, InvalidInput, NotFound
 from crmcli.history import DERIVED
 from crmcli.models import Contact, Customer, FollowUp, History, Plan
-from crmcli.services import cadence, normalize
+from crmcli.services import cadence
 from crmcli.services.context import Actor
 from crmcli.services.customer_list import escape_like
-from crmcli.services.fields import CUSTOMER_FIELDS, parse_birthday, parse_fields
+from crmcli.text import normalize
+from crmcli.text.fields import CUSTOMER_FIELDS, parse_birthday, parse_fields
 
 
 def resolve_customer(session: Session, ref: str) -> Customer:

@@ -22,8 +22,8 @@ from crmcli.errors import CrmError, InvalidInput
 from crmcli.services.contacts import add_contact, resolve_contact
 from crmcli.services.context import Actor
 from crmcli.services.customers import add_customer, edit_customer, resolve_customer
-from crmcli.services.fields import CUSTOMER_FIELDS
 from crmcli.services.followups import add_plan, cancel_plan, complete_plan, log_followup
+from crmcli.text.fields import CUSTOMER_FIELDS
 
 
 def find_examples(explicit: Path | None = None) -> Path:

@@ -14,7 +14,7 @@ from typing import Any
 from crmcli import enums
 from crmcli.errors import InvalidInput
 from crmcli.io.values import date_fields, nfkc
-from crmcli.services import normalize
+from crmcli.text import normalize
 
 
 def _text(value: str) -> str | None:
