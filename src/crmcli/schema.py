@@ -37,6 +37,11 @@ def utcnow() -> datetime:
 
 metadata = MetaData()
 
+# Text that lists are ordered by (codes, pinyin sort keys, owners) compares byte by
+# byte on every engine: SQLite's default, and on PostgreSQL the "C" collation, never
+# the server's locale (which would, e.g., ignore the spaces of a pinyin key).
+ORDERED = String().with_variant(String(collation="C"), "postgresql")
+
 
 def _id() -> Column[int]:
     return Column("id", Integer, primary_key=True)
@@ -110,12 +115,12 @@ customer = Table(
     "customer",
     metadata,
     _id(),
-    Column("code", String, nullable=False, unique=True, index=True),
+    Column("code", ORDERED, nullable=False, unique=True, index=True),
     Column("name", String, nullable=False),
     # Derived on write: NFKC/case/space-folded name for exact matching and duplicates,
     # pinyin for sorting (按客户名称的字母次序) and pinyin search.
     Column("name_key", String, nullable=False, index=True),
-    Column("sort_key", String, nullable=False, index=True),
+    Column("sort_key", ORDERED, nullable=False, index=True),
     Column("search_key", String, nullable=False, default=""),
     Column("kind", String, nullable=False, default="company"),
     _text("contact_name"),
@@ -139,7 +144,7 @@ customer = Table(
     _text("potential"),
     Column("likelihood", Integer),
     _text("cooperation_plan"),
-    _text("owner"),
+    Column("owner", ORDERED),
     _text("intake_by"),
     _text("project_lead"),
     *_birthday(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, String, literal
+from sqlalchemy import BigInteger, Date, String, cast, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement, func
 
@@ -135,3 +135,9 @@ def _unindexed_default(element: Any, compiler: Any, **kw: Any) -> str:
 def _unindexed_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
     # The unary plus is SQLite's documented way to keep a term away from the indexes.
     return f"+{compiler.process(element.clauses, **kw)}"
+
+
+def whole(expr: Any) -> Any:
+    """A sum (or other aggregate) of whole numbers, kept whole: PostgreSQL's ``sum`` of a
+    bigint is a numeric, which would reach Python as a Decimal where SQLite gives an int."""
+    return cast(expr, BigInteger)

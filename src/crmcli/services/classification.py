@@ -45,7 +45,7 @@ from crmcli.enums import TERMINAL_STAGES
 from crmcli.models import Customer, Sale
 from crmcli.services import cadence
 from crmcli.services.context import Actor
-from crmcli.sqlfuncs import month_key, thousands
+from crmcli.sqlfuncs import month_key, thousands, whole
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def ranked_sales(config: Config, window: Window) -> Any:
     agg = (
         select(
             Sale.customer_id.label("customer_id"),
-            func.sum(Sale.amount_cents).label("total"),
+            whole(func.sum(Sale.amount_cents)).label("total"),
             func.count(case((positive, 1))).label("orders"),
             func.count(distinct(case((positive, month_key(Sale.sold_on))))).label("months"),
         )
@@ -89,10 +89,10 @@ def ranked_sales(config: Config, window: Window) -> Any:
             agg.c.total,
             agg.c.orders,
             agg.c.months,
-            func.sum(agg.c.total)
-            .over(order_by=(agg.c.total.desc(), Customer.code))
-            .label("running"),
-            func.sum(agg.c.total).over().label("grand"),
+            whole(func.sum(agg.c.total).over(order_by=(agg.c.total.desc(), Customer.code))).label(
+                "running"
+            ),
+            whole(func.sum(agg.c.total).over()).label("grand"),
             func.row_number().over(order_by=(agg.c.total.desc(), Customer.code)).label("rank"),
             func.ntile(5).over(order_by=(agg.c.total, Customer.code)).label("m_score"),
             func.ntile(5).over(order_by=(agg.c.orders, Customer.code)).label("f_score"),
@@ -410,7 +410,9 @@ def abc_rows(
         query = query.limit(limit)
     rows = [dict(r._mapping) for r in session.execute(query)]
     summary_query = (
-        select(graded.c.grade, func.count(), func.sum(graded.c.total), func.max(graded.c.grand))
+        select(
+            graded.c.grade, func.count(), whole(func.sum(graded.c.total)), func.max(graded.c.grand)
+        )
         .group_by(graded.c.grade)
         .order_by(graded.c.grade)
     )
