@@ -6,11 +6,13 @@ import json
 
 SECTIONS = [
     "overdue",
+    "complaints",
     "plans",
     "greetings_today",
     "greetings_missed",
     "monthly_calls",
     "campaigns",
+    "surveys",
 ]
 
 
@@ -84,11 +86,13 @@ def test_digest_has_every_section_in_order_with_exact_rows(crm):
     assert (data["as_of"], data["owner"], data["total"]) == ("2026-11-23", None, 7)
     assert data["counts"] == {
         "overdue": 1,
+        "complaints": 0,  # pinned in tests/test_cli_complaint.py
         "plans": 2,
         "greetings_today": 1,
         "greetings_missed": 1,
         "monthly_calls": 1,
         "campaigns": 1,
+        "surveys": 0,  # pinned in tests/test_cli_survey.py
     }
     assert list(data["counts"]) == SECTIONS
     assert data["overdue"] == [
@@ -225,11 +229,13 @@ def test_owner_filter(crm):
     assert (data["owner"], data["total"]) == ("wang", 3)
     assert {name: [i["code"] for i in data[name]] for name in SECTIONS} == {
         "overdue": [],
+        "complaints": [],
         "plans": ["PH"],
         "greetings_today": ["GT"],
         "greetings_missed": [],
         "monthly_calls": [],
         "campaigns": ["CW"],
+        "surveys": [],
     }
     # A misspelt owner in a crontab is an error, not a salesperson with nothing to do.
     err = crm.fails(3, "remind", "--as-of", "2026-11-23", "--owner", "wnag", "--exit-code")

@@ -92,6 +92,20 @@ DEFAULTS: dict[str, Any] = {
         "acquisition": ["walk-in"],
         "channels": ["phone"],
     },
+    # 客户投诉 (seed 003 三.1: 客户投诉…24小时内答复; 四: 一般/重要/重大 handled at the level
+    # that fits): the first answer within response_hours for every severity, the solution
+    # within resolution_days by severity. clock = "real" counts every hour; "working"
+    # counts working days (day_start–day_end; weekends and statutory holidays off, 调休
+    # make-up days on), one day of target being one working day.
+    "sla": {
+        "clock": "real",
+        "day_start": "09:00",
+        "day_end": "18:00",
+        "response_hours": 24,
+        "resolution_days": {"general": 7, "important": 3, "major": 1},
+    },
+    # 满意度调查 (seed 003 第九条: 每年至少进行一次): who must be surveyed, how often.
+    "surveys": {"interval_months": 12, "stages": ["customer", "loyal"]},
     # 少发一条罚款10元 / 没有完成一个客户一次罚款10元 / 没有通知的一个客户一次罚款10元; 0 = off.
     "fines": {"greeting": 10, "monthly_call": 10, "campaign": 10},
 }
@@ -164,6 +178,20 @@ def _holidays(value: list[str]) -> str | None:
     return f"unknown holiday {bad[0]!r}; expected some of {', '.join(HOLIDAYS)}" if bad else None
 
 
+def _clock(value: str) -> str | None:
+    return None if value in ("real", "working") else "must be real or working"
+
+
+def _clock_time(value: str) -> str | None:
+    from datetime import time
+
+    try:
+        time.fromisoformat(value)
+    except ValueError:
+        return "must be a time of day such as 09:00"
+    return None
+
+
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "greetings.stages": _stages,
     "greetings.acquisition": _acquisition,
@@ -189,6 +217,15 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "lang": _lang,
     "outreach.callback_days": _positive,
     "outreach.channels": _channels,
+    "sla.clock": _clock,
+    "sla.day_start": _clock_time,
+    "sla.day_end": _clock_time,
+    "sla.response_hours": _positive,
+    "sla.resolution_days.general": _positive,
+    "sla.resolution_days.important": _positive,
+    "sla.resolution_days.major": _positive,
+    "surveys.interval_months": _positive,
+    "surveys.stages": _stages,
 }
 for _tier_name in TIER.values:
     VALIDATORS[f"cadence.{_tier_name}.days"] = _positive
@@ -199,6 +236,11 @@ for _tier_name in TIER.values:
 
 def _cross_checks(tree: dict[str, Any]) -> str | None:
     """Rules that tie two settings together; each returns what is wrong, or None."""
+    sla = tree["sla"]
+    from datetime import time
+
+    if time.fromisoformat(sla["day_start"]) >= time.fromisoformat(sla["day_end"]):
+        return f"sla.day_start ({sla['day_start']}) must be before sla.day_end ({sla['day_end']})"
     cls = tree["classification"]
     if cls["grade_a_percent"] >= cls["grade_b_percent"]:
         return (

@@ -128,6 +128,36 @@ PLAN_STATUS = Choice(
 GENDER = Choice("gender", {"male": ("男",), "female": ("女",)})
 
 
+# 客户投诉 graded by its nature (seed 003 四: 一般/重要/重大).
+SEVERITY = Choice(
+    "severity",
+    {
+        "general": ("一般", "一般投诉"),
+        "important": ("重要", "重要投诉"),
+        "major": ("重大", "重大投诉"),
+    },
+)
+# Forward only: open → responded → resolved → closed (reopen is a command of its own).
+COMPLAINT_STATUS = Choice(
+    "complaint status",
+    {
+        "open": ("待答复", "未处理"),
+        "responded": ("已答复", "处理中"),
+        "resolved": ("已解决",),
+        "closed": ("已关闭", "已反馈"),
+    },
+)
+# How a survey was done (seed 003 五: 问卷, 电话回访, 网上调查, 上门).
+SURVEY_METHOD = Choice(
+    "survey method",
+    {
+        "questionnaire": ("问卷", "问卷调查"),
+        "phone": ("电话", "电话回访"),
+        "online": ("在线", "网上调查", "网络"),
+        "visit": ("上门", "上门拜访", "拜访"),
+    },
+)
+
 # 法定节假日: the day itself is the greeting day; lunar festivals by lunar month/day.
 HOLIDAYS: dict[str, tuple[str, str, int, int]] = {
     "元旦": ("new-year", "solar", 1, 1),

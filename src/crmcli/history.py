@@ -128,3 +128,11 @@ def sale_added(
         f"#{sale_id} {money(amount_cents)} on {sold_on.isoformat()}",
         reason,
     )
+
+
+def complaint_opened(customer_id: int, complaint_id: int, severity: str, summary: str) -> Change:
+    return Change(customer_id, f"complaint.{complaint_id}", None, f"{severity}: {summary}")
+
+
+def survey_added(customer_id: int, survey_id: int, on: date, method: str) -> Change:
+    return Change(customer_id, "survey", None, f"#{survey_id} {method} on {on.isoformat()}")

@@ -260,3 +260,65 @@ class ImportItem(SQLModel, table=True):
     row_id: int = _column(schema.importitem.c.row_id)
     action: str = _column(schema.importitem.c.action)
     before: str | None = _column(schema.importitem.c.before)
+
+
+class Complaint(SQLModel, table=True):
+    """客户投诉 (seed 003 四)."""
+
+    __table__ = schema.complaint
+
+    id: int | None = _column(schema.complaint.c.id)
+    customer_id: int = _column(schema.complaint.c.customer_id)
+    received_at: datetime = _column(schema.complaint.c.received_at)
+    severity: str = _column(schema.complaint.c.severity)
+    summary: str = _column(schema.complaint.c.summary)
+    channel: str | None = _column(schema.complaint.c.channel)
+    handler: str | None = _column(schema.complaint.c.handler)
+    status: str = _column(schema.complaint.c.status)
+    responded_at: datetime | None = _column(schema.complaint.c.responded_at)
+    resolved_at: datetime | None = _column(schema.complaint.c.resolved_at)
+    closed_at: datetime | None = _column(schema.complaint.c.closed_at)
+    reopened_at: datetime | None = _column(schema.complaint.c.reopened_at)
+    waiting_since: datetime | None = _column(schema.complaint.c.waiting_since)
+    resolution: str | None = _column(schema.complaint.c.resolution)
+    feedback: str | None = _column(schema.complaint.c.feedback)
+    satisfied: bool | None = _column(schema.complaint.c.satisfied)
+    opened_by: str | None = _column(schema.complaint.c.opened_by)
+    created_at: datetime = _column(schema.complaint.c.created_at)
+    updated_at: datetime = _column(schema.complaint.c.updated_at)
+
+
+class ComplaintStep(SQLModel, table=True):
+    """One step of a complaint's timeline."""
+
+    __table__ = schema.complaintstep
+
+    id: int | None = _column(schema.complaintstep.c.id)
+    complaint_id: int = _column(schema.complaintstep.c.complaint_id)
+    at: datetime = _column(schema.complaintstep.c.at)
+    kind: str = _column(schema.complaintstep.c.kind)
+    note: str | None = _column(schema.complaintstep.c.note)
+    severity: str | None = _column(schema.complaintstep.c.severity)
+    by: str = _column(schema.complaintstep.c.by)
+    created_at: datetime = _column(schema.complaintstep.c.created_at)
+
+
+class Survey(SQLModel, table=True):
+    """满意度调查 (seed 003 五, 第九条)."""
+
+    __table__ = schema.survey
+
+    id: int | None = _column(schema.survey.c.id)
+    customer_id: int = _column(schema.survey.c.customer_id)
+    contact_id: int | None = _column(schema.survey.c.contact_id)
+    on: date = _column(schema.survey.c.on)
+    method: str = _column(schema.survey.c.method)
+    quality: int = _column(schema.survey.c.quality)
+    price: int = _column(schema.survey.c.price)
+    delivery: int = _column(schema.survey.c.delivery)
+    service: int = _column(schema.survey.c.service)
+    overall: int | None = _column(schema.survey.c.overall)
+    comment: str | None = _column(schema.survey.c.comment)
+    by: str | None = _column(schema.survey.c.by)
+    created_at: datetime = _column(schema.survey.c.created_at)
+    updated_at: datetime = _column(schema.survey.c.updated_at)

@@ -260,6 +260,77 @@ sale = Table(
     Index("ix_sale_on_customer", "sold_on", "customer_id"),
 )
 
+# 客户投诉 (seed 003 四): received, graded 一般/重要/重大, answered (24 h, 三.1), resolved,
+# and closed once the result was fed back to the customer (反馈). The SLA state is never
+# stored: services.complaints computes it from these times and the steps.
+complaint = Table(
+    "complaint",
+    metadata,
+    _id(),
+    _owned_by("customer"),
+    Column("received_at", DateTime, nullable=False),
+    Column("severity", String, nullable=False),  # general | important | major
+    Column("summary", String, nullable=False),
+    _text("channel"),
+    _text("handler"),
+    Column("status", String, nullable=False, default="open"),
+    # open → responded → resolved → closed
+    Column("responded_at", DateTime),
+    Column("resolved_at", DateTime),
+    Column("closed_at", DateTime),
+    # The resolution target counts from receipt, or from the last reopening.
+    Column("reopened_at", DateTime),
+    # Since when the complaint waits on the customer (its clocks stand still); NULL: not.
+    Column("waiting_since", DateTime),
+    _text("resolution"),
+    _text("feedback"),
+    Column("satisfied", Boolean),
+    _text("opened_by"),
+    *_stamps(),
+    Index("ix_complaint_customer_received", "customer_id", "received_at"),
+    Index("ix_complaint_status_received", "status", "received_at"),
+    Index("ix_complaint_handler_status", "handler", "status"),
+)
+
+# Every step of a complaint, in order: the timeline ``complaint show`` prints and the
+# pauses (waiting → resumed) the SLA clocks skip.
+complaintstep = Table(
+    "complaintstep",
+    metadata,
+    _id(),
+    _owned_by("complaint"),
+    Column("at", DateTime, nullable=False),
+    # opened | responded | waiting | resumed | resolved | closed | reopened | escalated
+    Column("kind", String, nullable=False),
+    _text("note"),
+    _text("severity"),  # the severity from this step on (opened, escalated)
+    Column("by", String, nullable=False),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Index("ix_complaintstep_complaint_at", "complaint_id", "at"),
+)
+
+# 满意度调查 (seed 003 五, 第九条): at least yearly; scores 1–5 for 产品质量, 价格,
+# 交货按时 and 售后服务, and overall (else their mean).
+survey = Table(
+    "survey",
+    metadata,
+    _id(),
+    _owned_by("customer"),
+    Column("contact_id", Integer, ForeignKey("contact.id", ondelete="SET NULL")),
+    Column("on", Date, nullable=False),
+    Column("method", String, nullable=False),  # questionnaire | phone | online | visit
+    Column("quality", Integer, nullable=False),
+    Column("price", Integer, nullable=False),
+    Column("delivery", Integer, nullable=False),
+    Column("service", Integer, nullable=False),
+    Column("overall", Integer),
+    _text("comment"),
+    _text("by"),
+    *_stamps(),
+    Index("ix_survey_customer_on", "customer_id", "on"),
+    Index("ix_survey_on", "on"),
+)
+
 # 问候 sent (seed 003 三): one row per customer (or contact) per occasion and day.
 greeting = Table(
     "greeting",

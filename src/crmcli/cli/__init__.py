@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tier": ("tiers", "Service tier 客户分类 (core/key/general/potential)."),
     "stage": ("tiers", "Lifecycle stage 客户状态."),
     "sale": ("sales", "Sales 购买记录 (orders and refunds)."),
+    "complaint": ("complaints", "Complaints 客户投诉, with their SLA clocks."),
+    "survey": ("surveys", "Satisfaction surveys 满意度调查: record them, and who is due."),
     "reclassify": ("classify", "Recompute grade, value and tier from sales."),
     "report": ("reports", "Reports for management."),
     "greet": ("greetings", "Greetings 问候: who to greet, marking them sent, misses, fines."),
@@ -102,7 +104,7 @@ def _storage_problem(exc: BaseException) -> str | None:
     import sqlite3
 
     module = type(exc).__module__
-    if isinstance(exc, sqlite3.Error) or module.startswith("sqlalchemy"):
+    if isinstance(exc, sqlite3.Error) or module.startswith(("sqlalchemy", "psycopg")):
         orig = getattr(exc, "orig", None) or exc
         text = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
         if "locked" in text or "busy" in text:

@@ -22,7 +22,7 @@ COLUMNS = (
 )
 
 
-def overdue_json(item: Any) -> dict[str, Any]:
+def overdue_json(item: Any, major: list[int]) -> dict[str, Any]:
     # Dates are written here rather than by the encoder's fallback, once per row.
     return {
         "id": item.id,
@@ -36,6 +36,7 @@ def overdue_json(item: Any) -> dict[str, Any]:
         "due_on": item.due_on.isoformat(),
         "days_overdue": item.days_overdue,
         "reasons": [r.as_dict() for r in item.reasons],
+        "major_complaints": major,
     }
 
 
@@ -59,6 +60,7 @@ def overdue(
     day = today(ctx, as_of)
     from crmcli.cli.common import state
     from crmcli.services.cadence import overdue_customers
+    from crmcli.services.complaints import open_major
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
@@ -66,6 +68,8 @@ def overdue(
         items = overdue_customers(
             connection, state(ctx).config, day, owner=owner, tier=tier_value, limit=limit
         )
+        # A customer with an open major complaint (重大投诉) is flagged on its row.
+        major = open_major(connection, [i.id for i in items])
     rows = [
         {
             "days_overdue": i.days_overdue,
@@ -75,11 +79,21 @@ def overdue(
             "owner": i.owner,
             "last_contact": i.last_contact_at.date() if i.last_contact_at else "never",
             "due_on": i.due_on,
-            "reason": "; ".join(r.text for r in i.reasons),
+            "reason": "; ".join(
+                [
+                    *(f"open major complaint #{k}" for k in major.get(i.id, ())),
+                    *(r.text for r in i.reasons),
+                ]
+            ),
         }
         for i in items
     ]
-    render(rows, COLUMNS, output, json_rows=lambda: [overdue_json(i) for i in items])
+    render(
+        rows,
+        COLUMNS,
+        output,
+        json_rows=lambda: [overdue_json(i, major.get(i.id, [])) for i in items],
+    )
     if exit_code and items:
         raise typer.Exit(EXIT_FOUND)
 

@@ -1,13 +1,15 @@
 """The daily digest for cron (crm remind): every duty of the day, in a fixed order.
 
 1. overdue visits and calls (cadence and outreach call-back rules of services.cadence),
-2. plans due today or late, 3. greetings due today, 4. greetings missed yesterday,
-5. monthly calls still missing this month, 6. campaigns with customers not yet told.
+2. complaints past (or reaching, by the end of the day) a response or resolution target,
+3. plans due today or late, 4. greetings due today, 5. greetings missed yesterday,
+6. monthly calls still missing this month, 7. campaigns with customers not yet told,
+8. customers due for their yearly satisfaction survey.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -15,11 +17,22 @@ from sqlalchemy import select
 from crmcli import schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
-from crmcli.services import cadence, compliance
+from crmcli.services import cadence, complaints, compliance, surveys
 
-SECTIONS = ("overdue", "plans", "greetings_today", "greetings_missed", "monthly_calls", "campaigns")
+SECTIONS = (
+    "overdue",
+    "complaints",
+    "plans",
+    "greetings_today",
+    "greetings_missed",
+    "monthly_calls",
+    "campaigns",
+    "surveys",
+)
 DUTY_LABELS = {
     "overdue": "contact overdue",
+    "complaints": "complaint late",
+    "surveys": "survey due",
     "plans": "plan due",
     "greetings_today": "greet today",
     "greetings_missed": "greeting missed",
@@ -63,11 +76,13 @@ def digest(
     yesterday = as_of - timedelta(days=1)
     return {
         "overdue": _overdue(bind, config, as_of, owner),
+        "complaints": _complaints(bind, config, as_of, owner),
         "plans": _plans(bind, as_of, owner),
         "greetings_today": _greetings(bind, config, "greetings_today", as_of, as_of, owner),
         "greetings_missed": _greetings(bind, config, "greetings_missed", yesterday, as_of, owner),
         "monthly_calls": _monthly_calls(bind, config, as_of, owner),
         "campaigns": _campaigns(bind, as_of, owner),
+        "surveys": _surveys(bind, config, as_of, owner),
     }
 
 
@@ -93,6 +108,47 @@ def _overdue(bind: Any, config: Config, as_of: date, owner: str | None) -> list[
     # Plan reasons went to their own section: order by what is left, most late first.
     items.sort(key=lambda item: -item.days_late)
     return items
+
+
+def _complaints(bind: Any, config: Config, as_of: date, owner: str | None) -> list[Item]:
+    """Open complaints whose response or resolution target is past by the end of the
+    day: the handler's duty (seed 003 三.1, 四), most late first."""
+    end_of_day = datetime.combine(as_of, time(23, 59, 59))
+    items = []
+    for k in complaints.list_complaints(bind, config, end_of_day, breaching=True, owner=owner):
+        target = k.response if k.response.state == "breaching" else k.resolution
+        items.append(
+            Item(
+                "complaints",
+                k.handler,
+                k.customer_id,
+                k.code,
+                k.name,
+                f"{k.severity} complaint #{k.id}: {target.name} due "
+                f"{target.due:%Y-%m-%d %H:%M} ({k.summary})",
+                target.due.date(),
+                (as_of - target.due.date()).days,
+                {"complaint_id": k.id, "target": target.name},
+            )
+        )
+    return items
+
+
+def _surveys(bind: Any, config: Config, as_of: date, owner: str | None) -> list[Item]:
+    return [
+        Item(
+            "surveys",
+            d.owner,
+            d.customer_id,
+            d.code,
+            d.name,
+            "never surveyed" if d.last_on is None else f"last survey {d.last_on}",
+            d.due_on,
+            d.days_overdue,
+            {},
+        )
+        for d in surveys.surveys_due(bind, config, as_of, owner=owner)
+    ]
 
 
 def _plans(bind: Any, as_of: date, owner: str | None) -> list[Item]:

@@ -1,0 +1,573 @@
+"""客户投诉 (seed 003 四; 三.1; 002 三.2/三.3): record, grade, answer, resolve, feed back.
+
+A complaint moves forward only: open → responded → resolved → closed. Waiting on the
+customer (wait/resume), reopening and re-grading (escalate) are steps of their own,
+each with who, when and why, kept as the complaint's timeline and in history.
+
+The SLA state is never stored. Two targets count from receipt: the first answer within
+``sla.response_hours`` for every severity (seed 003 三.1: 24 小时内答复) and the solution
+within ``sla.resolution_days`` of its severity (from the last reopening, once reopened);
+``services.sla`` counts them in real or working time, the waiting spans left out.
+Re-grading moves the resolution target of the new severity, still from receipt.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from crmcli import history, schema
+from crmcli.config import Config
+from crmcli.errors import InvalidInput, NotFound
+from crmcli.services import sla
+from crmcli.services.context import Actor
+
+OPEN_STATUSES = ("open", "responded")
+TARGETS = ("response", "resolution")
+
+
+# --- the SLA state, computed -----------------------------------------------------------
+
+
+def clock(config: Config) -> sla.Clock:
+    rules = config.get("sla")
+    return sla.Clock(
+        kind=rules["clock"],
+        day_start=time.fromisoformat(rules["day_start"]),
+        day_end=time.fromisoformat(rules["day_end"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One SLA target of one complaint, as of a moment."""
+
+    name: str  # response | resolution
+    due: datetime
+    done_at: datetime | None
+    # met (done in time) | missed (done late) | pending | waiting (on the customer) |
+    # breaching (due and not done)
+    state: str
+    late: timedelta | None  # how late (missed or breaching)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.name,
+            "due": self.due.isoformat(sep=" ", timespec="minutes"),
+            "done_at": None if self.done_at is None else self.done_at.isoformat(sep=" "),
+            "state": self.state,
+            "late_minutes": None if self.late is None else int(self.late.total_seconds() // 60),
+        }
+
+
+class Facts:
+    """What the targets of one complaint follow from: its row and its waiting spans."""
+
+    __slots__ = (
+        "received_at",
+        "reopened_at",
+        "resolved_at",
+        "responded_at",
+        "severity",
+        "spans",
+        "waiting_since",
+    )
+
+    def __init__(self, row: Any, spans: Sequence[tuple[datetime, datetime]]) -> None:
+        self.received_at: datetime = row.received_at
+        self.severity: str = row.severity
+        self.responded_at: datetime | None = row.responded_at
+        self.resolved_at: datetime | None = row.resolved_at
+        self.reopened_at: datetime | None = row.reopened_at
+        self.waiting_since: datetime | None = row.waiting_since
+        self.spans = list(spans)
+
+
+def targets(facts: Facts, config: Config, now: datetime) -> tuple[Target, Target]:
+    """The response and resolution targets of a complaint at ``now``."""
+    rules = config.get("sla")
+    counted = clock(config)
+    pauses: list[tuple[datetime, datetime | None]] = list(facts.spans)
+    if facts.waiting_since is not None:
+        # Still waiting: the clocks stand still up to now.
+        pauses.append((facts.waiting_since, max(now, facts.waiting_since)))
+    hours = {
+        "response": float(rules["response_hours"]),
+        "resolution": float(rules["resolution_days"][facts.severity]) * 24,
+    }
+    starts = {"response": facts.received_at, "resolution": facts.reopened_at or facts.received_at}
+    done = {"response": facts.responded_at, "resolution": facts.resolved_at}
+    found = []
+    for name in TARGETS:
+        due = sla.deadline(starts[name], hours[name], counted, pauses)
+        assert due is not None  # every pause is closed above
+        done_at = done[name]
+        if done_at is not None:
+            state, late = ("met", None) if done_at <= due else ("missed", done_at - due)
+        elif now > due:
+            state, late = "breaching", now - due
+        elif facts.waiting_since is not None:
+            state, late = "waiting", None
+        else:
+            state, late = "pending", None
+        found.append(Target(name, due, done_at, state, late))
+    return found[0], found[1]
+
+
+def unpublished_years(config: Config, moments: Iterable[datetime]) -> list[int]:
+    """The years between the given moments whose statutory holidays are not published
+    yet: working time counts only their weekends off (say so to the user)."""
+    if config.get("sla.clock") != "working":
+        return []
+    years = {m.year for m in moments}
+    if not years:
+        return []
+    return [y for y in range(min(years), max(years) + 1) if not sla.calendar_known(y)]
+
+
+def waiting_spans(
+    bind: Any, complaint_ids: Iterable[int]
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """The closed waiting spans (waiting → resumed) of each complaint, in one query."""
+    s = schema.complaintstep.c
+    ids = list(complaint_ids)
+    spans: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    if not ids:
+        return spans
+    started: dict[int, datetime] = {}
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        rows = bind.execute(
+            select(s.complaint_id, s.kind, s.at)
+            .where(s.complaint_id.in_(chunk), s.kind.in_(("waiting", "resumed")))
+            .order_by(s.complaint_id, s.at, s.id)
+        )
+        for cid, kind, at in rows:
+            if kind == "waiting":
+                started[cid] = at
+            elif cid in started:
+                spans[cid].append((started.pop(cid), at))
+    return spans
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Listed:
+    id: int
+    customer_id: int
+    code: str
+    name: str
+    owner: str | None
+    severity: str
+    status: str
+    summary: str
+    handler: str | None
+    channel: str | None
+    received_at: datetime
+    waiting_since: datetime | None
+    response: Target
+    resolution: Target
+
+    @property
+    def breaching(self) -> bool:
+        return "breaching" in (self.response.state, self.resolution.state)
+
+    @property
+    def late(self) -> timedelta:
+        """How late its most late breaching target is (zero when none breaches)."""
+        return max(
+            (t.late for t in (self.response, self.resolution) if t.state == "breaching" and t.late),
+            default=timedelta(0),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "customer_id": self.customer_id,
+            "code": self.code,
+            "name": self.name,
+            "owner": self.owner,
+            "severity": self.severity,
+            "status": self.status,
+            "summary": self.summary,
+            "handler": self.handler,
+            "channel": self.channel,
+            "received_at": self.received_at.isoformat(sep=" ", timespec="minutes"),
+            "waiting": self.waiting_since is not None,
+            "breaching": self.breaching,
+            "response": self.response.as_dict(),
+            "resolution": self.resolution.as_dict(),
+        }
+
+
+def list_complaints(
+    bind: Any,
+    config: Config,
+    now: datetime,
+    *,
+    open_only: bool = False,
+    breaching: bool = False,
+    severity: str | None = None,
+    owner: str | None = None,
+    customer_id: int | None = None,
+) -> list[Listed]:
+    """Complaints newest first; breaching ones (only open ones can breach) most late first."""
+    k, c = schema.complaint.c, schema.customer.c
+    query = (
+        select(
+            k.id,
+            k.customer_id,
+            c.code,
+            c.name,
+            c.owner,
+            k.severity,
+            k.status,
+            k.summary,
+            k.handler,
+            k.channel,
+            k.received_at,
+            k.responded_at,
+            k.resolved_at,
+            k.reopened_at,
+            k.waiting_since,
+        )
+        .join(schema.customer, c.id == k.customer_id)
+        .where(k.received_at <= now)
+        .order_by(k.received_at.desc(), k.id.desc())
+    )
+    if open_only or breaching:
+        query = query.where(k.status.in_(OPEN_STATUSES))
+    if severity:
+        query = query.where(k.severity == severity)
+    if owner:
+        query = query.where(k.handler == owner)
+    if customer_id is not None:
+        query = query.where(k.customer_id == customer_id)
+    rows = bind.execute(query).all()
+    spans = waiting_spans(bind, [r.id for r in rows])
+    found = []
+    for r in rows:
+        response, resolution = targets(Facts(r, spans.get(r.id, ())), config, now)
+        item = Listed(
+            r.id,
+            r.customer_id,
+            r.code,
+            r.name,
+            r.owner,
+            r.severity,
+            r.status,
+            r.summary,
+            r.handler,
+            r.channel,
+            r.received_at,
+            r.waiting_since,
+            response,
+            resolution,
+        )
+        if not breaching or item.breaching:
+            found.append(item)
+    if breaching:
+        found.sort(key=lambda item: -item.late)
+    return found
+
+
+def open_major(bind: Any, customer_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The open major complaints (重大投诉) of some customers: customer id → complaint ids."""
+    k = schema.complaint.c
+    found: dict[int, list[int]] = defaultdict(list)
+    ids = list(customer_ids)
+    for start in range(0, len(ids), 5000):
+        rows = bind.execute(
+            select(k.customer_id, k.id)
+            .where(
+                k.customer_id.in_(ids[start : start + 5000]),
+                k.severity == "major",
+                k.status.in_(OPEN_STATUSES),
+            )
+            .order_by(k.customer_id, k.id)
+        )
+        for cid, kid in rows:
+            found[cid].append(kid)
+    return found
+
+
+# --- the lifecycle --------------------------------------------------------------------------
+
+# Which status each step may be taken from, and the status it leaves.
+STEPS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "responded": (("open",), "responded"),
+    "waiting": (OPEN_STATUSES, None),
+    "resumed": (OPEN_STATUSES, None),
+    "resolved": (("responded",), "resolved"),
+    "closed": (("resolved",), "closed"),
+    "reopened": (("resolved", "closed"), None),
+    "escalated": ((*OPEN_STATUSES, "resolved"), None),
+}
+REFUSED = {
+    ("resolved", "open"): "complaint #{id} has had no response yet: respond first",
+    ("closed", "open"): "complaint #{id} is not resolved yet: resolve it first",
+    ("closed", "responded"): "complaint #{id} is not resolved yet: resolve it first",
+}
+
+
+def get_complaint(session: Any, ref: str) -> Any:
+    from crmcli.models import Complaint
+
+    text = ref.strip().lstrip("#")
+    if not text.isdigit():
+        raise InvalidInput(f"complaint id must be a number, not {ref!r}")
+    found = session.get(Complaint, int(text))
+    if found is None:
+        raise NotFound(f"no complaint #{text}")
+    return found
+
+
+def _step_time(complaint: Any, at: datetime, actor: Actor, last: datetime | None) -> None:
+    if at < complaint.received_at:
+        raise InvalidInput(
+            f"{at:%Y-%m-%d %H:%M} is before complaint #{complaint.id} was received "
+            f"({complaint.received_at:%Y-%m-%d %H:%M})"
+        )
+    if last is not None and at < last:
+        raise InvalidInput(
+            f"{at:%Y-%m-%d %H:%M} is before the last step of complaint #{complaint.id} "
+            f"({last:%Y-%m-%d %H:%M})"
+        )
+    _not_future(at, actor)
+
+
+def _not_future(at: datetime, actor: Actor) -> None:
+    """A step cannot be after the day the command reckons from, nor after the clock."""
+    from crmcli.dates import now_in
+
+    if at.date() > actor.today or at > now_in(actor.config.timezone):
+        raise InvalidInput(f"{at:%Y-%m-%d %H:%M} is in the future")
+
+
+def _last_step(session: Any, complaint_id: int) -> datetime | None:
+    s = schema.complaintstep.c
+    return session.execute(
+        select(s.at)
+        .where(s.complaint_id == complaint_id)
+        .order_by(s.at.desc(), s.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+def _add_step(
+    session: Any,
+    actor: Actor,
+    complaint: Any,
+    kind: str,
+    at: datetime,
+    note: str | None,
+    severity: str | None = None,
+) -> None:
+    from crmcli.models import ComplaintStep
+
+    session.add(
+        ComplaintStep(
+            complaint_id=complaint.id, at=at, kind=kind, note=note, severity=severity, by=actor.user
+        )
+    )
+
+
+def open_complaint(
+    session: Any,
+    actor: Actor,
+    customer: Any,
+    *,
+    severity: str,
+    summary: str,
+    at: datetime,
+    handler: str | None,
+    channel: str | None,
+) -> Any:
+    from crmcli.models import Complaint
+
+    summary = summary.strip()
+    if not summary:
+        raise InvalidInput("a complaint needs a --summary of what the customer complains about")
+    _not_future(at, actor)
+    complaint = Complaint(
+        customer_id=customer.id,
+        received_at=at,
+        severity=severity,
+        summary=summary,
+        channel=channel,
+        # Whose it is: the one handling it, else the customer's owner.
+        handler=(handler or "").strip() or customer.owner,
+        status="open",
+        opened_by=actor.user,
+    )
+    session.add(complaint)
+    session.flush()
+    _add_step(session, actor, complaint, "opened", at, summary, severity)
+    history.record(
+        session, actor, [history.complaint_opened(customer.id, complaint.id, severity, summary)]
+    )
+    return complaint
+
+
+def step(
+    session: Any,
+    actor: Actor,
+    complaint: Any,
+    kind: str,
+    *,
+    at: datetime,
+    note: str | None = None,
+    severity: str | None = None,
+    satisfied: bool | None = None,
+) -> list[str]:
+    """Take one step of a complaint's lifecycle; returns what it did, for the user."""
+    allowed, leaves = STEPS[kind]
+    status = complaint.status
+    if status == "closed" and kind != "reopened":
+        raise InvalidInput(f"complaint #{complaint.id} is closed: only reopen takes it further")
+    if status not in allowed:
+        reason = REFUSED.get((kind, status)) or (
+            f"complaint #{complaint.id} is {status}: it cannot be {kind} now"
+        )
+        raise InvalidInput(reason.format(id=complaint.id))
+    note = (note or "").strip() or None
+    if kind in ("closed",) and not note:
+        raise InvalidInput(
+            "closing needs --feedback: what the customer was told of the result (反馈处理结果)"
+        )
+    if kind in ("resolved",) and not note:
+        raise InvalidInput("resolving needs --resolution: what was done")
+    if kind in ("waiting", "reopened", "escalated") and not note:
+        raise InvalidInput(f"{_verb(kind)} needs --reason")
+    _step_time(complaint, at, actor, _last_step(session, complaint.id))
+    done: list[str] = []
+    changes: list[history.Change] = []
+    field = f"complaint.{complaint.id}"
+    if kind == "waiting":
+        if complaint.waiting_since is not None:
+            raise InvalidInput(
+                f"complaint #{complaint.id} already waits on the customer "
+                f"since {complaint.waiting_since:%Y-%m-%d %H:%M}"
+            )
+        complaint.waiting_since = at
+        changes.append(history.Change(complaint.customer_id, f"{field}.waiting", None, at, note))
+    elif kind == "resumed":
+        if complaint.waiting_since is None:
+            raise InvalidInput(f"complaint #{complaint.id} is not waiting on the customer")
+        changes.append(
+            history.Change(complaint.customer_id, f"{field}.waiting", complaint.waiting_since, None)
+        )
+        complaint.waiting_since = None
+    else:
+        if complaint.waiting_since is not None:
+            # The customer answered: the wait ends when the next step is taken.
+            _add_step(session, actor, complaint, "resumed", at, None)
+            changes.append(
+                history.Change(
+                    complaint.customer_id, f"{field}.waiting", complaint.waiting_since, None
+                )
+            )
+            complaint.waiting_since = None
+            done.append("no longer waiting on the customer")
+        if kind == "escalated":
+            if severity == complaint.severity:
+                raise InvalidInput(f"complaint #{complaint.id} is already {severity}")
+            changes.append(
+                history.Change(
+                    complaint.customer_id, f"{field}.severity", complaint.severity, severity, note
+                )
+            )
+            complaint.severity = severity
+        elif kind == "reopened":
+            complaint.resolved_at = complaint.closed_at = None
+            complaint.feedback = complaint.satisfied = None
+            complaint.reopened_at = at
+            leaves = "responded" if complaint.responded_at else "open"
+        elif kind == "responded":
+            complaint.responded_at = at
+        elif kind == "resolved":
+            complaint.resolved_at = at
+            complaint.resolution = note
+        elif kind == "closed":
+            complaint.closed_at = at
+            complaint.feedback = note
+            complaint.satisfied = satisfied
+    if leaves is not None and leaves != status:
+        changes.append(
+            history.Change(complaint.customer_id, f"{field}.status", status, leaves, note)
+        )
+        complaint.status = leaves
+    _add_step(session, actor, complaint, kind, at, note, severity)
+    session.add(complaint)
+    session.flush()
+    history.record(session, actor, changes)
+    return done
+
+
+def _verb(kind: str) -> str:
+    return {"waiting": "waiting", "reopened": "reopening", "escalated": "re-grading"}[kind]
+
+
+def timeline(session: Any, complaint: Any, config: Config, now: datetime) -> list[dict[str, Any]]:
+    """Every step, with the SLA state of both targets as it stood at that step."""
+    s = schema.complaintstep.c
+    steps = session.execute(
+        select(s.at, s.kind, s.note, s.severity, s.by)
+        .where(s.complaint_id == complaint.id)
+        .order_by(s.at, s.id)
+    ).all()
+    rows = []
+    state = _Replay(complaint.received_at)
+    for st in steps:
+        state.apply(st)
+        response, resolution = targets(state.facts(), config, st.at)
+        rows.append(
+            {
+                "at": st.at.isoformat(sep=" ", timespec="minutes"),
+                "step": st.kind,
+                "by": st.by,
+                "note": st.note,
+                "severity": state.severity,
+                "response": response.state,
+                "resolution": resolution.state,
+            }
+        )
+    return rows
+
+
+class _Replay:
+    """The facts of a complaint as they stood after each of its steps."""
+
+    def __init__(self, received_at: datetime) -> None:
+        self.received_at = received_at
+        self.severity = "general"
+        self.responded_at: datetime | None = None
+        self.resolved_at: datetime | None = None
+        self.reopened_at: datetime | None = None
+        self.waiting_since: datetime | None = None
+        self.spans: list[tuple[datetime, datetime]] = []
+
+    def apply(self, st: Any) -> None:
+        if st.severity:
+            self.severity = st.severity
+        if st.kind == "responded":
+            self.responded_at = st.at
+        elif st.kind == "resolved":
+            self.resolved_at = st.at
+        elif st.kind == "reopened":
+            self.resolved_at, self.reopened_at = None, st.at
+        elif st.kind == "waiting":
+            self.waiting_since = st.at
+        elif st.kind == "resumed" and self.waiting_since is not None:
+            self.spans.append((self.waiting_since, st.at))
+            self.waiting_since = None
+
+    def facts(self) -> Facts:
+        return Facts(self, self.spans)
