@@ -45,12 +45,12 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def _sqlite_only_reason(mark: pytest.Mark) -> str:
+def _sqlite_only_reason(mark: pytest.Mark, item: pytest.Item) -> str:
     reason = mark.kwargs.get("reason", mark.args[0] if mark.args else None)
     if not isinstance(reason, str) or not reason.strip():
         raise pytest.UsageError(
-            "@pytest.mark.sqlite_only needs a reason: sqlite_only(reason='what about the "
-            "SQLite file it tests')"
+            f"{item.nodeid}: @pytest.mark.sqlite_only needs a reason: "
+            "sqlite_only(reason='what about the SQLite file it tests')"
         )
     return reason
 
@@ -59,7 +59,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     on_pg = pg_server_url() is not None
     for item in items:
         for mark in item.iter_markers("sqlite_only"):
-            reason = _sqlite_only_reason(mark)
+            reason = _sqlite_only_reason(mark, item)
             if on_pg:
                 item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
 
@@ -263,6 +263,62 @@ def db_sql(database_target: str) -> Iterator[Callable[..., list[tuple[Any, ...]]
         yield run
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def database_made(
+    engine_name: str, database_target: str, db_sql: Callable[..., list[tuple[Any, ...]]]
+) -> Callable[[], bool]:
+    """Whether a command made the test's database: the SQLite file exists; on a server,
+    where the (empty) database always exists, crmcli's schema has any table."""
+
+    def made() -> bool:
+        if engine_name == "sqlite":
+            return Path(database_target).exists()
+        return bool(
+            db_sql(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()"
+            )
+        )
+
+    return made
+
+
+@pytest.fixture
+def db_dump(
+    engine_name: str, database_target: str, db_sql: Callable[..., list[tuple[Any, ...]]]
+) -> Callable[[], list[Any]]:
+    """Everything in the test's database, to compare before and after: SQLite's own
+    ``iterdump`` of the file; on a server every table's columns and sorted rows."""
+
+    def dump() -> list[Any]:
+        if engine_name == "sqlite":
+            import sqlite3
+
+            conn = sqlite3.connect(database_target)
+            try:
+                return list(conn.iterdump())
+            finally:
+                conn.close()
+        out: list[Any] = []
+        tables = db_sql(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() ORDER BY table_name"
+        )
+        for (name,) in tables:
+            columns = db_sql(
+                "SELECT column_name, data_type, is_nullable, column_default"
+                " FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = :name"
+                " ORDER BY ordinal_position",
+                name=name,
+            )
+            rows = db_sql(f'SELECT * FROM "{name}"')
+            out.append((name, columns, sorted(repr(row) for row in rows)))
+        return out
+
+    return dump
 
 
 class Run:
