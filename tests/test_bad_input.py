@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,8 @@ import pytest
 AMBIGUOUS = "crm: customer '华为' is ambiguous: C000001 华为技术; C000002 华为科技\n"
 
 
-def dump(path: Path) -> list[str]:
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
-
-
 @pytest.fixture
-def db(crm, isolated):
+def db(crm, db_dump):
     """Two customers with similar names, a contact, a follow-up and an open plan."""
     on = ("--as-of", "2026-11-01")
     crm.ok("customer", "add", "华为技术", "--phone", "13800138000", "--tier", "key", *on)
@@ -31,15 +22,15 @@ def db(crm, isolated):
     crm.ok("contact", "add", "ALI", "马六")
     crm.ok("log", "ALI", "-c", "phone", "-m", "hello", "--at", "2026-11-02 10:00")
     crm.ok("plan", "add", "ALI", "--due", "2026-11-20", "--content", "quote", *on)
-    return isolated / "crm.db"
+    return db_dump
 
 
 def refused(crm, db, code, *args):
     """Run a command that must fail with ``code``, write nothing, and say why in one line."""
-    before = dump(db)
+    before = db()
     err = crm.fails(code, *args)
     assert err.startswith("crm: ") and err.endswith("\n") and err.count("\n") == 1, err
-    assert dump(db) == before
+    assert db() == before
     return err
 
 
@@ -340,6 +331,7 @@ def test_database_in_an_unwritable_directory(crm, isolated, monkeypatch):
         locked.chmod(0o755)
 
 
+@pytest.mark.sqlite_only(reason="a file that is not an SQLite database given as --db")
 def test_database_file_that_is_not_sqlite(crm, isolated):
     target = isolated / "customers.xlsx"
     target.write_bytes(b"PK\x03\x04 not really a spreadsheet either")
@@ -367,7 +359,7 @@ def test_database_file_that_is_not_sqlite(crm, isolated):
         ("plan", "add", "X", "--due", "someday", "--content", "x"),
     ],
 )
-def test_bad_input_on_a_fresh_setup_creates_no_database(crm, isolated, args):
+def test_bad_input_on_a_fresh_setup_creates_no_database(crm, database_made, args):
     err = crm.fails(2, *args)
     assert err.startswith("crm: ") and err.count("\n") == 1
-    assert not (isolated / "crm.db").exists()
+    assert not database_made()

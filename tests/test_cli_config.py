@@ -104,10 +104,10 @@ def test_get_unknown_key(crm):
     )
 
 
-def test_path_prints_config_path_and_database_on_stderr(crm, isolated):
+def test_path_prints_config_path_and_database_on_stderr(crm, isolated, database_target):
     result = crm.ok("config", "path")
     assert result.stdout == f"{isolated / 'config.toml'}\n"
-    assert result.stderr == f"database: {isolated / 'crm.db'}\n"
+    assert result.stderr == f"database: {database_target}\n"
     other = crm.ok("--db", str(isolated / "other.db"), "config", "path")
     assert other.stderr == f"database: {isolated / 'other.db'}\n"
 

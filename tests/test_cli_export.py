@@ -397,6 +397,7 @@ def test_a_calendar_of_all_day_entries_still_defines_its_time_zone(crm, data, tm
     assert _events(empty) == (["Asia/Shanghai"], [])
 
 
+@pytest.mark.sqlite_only(reason="-o names the SQLite file itself, a link to it or its -wal")
 @pytest.mark.parametrize("name", ["crm.db", "link.db", "crm.db-wal"])
 def test_an_output_that_is_the_database_is_refused_and_the_database_kept(crm, data, tmp_path, name):
     database = tmp_path / "crm.db"

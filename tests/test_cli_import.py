@@ -727,9 +727,7 @@ def test_import_list_shows_each_batch(crm, tmp_path):
     assert batch["undone_at"] is None
 
 
-def test_undo_is_blocked_by_later_batches_then_works_in_order_and_only_once(
-    crm, tmp_path, isolated
-):
+def test_undo_is_blocked_by_later_batches_then_works_in_order_and_only_once(crm, tmp_path, db_sql):
     customers_file = write(tmp_path / "c.csv", [["code", "name"], ["A1", "Alpha"], ["B1", "Beta"]])
     imported(crm, "customers", customers_file)
     contacts_file = write(tmp_path / "k.csv", [["customer", "name"], ["A1", "Ann"]])
@@ -761,11 +759,10 @@ def test_undo_is_blocked_by_later_batches_then_works_in_order_and_only_once(
         (3, "tester"),
     ]
     assert crm.fails(3, "import", "undo", "9") == "crm: no import batch #9\n"
-    db = sqlite3.connect(isolated / "crm.db")
-    assert db.execute("SELECT count(*) FROM contact").fetchone() == (0,)
-    assert db.execute(
-        "SELECT field, old, new, user FROM history WHERE customer_id IS NULL ORDER BY id"
-    ).fetchall() == [
+    assert db_sql("SELECT count(*) FROM contact") == [(0,)]
+    assert db_sql(
+        'SELECT field, old, new, "user" FROM history WHERE customer_id IS NULL ORDER BY id'
+    ) == [
         ("import", "#3", "undone", "tester"),
         ("import", "#2", "undone", "tester"),
         ("import", "#1", "undone", "tester"),
@@ -828,7 +825,7 @@ def test_an_owner_changed_by_import_is_dated_by_its_as_of_day(crm, tmp_path):
 # --- one transaction ---------------------------------------------------------------------------
 
 
-def test_a_failure_while_writing_leaves_nothing_behind(crm, tmp_path, isolated, monkeypatch):
+def test_a_failure_while_writing_leaves_nothing_behind(crm, tmp_path, db_sql, monkeypatch):
     crm.ok("init")
     path = write(tmp_path / "c.csv", [["name"], ["A"], ["B"]])
     from crmcli.services import imports
@@ -841,9 +838,8 @@ def test_a_failure_while_writing_leaves_nothing_behind(crm, tmp_path, isolated, 
     result = crm("import", "customers", path)
     assert isinstance(result.exception, RuntimeError)
     monkeypatch.undo()
-    db = sqlite3.connect(isolated / "crm.db")
     for table in ("customer", "importbatch", "importitem", "history"):
-        assert db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+        assert db_sql(f"SELECT count(*) FROM {table}") == [(0,)], table
 
 
 def test_generated_codes_skip_codes_the_file_brings(crm, tmp_path):
@@ -882,7 +878,7 @@ def test_owner_option_fills_rows_without_one(crm, tmp_path):
     assert {c["name"]: c["owner"] for c in crm.json("customer", "list")} == {"A": "li", "B": "wang"}
 
 
-def test_bad_options_are_refused_before_any_work(crm, tmp_path, isolated):
+def test_bad_options_are_refused_before_any_work(crm, tmp_path, database_made):
     path = write(tmp_path / "c.csv", [["name"], ["A"]])
     assert crm.fails(2, "import", "customers", path, "--on-duplicate", "merge") == (
         "crm: unknown --on-duplicate 'merge'; expected skip, update or error\n"
@@ -893,9 +889,12 @@ def test_bad_options_are_refused_before_any_work(crm, tmp_path, isolated):
     assert crm.fails(2, "import", "customers", tmp_path / "missing.csv") == (
         f"crm: no such file: {tmp_path / 'missing.csv'}\n"
     )
-    assert not (isolated / "crm.db").exists()
+    assert not database_made()
 
 
+@pytest.mark.sqlite_only(
+    reason="reads SQLite's sqlite_master and EXPLAIN QUERY PLAN for the indexes an import rebuilds"
+)
 def test_imports_into_an_empty_and_a_filled_table_keep_every_index(crm, tmp_path, isolated):
     # A large import builds the table's indexes after its rows: they must all be back,
     # the same, or listing and searching customers would slow down from then on.

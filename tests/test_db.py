@@ -33,9 +33,9 @@ def last_line(stderr: str) -> str:
     return lines[-1]
 
 
-def make_db(path: Path) -> None:
+def make_db(target: Path | str) -> None:
     """A current, empty crmcli database whose connections are all closed."""
-    database = open_database(str(path), write=True)
+    database = open_database(str(target), write=True)
     database.engine.dispose()
 
 
@@ -60,19 +60,19 @@ def permissive_umask():
 # --- init ------------------------------------------------------------------------------
 
 
-def test_init_creates_config_and_database_and_is_idempotent(crm, isolated):
+def test_init_creates_config_and_database_and_is_idempotent(crm, isolated, database_target):
     first = crm.ok("init")
     assert first.stdout == ""
     assert first.stderr == (
         f"config: {isolated / 'config.toml'} (created with the policy defaults)\n"
-        f"database: {isolated / 'crm.db'} (created, schema {HEAD})\n"
+        f"database: {database_target} (created, schema {HEAD})\n"
     )
     add(crm, "A")
     config = (isolated / "config.toml").read_bytes()
     second = crm.ok("init")
     assert second.stderr == (
         f"config: {isolated / 'config.toml'} (exists)\n"
-        f"database: {isolated / 'crm.db'} (exists, schema {HEAD})\n"
+        f"database: {database_target} (exists, schema {HEAD})\n"
     )
     assert (isolated / "config.toml").read_bytes() == config
     assert codes(crm) == ["A"]
@@ -84,6 +84,7 @@ def test_init_keeps_the_users_settings(crm, isolated):
     assert crm.ok("config", "get", "cadence.key.days").stdout == "10\n"
 
 
+@pytest.mark.sqlite_only(reason="the file modes of the SQLite file and its -wal/-shm files")
 def test_database_files_are_readable_by_the_owner_only(crm, isolated, permissive_umask):
     crm.ok("init")
     add(crm, "A")
@@ -92,6 +93,7 @@ def test_database_files_are_readable_by_the_owner_only(crm, isolated, permissive
     assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
 
 
+@pytest.mark.sqlite_only(reason="SQLite's pragmas journal_mode, foreign_keys and busy_timeout")
 def test_connections_use_wal_foreign_keys_and_a_busy_timeout(isolated):
     path = isolated / "crm.db"
     for write in (True, False):
@@ -105,16 +107,17 @@ def test_connections_use_wal_foreign_keys_and_a_busy_timeout(isolated):
             database.engine.dispose()
 
 
-def test_foreign_keys_are_enforced(isolated):
+def test_foreign_keys_are_enforced(database_target):
     from sqlalchemy.exc import IntegrityError
 
-    make_db(isolated / "crm.db")
-    database = open_database(str(isolated / "crm.db"), write=True)
+    make_db(database_target)
+    database = open_database(database_target, write=True)
     try:
         with pytest.raises(IntegrityError), database.engine.begin() as conn:
             conn.exec_driver_sql(
                 "INSERT INTO contact (customer_id, name, birthday_lunar, birthday_leap,"
-                " created_at, updated_at) VALUES (999, 'x', 0, 0, '2026-01-01', '2026-01-01')"
+                " created_at, updated_at)"
+                " VALUES (999, 'x', FALSE, FALSE, '2026-01-01', '2026-01-01')"
             )
     finally:
         database.engine.dispose()
@@ -123,6 +126,7 @@ def test_foreign_keys_are_enforced(isolated):
 # --- refusing databases it must not touch -----------------------------------------------
 
 
+@pytest.mark.sqlite_only(reason="compares the SQLite file byte for byte and looks for .bak files")
 def test_newer_schema_is_refused_and_left_byte_for_byte(crm, isolated):
     path = isolated / "crm.db"
     make_db(path)
@@ -142,6 +146,21 @@ def test_newer_schema_is_refused_and_left_byte_for_byte(crm, isolated):
     )
 
 
+def test_newer_schema_is_refused_and_left_as_it_was_on_any_engine(crm, database_target, db_sql):
+    make_db(database_target)
+    db_sql("UPDATE alembic_version SET version_num = '9999'")
+    before = db_sql("SELECT COUNT(*) FROM customer")
+    for args in (("customer", "list"), ("customer", "add", "X"), ("init",), ("db", "migrate")):
+        err = last_line(crm.fails(4, *args))
+        assert err == (
+            f"crm: database {database_target} has schema 9999, newer than this crmcli knows "
+            f"(up to {HEAD}); upgrade crmcli to use it\n"
+        ), args
+    assert db_sql("SELECT version_num FROM alembic_version") == [("9999",)]
+    assert db_sql("SELECT COUNT(*) FROM customer") == before == [(0,)]
+
+
+@pytest.mark.sqlite_only(reason="a file that is not an SQLite database at the database's path")
 def test_a_file_that_is_not_sqlite_is_refused_and_untouched(crm, isolated):
     path = isolated / "crm.db"
     path.write_text("name,phone\nAcme,123\n", encoding="utf-8")
@@ -154,6 +173,7 @@ def test_a_file_that_is_not_sqlite_is_refused_and_untouched(crm, isolated):
     assert path.read_bytes() == before
 
 
+@pytest.mark.sqlite_only(reason="compares the SQLite file byte for byte")
 def test_an_sqlite_file_of_another_program_is_refused_and_untouched(crm, isolated):
     path = isolated / "crm.db"
     sql(path, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
@@ -164,6 +184,19 @@ def test_an_sqlite_file_of_another_program_is_refused_and_untouched(crm, isolate
     )
     gc.collect()
     assert path.read_bytes() == before
+
+
+def test_a_database_of_another_program_is_refused_and_left_alone_on_any_engine(
+    crm, database_target, db_sql
+):
+    db_sql("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    db_sql("INSERT INTO notes (id, body) VALUES (1, 'keep me')")
+    err = crm.fails(4, "customer", "add", "X")
+    assert err == (
+        f"crm: {database_target} holds tables but no crmcli schema version; "
+        "it is not a crmcli database\n"
+    )
+    assert db_sql("SELECT id, body FROM notes") == [(1, "keep me")]
 
 
 @pytest.mark.parametrize(
@@ -187,26 +220,33 @@ def test_db_in_a_missing_directory_is_refused_and_not_created(crm, isolated, arg
         ("overdue", "--as-of", "2026-11-22"),
     ],
 )
-def test_read_commands_do_not_create_a_database(crm, isolated, args):
+def test_read_commands_do_not_create_a_database(crm, database_target, database_made, args):
+    # On a server the (empty) database exists: what must not be made is crmcli's schema.
     err = crm.fails(4, *args)
-    assert err == f"crm: no database at {isolated / 'crm.db'}; run `crm init` first\n"
-    assert not (isolated / "crm.db").exists()
+    assert err == f"crm: no database at {database_target}; run `crm init` first\n"
+    assert not database_made()
 
 
 # --- check, backup, restore --------------------------------------------------------------
 
 
-def test_check_a_good_database(crm, isolated):
+def test_check_a_good_database(crm, database_target):
     crm.ok("init")
     add(crm, "A")
     result = crm.ok("db", "check")
-    assert (result.stdout, result.stderr) == ("", f"{isolated / 'crm.db'}: ok\n")
+    assert (result.stdout, result.stderr) == ("", f"{database_target}: ok\n")
 
 
-def test_check_a_missing_database(crm, isolated):
-    assert crm.fails(4, "db", "check") == f"crm: no database at {isolated / 'crm.db'}\n"
+def test_check_a_missing_database(crm, database_target, database_made):
+    # On a server: an empty database, without crmcli's schema.
+    assert crm.fails(4, "db", "check") == f"crm: no database at {database_target}\n"
+    assert not database_made()
 
 
+@pytest.mark.sqlite_only(
+    reason="crm db backup/restore copy the SQLite file (SQLite's online backup); "
+    "a server's own tools back it up"
+)
 def test_backup_is_a_private_copy_that_check_accepts(crm, isolated, permissive_umask):
     crm.ok("init")
     add(crm, "A")
@@ -221,6 +261,10 @@ def test_backup_is_a_private_copy_that_check_accepts(crm, isolated, permissive_u
     )
 
 
+@pytest.mark.sqlite_only(
+    reason="crm db backup/restore copy the SQLite file (SQLite's online backup); "
+    "a server's own tools back it up"
+)
 def test_backup_without_a_name_goes_beside_the_database(crm, isolated):
     crm.ok("init")
     result = crm.ok("db", "backup")
@@ -230,6 +274,10 @@ def test_backup_without_a_name_goes_beside_the_database(crm, isolated):
     assert mode(made) == 0o600
 
 
+@pytest.mark.sqlite_only(
+    reason="crm db backup/restore copy the SQLite file (SQLite's online backup); "
+    "a server's own tools back it up"
+)
 def test_restore_brings_back_the_earlier_data(crm, isolated):
     crm.ok("init")
     add(crm, "A")
@@ -247,6 +295,10 @@ def test_restore_brings_back_the_earlier_data(crm, isolated):
     assert codes(crm) == ["A", "C"]
 
 
+@pytest.mark.sqlite_only(
+    reason="crm db backup/restore copy the SQLite file (SQLite's online backup); "
+    "a server's own tools back it up"
+)
 def test_restore_needs_yes_in_a_script_and_dry_run_changes_nothing(crm, isolated):
     crm.ok("init")
     add(crm, "A")
@@ -261,6 +313,10 @@ def test_restore_needs_yes_in_a_script_and_dry_run_changes_nothing(crm, isolated
     assert codes(crm) == ["A", "B"]
 
 
+@pytest.mark.sqlite_only(
+    reason="crm db backup/restore copy the SQLite file (SQLite's online backup); "
+    "a server's own tools back it up"
+)
 def test_restore_refuses_a_file_that_is_not_sqlite(crm, isolated):
     crm.ok("init")
     add(crm, "A")
@@ -275,6 +331,10 @@ def test_restore_refuses_a_file_that_is_not_sqlite(crm, isolated):
     assert codes(crm) == ["A"]
 
 
+@pytest.mark.sqlite_only(
+    reason="crm db backup/restore copy the SQLite file (SQLite's online backup); "
+    "a server's own tools back it up"
+)
 def test_restore_refuses_a_backup_from_a_newer_crmcli(crm, isolated):
     crm.ok("init")
     add(crm, "A")
@@ -303,10 +363,6 @@ def test_revisions_match_the_migration_scripts():
     assert script.get_heads() == [HEAD]
 
 
-def test_a_new_database_is_stamped_with_the_head_revision(crm, isolated):
+def test_a_new_database_is_stamped_with_the_head_revision(crm, db_sql):
     crm.ok("init")
-    conn = sqlite3.connect(isolated / "crm.db")
-    try:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
-    finally:
-        conn.close()
+    assert db_sql("SELECT version_num FROM alembic_version") == [(HEAD,)]

@@ -129,8 +129,16 @@ def bad_file(tmp_path, monkeypatch):
             "--rejects f/../f/bad.csv is the file being imported; name another file",
         ),
         ("link.csv", "--rejects link.csv is the file being imported; name another file"),
-        ("crm.db", "--rejects crm.db is the database; name another file"),
-        ("./crm.db-wal", "--rejects ./crm.db-wal is the database; name another file"),
+        pytest.param(
+            "crm.db",
+            "--rejects crm.db is the database; name another file",
+            marks=pytest.mark.sqlite_only(reason="--rejects names the SQLite file itself"),
+        ),
+        pytest.param(
+            "./crm.db-wal",
+            "--rejects ./crm.db-wal is the database; name another file",
+            marks=pytest.mark.sqlite_only(reason="--rejects names the SQLite file's -wal"),
+        ),
         (
             "/nonexistent-dir/r.csv",
             "cannot write --rejects /nonexistent-dir/r.csv: directory /nonexistent-dir "
@@ -140,13 +148,13 @@ def bad_file(tmp_path, monkeypatch):
     ],
 )
 def test_a_rejects_file_that_would_overwrite_or_cannot_be_written_is_refused_first(
-    crm, tmp_path, isolated, bad_file, rejects, message
+    crm, tmp_path, database_made, bad_file, rejects, message
 ):
     (tmp_path / "link.csv").symlink_to(tmp_path / bad_file)
     stderr = crm.fails(2, "import", "customers", bad_file, "--skip-invalid", "--rejects", rejects)
     assert stderr == f"crm: {message}\n"
     assert (tmp_path / bad_file).read_bytes() == BAD
-    assert not (isolated / "crm.db").exists()
+    assert not database_made()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f", "link.csv"]
     assert [p.name for p in (tmp_path / "f").iterdir()] == ["bad.csv"]
 

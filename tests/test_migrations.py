@@ -13,12 +13,16 @@ from crmcli.db import HEAD, make_engine, open_database, upgrade
 from crmcli.schema import metadata
 
 
-def test_migrations_from_scratch_build_exactly_the_schema(tmp_path: Path) -> None:
-    engine = make_engine(str(tmp_path / "fresh.db"), write=True)
-    upgrade(engine)
-    with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(context, metadata) == []
+def test_migrations_from_scratch_build_exactly_the_schema(database_target: str) -> None:
+    # On the engine under test: the migrations must build the same schema on a server.
+    engine = make_engine(database_target, write=True)
+    try:
+        upgrade(engine)
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+    finally:
+        engine.dispose()
 
 
 def test_a_database_of_the_first_release_upgrades_after_a_backup(crm, tmp_path: Path) -> None:

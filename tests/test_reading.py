@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from crmcli.sqlfuncs import unindexed
 
 
-def _modules_after(tmp_path: Path, *args: str) -> set[str]:
+def _modules_after(tmp_path: Path, database: str, *args: str) -> set[str]:
     code = (
         "import sys\n"
         "from crmcli.cli import main\n"
@@ -27,7 +27,7 @@ def _modules_after(tmp_path: Path, *args: str) -> set[str]:
     )
     env = {
         "CRM_CONFIG": str(tmp_path / "config.toml"),
-        "CRM_DB": str(tmp_path / "crm.db"),
+        "CRM_DB": database,
         "CRM_USER": "tester",
         "NO_COLOR": "1",
         "PATH": "/usr/bin:/bin",
@@ -63,17 +63,20 @@ def _modules_after(tmp_path: Path, *args: str) -> set[str]:
         ("customer", "list", "--search", "huawei", "--format", "json"),
     ],
 )
-def test_reading_commands_build_neither_the_models_nor_the_orm(crm, tmp_path, args):
+def test_reading_commands_build_neither_the_models_nor_the_orm(
+    crm, tmp_path, database_target, args
+):
     crm.ok("customer", "add", "华为技术有限公司", "--tier", "core", "--as-of", "2026-11-01")
     crm.ok("contact", "add", "华为", "王芳", "--birthday", "1985-12-30")
     crm.ok("campaign", "add", "年终答谢会", "--on", "2027-01-20", "--stages", "customer")
-    modules = _modules_after(tmp_path, *args)
+    modules = _modules_after(tmp_path, database_target, *args)
     assert "crmcli.models" not in modules
     assert "sqlmodel" not in modules
     assert "sqlalchemy.orm" not in modules
     assert "crmcli.schema" in modules
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's EXPLAIN QUERY PLAN of the overdue query")
 def test_the_overdue_list_reads_its_covering_index_alone(crm, tmp_path):
     crm.ok("init")
     import sqlite3
@@ -100,6 +103,7 @@ def test_unindexed_keeps_sqlite_off_the_index_and_is_plain_elsewhere():
     )
 
 
+@pytest.mark.sqlite_only(reason="SQLite's page cache (PRAGMA cache_size) around a recompute")
 def test_a_policy_recompute_gets_a_bigger_page_cache_and_gives_it_back(crm, tmp_path, monkeypatch):
     from crmcli import config as config_mod
     from crmcli.db import open_database
