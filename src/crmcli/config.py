@@ -106,6 +106,10 @@ DEFAULTS: dict[str, Any] = {
     },
     # 满意度调查 (seed 003 第九条: 每年至少进行一次): who must be surveyed, how often.
     "surveys": {"interval_months": 12, "stages": ["customer", "loyal"]},
+    # 合作项目 (seed 002 四.1 立项和审批): moving a project to contract or beyond needs its
+    # approval first. Documents (四.3 项目文档管理) are copied into archive_dir (empty: the
+    # folder "<database file>.archive" beside an SQLite file; must be set for PostgreSQL).
+    "project": {"approval_required": True, "archive_dir": ""},
     # 少发一条罚款10元 / 没有完成一个客户一次罚款10元 / 没有通知的一个客户一次罚款10元; 0 = off.
     "fines": {"greeting": 10, "monthly_call": 10, "campaign": 10},
 }
@@ -192,7 +196,14 @@ def _clock_time(value: str) -> str | None:
     return None
 
 
+def _archive_dir(value: str) -> str | None:
+    if value and not Path(value).expanduser().is_absolute():
+        return "must be an absolute path (or empty: beside the database file)"
+    return None
+
+
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
+    "project.archive_dir": _archive_dir,
     "greetings.stages": _stages,
     "greetings.acquisition": _acquisition,
     "greetings.occasions": _occasions,

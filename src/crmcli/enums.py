@@ -180,3 +180,26 @@ HOLIDAY_ALIASES = {
     "中秋节": "中秋",
     "国庆节": "国庆",
 }
+
+# 意向客户转化流程 (seed 000 第十三条): forward only; lost 失败 from any open stage.
+PROJECT_STAGE = Choice(
+    "project stage",
+    {
+        "evaluation": ("项目评估", "评估"),
+        "negotiation": ("合作洽谈", "洽谈"),
+        "contract": ("签订合同", "合同", "签约"),
+        "implementation": ("项目实施", "实施"),
+        "completed": ("完成", "已完成", "项目完成"),
+        "lost": ("失败", "项目失败"),
+    },
+)
+# 项目合同、协议、报告、资料 (seed 002 四.3).
+PROJECT_DOC_KIND = Choice(
+    "document kind",
+    {
+        "contract": ("合同",),
+        "agreement": ("协议",),
+        "report": ("报告",),
+        "other": ("资料", "其他"),
+    },
+)

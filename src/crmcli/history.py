@@ -136,3 +136,32 @@ def complaint_opened(customer_id: int, complaint_id: int, severity: str, summary
 
 def survey_added(customer_id: int, survey_id: int, on: date, method: str) -> Change:
     return Change(customer_id, "survey", None, f"#{survey_id} {method} on {on.isoformat()}")
+
+
+def project_added(
+    customer_id: int,
+    project_id: int,
+    name: str,
+    amount_cents: int | None,
+    reason: str | None = None,
+) -> Change:
+    amount = "" if amount_cents is None else f" ({money(amount_cents)})"
+    return Change(customer_id, f"project.{project_id}", None, f"added {name}{amount}", reason)
+
+
+def project_stage(
+    customer_id: int, project_id: int, old: str, new: str, reason: str | None = None
+) -> Change:
+    return Change(customer_id, f"project.{project_id}.stage", old, new, reason)
+
+
+def project_approved(customer_id: int, project_id: int, by: str) -> Change:
+    return Change(customer_id, f"project.{project_id}.approval", None, f"approved by {by}", None)
+
+
+def project_doc_added(
+    customer_id: int, project_id: int, kind: str, name: str, sha256: str
+) -> Change:
+    return Change(
+        customer_id, f"project.{project_id}.doc", None, f"{kind} {name} (sha256 {sha256[:12]})"
+    )

@@ -126,6 +126,7 @@ class FollowUp(SQLModel, table=True):
     summary: str = _column(schema.followup.c.summary)
     result: str | None = _column(schema.followup.c.result)
     owner: str | None = _column(schema.followup.c.owner)
+    project_id: int | None = _column(schema.followup.c.project_id)
     created_at: datetime = _column(schema.followup.c.created_at)
     updated_at: datetime = _column(schema.followup.c.updated_at)
 
@@ -322,3 +323,62 @@ class Survey(SQLModel, table=True):
     by: str | None = _column(schema.survey.c.by)
     created_at: datetime = _column(schema.survey.c.created_at)
     updated_at: datetime = _column(schema.survey.c.updated_at)
+
+
+class Project(SQLModel, table=True):
+    """合作项目 (seed 000 第十三条, 002 四, 003 第七条)."""
+
+    __table__ = schema.project
+
+    id: int | None = _column(schema.project.c.id)
+    customer_id: int = _column(schema.project.c.customer_id)
+    name: str = _column(schema.project.c.name)
+    stage: str = _column(schema.project.c.stage)
+    amount_cents: int | None = _column(schema.project.c.amount_cents)
+    currency: str = _column(schema.project.c.currency)
+    likelihood: int | None = _column(schema.project.c.likelihood)
+    product: str | None = _column(schema.project.c.product)
+    added_on: date = _column(schema.project.c.added_on)
+    expected_on: date | None = _column(schema.project.c.expected_on)
+    closed_on: date | None = _column(schema.project.c.closed_on)
+    owner: str | None = _column(schema.project.c.owner)
+    lead: str | None = _column(schema.project.c.lead)
+    approved_at: datetime | None = _column(schema.project.c.approved_at)
+    approved_by: str | None = _column(schema.project.c.approved_by)
+    lost_reason: str | None = _column(schema.project.c.lost_reason)
+    created_by: str | None = _column(schema.project.c.created_by)
+    created_at: datetime = _column(schema.project.c.created_at)
+    updated_at: datetime = _column(schema.project.c.updated_at)
+
+
+class ProjectStage(SQLModel, table=True):
+    """One stage a project entered: who moved it, and when."""
+
+    __table__ = schema.projectstage
+
+    id: int | None = _column(schema.projectstage.c.id)
+    project_id: int = _column(schema.projectstage.c.project_id)
+    stage: str = _column(schema.projectstage.c.stage)
+    from_stage: str | None = _column(schema.projectstage.c.from_stage)
+    at: datetime = _column(schema.projectstage.c.at)
+    by: str = _column(schema.projectstage.c.by)
+    note: str | None = _column(schema.projectstage.c.note)
+    created_at: datetime = _column(schema.projectstage.c.created_at)
+
+
+class ProjectDoc(SQLModel, table=True):
+    """A document of a project (seed 002 四.3), archived under its sha256."""
+
+    __table__ = schema.projectdoc
+
+    id: int | None = _column(schema.projectdoc.c.id)
+    project_id: int = _column(schema.projectdoc.c.project_id)
+    name: str = _column(schema.projectdoc.c.name)
+    kind: str = _column(schema.projectdoc.c.kind)
+    sha256: str = _column(schema.projectdoc.c.sha256)
+    size: int = _column(schema.projectdoc.c.size)
+    source: str | None = _column(schema.projectdoc.c.source)
+    added_at: datetime = _column(schema.projectdoc.c.added_at)
+    added_by: str = _column(schema.projectdoc.c.added_by)
+    created_at: datetime = _column(schema.projectdoc.c.created_at)
+    updated_at: datetime = _column(schema.projectdoc.c.updated_at)

@@ -198,9 +198,12 @@ followup = Table(
     Column("summary", String, nullable=False),
     _text("result"),
     _text("owner"),
+    # The 合作项目 it belongs to, if any (migration 0009); a deleted project leaves it.
+    Column("project_id", Integer, ForeignKey("project.id", ondelete="SET NULL")),
     *_stamps(),
     Index("ix_followup_customer_channel_at", "customer_id", "channel", "at"),
     Index("ix_followup_owner_at", "owner", "at"),
+    Index("ix_followup_project_at", "project_id", "at"),
 )
 
 # 跟进计划: a promised next step; done by a follow-up.
@@ -417,4 +420,73 @@ importitem = Table(
     Column("action", String, nullable=False),  # added | updated
     _text("before"),
     Index("ix_import_item_row", "table_name", "row_id"),
+)
+
+# 合作项目 (seed 000 第十三条 转化流程: 项目评估 → 合作洽谈 → 签订合同 → 项目实施; seed 002
+# 四 客户合作项目管理: 立项和审批; seed 003 第七条 合同管理). The stage moves forward only;
+# every move is a ``projectstage`` row. Filled by ``crm project add`` and, later, by an
+# import: every column an importer needs is plain (amount in cents, ISO days, English
+# stage values), and nothing is derived but ``closed_on``.
+project = Table(
+    "project",
+    metadata,
+    _id(),
+    _owned_by("customer"),
+    Column("name", String, nullable=False),
+    # evaluation | negotiation | contract | implementation | completed | lost
+    Column("stage", String, nullable=False, default="evaluation"),
+    Column("amount_cents", BigInteger),
+    Column("currency", String, nullable=False, default="CNY"),
+    Column("likelihood", Integer),  # 合作可能性, 0–100 %
+    _text("product"),
+    # The business day it was added (--as-of): an expected close before it is refused.
+    Column("added_on", Date, nullable=False),
+    Column("expected_on", Date),  # expected close; an open project past it is late
+    Column("closed_on", Date),  # the actual close: completed or lost
+    Column("owner", ORDERED),  # 跟进责任人 (default the customer's owner)
+    _text("lead"),  # 项目负责人 (seed 000 第十条)
+    # 立项审批 (seed 002 四.1): who approved it and when; required before the contract.
+    Column("approved_at", DateTime),
+    _text("approved_by"),
+    _text("lost_reason"),
+    _text("created_by"),
+    *_stamps(),
+    Index("ix_project_customer", "customer_id", "stage"),
+    Index("ix_project_stage_expected", "stage", "expected_on"),
+    Index("ix_project_owner_stage", "owner", "stage"),
+)
+
+# Every stage a project entered, in order, with who and when: the days spent in each
+# stage are counted from these rows (``services.projects.stage_durations``).
+projectstage = Table(
+    "projectstage",
+    metadata,
+    _id(),
+    _owned_by("project"),
+    Column("stage", String, nullable=False),
+    _text("from_stage"),  # NULL for the first row (the project added)
+    Column("at", DateTime, nullable=False),
+    Column("by", String, nullable=False),
+    _text("note"),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Index("ix_projectstage_project_at", "project_id", "at"),
+)
+
+# 项目文档管理 (seed 002 四.3: 合同、协议、报告…存档和归档): a document of a project. The file
+# itself is copied into the archive folder under its sha256 and never into the database.
+projectdoc = Table(
+    "projectdoc",
+    metadata,
+    _id(),
+    _owned_by("project"),
+    Column("name", String, nullable=False),  # the file name as added (contract.pdf)
+    Column("kind", String, nullable=False),  # contract | agreement | report | other
+    Column("sha256", String, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    _text("source"),  # the path it was added from, for the record
+    Column("added_at", DateTime, nullable=False),
+    Column("added_by", String, nullable=False),
+    *_stamps(),
+    Index("ux_projectdoc_project_name", "project_id", "name", unique=True),
+    Index("ix_projectdoc_sha256", "sha256"),
 )
