@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tier": ("tiers", "Service tier 客户分类 (core/key/general/potential)."),
     "stage": ("tiers", "Lifecycle stage 客户状态."),
     "sale": ("sales", "Sales 购买记录 (orders and refunds)."),
+    "project": ("projects", "Projects 合作项目: stages, approval, documents."),
     "complaint": ("complaints", "Complaints 客户投诉, with their SLA clocks."),
     "survey": ("surveys", "Satisfaction surveys 满意度调查: record them, and who is due."),
     "reclassify": ("classify", "Recompute grade, value and tier from sales."),

@@ -44,6 +44,9 @@ def log(
     done: Annotated[
         list[str] | None, typer.Option("--done", help="Plan id this follow-up fulfils.")
     ] = None,
+    project: Annotated[
+        str | None, typer.Option("--project", help="The customer's project (id) it was about.")
+    ] = None,
     as_of: AsOfOpt = None,
     format: FormatOpt = "table",
 ) -> None:
@@ -67,6 +70,12 @@ def log(
         target = resolve_customer(session, customer)
         person = resolve_contact(session, target, contact) if contact else None
         plans = [get_plan(session, p) for p in done or []]
+        if project is not None:
+            from crmcli.services.projects import project_of_customer
+
+            project_id = project_of_customer(session, target, project).id
+        else:
+            project_id = None
         followup, plan = log_followup(
             session,
             who,
@@ -81,6 +90,7 @@ def log(
             next_action=next_action,
             next_channel=next_channel_value,
             done_plans=plans,
+            project_id=project_id,
         )
         session.refresh(target)
     message(f"logged {channel_value} with {target.code} {target.name} at {when:%Y-%m-%d %H:%M}")

@@ -124,6 +124,7 @@ def followup_json(f: Any) -> dict[str, Any]:
         "summary": f.summary,
         "result": f.result,
         "owner": f.owner,
+        "project_id": f.project_id,
     }
 
 

@@ -33,6 +33,7 @@ REASONS = {
     "callback": "outreach customer added {since}: call back within {days} days",
     "plan": "plan #{plan_id} due {due}: {content}",
     "never": "never contacted (added {since})",
+    # "project": services.projects.LATE_REASON
 }
 
 
@@ -306,6 +307,7 @@ def overdue_customers(
         c.callback_due_on,
         c.plan_due_on,
         c.next_due_at,
+        c.sort_key,
     ).where(c.next_due_at < as_of)
     if owner is not None:
         query = query.where(c.owner == owner)
@@ -320,7 +322,7 @@ def overdue_customers(
     explain = _Explainer(config, as_of)
     no_plans: list[Any] = []
     # Rows are unpacked by position: named access costs more than the rest of the loop.
-    return [
+    found = [
         OverdueCustomer(
             id_,
             code,
@@ -357,8 +359,58 @@ def overdue_customers(
             callback_due,
             _plan_due,
             due,
+            _sort_key,
         ) in rows
     ]
+    return _with_late_projects(bind, as_of, found, rows, owner=owner, tier=tier, limit=limit)
+
+
+def _with_late_projects(
+    bind: Any,
+    as_of: date,
+    found: list[OverdueCustomer],
+    rows: Sequence[Any],
+    *,
+    owner: str | None,
+    tier: str | None,
+    limit: int | None,
+) -> list[OverdueCustomer]:
+    """Add the open projects past their expected close (services.projects) as reasons of
+    their customers, who are overdue then whatever their cadence says."""
+    from crmcli.services.projects import late_projects
+
+    late = late_projects(bind, as_of, customer_owner=owner, tier=tier)
+    if not late:
+        return found
+    keys = {row.id: row.sort_key for row in rows}
+    by_id = {item.id: item for item in found}
+    for project in late:
+        reason = OverdueReason(
+            "project", project.expected_on, (as_of - project.expected_on).days, project.reason
+        )
+        item = by_id.get(project.customer_id)
+        if item is None:
+            item = by_id[project.customer_id] = OverdueCustomer(
+                project.customer_id,
+                project.code,
+                project.customer_name,
+                project.tier,
+                project.customer_stage,
+                project.customer_owner,
+                project.phone,
+                project.last_contact_at,
+                reason.due_on,
+                reason.days_overdue,
+                [],
+            )
+            keys[item.id] = project.sort_key
+            found.append(item)
+        item.reasons.append(reason)
+        item.reasons.sort(key=lambda r: (r.due_on, r.rule))
+        item.due_on = item.reasons[0].due_on
+        item.days_overdue = item.reasons[0].days_overdue
+    found.sort(key=lambda item: (item.due_on, keys[item.id], item.id))
+    return found[:limit] if limit else found
 
 
 def _late_plans(bind: Any, t: Any, as_of: date, ids: list[int]) -> dict[int, list[Any]]:

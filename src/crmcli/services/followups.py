@@ -30,6 +30,7 @@ def log_followup(
     next_action: str | None = None,
     next_channel: str | None = None,
     done_plans: list[Plan] | None = None,
+    project_id: int | None = None,
 ) -> tuple[FollowUp, Plan | None]:
     summary = summary.strip()
     if not summary:
@@ -51,6 +52,7 @@ def log_followup(
         summary=summary,
         result=(result or "").strip() or None,
         owner=owner or customer.owner or actor.user,
+        project_id=project_id,  # checked to be the customer's (services.projects)
     )
     session.add(followup)
     session.flush()

@@ -2,9 +2,10 @@
 
 1. overdue visits and calls (cadence and outreach call-back rules of services.cadence),
 2. complaints past (or reaching, by the end of the day) a response or resolution target,
-3. plans due today or late, 4. greetings due today, 5. greetings missed yesterday,
-6. monthly calls still missing this month, 7. campaigns with customers not yet told,
-8. customers due for their yearly satisfaction survey.
+3. plans due today or late, 4. open projects past their expected close, 5. greetings
+due today, 6. greetings missed yesterday, 7. monthly calls still missing this month,
+8. campaigns with customers not yet told, 9. customers due for their yearly
+satisfaction survey.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from sqlalchemy import select
 from crmcli import schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
-from crmcli.services import cadence, complaints, compliance, surveys
+from crmcli.services import cadence, complaints, compliance, projects, surveys
 
 SECTIONS = (
     "overdue",
     "complaints",
     "plans",
+    "projects",
     "greetings_today",
     "greetings_missed",
     "monthly_calls",
@@ -34,6 +36,7 @@ DUTY_LABELS = {
     "complaints": "complaint late",
     "surveys": "survey due",
     "plans": "plan due",
+    "projects": "project late",
     "greetings_today": "greet today",
     "greetings_missed": "greeting missed",
     "monthly_calls": "monthly call",
@@ -78,6 +81,7 @@ def digest(
         "overdue": _overdue(bind, config, as_of, owner),
         "complaints": _complaints(bind, config, as_of, owner),
         "plans": _plans(bind, as_of, owner),
+        "projects": _projects(bind, as_of, owner),
         "greetings_today": _greetings(bind, config, "greetings_today", as_of, as_of, owner),
         "greetings_missed": _greetings(bind, config, "greetings_missed", yesterday, as_of, owner),
         "monthly_calls": _monthly_calls(bind, config, as_of, owner),
@@ -89,7 +93,7 @@ def digest(
 def _overdue(bind: Any, config: Config, as_of: date, owner: str | None) -> list[Item]:
     items = []
     for row in cadence.overdue_customers(bind, config, as_of, owner=owner):
-        reasons = [r for r in row.reasons if r.rule != "plan"]
+        reasons = [r for r in row.reasons if r.rule not in ("plan", "project")]
         if reasons:
             earliest = reasons[0]
             items.append(
@@ -105,7 +109,7 @@ def _overdue(bind: Any, config: Config, as_of: date, owner: str | None) -> list[
                     {"rules": [r.rule for r in reasons]},
                 )
             )
-    # Plan reasons went to their own section: order by what is left, most late first.
+    # Plan and project reasons went to their own sections: order by what is left, most late first.
     items.sort(key=lambda item: -item.days_late)
     return items
 
@@ -182,6 +186,24 @@ def _plans(bind: Any, as_of: date, owner: str | None) -> list[Item]:
             )
         )
     return items
+
+
+def _projects(bind: Any, as_of: date, owner: str | None) -> list[Item]:
+    """Open projects past their expected close: the project owner's duty."""
+    return [
+        Item(
+            "projects",
+            p.owner,
+            p.customer_id,
+            p.code,
+            p.customer_name,
+            f"{p.reason} ({p.stage})",
+            p.expected_on,
+            (as_of - p.expected_on).days,
+            {"project_id": p.id, "stage": p.stage},
+        )
+        for p in projects.late_projects(bind, as_of, owner=owner)
+    ]
 
 
 def _greetings(
