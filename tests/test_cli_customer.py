@@ -348,6 +348,7 @@ def test_show_json_shape_with_contacts_followups_plans_and_history(crm):
             "summary": "谈价格",
             "result": None,
             "owner": "tester",
+            "project_id": None,
         }
     ]
     assert data["plans"] == [

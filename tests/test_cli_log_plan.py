@@ -50,6 +50,7 @@ def test_log_records_a_followup_and_moves_the_due_date(crm, hw):
             "summary": "谈价格",
             "result": "同意报价",
             "owner": "tester",
+            "project_id": None,
         }
     ]
     assert data["customer"]["last_contact_at"] == "2026-11-10 09:30"
@@ -302,6 +303,7 @@ def test_plan_done_records_a_followup_on_the_plans_channel(crm, hw):
             "summary": "送样品",
             "result": "满意",
             "owner": "tester",
+            "project_id": None,
         }
     ]
     assert data["plans"][0]["status"] == "done" and data["plans"][0]["followup_id"] == 1

@@ -363,7 +363,7 @@ def test_success_rate_with_its_definition(shop):
 # --- stage durations --------------------------------------------------------------------------------
 
 
-def test_stage_durations_count_exact_days(shop, isolated):
+def test_stage_durations_count_exact_days(shop):
     shop.ok("config", "set", "project.approval_required", "false")
     add(shop)
     add(shop, "AL", "数据中心", on="2026-02-01")
@@ -379,7 +379,7 @@ def test_stage_durations_count_exact_days(shop, isolated):
     from crmcli.db import open_database
     from crmcli.services.projects import stage_durations
 
-    database = open_database(str(isolated / "crm.db"), write=False)
+    database = open_database(os.environ["CRM_DB"], write=False)
     from datetime import date
 
     with database.reading() as connection:

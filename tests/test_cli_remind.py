@@ -8,6 +8,7 @@ SECTIONS = [
     "overdue",
     "complaints",
     "plans",
+    "projects",
     "greetings_today",
     "greetings_missed",
     "monthly_calls",
@@ -88,6 +89,7 @@ def test_digest_has_every_section_in_order_with_exact_rows(crm):
         "overdue": 1,
         "complaints": 0,  # pinned in tests/test_cli_complaint.py
         "plans": 2,
+        "projects": 0,  # pinned in tests/test_cli_project.py
         "greetings_today": 1,
         "greetings_missed": 1,
         "monthly_calls": 1,
@@ -231,6 +233,7 @@ def test_owner_filter(crm):
         "overdue": [],
         "complaints": [],
         "plans": ["PH"],
+        "projects": [],
         "greetings_today": ["GT"],
         "greetings_missed": [],
         "monthly_calls": [],

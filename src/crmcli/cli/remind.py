@@ -45,7 +45,8 @@ def remind(
     ] = False,
     format: FormatOpt = "table",
 ) -> None:
-    """The daily digest: overdue contacts, late complaints, plans, greetings, monthly calls,
+    """The daily digest: overdue contacts, late complaints, plans, late projects, greetings,
+    monthly calls,
     campaigns, surveys due."""
     output = fmt(format)
     day = today(ctx, as_of)
