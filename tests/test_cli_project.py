@@ -19,6 +19,15 @@ def shop(crm):
     return crm
 
 
+@pytest.fixture
+def archive(shop, isolated, engine_name):
+    """The archive folder: beside the SQLite file, or configured (a server has no file)."""
+    if engine_name == "sqlite":
+        return isolated / "crm.db.archive"
+    shop.ok("config", "set", "project.archive_dir", str(isolated / "archive"))
+    return isolated / "archive"
+
+
 def add(crm, ref="HW", name="2026 服务器扩容", *extra, on="2026-01-05"):
     crm.ok(
         "project", "add", ref, name, "--amount", "860000", "--expected", "2026-03-31",
@@ -425,7 +434,7 @@ def test_a_follow_up_can_belong_to_a_project_of_its_customer(shop):
 # --- documents --------------------------------------------------------------------------------------
 
 
-def test_documents_are_archived_by_hash_with_private_modes(shop, isolated, tmp_path):
+def test_documents_are_archived_by_hash_with_private_modes(shop, archive, tmp_path):
     add(shop)
     original = tmp_path / "contract.pdf"
     original.write_bytes(b"%PDF-1.7 contract")
@@ -437,7 +446,6 @@ def test_documents_are_archived_by_hash_with_private_modes(shop, isolated, tmp_p
         sha,
         17,
     )
-    archive = isolated / "crm.db.archive"
     assert os.stat(archive).st_mode & 0o777 == 0o700
     assert os.stat(archive / sha).st_mode & 0o777 == 0o600
     assert (archive / sha).read_bytes() == b"%PDF-1.7 contract"
@@ -455,7 +463,7 @@ def test_documents_are_archived_by_hash_with_private_modes(shop, isolated, tmp_p
     )
 
 
-def test_verify_names_a_changed_byte_and_a_missing_copy(shop, isolated, tmp_path):
+def test_verify_names_a_changed_byte_and_a_missing_copy(shop, archive, tmp_path):
     add(shop)
     add(shop, "AL", "数据中心")
     first, second = tmp_path / "a.pdf", tmp_path / "report.docx"
@@ -463,7 +471,6 @@ def test_verify_names_a_changed_byte_and_a_missing_copy(shop, isolated, tmp_path
     second.write_bytes(b"report")
     shop.ok("project", "doc", "add", "1", first, "--kind", "agreement")
     shop.ok("project", "doc", "add", "2", second, "--kind", "report")
-    archive = isolated / "crm.db.archive"
     sha1, sha2 = (hashlib.sha256(b).hexdigest() for b in (b"agreement v1", b"report"))
     changed = bytearray((archive / sha1).read_bytes())
     changed[0] ^= 1
@@ -486,7 +493,7 @@ def test_verify_names_a_changed_byte_and_a_missing_copy(shop, isolated, tmp_path
     assert not (tmp_path / "out.pdf").exists()
 
 
-def test_doc_get_writes_a_copy_and_refuses_to_overwrite_without_force(shop, tmp_path):
+def test_doc_get_writes_a_copy_and_refuses_to_overwrite_without_force(shop, archive, tmp_path):
     add(shop)
     original = tmp_path / "contract.pdf"
     original.write_bytes(b"signed")
@@ -507,7 +514,7 @@ def test_doc_get_writes_a_copy_and_refuses_to_overwrite_without_force(shop, tmp_
     )
 
 
-def test_bad_documents_are_refused_and_nothing_is_archived(shop, isolated, tmp_path):
+def test_bad_documents_are_refused_and_nothing_is_archived(shop, archive, tmp_path):
     add(shop)
     missing = tmp_path / "nope.pdf"
     assert shop.fails(2, "project", "doc", "add", "1", missing) == f"crm: no file {missing}\n"
@@ -524,7 +531,7 @@ def test_bad_documents_are_refused_and_nothing_is_archived(shop, isolated, tmp_p
         "crm: project #1 already has a document named x.pdf (added "
     )
     assert len(shop.json("project", "doc", "list")) == 1
-    assert len(list(Path(isolated / "crm.db.archive").iterdir())) == 1
+    assert len(list(Path(archive).iterdir())) == 1
 
 
 def test_a_server_database_needs_an_archive_folder(shop, isolated):

@@ -46,8 +46,7 @@ def remind(
     format: FormatOpt = "table",
 ) -> None:
     """The daily digest: overdue contacts, late complaints, plans, late projects, greetings,
-    monthly calls,
-    campaigns, surveys due."""
+    monthly calls, campaigns, surveys due."""
     output = fmt(format)
     day = today(ctx, as_of)
     from crmcli.services.remind import DUTY_LABELS, SECTIONS, digest, summarize
