@@ -97,7 +97,9 @@ def record_select(bind: Any, actor: Actor, query: Select[Any]) -> None:
                 q.c.new,
                 literal(actor.command, h.command.type),
                 q.c.reason,
-            ),
+            )
+            # Ids in customer order on every engine, so listings by id agree.
+            .order_by(q.c.customer_id, q.c.field),
         )
     )
 
