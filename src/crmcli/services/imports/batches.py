@@ -29,10 +29,11 @@ from sqlalchemy import (
 
 from crmcli import history, schema
 from crmcli.errors import InvalidInput, NotFound
+from crmcli.io import tables as io_tables
 from crmcli.services.context import Actor
 from crmcli.services.imports import dues
 from crmcli.services.imports.common import CHUNK, chunks
-from crmcli.services.imports.writing import items
+from crmcli.services.imports.writing import ADDED_FACTS, items
 
 
 def list_batches(session: Any) -> list[Any]:
@@ -274,6 +275,7 @@ def undo_batch(
     # A customer last: its rows go with it, and with them the dependents (--force).
     for table_name in sorted(tables_added, key=lambda t: t == "customer"):
         table = schema.metadata.tables[table_name]
+        _removed_history(session, actor, batch.id, table, why)
         session.execute(delete(table).where(table.c.id.in_(items(batch.id, table_name))))
     batch.undone_at = schema.utcnow()
     batch.undone_by = actor.user
@@ -290,6 +292,28 @@ def undo_batch(
     ]
     dues.settle(session, actor.config, moved=remaining)
     return result
+
+
+def _removed_history(session: Any, actor: Actor, batch_id: int, table: Any, why: str) -> None:
+    """Each record taken away under a customer leaves a line in its history: the line
+    it left when added, as the old text (a customer the batch added goes with its own)."""
+    kind = next((t.name for t in io_tables.TABLES.values() if t.table == table.name), None)
+    fact = ADDED_FACTS.get(kind or "")
+    if fact is None:
+        return
+    query = select(table).where(table.c.id.in_(items(batch_id, table.name))).order_by(table.c.id)
+    last = 0
+    while True:
+        rows = session.execute(query.where(table.c.id > last).limit(CHUNK)).all()
+        if not rows:
+            return
+        added = [fact(row, why) for row in rows]
+        history.record(
+            session,
+            actor,
+            [history.Change(a.customer_id, a.field, a.new, None, why) for a in added],
+        )
+        last = rows[-1].id
 
 
 def _restore(session: Any, actor: Actor, restored: list[Any], why: str) -> None:

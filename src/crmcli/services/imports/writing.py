@@ -388,6 +388,7 @@ def write(plan: Plan, batch_id: int, result: ImportResult) -> None:
     code = generate_codes(plan)
     deferred = defer_indexes(plan)
     insert_added(plan, batch_id, code)
+    added_history(plan, batch_id)
     # The due days are recomputed over customers, reading their follow-ups and plans:
     # a customer table's indexes are built after it (its writes move no index entry),
     # another table's before (its reads find them).
@@ -400,7 +401,6 @@ def write(plan: Plan, batch_id: int, result: ImportResult) -> None:
     _settle_dues(plan, batch_id, touched)
     if plan.table is schema.customer:
         rebuild_indexes(plan, deferred)
-    added_history(plan, batch_id)
 
 
 def _settle_dues(plan: Plan, batch_id: int, touched: list[int]) -> None:
