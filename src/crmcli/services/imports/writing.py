@@ -134,9 +134,10 @@ def generate_codes(plan: Plan) -> Any:
     if not needed:
         return s.c.code
     low, high = GENERATED_CODE % (base + 1), GENERATED_CODE % (base + needed)
-    taken = plan.target.scalar(select(exists().where(c.code.between(low, high))))
+    # Not BETWEEN: PostgreSQL takes no COLLATE (the codes' bytewise order) inside it.
+    taken = plan.target.scalar(select(exists().where(c.code >= low, c.code <= high)))
     if not taken and "code" in plan.given:
-        taken = plan.local.scalar(select(exists().where(s.c.code.between(low, high))))
+        taken = plan.local.scalar(select(exists().where(s.c.code >= low, s.c.code <= high)))
     if not taken and len(low) == len(high):
         n = select(numbered.c.n).where(numbered.c.line == s.c.line).scalar_subquery()
         # Evaluated by SQLite whatever the database: the SELECT runs on ``plan.local``.
@@ -145,8 +146,8 @@ def generate_codes(plan: Plan) -> Any:
     used = {
         code
         for code in (
-            *plan.target.scalars(select(c.code).where(c.code.between(low, top))),
-            *plan.local.scalars(select(s.c.code).where(s.c.code.between(low, top))),
+            *plan.target.scalars(select(c.code).where(c.code >= low, c.code <= top)),
+            *plan.local.scalars(select(s.c.code).where(s.c.code >= low, s.c.code <= top)),
         )
         if _GENERATED.fullmatch(code)
     }
