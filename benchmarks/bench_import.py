@@ -15,6 +15,9 @@ Targets (SPEC §7 / the import issue): crm's time at most half of sqlite-utils' 
 100,000-row file; a 1,000,000-row import under 250 MB peak RSS (``/usr/bin/time -f %M``).
 Both tools write a fresh database file each run; crm's is created with ``crm init``
 beforehand (its schema migrations are not part of an import).
+
+``--pg postgresql+psycopg://user@host/db`` also times crm's import of the same file into
+a new database on that server (created beside the one the URL names, and dropped).
 """
 
 from __future__ import annotations
@@ -195,6 +198,36 @@ def peak_rss(csv_path: Path, work: Path, env: dict[str, str]) -> tuple[float, fl
     return kib / 1024, wall
 
 
+def server_import(csv_path: Path, url: str, runs: int, env: dict[str, str]) -> tuple[float, float]:
+    """(median wall, median CPU seconds of the crm process) of an import into a new
+    database on a PostgreSQL server, each run into a database of its own."""
+    from sqlalchemy import create_engine
+
+    crm = tool("crm")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    samples = []
+    try:
+        for run in range(runs):
+            name = f"crm_bench_import_{os.getpid()}_{run}"
+            target = url.rsplit("/", 1)[0] + "/" + name
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            try:
+                subprocess.run(
+                    [crm, "--db", target, "init"], env=env, check=True, capture_output=True
+                )
+                samples.append(
+                    timed([crm, "--db", target, "import", "customers", str(csv_path)], env)
+                )
+            finally:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+    return statistics.median(w for w, _ in samples), statistics.median(c for _, c in samples)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the timed file")
@@ -203,6 +236,10 @@ def main() -> None:
         "--million", type=int, default=1_000_000, help="rows of the memory run (0: skip)"
     )
     parser.add_argument("--workdir", type=Path, help="keep files here (default: a temp dir)")
+    parser.add_argument("--pg", help="also time an import into this PostgreSQL server")
+    parser.add_argument(
+        "--pg-only", action="store_true", help="time the PostgreSQL import alone (with --pg)"
+    )
     args = parser.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="crm-bench-import-"))
@@ -216,6 +253,13 @@ def main() -> None:
             generate(timed_csv, args.rows)
         size = timed_csv.stat().st_size / 1e6
         print(f"{args.rows:,} rows, {size:.1f} MB; {args.runs} runs each, medians")
+        if args.pg:
+            wall, cpu = server_import(timed_csv, args.pg, args.runs, env)
+            print(
+                f"  crm import customers into PostgreSQL {wall:7.2f} s wall  {cpu:7.2f} s CPU (crm)"
+            )
+            if args.pg_only:
+                return
         figures = compare(timed_csv, work, args.runs, env)
         ratio = figures["crm wall"] / figures["sqlite-utils wall"]
         print(

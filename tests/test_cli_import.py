@@ -834,10 +834,10 @@ def test_a_failure_while_writing_leaves_nothing_behind(crm, tmp_path, db_sql, mo
         raise RuntimeError("power cut")
 
     # The last write of an import: every row, item and history line is in by then.
-    monkeypatch.setattr(imports, "_refresh", broken)
-    result = crm("import", "customers", path)
+    with monkeypatch.context() as patched:
+        patched.setattr(imports.dues, "settle", broken)
+        result = crm("import", "customers", path)
     assert isinstance(result.exception, RuntimeError)
-    monkeypatch.undo()
     for table in ("customer", "importbatch", "importitem", "history"):
         assert db_sql(f"SELECT count(*) FROM {table}") == [(0,)], table
 
@@ -863,13 +863,49 @@ def test_generated_codes_skip_codes_already_in_the_database(crm, tmp_path):
     }
 
 
-def test_history_records_one_imported_line_per_customer(crm, tmp_path):
+def test_an_imported_customer_leaves_the_line_customer_add_leaves(crm, tmp_path):
+    crm.ok("customer", "add", "Beta", "--code", "B1", "--as-of", ON)
     path = write(tmp_path / "c.csv", [["code", "name"], ["A1", "Alpha"]])
     imported(crm, "customers", path)
-    assert [
-        (h["field"], h["new"], h["command"], h["reason"])
-        for h in crm.json("customer", "history", "A1")
-    ] == [("customer", "imported", "import customers", "import #1 from c.csv")]
+    by_hand = [(h["field"], h["old"], h["new"]) for h in crm.json("customer", "history", "B1")]
+    lines = crm.json("customer", "history", "A1")
+    assert [(h["field"], h["old"], h["new"]) for h in lines] == by_hand
+    assert [(h["field"], h["new"], h["command"], h["reason"]) for h in lines] == [
+        ("customer", "created", "import customers", "import #1 from c.csv")
+    ]
+
+
+def test_an_imported_sale_or_refund_leaves_the_line_sale_add_leaves(crm, tmp_path):
+    crm.ok("customer", "add", "Acme", "--code", "AC", "--as-of", ON)
+    crm.ok("customer", "add", "Bolt", "--code", "BO", "--as-of", ON)
+    crm.ok("sale", "add", "AC", "¥1,000", "--on", "2026-03-01", "--as-of", ON)
+    crm.ok("sale", "add", "AC", "30", "--refund", "--on", "2026-03-02", "--as-of", ON)
+    sales = write(
+        tmp_path / "s.csv",
+        [
+            ["customer_code", "sold_on", "amount"],
+            ["BO", "2026-03-01", "1000"],
+            ["BO", "2026-03-02", "-30"],
+        ],
+    )
+    imported(crm, "sales", sales)
+
+    def lines(code):
+        return sorted(
+            (h["field"], h["old"], h["new"], h["reason"])
+            for h in crm.json("customer", "history", code)
+            if h["field"] in ("sale", "refund")
+        )
+
+    # Sales #1 and #2 were added by hand, #3 and #4 by the import.
+    assert lines("AC") == [
+        ("refund", None, "#2 -¥30 on 2026-03-02", None),
+        ("sale", None, "#1 ¥1,000 on 2026-03-01", None),
+    ]
+    assert lines("BO") == [
+        ("refund", None, "#4 -¥30 on 2026-03-02", "import #1 from s.csv"),
+        ("sale", None, "#3 ¥1,000 on 2026-03-01", "import #1 from s.csv"),
+    ]
 
 
 def test_owner_option_fills_rows_without_one(crm, tmp_path):

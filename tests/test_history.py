@@ -19,10 +19,6 @@ from sqlalchemy import create_engine, func, select
 from crmcli import schema
 from crmcli.dates import now_in
 
-IMPORT_NOT_PORTED = (
-    "import writes history through io/tables SQL fragments until it uses crmcli.history"
-)
-
 
 class DayItRan:
     """The `on` of a command without --as-of: the day it ran in the configured zone
@@ -318,7 +314,7 @@ def test_import_adds_and_updates_with_the_batch_as_reason(history, tmp_path):
     )
     reason = "import #1 from c.csv"
     assert rows == [
-        ("C1", "customer", None, "imported", "import customers", reason, "2026-04-01"),
+        ("C1", "customer", None, "created", "import customers", reason, "2026-04-01"),
         ("A1", "stage", "customer", "loyal", "import customers", reason, "2026-04-01"),
         ("A1", "owner", "li", "zhao", "import customers", reason, "2026-04-01"),
     ]
@@ -392,7 +388,6 @@ def test_imported_contacts_and_plans_leave_the_lines_of_contact_add_and_plan_add
 # --- divergences: the same fact, different lines ------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=IMPORT_NOT_PORTED)
 def test_sale_add_and_an_import_of_the_same_sale_leave_the_same_line(history, tmp_path):
     add(history, "A1")
     add(history, "B1")
@@ -401,7 +396,6 @@ def test_sale_add_and_an_import_of_the_same_sale_leave_the_same_line(history, tm
     ) + history.run(
         "sale", "add", "A1", "30", "--refund", "--on", "2026-04-02", "--as-of", "2026-04-02"
     )
-    # Today: "#1 ¥1,000 on 2026-04-01" by hand, "#3 on 2026-04-01" (no amount) imported.
     path = write(
         tmp_path / "s.csv",
         [["customer", "date", "amount"], ["B1", "2026-04-01", "1000"], ["B1", "2026-04-02", "-30"]],
@@ -417,22 +411,15 @@ def test_sale_add_and_an_import_of_the_same_sale_leave_the_same_line(history, tm
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=IMPORT_NOT_PORTED)
 def test_customer_add_and_an_import_of_a_customer_leave_the_same_line(history, tmp_path):
     by_hand = history.run("customer", "add", "Alpha", "--code", "A1", "--as-of", "2026-04-01")
     path = write(tmp_path / "c.csv", [["code", "name"], ["B1", "Beta"]])
     imported = history.run("import", "customers", path, "--as-of", "2026-04-01")
-    # Today: "created" by customer add, "imported" by import.
     assert (
         [r[1:4] for r in imported] == [r[1:4] for r in by_hand] == [("customer", None, "created")]
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="import update and undo write str() of the raw SQLite 0/1 (services/imports "
-    "_apply_updates, undo_batch), not history.shown() of the flag as tier set does",
-)
 def test_a_flag_changed_by_import_reads_as_when_changed_by_hand(history, tmp_path):
     add(history, "A1", "--tier", "key")
     add(history, "B1", "--tier", "key")
@@ -442,7 +429,6 @@ def test_a_flag_changed_by_import_reads_as_when_changed_by_hand(history, tmp_pat
         "import", "customers", path, "--on-duplicate", "update", "--as-of", "2026-04-01"
     )
     undone = history.run("import", "undo", "1")
-    # Today: tier set writes "False" → "True"; the import "0" → "1" and its undo "1" → "0".
     assert [r[1:4] for r in by_hand] == [("tier_locked", "False", "True")]
     assert [r[1:4] for r in imported] == [("tier_locked", "False", "True")]
     assert [r[1:4] for r in undone[:1]] == [("tier_locked", "True", "False")]
@@ -462,11 +448,6 @@ def test_a_plan_made_by_log_next_is_recorded_like_one_made_by_plan_add(history):
     assert rows == [("A1", "plan", None, "#1 due 2026-03-21", "log", None, "2026-03-07")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="import undo deletes the rows a batch added under customers that stay, recording "
-    "only the batch (customer_id NULL): their history still shows the sales as added",
-)
 def test_undoing_an_import_of_sales_shows_in_the_customers_history(history, tmp_path):
     add(history, "A1")
     path = write(

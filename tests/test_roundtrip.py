@@ -247,33 +247,77 @@ def populate(path: Path, world) -> None:
     database.engine.dispose()
 
 
-def snapshot(path: Path) -> dict[str, list[tuple]]:
-    """Every stored field of every table, with ids replaced by what they point at."""
-    import sqlite3
+def snapshot(target: str | Path) -> dict[str, list[tuple]]:
+    """Every stored field of every table, with ids replaced by what they point at, as
+    Python values: the same whichever engine holds them."""
+    from sqlalchemy import select
 
-    db = sqlite3.connect(path)
+    from crmcli import schema
+    from crmcli.db import make_engine
+
     skip = {"id", "created_at", "updated_at", "customer_id", "contact_id", "followup_id"}
+    customer, contact = schema.customer, schema.contact.alias("k")
 
-    def rows(table: str, extra: str = "", join: str = "") -> list[tuple]:
-        columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})") if r[1] not in skip]
-        select = ", ".join(f"t.{c}" for c in columns)
-        query = f"SELECT {select}{extra} FROM {table} t {join}"
-        return sorted(db.execute(query).fetchall(), key=repr)
+    def rows(name: str, *extra) -> list[tuple]:
+        t = schema.metadata.tables[name]
+        joined = t
+        if extra:
+            joined = t.outerjoin(customer, customer.c.id == t.c.customer_id)
+        if name == "followup":
+            joined = joined.outerjoin(contact, contact.c.id == t.c.contact_id)
+        query = select(*(c for c in t.c if c.name not in skip), *extra).select_from(joined)
+        return sorted((tuple(r) for r in conn.execute(query)), key=repr)
 
-    by_customer = "LEFT JOIN customer c ON c.id = t.customer_id"
-    found = {
-        "customer": rows("customer"),
-        "contact": rows("contact", ", c.code", by_customer),
-        "followup": rows(
-            "followup",
-            ", c.code, k.name",
-            by_customer + " LEFT JOIN contact k ON k.id = t.contact_id",
-        ),
-        "sale": rows("sale", ", c.code", by_customer),
-        "plan": rows("plan", ", c.code", by_customer),
-    }
-    db.close()
+    engine = make_engine(str(target), write=False)
+    with engine.connect() as conn:
+        found = {
+            "customer": rows("customer"),
+            "contact": rows("contact", customer.c.code),
+            "followup": rows("followup", customer.c.code, contact.c.name),
+            "sale": rows("sale", customer.c.code),
+            "plan": rows("plan", customer.c.code),
+        }
+    engine.dispose()
     return found
+
+
+def server() -> str | None:
+    """The PostgreSQL server the import tests run against, if any (CRM_DB a URL)."""
+    import os
+
+    target = os.environ.get("CRM_DB", "")
+    return target if "://" in target and not target.startswith("sqlite") else None
+
+
+def fresh_target(empty: Path, here: Path) -> str:
+    """An empty database to import into: a copy of the empty file, or, when the tests
+    run against a server, a new database there (dropped by ``drop_target``)."""
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    url = server()
+    if url is None:
+        shutil.copy(empty, here / "target.db")
+        return str(here / "target.db")
+    name = "roundtrip_" + uuid.uuid4().hex[:12]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_target(target: str) -> None:
+    url = server()
+    if url is None:
+        return
+    from sqlalchemy import create_engine
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE "{target.rsplit("/", 1)[1]}" WITH (FORCE)')
+    admin.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -294,21 +338,28 @@ def empty_db():
 def test_export_then_import_into_an_empty_database_gives_back_every_field(crm, empty_db, world):
     with tempfile.TemporaryDirectory() as tmp:
         here = Path(tmp)
-        source, target = here / "source.db", here / "target.db"
+        source = here / "source.db"
         shutil.copy(empty_db, source)
-        shutil.copy(empty_db, target)
-        populate(source, world)
-        for table in TABLES:
-            crm.ok("--db", source, "export", table, "-o", here / f"{table}.csv")
-        for table in TABLES:
-            result = crm.ok("--db", target, "import", table, here / f"{table}.csv")
-            assert ", 0 skipped, 0 rejected" in result.stderr, result.stderr
-        assert snapshot(target) == snapshot(source)
-        # the re-imported data exports to the very same files
-        for table in TABLES:
-            again = crm.ok("--db", target, "export", table).stdout
-            first = (here / f"{table}.csv").read_text(encoding="utf-8")
-            assert _without_timestamps(again) == _without_timestamps(first)
+        target = fresh_target(empty_db, here)
+        try:
+            _round_trip(crm, here, source, target, world)
+        finally:
+            drop_target(target)
+
+
+def _round_trip(crm, here: Path, source: Path, target: str, world) -> None:
+    populate(source, world)
+    for table in TABLES:
+        crm.ok("--db", source, "export", table, "-o", here / f"{table}.csv")
+    for table in TABLES:
+        result = crm.ok("--db", target, "import", table, here / f"{table}.csv")
+        assert ", 0 skipped, 0 rejected" in result.stderr, result.stderr
+    assert snapshot(target) == snapshot(source)
+    # the re-imported data exports to the very same files
+    for table in TABLES:
+        again = crm.ok("--db", target, "export", table).stdout
+        first = (here / f"{table}.csv").read_text(encoding="utf-8")
+        assert _without_timestamps(again) == _without_timestamps(first)
 
 
 def _without_timestamps(text: str) -> list[list[str]]:

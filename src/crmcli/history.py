@@ -104,10 +104,30 @@ def record_select(bind: Any, actor: Actor, query: Select[Any]) -> None:
     )
 
 
+def record_each(bind: Any, actor: Actor, fact: Change, customer_ids: Select[Any]) -> None:
+    """Write the same fact for every customer a query of ids selects, in one statement:
+    its field, texts and reason, with each selected id as its customer (an import's
+    customers created, each with the line ``customer add`` leaves)."""
+    from sqlalchemy import String, literal, select
+
+    ids = customer_ids.subquery()
+    record_select(
+        bind,
+        actor,
+        select(
+            ids.c[0].label("customer_id"),
+            literal(fact.field, String).label("field"),
+            literal(shown(fact.old), String).label("old"),
+            literal(shown(fact.new), String).label("new"),
+            literal(fact.reason, String).label("reason"),
+        ),
+    )
+
+
 # The texts of facts recorded by more than one command.
 
 
-def customer_created(customer_id: int, reason: str | None = None) -> Change:
+def customer_created(customer_id: int | None, reason: str | None = None) -> Change:
     return Change(customer_id, "customer", None, "created", reason)
 
 
@@ -167,3 +187,8 @@ def project_doc_added(
     return Change(
         customer_id, f"project.{project_id}.doc", None, f"{kind} {name} (sha256 {sha256[:12]})"
     )
+
+
+def import_undone(batch_id: int, reason: str) -> Change:
+    """An import batch taken back (``crm import undo``): a line of no one customer."""
+    return Change(None, "import", f"#{batch_id}", "undone", reason)

@@ -125,18 +125,12 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _database_file(ctx: typer.Context) -> str | None:
-    """The SQLite file the import would write to (None: a database URL of another kind)."""
+    """The SQLite file the import would write to (None: a server, which has no file here)."""
     from crmcli.cli.common import state
-    from crmcli.db import is_url
+    from crmcli.db import sqlite_file
 
-    target = state(ctx).db_target()
-    if not is_url(target):
-        return os.path.expanduser(target)
-    if target.startswith("sqlite"):
-        from sqlalchemy.engine import make_url
-
-        return make_url(target).database or None
-    return None
+    path = sqlite_file(state(ctx).db_target())
+    return None if path is None else str(path)
 
 
 def _check_rejects(rejects: str, file: str, database: str | None) -> None:

@@ -118,9 +118,6 @@ class Table:
     contact_ref: bool = False
     owner: str | None = None  # the column --owner fills when a row gives none
     defaults_today: tuple[str, ...] = ()  # date columns that default to the import day
-    # The history line an added row leaves: SQL for its field and its new value, over the
-    # inserted row (None: no line, as ``crm log`` leaves none for a follow-up).
-    history: tuple[str, str] | None = None
     aliases_index: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -449,7 +446,6 @@ CUSTOMERS = Table(
     notes="notes",
     owner="owner",
     defaults_today=("created_on",),
-    history=("'customer'", "'imported'"),
 )
 
 CONTACTS = Table(
@@ -497,7 +493,6 @@ CONTACTS = Table(
     derive=_derive_contact,
     notes="notes",
     customer_ref=True,
-    history=("'contact'", "'added ' || name"),
 )
 
 FOLLOWUPS = Table(
@@ -602,7 +597,6 @@ PLANS = Table(
     derive=_derive_child,
     customer_ref=True,
     owner="owner",
-    history=("'plan'", "'#' || id || ' due ' || due_on"),
 )
 
 SALES = Table(
@@ -659,10 +653,6 @@ SALES = Table(
     derive=_derive_child,
     notes="note",
     customer_ref=True,
-    history=(
-        "CASE WHEN amount_cents < 0 THEN 'refund' ELSE 'sale' END",
-        "'#' || id || ' on ' || sold_on",
-    ),
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (CUSTOMERS, CONTACTS, FOLLOWUPS, PLANS, SALES)}

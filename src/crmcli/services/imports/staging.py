@@ -1,0 +1,337 @@
+"""Phase 1 of an import: every row read, cleaned and validated in Python, and staged in
+a private SQLite file. The database is not even locked while a large file is checked,
+and memory stays flat however long the file is.
+
+The staging file is attached as ``stage`` to a local SQLite file of its own (where a
+server's rows are copied for phase 2, ``decisions``); its tables are the Core tables of
+``common.StageTables``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import create_engine, event, insert
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.pool import StaticPool
+
+from crmcli.errors import InvalidInput
+from crmcli.io import tables as io_tables
+from crmcli.io.csvfile import (
+    CsvInput,
+    CsvSource,
+    EncodingMismatch,
+    file_blocks,
+    starts_as_utf8,
+)
+from crmcli.io.tables import Layout, Table, UnrecognisedHeader
+from crmcli.io.values import ColumnRefused, unescape_formula
+from crmcli.services.imports.common import (
+    MESSAGES,
+    REF_TARGETS,
+    STAGE,
+    ImportOptions,
+    Progress,
+    Say,
+    StageTables,
+)
+
+WORK_CHUNK = 2000
+# The columns every staged row binds beside those the file fills.
+_FIRST = ("line", "raw", "missing")
+
+
+class Stage:
+    """The private staging file, attached as ``stage`` to a local SQLite file."""
+
+    def __init__(self, directory: str, tbl: Table, keep_raw: bool) -> None:
+        self.path = os.path.join(directory, "stage.db")
+        self.local_path = os.path.join(directory, "local.db")
+        self.tbl = tbl
+        self.keep_raw = keep_raw
+        self.dialect = sqlite.dialect()
+        self.engine = create_engine(f"sqlite:///{self.local_path}", poolclass=StaticPool)
+        event.listen(self.engine, "connect", self._prepare)
+        self.conn = self.engine.connect()
+        self.tables = StageTables(tbl)
+        self.columns: tuple[str, ...] = ()
+        self.order: tuple[str, ...] = ()
+        self.processors: dict[str, Any] = {}
+        self.insert_sql = ""
+        self.problem_sql = ""
+
+    def _prepare(self, dbapi: Any, _record: Any) -> None:
+        # Private scratch files, thrown away after the import: no journal, no syncing.
+        # ATTACH and PRAGMA have no Core form; the path is bound, not spliced in.
+        dbapi.execute("ATTACH DATABASE ? AS " + STAGE, (self.path,))
+        for schema_name in ("main", STAGE):
+            dbapi.execute(f"PRAGMA {schema_name}.journal_mode = OFF")
+            dbapi.execute(f"PRAGMA {schema_name}.synchronous = OFF")
+
+    def reset(self, lay: Layout) -> None:
+        """Empty staging tables; rows bind only the columns this file fills."""
+        tbl = self.tbl
+        self.tables = StageTables(tbl)
+        staged = self.tables.staged
+        self.columns = tbl.staged_columns([col.target for _, col in lay.fields])
+        self.processors = {}
+        for name in self.columns:
+            proc = staged.c[name].type.dialect_impl(self.dialect).bind_processor(self.dialect)
+            if proc is not None:
+                self.processors[name] = proc
+        with self.conn.begin():
+            self.tables.metadata.drop_all(self.conn)
+            self.tables.metadata.create_all(self.conn)
+        # Compiled once and run through the driver's executemany with plain tuples: a
+        # dictionary per row (what Core's executemany takes) costs more than the insert.
+        compiled = (
+            insert(staged)
+            .values({name: None for name in (*_FIRST, *self.columns)})
+            .compile(dialect=self.dialect, column_keys=[*_FIRST, *self.columns])
+        )
+        self.insert_sql = str(compiled)
+        self.order = tuple(compiled.positiontup or ())
+        problems = self.tables.problems
+        compiled = insert(problems).compile(
+            dialect=self.dialect, column_keys=["line", "col", "message", "raw"]
+        )
+        self.problem_sql = str(compiled)
+        self.problem_order = tuple(compiled.positiontup or ())
+
+    def close(self) -> None:
+        self.conn.close()
+        self.engine.dispose()
+
+
+class Validator:
+    """Turns raw rows into staged tuples and the problems found in them.
+
+    A chunk of rows is checked a column at a time: each parser runs over a whole
+    column in one comprehension, and only a column with a refused cell is gone over
+    again cell by cell to say which. Per-row work is left to the rows that need it.
+    """
+
+    def __init__(self, lay: Layout, stage: Stage) -> None:
+        tbl = stage.tbl
+        self.parsers = [
+            (index, col.target, col.parse, col.parse_all, col.required, _label(lay, index), col.key)
+            for index, col in lay.fields
+        ]
+        self.labels = {col.target: _label(lay, i) for i, col in lay.fields}
+        self.unknown = lay.unknown
+        self.notes = tbl.notes
+        self.derive = tbl.derive
+        self.width = len(lay.headers)
+        self.order = stage.order
+        self.processors = stage.processors
+        problem_order = stage.problem_order
+
+        def problem_row(**values: Any) -> tuple[Any, ...]:
+            return tuple(values[name] for name in problem_order)
+
+        self.problem_row = problem_row
+        self.keep_raw = stage.keep_raw
+        # Rows of contacts, follow-ups, sales… must name their customer somehow.
+        refs = [(i, col) for i, col in lay.fields if col.target in REF_TARGETS]
+        self.ref_label = _label(lay, refs[0][0]) if tbl.customer_ref and refs else None
+
+    def __call__(
+        self, rows: list[tuple[int, list[str]]]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
+        count, width = len(rows), self.width
+        lines = [line for line, _ in rows]
+        cells = [row for _, row in rows]
+        uniform = all(len(row) == width for row in cells)
+        by_index = list(zip(*cells, strict=True)) if uniform else None
+        found: dict[int, list[tuple[str, str]]] = {}
+        missing: dict[int, list[str]] = {}
+        columns: dict[str, list[Any]] = {}
+        given: list[tuple[list[str], dict[int, str]]] = []  # the customer references
+        for index, target, parse, parse_all, required, label, key in self.parsers:
+            if by_index is not None:
+                raw: Sequence[str] = by_index[index]
+            else:
+                raw = [row[index] if index < len(row) else "" for row in cells]
+            texts = [text.strip() for text in raw]
+            if "\n'" in "\n" + "\n".join(texts):
+                texts = [unescape_formula(t) if t[:1] == "'" else t for t in texts]
+            values, refused = _parse_column(parse, parse_all, texts)
+            columns[target] = values
+            if required and "" in texts:
+                for i, text in enumerate(texts):
+                    if not text:
+                        # Needed to add a record, not to update one: decided in phase 2.
+                        missing.setdefault(i, []).append(f"{label}\t{key}")
+            for i, message in refused.items():
+                found.setdefault(i, []).append((label, message))
+            if target in REF_TARGETS:
+                given.append((texts, refused))
+        if self.unknown or not uniform:
+            self._extra_cells(cells, columns, found)
+        if self.ref_label is not None:
+            for i in range(count):
+                if not any(texts[i] and i not in refused for texts, refused in given):
+                    found.setdefault(i, []).append((self.ref_label, MESSAGES["no_customer"]))
+        if self.derive is not None:
+            for i, exc in self.derive(columns).items():
+                if i not in found:
+                    found[i] = [(self.labels.get(exc.column, exc.column), exc.message)]
+        nothing: list[Any] = [None] * count
+        for name, proc in self.processors.items():
+            if name in columns:
+                columns[name] = [None if value is None else proc(value) for value in columns[name]]
+        raws = [json.dumps(row, ensure_ascii=False) for row in cells] if self.keep_raw else nothing
+        needs: list[str | None] = [None] * count
+        for i, items in missing.items():
+            needs[i] = "\n".join(items)
+        columns.update(line=lines, raw=raws, missing=needs)
+        staged = list(zip(*(columns.get(name, nothing) for name in self.order), strict=True))
+        problems: list[tuple[Any, ...]] = []
+        if found:
+            staged = [row for i, row in enumerate(staged) if i not in found]
+            for i in sorted(found):
+                problems.extend(
+                    self.problem_row(line=lines[i], col=col, message=msg, raw=raws[i])
+                    for col, msg in found[i]
+                )
+        return staged, problems, len(found)
+
+    def _extra_cells(
+        self,
+        cells: list[list[str]],
+        columns: dict[str, list[Any]],
+        found: dict[int, list[tuple[str, str]]],
+    ) -> None:
+        """Cells under unknown headers, or past the header's last column, into notes."""
+        notes, unknown, width = self.notes, self.unknown, self.width
+        for i, row in enumerate(cells):
+            n = len(row)
+            if not unknown and n <= width:
+                continue
+            extra = [f"{name}: {row[j].strip()}" for j, name in unknown if j < n and row[j].strip()]
+            spill = [(j, c.strip()) for j, c in enumerate(row[width:], width) if c.strip()]
+            if spill and notes:
+                extra.extend(f"column {j + 1}: {c}" for j, c in spill)
+            elif spill:
+                found.setdefault(i, []).append(
+                    ("", MESSAGES["extra_cells"].format(count=len(spill)))
+                )
+            if extra and notes:
+                kept = columns.setdefault(notes, [None] * len(cells))
+                kept[i] = "\n".join(filter(None, [kept[i], *extra]))
+
+
+def _parse_column(
+    parse: Callable[[str], Any],
+    parse_all: Callable[[list[str]], list[Any]] | None,
+    texts: list[str],
+) -> tuple[list[Any], dict[int, str]]:
+    """Each non-empty text parsed (None for an empty one), and the messages of those
+    refused by their position. Refusals are rare: a column is parsed in one go first."""
+    try:
+        if parse_all is not None:
+            return parse_all(texts), {}
+        return [parse(text) if text else None for text in texts], {}
+    except ColumnRefused as exc:
+        return exc.values, exc.refused
+    except InvalidInput:
+        pass
+    values: list[Any] = []
+    refused: dict[int, str] = {}
+    for i, text in enumerate(texts):
+        value = None
+        if text:
+            try:
+                value = parse(text)
+            except InvalidInput as exc:
+                refused[i] = exc.message
+        values.append(value)
+    return values, refused
+
+
+def _label(lay: Layout, index: int) -> str:
+    return lay.headers[index].replace("\ufeff", "").strip()
+
+
+def _chunks(src: CsvInput) -> Iterator[list[tuple[int, list[str]]]]:
+    rows = src.rows()
+    while chunk := list(islice(rows, WORK_CHUNK)):
+        yield chunk
+
+
+def _stage_rows(
+    src: CsvInput,
+    lay: Layout,
+    stage: Stage,
+    *,
+    say_progress: Progress | None,
+) -> tuple[int, int]:
+    """Validate every row into the staging file; returns (rows, rows with problems)."""
+    validator = Validator(lay, stage)
+    total = bad = 0
+    with stage.conn.begin():
+        cursor = stage.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        for chunk in _chunks(src):
+            staged, problems, bad_rows = validator(chunk)
+            total += len(staged) + bad_rows
+            bad += bad_rows
+            cursor.executemany(stage.insert_sql, staged)
+            if problems:
+                cursor.executemany(stage.problem_sql, problems)
+            if say_progress is not None:
+                say_progress(src.bytes_read, src.size)
+        cursor.close()
+    return total, bad
+
+
+def read_file(
+    opts: ImportOptions, tbl: Table, stage: Stage, say: Say, progress: Progress | None
+) -> tuple[CsvInput, Layout, int, int]:
+    encoding = opts.encoding
+    fell_back = False  # read again as GB18030 after UTF-8 failed past the sample
+    while True:
+        with CsvSource(opts.path, encoding=encoding, delimiter=opts.delimiter) as src:
+            try:
+                lay = io_tables.layout(
+                    tbl, src.header, opts.mapping, adding=opts.on_duplicate != "update"
+                )
+            except UnrecognisedHeader as exc:
+                hint = (
+                    MESSAGES["encoding_hint"].format(encoding=src.encoding) if src.guessed else ""
+                )
+                detail = exc.message.partition(" in: ")[2] or "empty"
+                raise InvalidInput(
+                    MESSAGES["wrong_header"].format(
+                        name=src.name, detail=f"headers: {detail}", encoding_hint=hint
+                    )
+                ) from None
+            stage.reset(lay)
+            try:
+                total, bad = _stage_rows(src, lay, stage, say_progress=progress)
+            except EncodingMismatch as exc:
+                if fell_back:
+                    raise InvalidInput(
+                        MESSAGES["neither"].format(name=src.name, line=exc.line)
+                    ) from None
+                if not (src.guessed and src.encoding == "utf-8"):
+                    raise
+                blocks = file_blocks(opts.path) if src.seekable else [src.head]
+                if starts_as_utf8(blocks):
+                    # UTF-8 text up to a bad byte: a damaged UTF-8 file, not another encoding.
+                    raise InvalidInput(
+                        MESSAGES["bad_utf8"].format(name=src.name, line=exc.line)
+                    ) from None
+                if not src.seekable:
+                    raise
+                # ASCII up to bytes that are not UTF-8: a GB18030 file whose first 64 KiB
+                # happen to be ASCII. Read it again, as GB18030.
+                encoding = "gb18030"
+                fell_back = True
+                continue
+            for notice in lay.notices:
+                say(notice)
+            return src, lay, total, bad
