@@ -25,9 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from crmcli.cli import app
+
+# Property tests drive whole commands: on a machine busy with other work one example
+# can take longer than Hypothesis' default 200 ms deadline without anything being wrong.
+settings.register_profile("crmcli", deadline=None)
+settings.load_profile("crmcli")
 
 PG_URL_VARIABLE = "CRM_TEST_PG_URL"
 

@@ -490,7 +490,9 @@ def test_an_output_that_is_no_regular_file_is_written_to_not_replaced(crm, data,
 _CN_STARTS = ("13", "15", "16", "17", "18", "19", "10", "20", "21", "22", "571", "755", "28", "591")
 
 
-@settings(suppress_health_check=[HealthCheck.filter_too_much])  # three in four are invalid
+@settings(
+    suppress_health_check=[HealthCheck.filter_too_much], deadline=None
+)  # three in four are invalid
 @given(
     st.sampled_from(_CN_STARTS),
     st.from_regex(r"\d{6,9}", fullmatch=True),
