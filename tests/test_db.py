@@ -366,3 +366,59 @@ def test_revisions_match_the_migration_scripts():
 def test_a_new_database_is_stamped_with_the_head_revision(crm, db_sql):
     crm.ok("init")
     assert db_sql("SELECT version_num FROM alembic_version") == [(HEAD,)]
+
+
+@pytest.mark.sqlite_only(reason="checks an SQLite backup file byte for byte")
+def test_check_writes_nothing_to_the_file_it_checks(crm, isolated):
+    crm.ok("init")
+    add(crm, "A")
+    backup = isolated / "backup.db"
+    crm.ok("db", "backup", str(backup))
+    before = backup.read_bytes()
+    assert crm.ok("--db", str(backup), "db", "check").stderr == f"{backup}: ok\n"
+    assert backup.read_bytes() == before
+    assert sorted(p.name for p in isolated.iterdir() if p.name.startswith("backup")) == [
+        "backup.db"
+    ]
+
+
+@pytest.mark.sqlite_only(reason="SQLite lets rows point at missing rows; a server refuses them")
+def test_check_reports_rows_pointing_at_missing_rows(crm, isolated):
+    crm.ok("init")
+    add(crm, "A")
+    path = isolated / "crm.db"
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(
+            "INSERT INTO contact (customer_id, name, birthday_lunar, birthday_leap, created_at,"
+            " updated_at) VALUES (999, 'x', 0, 0, '2026-01-01', '2026-01-01')"
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    assert crm.fails(4, "db", "check") == (
+        f"crm: {path}: 1 rows point at missing rows (first: table contact)\n"
+    )
+
+
+SERVER = "postgresql+psycopg://crm:secret@db.example.invalid:5432/crm"
+
+
+@pytest.mark.parametrize(
+    ("args", "tool"),
+    [
+        (("db", "backup"), "pg_dump -Fc -f crm.dump"),
+        (("db", "backup", "x.bak"), "pg_dump -Fc -f crm.dump"),
+        (("db", "restore", "x.bak", "--yes"), "pg_restore --clean --if-exists -d"),
+        (("db", "restore", "missing.bak"), "pg_restore --clean --if-exists -d"),
+    ],
+)
+def test_backup_and_restore_of_a_server_point_to_its_tools(crm, isolated, args, tool):
+    (isolated / "x.bak").write_bytes(b"untouched")
+    before = sorted(p.name for p in isolated.iterdir())
+    err = crm.fails(2, "--db", SERVER, *args)
+    assert err.count("\n") == 1 and err.startswith("crm: db ")
+    assert f"{tool} 'postgresql://crm:***@db.example.invalid:5432/crm'" in err
+    assert "secret" not in err
+    assert sorted(p.name for p in isolated.iterdir()) == before
+    assert (isolated / "x.bak").read_bytes() == b"untouched"

@@ -127,8 +127,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(target: str, *, write: bool) -> Engine:
-    """The engine of a database target; the one way crmcli reaches any database."""
+def _sqlite_read_only(path: Path) -> Any:
+    """Connections that cannot write the file (``mode=ro``): for checking files."""
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+
+    return connect
+
+
+def make_engine(target: str, *, write: bool, read_only: bool = False) -> Engine:
+    """The engine of a database target; the one way crmcli reaches any database.
+
+    ``read_only`` opens an SQLite file so that nothing can write it (checking a backup or
+    a file of unknown origin); it has no effect on a server.
+    """
     from sqlalchemy import create_engine, event
 
     if not is_sqlite(target):
@@ -146,10 +162,13 @@ def make_engine(target: str, *, write: bool) -> Engine:
             pool_pre_ping=False,
         )
     path = sqlite_file(target)
-    engine = create_engine(
-        f"sqlite:///{path}" if path is not None else "sqlite://",
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
-    )
+    if read_only and path is not None:
+        engine = create_engine("sqlite://", creator=_sqlite_read_only(path))
+    else:
+        engine = create_engine(
+            f"sqlite:///{path}" if path is not None else "sqlite://",
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+        )
     event.listen(engine, "connect", _sqlite_pragmas)
     begin = "BEGIN IMMEDIATE" if write else "BEGIN"
     event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
@@ -224,36 +243,51 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(conn), revision)
 
 
+def create_sqlite_file(path: Path) -> None:
+    """A new, empty SQLite file readable by its owner only; refused (exit 4) when its
+    directory is missing or not writable, or when the file exists."""
+    _check_sqlite_path(path, create=True)
+
+
 def backup_file(source: Path, dest: Path, *, standalone: bool = True) -> None:
     """A consistent copy through SQLite's online backup, created 0600.
 
     ``standalone`` copies are switched out of WAL so they are one plain file; a restore
-    into the live database (standalone=False) leaves its journal mode to its users.
+    into the live database (standalone=False) leaves its journal mode to its users. Both
+    ends are engines of ``make_engine`` (pragmas and busy timeout as every connection has
+    them); the backup itself runs on their driver connections.
     """
     fd = os.open(dest, os.O_CREAT | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
     os.close(fd)
-    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
-    dst = sqlite3.connect(dest)
+    src = make_engine(str(source), write=False)
+    dst = make_engine(str(dest), write=True)
     try:
-        src.backup(dst)
-        if standalone:
-            dst.execute("PRAGMA journal_mode = DELETE")
+        with src.connect() as reading, dst.connect() as writing:
+            into = writing.connection.driver_connection
+            reading.connection.driver_connection.backup(into)  # type: ignore[union-attr]
+            if standalone:
+                into.execute("PRAGMA journal_mode = DELETE")  # type: ignore[union-attr]
     finally:
-        dst.close()
-        src.close()
+        dst.dispose()
+        src.dispose()
+
+
+def stamp_head(connection: Connection) -> None:
+    """Record ``HEAD`` as the schema revision of a database built from ``crmcli.schema``."""
+    from alembic import command
+
+    command.stamp(_alembic_config(connection), "head")
 
 
 def create_schema(engine: Engine) -> None:
     """Build a new, empty database from ``crmcli.schema`` and stamp it at ``HEAD``: what
     the migrations would build (``tests/test_migrations.py`` compares the two), in one
     statement per table instead of a replay of every migration."""
-    from alembic import command
-
     from crmcli.schema import metadata
 
     with engine.begin() as conn:
         metadata.create_all(conn)
-        command.stamp(_alembic_config(conn), "head")
+        stamp_head(conn)
 
 
 def open_database(target: str, *, write: bool, create: bool | None = None) -> Database:
@@ -318,3 +352,18 @@ def _use_wal(engine: Engine) -> None:
 def _reason(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     return str(orig or exc).splitlines()[0]
+
+
+def shown(target: str) -> str:
+    """A target as messages show it (a server URL without its password)."""
+    return _shown(target)
+
+
+def require_sqlite_file(path: Path) -> None:
+    """Refuse (exit 4) a path that is no SQLite file crmcli may open; creates nothing."""
+    _check_sqlite_path(path, create=False)
+
+
+def use_wal(engine: Engine) -> None:
+    """Switch a new SQLite file to WAL, as every database crmcli opens is."""
+    _use_wal(engine)

@@ -1,4 +1,4 @@
-"""crm init, crm db backup|restore|check|migrate."""
+"""crm init, crm db backup|restore|check|migrate|copy|grant: parse, call storage/access, render."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from typing import Annotated
 
 import typer
 
-from crmcli.cli.common import open_db, state
+from crmcli.cli.common import FormatOpt, fmt, open_db, state
 from crmcli.errors import InvalidInput, StorageError
-from crmcli.output import message
+from crmcli.output import Col, message, render
 
-app = typer.Typer(help="The database file: backup, restore, check, migrate.", no_args_is_help=True)
+app = typer.Typer(
+    help="The database: check, backup, restore, migrate, copy, grant.", no_args_is_help=True
+)
 
 
 def init(ctx: typer.Context) -> None:
@@ -35,13 +37,10 @@ def init(ctx: typer.Context) -> None:
     message(f"database: {database.target} ({'exists' if existed else 'created'}, schema {HEAD})")
 
 
-def _sqlite_path(ctx: typer.Context) -> Path:
-    from crmcli.db import is_url
+def _sqlite_path(ctx: typer.Context, what: str) -> Path:
+    from crmcli.services.storage import sqlite_path
 
-    target = state(ctx).db_target()
-    if is_url(target):
-        raise InvalidInput("backup and restore work on SQLite files; use your server's tools")
-    return Path(target).expanduser()
+    return sqlite_path(state(ctx).db_target(), what)
 
 
 @app.command("backup")
@@ -52,59 +51,40 @@ def backup(
     ] = None,
 ) -> None:
     """A consistent copy while others keep writing (SQLite online backup), mode 0600."""
-    from crmcli.db import backup_file
+    from crmcli.services import storage
 
-    path = _sqlite_path(ctx)
+    path = _sqlite_path(ctx, "backup")
     open_db(ctx, write=False)
     if dest is None:
         dest = path.with_name(f"{path.name}.{datetime.now():%Y%m%d-%H%M%S}.bak")
-    if dest.exists():
-        raise InvalidInput(f"{dest} already exists; choose another name")
-    if not dest.parent.is_dir():
-        raise StorageError(f"directory {dest.parent} does not exist")
-    backup_file(path, dest)
+    storage.backup(path, dest)
     typer.echo(str(dest))
 
 
-def _check_file(path: Path) -> list[str]:
-    import sqlite3
-
-    from crmcli.db import REVISIONS, SQLITE_MAGIC
-
-    with path.open("rb") as fh:
-        if fh.read(16) != SQLITE_MAGIC:
-            return [f"{path} is not an SQLite file"]
-    problems: list[str] = []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-        if rows != ["ok"]:
-            problems.extend(rows[:10])
-        fk = conn.execute("PRAGMA foreign_key_check").fetchall()
-        if fk:
-            problems.append(f"{len(fk)} rows point at missing rows (first: table {fk[0][0]})")
-        try:
-            revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        except sqlite3.DatabaseError:
-            revision = None
-        if revision is None:
-            problems.append("no crmcli schema version")
-        elif revision[0] not in REVISIONS:
-            problems.append(f"schema {revision[0]} is newer than this crmcli knows")
-    except sqlite3.DatabaseError as exc:
-        problems.append(str(exc))
-    finally:
-        conn.close()
-    return problems
+CHECK_COLUMNS = (Col("table", "Table"), Col("rows", "Rows", "right"))
 
 
 @app.command("check")
-def check(ctx: typer.Context) -> None:
-    """Integrity, foreign keys and schema version; exit 4 when anything is wrong."""
-    path = _sqlite_path(ctx)
+def check(ctx: typer.Context, format: FormatOpt = "table") -> None:
+    """Integrity, foreign keys and schema version; exit 4 when anything is wrong.
+    On a server: the schema version and the rows of every table."""
+    from crmcli.db import is_sqlite
+    from crmcli.services import storage
+
+    output = fmt(format)
+    target = state(ctx).db_target()
+    if not is_sqlite(target):
+        report = storage.check_server(target)
+        if report.problems:
+            raise StorageError(f"{report.shown}: " + "; ".join(report.problems))
+        rows = [{"table": name, "rows": count} for name, count in report.counts]
+        render(rows, CHECK_COLUMNS, output)
+        message(f"{report.shown}: ok" + (f" ({report.note})" if report.note else ""))
+        return
+    path = _sqlite_path(ctx, "check")
     if not path.exists():
         raise StorageError(f"no database at {path}")
-    problems = _check_file(path)
+    problems = storage.check_file(path)
     if problems:
         raise StorageError(f"{path}: " + "; ".join(problems))
     message(f"{path}: ok")
@@ -118,12 +98,10 @@ def restore(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only.")] = False,
 ) -> None:
     """Replace the database with a backup, after checking the backup is sound."""
-    from crmcli.db import backup_file
+    from crmcli.services import storage
 
-    path = _sqlite_path(ctx)
-    if not source.is_file():
-        raise InvalidInput(f"no backup file {source}")
-    problems = _check_file(source)
+    path = _sqlite_path(ctx, "restore")
+    problems = storage.restore_problems(source)
     if problems:
         raise InvalidInput(f"refusing to restore {source}: " + "; ".join(problems))
     if dry_run:
@@ -133,9 +111,7 @@ def restore(
         if not sys.stdin.isatty():
             raise InvalidInput("restore replaces the database; pass --yes to confirm")
         typer.confirm(f"Replace {path} with {source}?", abort=True)
-    if not path.parent.is_dir():
-        raise StorageError(f"directory {path.parent} does not exist")
-    backup_file(source, path, standalone=False)
+    storage.restore(path, source)
     message(f"restored {path} from {source}")
 
 
