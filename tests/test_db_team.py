@@ -1,14 +1,15 @@
-"""Team mode: ``db check``, ``db backup`` and ``db restore`` of a server.
+"""Team mode: ``crm db copy`` between SQLite and PostgreSQL, and ``db check`` of a server.
 
-Everything that needs a server runs when ``CRM_TEST_PG_URL`` names one
-(``postgresql+psycopg://postgres@127.0.0.1:55432/postgres``: a user who may create
-databases and roles); each such test gets a fresh database of its own, dropped
-afterwards, with the roles it made.
+The copies between SQLite files run everywhere. Everything that needs a server runs when
+``CRM_TEST_PG_URL`` names one (``postgresql+psycopg://postgres@127.0.0.1:55432/postgres``:
+a user who may create databases and roles); each such test gets a fresh database of its
+own, dropped afterwards, with the roles it made.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import stat
@@ -234,7 +235,196 @@ def populate(crm: Any, db: str) -> None:
     crm.ok("--db", db, "campaign", "notify", "答谢会", "XH", "--channel", "wechat")
 
 
-# --- PostgreSQL: check, backup ------------------------------------------------------------------
+def copy_table(crm: Any, *args: str) -> list[dict[str, Any]]:
+    return json.loads(crm.ok(*args, "--format", "json").stdout)
+
+
+def exported(crm: Any, db: str) -> dict[str, Any]:
+    """What the export commands give for every kind of record."""
+    kinds = ("customers", "contacts", "followups", "sales", "plans")
+    return {k: json.loads(crm.ok("--db", db, "export", k, "-f", "json").stdout) for k in kinds}
+
+
+# --- copies between SQLite files ----------------------------------------------------------------
+
+
+def test_copy_to_a_new_file_keeps_every_row_and_id(crm, isolated, permissive_umask):
+    src = str(isolated / "crm.db")
+    populate(crm, src)
+    copy = isolated / "copy.db"
+    result = crm.ok("db", "copy", "--to", str(copy))
+    assert mode(copy) == 0o600
+    assert result.stderr.startswith("copied 12 tables (") and result.stderr.endswith(
+        f"from {src} to {copy}; row counts and checksums match\n"
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["Table", "Rows", "sha256"]
+    assert [line.split()[0] for line in lines[1:]][:2] == ["campaign", "customer"]
+    assert exported(crm, str(copy)) == exported(crm, src)
+    assert crm.ok("--db", str(copy), "db", "check").stderr == f"{copy}: ok\n"
+    # The copy is a database like any other: ids go on after the largest.
+    crm.ok("--db", str(copy), "customer", "add", "New", "--code", "NEW")
+    assert crm.json("--db", str(copy), "customer", "show", "NEW")["customer"]["id"] == 5
+
+
+def test_copy_from_a_file_into_a_new_database_and_the_checksums_agree(crm, isolated):
+    src = isolated / "team.db"
+    populate(crm, str(src))
+    there = copy_table(crm, "--db", str(src), "db", "copy", "--to", str(isolated / "a.db"))
+    back = copy_table(crm, "--db", str(isolated / "b.db"), "db", "copy", "--from", str(src))
+    assert there == back
+    by_name = {row["table"]: row for row in there}
+    assert by_name["customer"]["rows"] == 4
+    assert by_name["followup"]["rows"] == 3  # two logged, one by plan done
+    assert by_name["campaignnotice"]["rows"] == 1
+    assert [row["table"] for row in there] == [
+        t.name for t in __import__("crmcli.schema").schema.metadata.sorted_tables
+    ]
+    assert all(len(row["checksum"]) == 64 for row in there)
+
+
+def test_copy_refuses_a_target_that_exists(crm, isolated):
+    populate(crm, str(isolated / "crm.db"))
+    other = isolated / "other.db"
+    crm.ok("--db", str(other), "init")
+    before = other.read_bytes()
+    err = crm.fails(2, "db", "copy", "--to", str(other))
+    assert err == (
+        f"crm: {other} already exists; db copy writes a new database file, name another\n"
+    )
+    assert other.read_bytes() == before
+    empty = isolated / "empty.db"
+    empty.write_bytes(b"")
+    assert crm.fails(2, "db", "copy", "--to", str(empty)).startswith(f"crm: {empty} already")
+    assert empty.read_bytes() == b""
+
+
+@pytest.mark.parametrize(
+    ("args", "err"),
+    [
+        ((), "crm: db copy needs --to TARGET or --from SOURCE (one of them)\n"),
+        (
+            ("--to", "a.db", "--from", "b.db"),
+            "crm: db copy needs --to TARGET or --from SOURCE (one of them)\n",
+        ),
+        (("--to", " "), "crm: db copy needs a database file or URL after --to/--from\n"),
+        (
+            ("--to", "x.db", "--format", "xml"),
+            "crm: unknown format 'xml'; expected one of: table, json, csv, tsv\n",
+        ),
+    ],
+)
+def test_copy_refuses_bad_usage(crm, isolated, args, err):
+    crm.ok("init")
+    assert crm.fails(2, "db", "copy", *args) == err
+    assert not (isolated / "x.db").exists()
+
+
+def test_copy_refuses_the_database_itself(crm, isolated):
+    crm.ok("init")
+    crm.ok("customer", "add", "A", "--code", "A")
+    assert crm.fails(2, "db", "copy", "--to", str(isolated / "." / "crm.db")) == (
+        "crm: source and target are the same database\n"
+    )
+
+
+def test_copy_of_what_is_no_crmcli_database_is_refused(crm, isolated):
+    missing = isolated / "missing.db"
+    assert crm.fails(4, "--db", str(missing), "db", "copy", "--to", str(isolated / "x.db")) == (
+        f"crm: no database at {missing}; run `crm init` first\n"
+    )
+    blank = isolated / "blank.db"
+    blank.write_bytes(b"")
+    assert crm.fails(4, "--db", str(blank), "db", "copy", "--to", str(isolated / "x.db")) == (
+        f"crm: no crmcli database at {blank}; nothing to copy\n"
+    )
+    assert blank.read_bytes() == b""
+    assert not (isolated / "x.db").exists()
+
+
+def test_copy_into_a_missing_directory_creates_nothing(crm, isolated):
+    crm.ok("init")
+    target = isolated / "nowhere" / "x.db"
+    err = crm.fails(4, "db", "copy", "--to", str(target))
+    assert err.startswith("crm: ") and str(target.parent) in err
+    assert not target.parent.exists()
+
+
+def test_a_copy_whose_checksums_differ_is_removed(crm, isolated, monkeypatch):
+    from crmcli.services import storage
+
+    populate(crm, str(isolated / "crm.db"))
+    real = storage.table_checksums
+
+    def damaged(conn, **kw):
+        out = real(conn, **kw)
+        return [(t, n - 1, c) if t == "followup" else (t, n, c) for t, n, c in out]
+
+    monkeypatch.setattr(storage, "table_checksums", damaged)
+    target = isolated / "copy.db"
+    err = crm.fails(4, "db", "copy", "--to", str(target))
+    assert err.startswith(f"crm: the copy in {target} does not match its source: followup (3 rows ")
+    assert err.endswith("→ 2 rows " + err.split("→ 2 rows ")[1])
+    assert err.endswith("; nothing was written\n")
+    assert sorted(p.name for p in isolated.iterdir() if p.name.startswith("copy")) == []
+
+
+def test_a_copy_that_fails_half_way_leaves_no_file(crm, isolated, monkeypatch):
+    from crmcli.services import storage
+
+    populate(crm, str(isolated / "crm.db"))
+
+    def broken(conn, **kw):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(storage, "table_checksums", broken)
+    err = crm.fails(4, "db", "copy", "--to", str(isolated / "copy.db"))
+    assert err == f"crm: cannot copy into {isolated / 'copy.db'}: disk full; nothing was written\n"
+    assert sorted(p.name for p in isolated.iterdir() if p.name.startswith("copy")) == []
+
+
+def test_checksums_do_not_depend_on_the_chunk_size(isolated, crm):
+    from crmcli.db import open_database
+    from crmcli.services.storage import table_checksums
+
+    populate(crm, str(isolated / "crm.db"))
+    database = open_database(str(isolated / "crm.db"), write=False)
+    try:
+        with database.engine.connect() as conn:
+            assert table_checksums(conn, size=1) == table_checksums(conn, size=10_000)
+    finally:
+        database.engine.dispose()
+
+
+def test_checksum_normalises_values_as_documented():
+    import hashlib
+    from datetime import date, datetime
+
+    from crmcli.schema import contact, plan
+    from crmcli.services.storage import Checksum
+
+    checksum = Checksum(contact)
+    row = (7, 3, "赵强", None, None, None, None, "04-30", True, False, "04-30", None,
+           datetime(2026, 11, 2, 9, 15), datetime(2026, 11, 2, 9, 15, 27, 5))  # fmt: skip
+    assert len(row) == len(contact.columns)
+    assert checksum.normalised([row]) == [
+        (7, 3, "赵强", None, None, None, None, "04-30", 1, 0, "04-30", None,
+         "2026-11-02 09:15:00.000000", "2026-11-02 09:15:27.000005"),
+    ]  # fmt: skip
+    checksum.add([row])
+    text = '[[7,3,"赵强",null,null,null,null,"04-30",1,0,"04-30",null,'
+    text += '"2026-11-02 09:15:00.000000","2026-11-02 09:15:27.000005"]]'
+    assert checksum.hexdigest() == hashlib.sha256(text.encode()).hexdigest()
+    at = datetime(2026, 1, 4, 8, 0, 0, 120000)
+    planned = (1, 2, date(2026, 1, 5), None, "phone", "call", None, "open", None, None, at, at)
+    assert len(planned) == len(plan.columns)
+    assert Checksum(plan).normalised([planned]) == [
+        (1, 2, "2026-01-05", None, "phone", "call", None, "open", None, None,
+         "2026-01-04 08:00:00.120000", "2026-01-04 08:00:00.120000"),
+    ]  # fmt: skip
+
+
+# --- PostgreSQL: check, backup, copy ------------------------------------------------------------
 
 
 @needs_pg
@@ -272,3 +462,96 @@ def test_backup_and_restore_of_a_server_write_nothing(crm, pg, server, isolated)
     err = crm.fails(2, "--db", pg, "db", "restore", str(isolated / "b.bak"), "--yes")
     assert "pg_restore" in err and err.count("\n") == 1
     assert (isolated / "b.bak").read_bytes() == b"x"
+
+
+@needs_pg
+def test_copy_to_a_server_and_back_gives_the_same_rows(crm, pg, server, isolated):
+    src = str(isolated / "crm.db")
+    populate(crm, src)
+    # The server's clock and zone must not move a time.
+    server.sql(pg, "SELECT 1")
+    there = copy_table(crm, "--db", src, "db", "copy", "--to", pg)
+    back_file = isolated / "back.db"
+    back = copy_table(crm, "--db", pg, "db", "copy", "--to", str(back_file))
+    assert there == back
+    assert mode(back_file) == 0o600
+    assert exported(crm, pg) == exported(crm, src) == exported(crm, str(back_file))
+    assert server.sql(pg, "SELECT version_num FROM alembic_version") == [
+        (__import__("crmcli.db").db.HEAD,)
+    ]
+    # Ids kept, and each sequence goes on after the largest.
+    assert server.sql(pg, "SELECT id FROM customer ORDER BY id") == [(1,), (2,), (3,), (4,)]
+    crm.ok("--db", pg, "customer", "add", "New", "--code", "NEW")
+    crm.ok("--db", pg, "log", "NEW", "--channel", "phone", "--summary", "first")
+    assert crm.json("--db", pg, "customer", "show", "NEW")["customer"]["id"] == 5
+    assert server.sql(pg, "SELECT max(id) FROM followup") == [(4,)]
+
+
+@needs_pg
+def test_copy_from_a_file_into_an_empty_server_database(crm, pg, server, isolated):
+    src = isolated / "crm.db"
+    populate(crm, str(src))
+    # Tables of another program are no crmcli tables: the database counts as empty.
+    server.sql(pg, "CREATE TABLE notes (id int)")
+    result = crm.ok("--db", pg, "db", "copy", "--from", str(src))
+    assert result.stderr.endswith(f"from {src} to {pg}; row counts and checksums match\n")
+    assert crm.ok("--db", pg, "db", "check").stderr == f"{pg}: ok\n"
+
+
+SCHEMA_OF = (
+    "SELECT 'constraint', conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+    "FROM pg_constraint WHERE connamespace = 'public'::regnamespace UNION ALL "
+    "SELECT 'index', tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+    "UNION ALL SELECT 'column', table_name, column_name, "
+    "concat_ws(' ', data_type, collation_name, is_nullable, column_default) "
+    "FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2, 3"
+)
+
+
+@needs_pg
+def test_a_copy_on_a_server_has_the_schema_crm_init_makes(crm, pg, server, isolated):
+    src = str(isolated / "crm.db")
+    populate(crm, src)
+    crm.ok("--db", src, "db", "copy", "--to", pg)
+    made = server.database()
+    crm.ok("--db", made, "init")
+    assert server.sql(pg, SCHEMA_OF) == server.sql(made, SCHEMA_OF)
+    # And a new SQLite database made afterwards in the same process still has its keys.
+    crm.ok("--db", str(isolated / "new.db"), "init")
+    import sqlite3
+
+    conn = sqlite3.connect(isolated / "new.db")
+    try:
+        assert conn.execute("PRAGMA foreign_key_list(followup)").fetchall()
+    finally:
+        conn.close()
+
+
+@needs_pg
+def test_copy_refuses_a_server_database_with_crmcli_tables(crm, pg, server, isolated):
+    src = str(isolated / "crm.db")
+    populate(crm, src)
+    crm.ok("--db", pg, "init")
+    before = server.sql(pg, "SELECT count(*) FROM customer")
+    err = crm.fails(2, "--db", src, "db", "copy", "--to", pg)
+    assert err == (
+        f"crm: {pg} already holds crmcli tables (alembic_version, campaign, campaignnotice, "
+        "contact, …); db copy needs an empty database\n"
+    )
+    assert server.sql(pg, "SELECT count(*) FROM customer") == before == [(0,)]
+
+
+@needs_pg
+def test_a_server_copy_that_does_not_verify_is_rolled_back(crm, pg, server, isolated, monkeypatch):
+    from crmcli.services import storage
+
+    populate(crm, str(isolated / "crm.db"))
+    real = storage.table_checksums
+
+    def damaged(conn, **kw):
+        return [(t, n, "0" * 64 if t == "sale" else c) for t, n, c in real(conn, **kw)]
+
+    monkeypatch.setattr(storage, "table_checksums", damaged)
+    err = crm.fails(4, "db", "copy", "--to", pg)
+    assert "does not match its source: sale (3 rows " in err and "nothing was written" in err
+    assert server.sql(pg, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]

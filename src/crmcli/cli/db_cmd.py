@@ -1,4 +1,4 @@
-"""crm init, crm db backup|restore|check|migrate|copy|grant: parse, call storage/access, render."""
+"""crm init, crm db backup|restore|check|migrate|copy: parse, call services.storage, render."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import copy
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,9 +14,7 @@ from crmcli.cli.common import FormatOpt, fmt, open_db, state
 from crmcli.errors import InvalidInput, StorageError
 from crmcli.output import Col, message, render
 
-app = typer.Typer(
-    help="The database: check, backup, restore, migrate, copy, grant.", no_args_is_help=True
-)
+app = typer.Typer(help="The database: check, backup, restore, migrate, copy.", no_args_is_help=True)
 
 
 def init(ctx: typer.Context) -> None:
@@ -113,6 +111,76 @@ def restore(
         typer.confirm(f"Replace {path} with {source}?", abort=True)
     storage.restore(path, source)
     message(f"restored {path} from {source}")
+
+
+COPY_COLUMNS = (Col("table", "Table"), Col("rows", "Rows", "right"), Col("checksum", "sha256"))
+
+
+def _copy_progress() -> tuple[Any, Any]:
+    """A bar per table on stderr when it is a terminal; (callback, stop) else (None, None)."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(table: str, done: int, total: int) -> None:
+        if table not in tasks:
+            tasks[table] = progress.add_task(f"copying {table}", total=total)
+        progress.update(tasks[table], completed=done)
+
+    progress.start()
+    return update, progress.stop
+
+
+@app.command("copy")
+def copy_(
+    ctx: typer.Context,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="Copy this database into TARGET: a new file or an empty server db."
+        ),
+    ] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Copy SOURCE into this database, which must be new or empty."),
+    ] = None,
+    format: FormatOpt = "table",
+) -> None:
+    """Copy every table and the schema version between SQLite and PostgreSQL, then
+    compare row counts and checksums; exit 4 (nothing written) when they differ."""
+    from crmcli.services import storage
+
+    output = fmt(format)
+    if (to is None) == (from_ is None):
+        raise InvalidInput("db copy needs --to TARGET or --from SOURCE (one of them)")
+    other = (to if to is not None else from_) or ""
+    if not other.strip():
+        raise InvalidInput("db copy needs a database file or URL after --to/--from")
+    here = state(ctx).db_target()
+    source, target = (here, other) if to is not None else (other, here)
+    update, stop = _copy_progress()
+    try:
+        result = storage.copy_database(source, target, progress=update)
+    finally:
+        if stop is not None:
+            stop()
+    rows = [{"table": t.name, "rows": t.rows, "checksum": t.checksum} for t in result.tables]
+    render(rows, COPY_COLUMNS, output)
+    message(
+        f"copied {len(result.tables)} tables ({result.rows:,} rows, schema {result.revision}) "
+        f"from {result.source} to {result.target}; row counts and checksums match"
+    )
 
 
 @app.command("migrate")
