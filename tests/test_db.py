@@ -422,3 +422,38 @@ def test_backup_and_restore_of_a_server_point_to_its_tools(crm, isolated, args, 
     assert "secret" not in err
     assert sorted(p.name for p in isolated.iterdir()) == before
     assert (isolated / "x.bak").read_bytes() == b"untouched"
+
+
+def test_grant_needs_postgresql(crm, isolated):
+    assert crm.fails(2, "db", "grant", "li", "--role", "sales") == (
+        f"crm: db grant needs a PostgreSQL database (team mode); {isolated / 'crm.db'} "
+        "is an SQLite file\n"
+    )
+    assert not (isolated / "crm.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "err"),
+    [
+        (("li",), "crm: db grant needs --role sales or --role manager\n"),
+        (("li", "--role", "boss"), "crm: unknown role 'boss'; expected sales or manager\n"),
+        (("", "--role", "sales"), "crm: db grant needs a user name\n"),
+        (
+            ("li wang", "--role", "sales"),
+            "crm: user name 'li wang' may not contain spaces or control characters\n",
+        ),
+        (
+            ("pg_li", "--role", "sales"),
+            "crm: 'pg_li' is a reserved role name; choose another user name\n",
+        ),
+        (
+            ("crm_sales", "--role", "manager"),
+            "crm: 'crm_sales' is a reserved role name; choose another user name\n",
+        ),
+        (("x" * 64, "--role", "sales"), f"crm: user name {'x' * 64!r} is longer than 63 bytes\n"),
+    ],
+)
+def test_grant_refuses_bad_input_before_connecting(crm, isolated, args, err):
+    # The server does not exist: each refusal comes before any connection.
+    assert crm.fails(2, "--db", SERVER, "db", "grant", *args) == err
+    assert sorted(p.name for p in isolated.iterdir()) == []

@@ -1,4 +1,5 @@
-"""Team mode: ``crm db copy`` between SQLite and PostgreSQL, and ``db check`` of a server.
+"""Team mode: ``crm db copy`` between SQLite and PostgreSQL, ``db check`` of a server, and
+``crm db grant`` with row-level security (seed 000 第九条 访问权限控制).
 
 The copies between SQLite files run everywhere. Everything that needs a server runs when
 ``CRM_TEST_PG_URL`` names one (``postgresql+psycopg://postgres@127.0.0.1:55432/postgres``:
@@ -555,3 +556,163 @@ def test_a_server_copy_that_does_not_verify_is_rolled_back(crm, pg, server, isol
     err = crm.fails(4, "db", "copy", "--to", pg)
     assert "does not match its source: sale (3 rows " in err and "nothing was written" in err
     assert server.sql(pg, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
+
+
+# --- PostgreSQL: roles and row-level security ----------------------------------------------
+
+
+def as_user(monkeypatch: pytest.MonkeyPatch, user: str) -> None:
+    monkeypatch.setenv("CRM_USER", user)
+
+
+@pytest.fixture
+def team(crm, pg, monkeypatch) -> str:
+    """A server database with li's and wang's customers, li and wang salespeople and
+    zhao a manager, granted by the admin (the tables' owner)."""
+    as_user(monkeypatch, "admin")
+    populate(crm, pg)
+    for user in SALES:
+        crm.ok("--db", pg, "db", "grant", user, "--role", "sales")
+    crm.ok("--db", pg, "db", "grant", MANAGER, "--role", "manager")
+    return pg
+
+
+def codes(crm: Any, db: str, *args: str) -> list[str]:
+    return [row["code"] for row in crm.json("--db", db, *args)]
+
+
+@needs_pg
+def test_a_salesperson_sees_only_its_own_customers(crm, team, monkeypatch):
+    as_user(monkeypatch, "li")
+    assert codes(crm, team, "customer", "list") == ["XH", "HW"]  # hang zhou, hua wei
+    assert sorted(codes(crm, team, "overdue", "--as-of", "2027-06-01")) == ["HW", "XH"]
+    assert sorted(codes(crm, team, "export", "customers")) == ["HW", "XH"]
+    assert crm.fails(3, "--db", team, "customer", "show", "ACME") == (
+        "crm: no customer matches 'ACME'\n"
+    )
+    assert crm.fails(3, "--db", team, "customer", "show", "3") == "crm: no customer matches '3'\n"
+    contacts = json.loads(crm.ok("--db", team, "export", "contacts", "-f", "json").stdout)
+    assert [c["name"] for c in contacts] == ["赵强"]
+    sales = json.loads(crm.ok("--db", team, "export", "sales", "-f", "json").stdout)
+    assert {s["customer_code"] for s in sales} == {"HW"}
+    as_user(monkeypatch, "wang")
+    assert codes(crm, team, "customer", "list") == ["ACME", "WF"]
+    assert crm.fails(3, "--db", team, "customer", "show", "HW") == "crm: no customer matches 'HW'\n"
+
+
+@needs_pg
+def test_a_manager_and_the_owner_see_everybody(crm, team, monkeypatch):
+    every = ["ACME", "HW", "WF", "XH"]
+    as_user(monkeypatch, MANAGER)
+    assert sorted(codes(crm, team, "customer", "list")) == every
+    assert sorted(codes(crm, team, "overdue", "--as-of", "2027-06-01")) == every
+    assert crm.json("--db", team, "customer", "show", "ACME")["customer"]["owner"] == "wang"
+    as_user(monkeypatch, "admin")  # connected as the tables' owner, no crmcli role
+    assert sorted(codes(crm, team, "customer", "list")) == every
+
+
+@needs_pg
+def test_a_salesperson_changes_only_its_own_customers(crm, team, server, monkeypatch):
+    as_user(monkeypatch, "li")
+    crm.ok("--db", team, "customer", "add", "李的新客户", "--code", "LN")
+    crm.ok("--db", team, "log", "LN", "--channel", "phone", "--summary", "first call")
+    assert crm.fails(3, "--db", team, "log", "ACME", "--channel", "phone", "--summary", "x") == (
+        "crm: no customer matches 'ACME'\n"
+    )
+    # A customer it adds for someone else would be one it cannot see: refused.
+    err = crm.fails(
+        4, "--db", team, "customer", "add", "For wang", "--code", "FW", "--owner", "wang"
+    )
+    assert "row-level security" in err and err.count("\n") == 1
+    rows = server.sql(team, "SELECT code, owner FROM customer ORDER BY id")
+    assert rows[-1] == ("LN", "li") and ("FW", "wang") not in rows
+    assert server.sql(
+        team,
+        "SELECT count(*) FROM followup f JOIN customer c ON c.id = f.customer_id "
+        "WHERE c.code = 'ACME'",
+    ) == [(1,)]
+
+
+@needs_pg
+def test_the_acting_user_is_the_connections_role(crm, team, server, monkeypatch):
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from crmcli.db import make_engine
+
+    def who(url: str) -> tuple[str, str]:
+        engine = make_engine(url, write=False)
+        try:
+            with engine.connect() as conn:
+                row = conn.execute(text("SELECT session_user, current_user")).one()
+                return row[0], row[1]
+        finally:
+            engine.dispose()
+
+    admin = make_url(team).username
+    as_user(monkeypatch, "li")
+    assert who(team) == (admin, "li")  # SET ROLE to a granted role
+    as_user(monkeypatch, "someone")
+    assert who(team) == (admin, admin)  # not a crmcli role: the connection's own
+    url = make_url(team)
+    no_user = f"postgresql+psycopg://{url.host}:{url.port}/{url.database}"
+    as_user(monkeypatch, "wang")
+    assert who(no_user) == ("wang", "wang")  # no user in the URL: logs in as the acting user
+    assert codes(crm, no_user, "customer", "list") == ["ACME", "WF"]
+    # A salesperson's login cannot act as another salesperson.
+    as_li = f"postgresql+psycopg://li@{url.host}:{url.port}/{url.database}"
+    err = crm.fails(4, "--db", as_li, "customer", "list")
+    assert err.startswith("crm: ") and 'permission denied to set role "wang"' in err
+    assert err.count("\n") == 1
+
+
+@needs_pg
+def test_grant_moves_a_role_between_groups_and_sets_a_password(crm, team, server, monkeypatch):
+    as_user(monkeypatch, "admin")
+    result = crm(
+        "--db", team, "db", "grant", "li", "--role", "manager", "--password-stdin", input="s3cret\n"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        f"li: login role updated, member of crm_manager, no longer crm_sales, password set; "
+        f"sees every customer in {team}\n"
+    )
+    [(password,)] = server.sql(team, "SELECT rolpassword FROM pg_authid WHERE rolname = 'li'")
+    assert password.startswith("SCRAM-SHA-256$") and "s3cret" not in password
+    as_user(monkeypatch, "li")
+    assert sorted(codes(crm, team, "customer", "list")) == ["ACME", "HW", "WF", "XH"]
+    as_user(monkeypatch, "admin")
+    assert (
+        crm.fails(2, "--db", team, "db", "grant", "li", "--role", "sales", "--password-stdin")
+        == "crm: --password-stdin read no password\n"
+    )
+
+
+@needs_pg
+def test_grant_is_for_the_tables_owner(crm, team, server, monkeypatch):
+    as_user(monkeypatch, "li")
+    owner = server.sql(team, "SELECT tableowner FROM pg_tables WHERE tablename = 'customer'")[0][0]
+    assert crm.fails(2, "--db", team, "db", "grant", "wang", "--role", "manager") == (
+        f"crm: db grant is for the owner of the crmcli tables ({owner}); connected as li\n"
+    )
+    as_user(monkeypatch, "admin")
+    assert crm.fails(2, "--db", team, "db", "grant", owner, "--role", "sales") == (
+        f"crm: {owner} owns the crmcli tables and sees every row already\n"
+    )
+    assert server.sql(
+        team,
+        "SELECT count(*) FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+        "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = 'wang' AND g.rolname = 'crm_manager'",
+    ) == [(0,)]
+
+
+@needs_pg
+def test_check_finds_a_table_that_row_level_security_no_longer_guards(crm, team, server):
+    assert crm.ok("--db", team, "db", "check").stderr == f"{team}: ok\n"
+    server.sql(team, "ALTER TABLE followup DISABLE ROW LEVEL SECURITY")
+    assert crm.fails(4, "--db", team, "db", "check") == (
+        f"crm: {team}: row-level security is off on followup, which crm_manager and crm_sales "
+        "may read; run crm db grant again\n"
+    )
+    crm.ok("--db", team, "db", "grant", "wang", "--role", "sales")
+    assert crm.ok("--db", team, "db", "check").stderr == f"{team}: ok\n"

@@ -2,7 +2,10 @@
 
 Every SQLite target, a path or a ``sqlite:///`` URL, is opened the same way: created
 0600, foreign keys on, WAL, a busy timeout and ``BEGIN IMMEDIATE`` for writers. A
-PostgreSQL URL (``postgresql+psycopg://…``) gets psycopg 3, imported only then.
+PostgreSQL URL (``postgresql+psycopg://…``) gets psycopg 3, imported only then; there the
+acting user (``CRM_USER``) is the connection's role: it logs in when the URL names no
+user, and a connection user acting for someone ``crm db grant`` made a salesperson or a
+manager takes that role (``SET ROLE``), so row-level security shows it its own rows.
 
 The up-to-date check reads one row (``alembic_version``) and compares it with
 ``HEAD``; Alembic itself is imported only when a database must be created or upgraded.
@@ -48,6 +51,9 @@ REVISIONS = _revisions()
 HEAD = REVISIONS[-1]
 BUSY_TIMEOUT_MS = 15_000
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# The group roles of ``crm db grant`` (crmcli.services.access): their members act as
+# themselves on a server.
+GROUP_ROLES = ("crm_sales", "crm_manager")
 
 
 def is_url(target: str) -> bool:
@@ -127,6 +133,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def _acting_user() -> str:
+    from crmcli.config import load
+
+    return load().acting_user()
+
+
+# Is the acting user a member of a crmcli group role? Read from the catalogue, so a
+# connection acting for anyone else (the admin as ``tester``) stays what it logged in as.
+_GRANTED_ROLE = (
+    "SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+    "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s AND g.rolname = ANY(%s)"
+)
+
+
+def _set_role(role: str) -> Any:
+    """A connect event: ``SET ROLE`` to the acting user when ``crm db grant`` made it a
+    crmcli role, committed so that the pool's rollback on return keeps it."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        from psycopg import sql
+
+        with dbapi_connection.cursor() as cur:
+            cur.execute(_GRANTED_ROLE, (role, list(GROUP_ROLES)))
+            if cur.fetchone() is not None:
+                cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        dbapi_connection.commit()
+
+    return on_connect
+
+
 def _sqlite_read_only(path: Path) -> Any:
     """Connections that cannot write the file (``mode=ro``): for checking files."""
     from urllib.parse import quote
@@ -154,13 +190,20 @@ def make_engine(target: str, *, write: bool, read_only: bool = False) -> Engine:
             raise StorageError(
                 "PostgreSQL needs the psycopg driver: pip install 'crmcli[postgresql]'"
             ) from None
+        url = server_url(target)
+        user = _acting_user()
+        if url.username is None:
+            url = url.set(username=user)
         # Timestamps are stored as UTC wall-clock values: the session zone is pinned so
         # that the server's own setting never shifts a date.
-        return create_engine(
-            server_url(target),
+        engine = create_engine(
+            url,
             connect_args={"options": "-c timezone=UTC", "connect_timeout": 10},
             pool_pre_ping=False,
         )
+        if user != url.username:
+            event.listen(engine, "connect", _set_role(user))
+        return engine
     path = sqlite_file(target)
     if read_only and path is not None:
         engine = create_engine("sqlite://", creator=_sqlite_read_only(path))

@@ -1,4 +1,4 @@
-"""crm init, crm db backup|restore|check|migrate|copy: parse, call services.storage, render."""
+"""crm init and crm db check|backup|restore|migrate|copy|grant: parse, call, render."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from crmcli.cli.common import FormatOpt, fmt, open_db, state
 from crmcli.errors import InvalidInput, StorageError
 from crmcli.output import Col, message, render
 
-app = typer.Typer(help="The database: check, backup, restore, migrate, copy.", no_args_is_help=True)
+app = typer.Typer(
+    help="The database: check, backup, restore, migrate, copy, grant.", no_args_is_help=True
+)
 
 
 def init(ctx: typer.Context) -> None:
@@ -180,6 +182,45 @@ def copy_(
     message(
         f"copied {len(result.tables)} tables ({result.rows:,} rows, schema {result.revision}) "
         f"from {result.source} to {result.target}; row counts and checksums match"
+    )
+
+
+@app.command("grant")
+def grant(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(help="The salesperson's or manager's user name.")],
+    role: Annotated[
+        str | None, typer.Option("--role", help="sales (own customers) or manager (all).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the login password from stdin.")
+    ] = False,
+) -> None:
+    """PostgreSQL: a login for USER that sees its own customers (sales) or all (manager)."""
+    from crmcli.db import is_sqlite, shown
+    from crmcli.services import access
+
+    name = access.check_user_name(user)
+    chosen = access.parse_role(role)
+    target = state(ctx).db_target()
+    if is_sqlite(target):
+        raise InvalidInput(
+            f"db grant needs a PostgreSQL database (team mode); {target} is an SQLite file"
+        )
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise InvalidInput("--password-stdin read no password")
+    database = open_db(ctx, write=True)
+    done = access.grant(database, name, chosen, password=password)
+    sees = "the customers it owns" if chosen == "sales" else "every customer"
+    how = "created" if done.created else "updated"
+    moved = f", no longer {done.before}" if done.before else ""
+    with_pw = ", password set" if done.password else ""
+    message(
+        f"{done.user}: login role {how}, member of {done.group}{moved}{with_pw}; "
+        f"sees {sees} in {shown(database.target)}"
     )
 
 

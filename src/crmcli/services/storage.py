@@ -116,7 +116,8 @@ class ServerCheck:
 
 
 def check_server(target: str) -> ServerCheck:
-    """Schema revision, the tables of the schema and their row counts."""
+    """Schema revision, the tables of the schema and their row counts (as the acting
+    user may see them), and row-level security wherever a crmcli role may read."""
     from sqlalchemy import func, inspect, select
 
     from crmcli.db import HEAD, REVISIONS, current_revision, make_engine
@@ -148,6 +149,13 @@ def check_server(target: str) -> ServerCheck:
                     continue
                 count = conn.execute(select(func.count()).select_from(table)).scalar_one()
                 report.counts.append((table.name, count))
+            from crmcli.services.access import unprotected_tables
+
+            for table_name, groups in unprotected_tables(conn).items():
+                report.problems.append(
+                    f"row-level security is off on {table_name}, which {' and '.join(groups)} "
+                    "may read; run crm db grant again"
+                )
     finally:
         engine.dispose()
     return report
