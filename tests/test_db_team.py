@@ -1,10 +1,11 @@
 """Team mode: ``crm db copy`` between SQLite and PostgreSQL, ``db check`` of a server, and
 ``crm db grant`` with row-level security (seed 000 第九条 访问权限控制).
 
-The copies between SQLite files run everywhere. Everything that needs a server runs when
-``CRM_TEST_PG_URL`` names one (``postgresql+psycopg://postgres@127.0.0.1:55432/postgres``:
-a user who may create databases and roles); each such test gets a fresh database of its
-own, dropped afterwards, with the roles it made.
+The copies into new files run on either engine: their source is the test's database
+(``$CRM_DB``, a file or, with ``CRM_TEST_PG_URL``, a server database). What needs a
+server runs only with ``CRM_TEST_PG_URL`` (a user who may create databases and roles,
+e.g. ``postgresql+psycopg://postgres@127.0.0.1:55432/postgres``): on the test's own
+server database, with the roles it made dropped afterwards.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import json
 import os
 import secrets
 import stat
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,59 +44,6 @@ def permissive_umask() -> Iterator[None]:
         yield
     finally:
         os.umask(old)
-
-
-# --- in-process commands on a server close their connections ------------------------------
-
-
-class Engines:
-    """Every server engine a command made, disposed when it returns (as the end of a
-    ``crm`` process would), so that connections do not pile up and block DROP DATABASE."""
-
-    def __init__(self) -> None:
-        from sqlalchemy import event
-        from sqlalchemy.engine import Engine
-
-        self.seen: weakref.WeakSet[Any] = weakref.WeakSet()
-        event.listen(Engine, "engine_connect", self._connected)
-
-    def _connected(self, connection: Any) -> None:
-        if connection.engine.dialect.name != "sqlite":
-            self.seen.add(connection.engine)
-
-    def dispose(self) -> None:
-        for engine in list(self.seen):
-            engine.dispose()
-
-    def close(self) -> None:
-        from sqlalchemy import event
-        from sqlalchemy.engine import Engine
-
-        self.dispose()
-        event.remove(Engine, "engine_connect", self._connected)
-
-
-@pytest.fixture
-def engines() -> Iterator[Engines]:
-    tracker = Engines()
-    try:
-        yield tracker
-    finally:
-        tracker.close()
-
-
-@pytest.fixture
-def crm(crm: Any, engines: Engines) -> Any:
-    invoke = crm.runner.invoke
-
-    def disposing(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return invoke(*args, **kwargs)
-        finally:
-            engines.dispose()
-
-    crm.runner.invoke = disposing
-    return crm
 
 
 # --- a server with a fresh database per test ------------------------------------------------
@@ -178,9 +125,10 @@ def server() -> Iterator[Server]:
 
 
 @pytest.fixture
-def pg(server: Server) -> str:
-    """The URL of a fresh, empty database."""
-    return server.database()
+def pg(database_target: str) -> str:
+    """The URL of the test's fresh, empty server database."""
+    assert "://" in database_target, "the suite runs on PostgreSQL here"
+    return database_target
 
 
 # --- data that uses every table and every kind of value -------------------------------------
@@ -189,7 +137,8 @@ def pg(server: Server) -> str:
 def populate(crm: Any, db: str) -> None:
     """Customers of two salespeople, with contacts (a lunar leap birthday), follow-ups at
     times with seconds, plans done and open, sales and a refund, a greeting, a campaign
-    and its notice, a locked tier and edits in history."""
+    and its notice, a locked tier, edits in history, complaints with their steps and
+    surveys."""
     on = ("--as-of", "2026-11-01")
     crm.ok("--db", db, "init")
     for name, code, owner, extra in (
@@ -234,6 +183,14 @@ def populate(crm: Any, db: str) -> None:
     crm.ok("--db", db, "greet", "done", "XH", "--occasion", "立冬", "--date", "2026-11-07")
     crm.ok("--db", db, "campaign", "add", "答谢会", "--on", "2026-12-20", "--stages", "customer")
     crm.ok("--db", db, "campaign", "notify", "答谢会", "XH", "--channel", "wechat")
+    crm.ok("--db", db, "complaint", "open", "HW", "-s", "major", "-m", "服务器宕机", "--at",
+           "2026-11-03 08:00")  # fmt: skip
+    crm.ok("--db", db, "complaint", "respond", "1", "-m", "已派工程师", "--at", "2026-11-03 09:30")
+    crm.ok("--db", db, "complaint", "open", "ACME", "-s", "general", "-m", "late delivery")
+    crm.ok("--db", db, "survey", "add", "XH", "--method", "phone", "--quality", "5", "--price",
+           "4", "--delivery", "5", "--service", "4", "--on", "2026-11-05")  # fmt: skip
+    crm.ok("--db", db, "survey", "add", "WF", "--method", "online", "--quality", "3", "--price",
+           "3", "--delivery", "2", "--service", "3", "--on", "2026-11-06")  # fmt: skip
 
 
 def copy_table(crm: Any, *args: str) -> list[dict[str, Any]]:
@@ -241,51 +198,66 @@ def copy_table(crm: Any, *args: str) -> list[dict[str, Any]]:
 
 
 def exported(crm: Any, db: str) -> dict[str, Any]:
-    """What the export commands give for every kind of record."""
+    """What the export commands and the complaint and survey lists give."""
     kinds = ("customers", "contacts", "followups", "sales", "plans")
-    return {k: json.loads(crm.ok("--db", db, "export", k, "-f", "json").stdout) for k in kinds}
+    out = {k: json.loads(crm.ok("--db", db, "export", k, "-f", "json").stdout) for k in kinds}
+    on = ("--as-of", "2026-11-30", "-f", "json")
+    out["complaints"] = json.loads(crm.ok("--db", db, "complaint", "list", *on).stdout)
+    out["surveys"] = json.loads(crm.ok("--db", db, "survey", "list", *on).stdout)
+    return out
 
 
-# --- copies between SQLite files ----------------------------------------------------------------
+# --- copies into new files, from either engine ------------------------------------------
 
 
-def test_copy_to_a_new_file_keeps_every_row_and_id(crm, isolated, permissive_umask):
-    src = str(isolated / "crm.db")
-    populate(crm, src)
+def tables() -> list[str]:
+    from crmcli.schema import metadata
+
+    return [t.name for t in metadata.sorted_tables]
+
+
+def test_copy_to_a_new_file_keeps_every_row_and_id(
+    crm, isolated, database_target, permissive_umask
+):
+    from crmcli.db import shown
+
+    populate(crm, database_target)
     copy = isolated / "copy.db"
     result = crm.ok("db", "copy", "--to", str(copy))
     assert mode(copy) == 0o600
-    assert result.stderr.startswith("copied 12 tables (") and result.stderr.endswith(
-        f"from {src} to {copy}; row counts and checksums match\n"
+    assert result.stderr.startswith(f"copied {len(tables())} tables (") and result.stderr.endswith(
+        f"from {shown(database_target)} to {copy}; row counts and checksums match\n"
     )
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["Table", "Rows", "sha256"]
-    assert [line.split()[0] for line in lines[1:]][:2] == ["campaign", "customer"]
-    assert exported(crm, str(copy)) == exported(crm, src)
+    assert [line.split()[0] for line in lines[1:]] == tables()
+    assert exported(crm, str(copy)) == exported(crm, database_target)
     assert crm.ok("--db", str(copy), "db", "check").stderr == f"{copy}: ok\n"
     # The copy is a database like any other: ids go on after the largest.
     crm.ok("--db", str(copy), "customer", "add", "New", "--code", "NEW")
     assert crm.json("--db", str(copy), "customer", "show", "NEW")["customer"]["id"] == 5
 
 
-def test_copy_from_a_file_into_a_new_database_and_the_checksums_agree(crm, isolated):
-    src = isolated / "team.db"
-    populate(crm, str(src))
-    there = copy_table(crm, "--db", str(src), "db", "copy", "--to", str(isolated / "a.db"))
-    back = copy_table(crm, "--db", str(isolated / "b.db"), "db", "copy", "--from", str(src))
-    assert there == back
-    by_name = {row["table"]: row for row in there}
-    assert by_name["customer"]["rows"] == 4
-    assert by_name["followup"]["rows"] == 3  # two logged, one by plan done
-    assert by_name["campaignnotice"]["rows"] == 1
-    assert [row["table"] for row in there] == [
-        t.name for t in __import__("crmcli.schema").schema.metadata.sorted_tables
-    ]
+def test_copy_both_ways_gives_the_same_rows_and_checksums(crm, isolated, database_target):
+    populate(crm, database_target)
+    there = copy_table(crm, "db", "copy", "--to", str(isolated / "a.db"))
+    again = copy_table(crm, "--db", str(isolated / "b.db"), "db", "copy", "--from", database_target)
+    assert there == again
+    assert [row["table"] for row in there] == tables()
+    rows = {row["table"]: row["rows"] for row in there}
+    assert (rows["customer"], rows["contact"], rows["followup"], rows["sale"]) == (4, 2, 3, 3)
+    assert (rows["complaint"], rows["complaintstep"], rows["survey"]) == (2, 3, 2)
+    assert (rows["campaignnotice"], rows["greeting"], rows["meta"]) == (1, 1, 1)
     assert all(len(row["checksum"]) == 64 for row in there)
+    # A copy of the copy: the same again.
+    third = copy_table(
+        crm, "--db", str(isolated / "a.db"), "db", "copy", "--to", str(isolated / "c.db")
+    )
+    assert third == there
 
 
-def test_copy_refuses_a_target_that_exists(crm, isolated):
-    populate(crm, str(isolated / "crm.db"))
+def test_copy_refuses_a_target_that_exists(crm, isolated, database_target):
+    populate(crm, database_target)
     other = isolated / "other.db"
     crm.ok("--db", str(other), "init")
     before = other.read_bytes()
@@ -321,10 +293,10 @@ def test_copy_refuses_bad_usage(crm, isolated, args, err):
     assert not (isolated / "x.db").exists()
 
 
-def test_copy_refuses_the_database_itself(crm, isolated):
+def test_copy_refuses_the_database_itself(crm, isolated, database_target):
     crm.ok("init")
-    crm.ok("customer", "add", "A", "--code", "A")
-    assert crm.fails(2, "db", "copy", "--to", str(isolated / "." / "crm.db")) == (
+    same = str(isolated / "." / "crm.db") if "://" not in database_target else database_target
+    assert crm.fails(2, "db", "copy", "--to", same) == (
         "crm: source and target are the same database\n"
     )
 
@@ -351,10 +323,10 @@ def test_copy_into_a_missing_directory_creates_nothing(crm, isolated):
     assert not target.parent.exists()
 
 
-def test_a_copy_whose_checksums_differ_is_removed(crm, isolated, monkeypatch):
+def test_a_copy_whose_checksums_differ_is_removed(crm, isolated, database_target, monkeypatch):
     from crmcli.services import storage
 
-    populate(crm, str(isolated / "crm.db"))
+    populate(crm, database_target)
     real = storage.table_checksums
 
     def damaged(conn, **kw):
@@ -365,15 +337,14 @@ def test_a_copy_whose_checksums_differ_is_removed(crm, isolated, monkeypatch):
     target = isolated / "copy.db"
     err = crm.fails(4, "db", "copy", "--to", str(target))
     assert err.startswith(f"crm: the copy in {target} does not match its source: followup (3 rows ")
-    assert err.endswith("→ 2 rows " + err.split("→ 2 rows ")[1])
-    assert err.endswith("; nothing was written\n")
+    assert " → 2 rows " in err and err.endswith("; nothing was written\n")
     assert sorted(p.name for p in isolated.iterdir() if p.name.startswith("copy")) == []
 
 
-def test_a_copy_that_fails_half_way_leaves_no_file(crm, isolated, monkeypatch):
+def test_a_copy_that_fails_half_way_leaves_no_file(crm, isolated, database_target, monkeypatch):
     from crmcli.services import storage
 
-    populate(crm, str(isolated / "crm.db"))
+    populate(crm, database_target)
 
     def broken(conn, **kw):
         raise RuntimeError("disk full")
@@ -384,17 +355,35 @@ def test_a_copy_that_fails_half_way_leaves_no_file(crm, isolated, monkeypatch):
     assert sorted(p.name for p in isolated.iterdir() if p.name.startswith("copy")) == []
 
 
-def test_checksums_do_not_depend_on_the_chunk_size(isolated, crm):
+def test_checksums_do_not_depend_on_the_chunk_size(crm, database_target, monkeypatch):
     from crmcli.db import open_database
-    from crmcli.services.storage import table_checksums
+    from crmcli.services import storage
 
-    populate(crm, str(isolated / "crm.db"))
-    database = open_database(str(isolated / "crm.db"), write=False)
+    populate(crm, database_target)
+    monkeypatch.setattr(storage, "BLOCK", 3)  # blocks of 3 rows: several per table
+    database = open_database(database_target, write=False)
     try:
         with database.engine.connect() as conn:
-            assert table_checksums(conn, size=1) == table_checksums(conn, size=10_000)
+            whole = storage.table_checksums(conn, size=10_000)
+            assert storage.table_checksums(conn, size=1) == whole
+            assert storage.table_checksums(conn, size=2) == whole
     finally:
         database.engine.dispose()
+
+
+def test_every_table_is_guarded_or_holds_no_customer_data():
+    """A new table must say how a salesperson sees it (crmcli.services.access)."""
+    from crmcli.schema import metadata
+    from crmcli.services.access import SALES_ROWS, UNGUARDED
+
+    names = {t.name for t in metadata.sorted_tables}
+    assert set(SALES_ROWS) | set(UNGUARDED) == names
+    assert not set(SALES_ROWS) & set(UNGUARDED)
+    # Whatever refers to a guarded table is guarded itself.
+    for table in metadata.sorted_tables:
+        parents = {fk.column.table.name for fk in table.foreign_keys}
+        if parents & set(SALES_ROWS):
+            assert table.name in SALES_ROWS, table.name
 
 
 def test_checksum_normalises_values_as_documented():
@@ -443,9 +432,7 @@ def test_check_a_server_reports_rows_per_table(crm, pg):
 
 @needs_pg
 def test_check_a_server_refuses_a_newer_schema_and_an_empty_database(crm, pg, server):
-    assert crm.fails(4, "--db", pg, "db", "check") == (
-        f"crm: no crmcli database at {pg}; run `crm init` first\n"
-    )
+    assert crm.fails(4, "--db", pg, "db", "check") == f"crm: no database at {pg}\n"
     assert server.sql(pg, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
     crm.ok("--db", pg, "init")
     server.sql(pg, "UPDATE alembic_version SET version_num = '9999'")
@@ -537,7 +524,7 @@ def test_copy_refuses_a_server_database_with_crmcli_tables(crm, pg, server, isol
     err = crm.fails(2, "--db", src, "db", "copy", "--to", pg)
     assert err == (
         f"crm: {pg} already holds crmcli tables (alembic_version, campaign, campaignnotice, "
-        "contact, …); db copy needs an empty database\n"
+        "complaint, …); db copy needs an empty database\n"
     )
     assert server.sql(pg, "SELECT count(*) FROM customer") == before == [(0,)]
 
@@ -553,7 +540,7 @@ def test_a_server_copy_that_does_not_verify_is_rolled_back(crm, pg, server, isol
         return [(t, n, "0" * 64 if t == "sale" else c) for t, n, c in real(conn, **kw)]
 
     monkeypatch.setattr(storage, "table_checksums", damaged)
-    err = crm.fails(4, "db", "copy", "--to", pg)
+    err = crm.fails(4, "--db", isolated / "crm.db", "db", "copy", "--to", pg)
     assert "does not match its source: sale (3 rows " in err and "nothing was written" in err
     assert server.sql(pg, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
 

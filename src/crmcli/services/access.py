@@ -8,8 +8,9 @@ security decides which rows:
 - ``customer``: a salesperson sees and changes the customers whose ``owner`` is its role
   name (``current_user``); a customer it adds or edits must stay its own.
 - the records of a customer (contact, followup, plan, sale, greeting, campaignnotice,
-  history): the rows whose customer it can see, ``customer_id IN (SELECT id FROM
-  customer)`` — the policy of ``customer`` applies inside that query.
+  history, complaint, survey): the rows whose customer it can see, ``customer_id IN
+  (SELECT id FROM customer)`` — the policy of ``customer`` applies inside that query;
+  the steps of a complaint, those of the complaints it can see.
 - import batches and their items (which keep the fields an import overwrote): its own.
 - a manager sees and changes every row.
 
@@ -51,8 +52,17 @@ SALES_ROWS: dict[str, str] = {
     "greeting": ITS_CUSTOMERS,
     "campaignnotice": ITS_CUSTOMERS,
     "history": ITS_CUSTOMERS,
+    "complaint": ITS_CUSTOMERS,
+    "complaintstep": "complaint_id IN (SELECT id FROM complaint)",
+    "survey": ITS_CUSTOMERS,
     "importbatch": '"user" = current_user',
     "importitem": "batch_id IN (SELECT id FROM importbatch)",
+}
+# The tables every crmcli role reads whole: they hold no customer's data. Every other
+# table of the schema must be in SALES_ROWS (a test holds the two lists to the schema).
+UNGUARDED = {
+    "meta": "facts about the database (the cadence policy it was computed with)",
+    "campaign": "the team's campaigns and their days; who was told is campaignnotice",
 }
 GROUP_ROWS = {"crm_sales": SALES_ROWS, "crm_manager": dict.fromkeys(SALES_ROWS, "true")}
 POLICY = "{group}_rows"

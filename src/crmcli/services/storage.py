@@ -134,7 +134,8 @@ def check_server(target: str) -> ServerCheck:
         except Exception as exc:
             raise StorageError(f"cannot read database {report.shown}: {_reason(exc)}") from None
         if revision is None:
-            raise StorageError(f"no crmcli database at {report.shown}; run `crm init` first")
+            # As for a missing file: the server's database is there, crmcli's is not.
+            raise StorageError(f"no database at {report.shown}")
         report.revision = revision
         if revision not in REVISIONS:
             report.problems.append(f"schema {revision} is newer than this crmcli knows")
