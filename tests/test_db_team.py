@@ -137,8 +137,8 @@ def pg(database_target: str) -> str:
 def populate(crm: Any, db: str) -> None:
     """Customers of two salespeople, with contacts (a lunar leap birthday), follow-ups at
     times with seconds, plans done and open, sales and a refund, a greeting, a campaign
-    and its notice, a locked tier, edits in history, complaints with their steps and
-    surveys."""
+    and its notice, a locked tier, edits in history, complaints with their steps,
+    surveys, and projects with their stages."""
     on = ("--as-of", "2026-11-01")
     crm.ok("--db", db, "init")
     for name, code, owner, extra in (
@@ -191,6 +191,10 @@ def populate(crm: Any, db: str) -> None:
            "4", "--delivery", "5", "--service", "4", "--on", "2026-11-05")  # fmt: skip
     crm.ok("--db", db, "survey", "add", "WF", "--method", "online", "--quality", "3", "--price",
            "3", "--delivery", "2", "--service", "3", "--on", "2026-11-06")  # fmt: skip
+    crm.ok("--db", db, "project", "add", "HW", "2027 服务器扩容", "--amount", "860000.50",
+           "--expected", "2027-03-31", "--at", "2026-11-04 10:00")  # fmt: skip
+    crm.ok("--db", db, "project", "stage", "1", "negotiation", "--at", "2026-11-10 15:00")
+    crm.ok("--db", db, "project", "add", "ACME", "Pilot", "--at", "2026-11-05 11:00")
 
 
 def copy_table(crm: Any, *args: str) -> list[dict[str, Any]]:
@@ -204,6 +208,7 @@ def exported(crm: Any, db: str) -> dict[str, Any]:
     on = ("--as-of", "2026-11-30", "-f", "json")
     out["complaints"] = json.loads(crm.ok("--db", db, "complaint", "list", *on).stdout)
     out["surveys"] = json.loads(crm.ok("--db", db, "survey", "list", *on).stdout)
+    out["projects"] = json.loads(crm.ok("--db", db, "project", "list", *on).stdout)
     return out
 
 
@@ -247,6 +252,7 @@ def test_copy_both_ways_gives_the_same_rows_and_checksums(crm, isolated, databas
     rows = {row["table"]: row["rows"] for row in there}
     assert (rows["customer"], rows["contact"], rows["followup"], rows["sale"]) == (4, 2, 3, 3)
     assert (rows["complaint"], rows["complaintstep"], rows["survey"]) == (2, 3, 2)
+    assert (rows["project"], rows["projectstage"]) == (2, 3)
     assert (rows["campaignnotice"], rows["greeting"], rows["meta"]) == (1, 1, 1)
     assert all(len(row["checksum"]) == 64 for row in there)
     # A copy of the copy: the same again.
@@ -582,6 +588,14 @@ def test_a_salesperson_sees_only_its_own_customers(crm, team, monkeypatch):
     assert [c["name"] for c in contacts] == ["赵强"]
     sales = json.loads(crm.ok("--db", team, "export", "sales", "-f", "json").stdout)
     assert {s["customer_code"] for s in sales} == {"HW"}
+    on = ("--as-of", "2026-11-30")
+    complaints = crm.json("--db", team, "complaint", "list", *on)
+    assert [c["summary"] for c in complaints] == ["服务器宕机"]
+    assert [p["name"] for p in crm.json("--db", team, "project", "list", *on)["projects"]] == [
+        "2027 服务器扩容"
+    ]
+    assert crm.fails(3, "--db", team, "project", "show", "2").startswith("crm: ")
+    assert [v["code"] for v in crm.json("--db", team, "survey", "list", *on)] == ["XH"]
     as_user(monkeypatch, "wang")
     assert codes(crm, team, "customer", "list") == ["ACME", "WF"]
     assert crm.fails(3, "--db", team, "customer", "show", "HW") == "crm: no customer matches 'HW'\n"

@@ -8,9 +8,10 @@ security decides which rows:
 - ``customer``: a salesperson sees and changes the customers whose ``owner`` is its role
   name (``current_user``); a customer it adds or edits must stay its own.
 - the records of a customer (contact, followup, plan, sale, greeting, campaignnotice,
-  history, complaint, survey): the rows whose customer it can see, ``customer_id IN
+  history, complaint, survey, project): the rows whose customer it can see, ``customer_id IN
   (SELECT id FROM customer)`` — the policy of ``customer`` applies inside that query;
-  the steps of a complaint, those of the complaints it can see.
+  the steps of a complaint and the stages and documents of a project, those of the
+  complaints and projects it can see.
 - import batches and their items (which keep the fields an import overwrote): its own.
 - a manager sees and changes every row.
 
@@ -55,6 +56,9 @@ SALES_ROWS: dict[str, str] = {
     "complaint": ITS_CUSTOMERS,
     "complaintstep": "complaint_id IN (SELECT id FROM complaint)",
     "survey": ITS_CUSTOMERS,
+    "project": ITS_CUSTOMERS,
+    "projectstage": "project_id IN (SELECT id FROM project)",
+    "projectdoc": "project_id IN (SELECT id FROM project)",
     "importbatch": '"user" = current_user',
     "importitem": "batch_id IN (SELECT id FROM importbatch)",
 }
