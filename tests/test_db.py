@@ -230,11 +230,16 @@ def test_read_commands_do_not_create_a_database(crm, database_target, database_m
 # --- check, backup, restore --------------------------------------------------------------
 
 
-def test_check_a_good_database(crm, database_target):
+def test_check_a_good_database(crm, database_target, engine_name):
     crm.ok("init")
     add(crm, "A")
     result = crm.ok("db", "check")
-    assert (result.stdout, result.stderr) == ("", f"{database_target}: ok\n")
+    assert result.stderr == f"{database_target}: ok\n"
+    if engine_name == "sqlite":
+        assert result.stdout == ""
+    else:  # a server's check also prints the rows of every table
+        rows = {r["table"]: r["rows"] for r in crm.json("db", "check")}
+        assert rows["customer"] == 1 and rows["history"] >= 1
 
 
 def test_check_a_missing_database(crm, database_target, database_made):
@@ -366,3 +371,94 @@ def test_revisions_match_the_migration_scripts():
 def test_a_new_database_is_stamped_with_the_head_revision(crm, db_sql):
     crm.ok("init")
     assert db_sql("SELECT version_num FROM alembic_version") == [(HEAD,)]
+
+
+@pytest.mark.sqlite_only(reason="checks an SQLite backup file byte for byte")
+def test_check_writes_nothing_to_the_file_it_checks(crm, isolated):
+    crm.ok("init")
+    add(crm, "A")
+    backup = isolated / "backup.db"
+    crm.ok("db", "backup", str(backup))
+    before = backup.read_bytes()
+    assert crm.ok("--db", str(backup), "db", "check").stderr == f"{backup}: ok\n"
+    assert backup.read_bytes() == before
+    assert sorted(p.name for p in isolated.iterdir() if p.name.startswith("backup")) == [
+        "backup.db"
+    ]
+
+
+@pytest.mark.sqlite_only(reason="SQLite lets rows point at missing rows; a server refuses them")
+def test_check_reports_rows_pointing_at_missing_rows(crm, isolated):
+    crm.ok("init")
+    add(crm, "A")
+    path = isolated / "crm.db"
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(
+            "INSERT INTO contact (customer_id, name, birthday_lunar, birthday_leap, created_at,"
+            " updated_at) VALUES (999, 'x', 0, 0, '2026-01-01', '2026-01-01')"
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    assert crm.fails(4, "db", "check") == (
+        f"crm: {path}: 1 rows point at missing rows (first: table contact)\n"
+    )
+
+
+SERVER = "postgresql+psycopg://crm:secret@db.example.invalid:5432/crm"
+
+
+@pytest.mark.parametrize(
+    ("args", "tool"),
+    [
+        (("db", "backup"), "pg_dump -Fc -f crm.dump"),
+        (("db", "backup", "x.bak"), "pg_dump -Fc -f crm.dump"),
+        (("db", "restore", "x.bak", "--yes"), "pg_restore --clean --if-exists -d"),
+        (("db", "restore", "missing.bak"), "pg_restore --clean --if-exists -d"),
+    ],
+)
+def test_backup_and_restore_of_a_server_point_to_its_tools(crm, isolated, args, tool):
+    (isolated / "x.bak").write_bytes(b"untouched")
+    before = sorted(p.name for p in isolated.iterdir())
+    err = crm.fails(2, "--db", SERVER, *args)
+    assert err.count("\n") == 1 and err.startswith("crm: db ")
+    assert f"{tool} 'postgresql://crm:***@db.example.invalid:5432/crm'" in err
+    assert "secret" not in err
+    assert sorted(p.name for p in isolated.iterdir()) == before
+    assert (isolated / "x.bak").read_bytes() == b"untouched"
+
+
+def test_grant_needs_postgresql(crm, isolated):
+    assert crm.fails(2, "--db", isolated / "crm.db", "db", "grant", "li", "--role", "sales") == (
+        f"crm: db grant needs a PostgreSQL database (team mode); {isolated / 'crm.db'} "
+        "is an SQLite file\n"
+    )
+    assert not (isolated / "crm.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "err"),
+    [
+        (("li",), "crm: db grant needs --role sales or --role manager\n"),
+        (("li", "--role", "boss"), "crm: unknown role 'boss'; expected sales or manager\n"),
+        (("", "--role", "sales"), "crm: db grant needs a user name\n"),
+        (
+            ("li wang", "--role", "sales"),
+            "crm: user name 'li wang' may not contain spaces or control characters\n",
+        ),
+        (
+            ("pg_li", "--role", "sales"),
+            "crm: 'pg_li' is a reserved role name; choose another user name\n",
+        ),
+        (
+            ("crm_sales", "--role", "manager"),
+            "crm: 'crm_sales' is a reserved role name; choose another user name\n",
+        ),
+        (("x" * 64, "--role", "sales"), f"crm: user name {'x' * 64!r} is longer than 63 bytes\n"),
+    ],
+)
+def test_grant_refuses_bad_input_before_connecting(crm, isolated, args, err):
+    # The server does not exist: each refusal comes before any connection.
+    assert crm.fails(2, "--db", SERVER, "db", "grant", *args) == err
+    assert sorted(p.name for p in isolated.iterdir()) == []

@@ -2,7 +2,10 @@
 
 Every SQLite target, a path or a ``sqlite:///`` URL, is opened the same way: created
 0600, foreign keys on, WAL, a busy timeout and ``BEGIN IMMEDIATE`` for writers. A
-PostgreSQL URL (``postgresql+psycopg://…``) gets psycopg 3, imported only then.
+PostgreSQL URL (``postgresql+psycopg://…``) gets psycopg 3, imported only then; there the
+acting user (``CRM_USER``) is the connection's role: it logs in when the URL names no
+user, and a connection user acting for someone ``crm db grant`` made a salesperson or a
+manager takes that role (``SET ROLE``), so row-level security shows it its own rows.
 
 The up-to-date check reads one row (``alembic_version``) and compares it with
 ``HEAD``; Alembic itself is imported only when a database must be created or upgraded.
@@ -48,6 +51,9 @@ REVISIONS = _revisions()
 HEAD = REVISIONS[-1]
 BUSY_TIMEOUT_MS = 15_000
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# The group roles of ``crm db grant`` (crmcli.services.access): their members act as
+# themselves on a server.
+GROUP_ROLES = ("crm_sales", "crm_manager")
 
 
 def is_url(target: str) -> bool:
@@ -127,8 +133,54 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(target: str, *, write: bool) -> Engine:
-    """The engine of a database target; the one way crmcli reaches any database."""
+def _acting_user() -> str:
+    from crmcli.config import load
+
+    return load().acting_user()
+
+
+# Is the acting user a member of a crmcli group role? Read from the catalogue, so a
+# connection acting for anyone else (the admin as ``tester``) stays what it logged in as.
+_GRANTED_ROLE = (
+    "SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+    "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s AND g.rolname = ANY(%s)"
+)
+
+
+def _set_role(role: str) -> Any:
+    """A connect event: ``SET ROLE`` to the acting user when ``crm db grant`` made it a
+    crmcli role, committed so that the pool's rollback on return keeps it."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        from psycopg import sql
+
+        with dbapi_connection.cursor() as cur:
+            cur.execute(_GRANTED_ROLE, (role, list(GROUP_ROLES)))
+            if cur.fetchone() is not None:
+                cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        dbapi_connection.commit()
+
+    return on_connect
+
+
+def _sqlite_read_only(path: Path) -> Any:
+    """Connections that cannot write the file (``mode=ro``): for checking files."""
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+
+    return connect
+
+
+def make_engine(target: str, *, write: bool, read_only: bool = False) -> Engine:
+    """The engine of a database target; the one way crmcli reaches any database.
+
+    ``read_only`` opens an SQLite file so that nothing can write it (checking a backup or
+    a file of unknown origin); it has no effect on a server.
+    """
     from sqlalchemy import create_engine, event
 
     if not is_sqlite(target):
@@ -138,18 +190,28 @@ def make_engine(target: str, *, write: bool) -> Engine:
             raise StorageError(
                 "PostgreSQL needs the psycopg driver: pip install 'crmcli[postgresql]'"
             ) from None
+        url = server_url(target)
+        user = _acting_user()
+        if url.username is None:
+            url = url.set(username=user)
         # Timestamps are stored as UTC wall-clock values: the session zone is pinned so
         # that the server's own setting never shifts a date.
-        return create_engine(
-            server_url(target),
+        engine = create_engine(
+            url,
             connect_args={"options": "-c timezone=UTC", "connect_timeout": 10},
             pool_pre_ping=False,
         )
+        if user != url.username:
+            event.listen(engine, "connect", _set_role(user))
+        return engine
     path = sqlite_file(target)
-    engine = create_engine(
-        f"sqlite:///{path}" if path is not None else "sqlite://",
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
-    )
+    if read_only and path is not None:
+        engine = create_engine("sqlite://", creator=_sqlite_read_only(path))
+    else:
+        engine = create_engine(
+            f"sqlite:///{path}" if path is not None else "sqlite://",
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+        )
     event.listen(engine, "connect", _sqlite_pragmas)
     begin = "BEGIN IMMEDIATE" if write else "BEGIN"
     event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
@@ -224,36 +286,51 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(conn), revision)
 
 
+def create_sqlite_file(path: Path) -> None:
+    """A new, empty SQLite file readable by its owner only; refused (exit 4) when its
+    directory is missing or not writable, or when the file exists."""
+    _check_sqlite_path(path, create=True)
+
+
 def backup_file(source: Path, dest: Path, *, standalone: bool = True) -> None:
     """A consistent copy through SQLite's online backup, created 0600.
 
     ``standalone`` copies are switched out of WAL so they are one plain file; a restore
-    into the live database (standalone=False) leaves its journal mode to its users.
+    into the live database (standalone=False) leaves its journal mode to its users. Both
+    ends are engines of ``make_engine`` (pragmas and busy timeout as every connection has
+    them); the backup itself runs on their driver connections.
     """
     fd = os.open(dest, os.O_CREAT | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
     os.close(fd)
-    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
-    dst = sqlite3.connect(dest)
+    src = make_engine(str(source), write=False)
+    dst = make_engine(str(dest), write=True)
     try:
-        src.backup(dst)
-        if standalone:
-            dst.execute("PRAGMA journal_mode = DELETE")
+        with src.connect() as reading, dst.connect() as writing:
+            into = writing.connection.driver_connection
+            reading.connection.driver_connection.backup(into)  # type: ignore[union-attr]
+            if standalone:
+                into.execute("PRAGMA journal_mode = DELETE")  # type: ignore[union-attr]
     finally:
-        dst.close()
-        src.close()
+        dst.dispose()
+        src.dispose()
+
+
+def stamp_head(connection: Connection) -> None:
+    """Record ``HEAD`` as the schema revision of a database built from ``crmcli.schema``."""
+    from alembic import command
+
+    command.stamp(_alembic_config(connection), "head")
 
 
 def create_schema(engine: Engine) -> None:
     """Build a new, empty database from ``crmcli.schema`` and stamp it at ``HEAD``: what
     the migrations would build (``tests/test_migrations.py`` compares the two), in one
     statement per table instead of a replay of every migration."""
-    from alembic import command
-
     from crmcli.schema import metadata
 
     with engine.begin() as conn:
         metadata.create_all(conn)
-        command.stamp(_alembic_config(conn), "head")
+        stamp_head(conn)
 
 
 def open_database(target: str, *, write: bool, create: bool | None = None) -> Database:
@@ -318,3 +395,18 @@ def _use_wal(engine: Engine) -> None:
 def _reason(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     return str(orig or exc).splitlines()[0]
+
+
+def shown(target: str) -> str:
+    """A target as messages show it (a server URL without its password)."""
+    return _shown(target)
+
+
+def require_sqlite_file(path: Path) -> None:
+    """Refuse (exit 4) a path that is no SQLite file crmcli may open; creates nothing."""
+    _check_sqlite_path(path, create=False)
+
+
+def use_wal(engine: Engine) -> None:
+    """Switch a new SQLite file to WAL, as every database crmcli opens is."""
+    _use_wal(engine)

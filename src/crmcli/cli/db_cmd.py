@@ -1,4 +1,4 @@
-"""crm init, crm db backup|restore|check|migrate."""
+"""crm init and crm db check|backup|restore|migrate|copy|grant: parse, call, render."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import copy
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from crmcli.cli.common import open_db, state
+from crmcli.cli.common import FormatOpt, fmt, open_db, state
 from crmcli.errors import InvalidInput, StorageError
-from crmcli.output import message
+from crmcli.output import Col, message, render
 
-app = typer.Typer(help="The database file: backup, restore, check, migrate.", no_args_is_help=True)
+app = typer.Typer(
+    help="The database: check, backup, restore, migrate, copy, grant.", no_args_is_help=True
+)
 
 
 def init(ctx: typer.Context) -> None:
@@ -35,13 +37,10 @@ def init(ctx: typer.Context) -> None:
     message(f"database: {database.target} ({'exists' if existed else 'created'}, schema {HEAD})")
 
 
-def _sqlite_path(ctx: typer.Context) -> Path:
-    from crmcli.db import is_url
+def _sqlite_path(ctx: typer.Context, what: str) -> Path:
+    from crmcli.services.storage import sqlite_path
 
-    target = state(ctx).db_target()
-    if is_url(target):
-        raise InvalidInput("backup and restore work on SQLite files; use your server's tools")
-    return Path(target).expanduser()
+    return sqlite_path(state(ctx).db_target(), what)
 
 
 @app.command("backup")
@@ -52,59 +51,40 @@ def backup(
     ] = None,
 ) -> None:
     """A consistent copy while others keep writing (SQLite online backup), mode 0600."""
-    from crmcli.db import backup_file
+    from crmcli.services import storage
 
-    path = _sqlite_path(ctx)
+    path = _sqlite_path(ctx, "backup")
     open_db(ctx, write=False)
     if dest is None:
         dest = path.with_name(f"{path.name}.{datetime.now():%Y%m%d-%H%M%S}.bak")
-    if dest.exists():
-        raise InvalidInput(f"{dest} already exists; choose another name")
-    if not dest.parent.is_dir():
-        raise StorageError(f"directory {dest.parent} does not exist")
-    backup_file(path, dest)
+    storage.backup(path, dest)
     typer.echo(str(dest))
 
 
-def _check_file(path: Path) -> list[str]:
-    import sqlite3
-
-    from crmcli.db import REVISIONS, SQLITE_MAGIC
-
-    with path.open("rb") as fh:
-        if fh.read(16) != SQLITE_MAGIC:
-            return [f"{path} is not an SQLite file"]
-    problems: list[str] = []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-        if rows != ["ok"]:
-            problems.extend(rows[:10])
-        fk = conn.execute("PRAGMA foreign_key_check").fetchall()
-        if fk:
-            problems.append(f"{len(fk)} rows point at missing rows (first: table {fk[0][0]})")
-        try:
-            revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        except sqlite3.DatabaseError:
-            revision = None
-        if revision is None:
-            problems.append("no crmcli schema version")
-        elif revision[0] not in REVISIONS:
-            problems.append(f"schema {revision[0]} is newer than this crmcli knows")
-    except sqlite3.DatabaseError as exc:
-        problems.append(str(exc))
-    finally:
-        conn.close()
-    return problems
+CHECK_COLUMNS = (Col("table", "Table"), Col("rows", "Rows", "right"))
 
 
 @app.command("check")
-def check(ctx: typer.Context) -> None:
-    """Integrity, foreign keys and schema version; exit 4 when anything is wrong."""
-    path = _sqlite_path(ctx)
+def check(ctx: typer.Context, format: FormatOpt = "table") -> None:
+    """Integrity, foreign keys and schema version; exit 4 when anything is wrong.
+    On a server: the schema version and the rows of every table."""
+    from crmcli.db import is_sqlite
+    from crmcli.services import storage
+
+    output = fmt(format)
+    target = state(ctx).db_target()
+    if not is_sqlite(target):
+        report = storage.check_server(target)
+        if report.problems:
+            raise StorageError(f"{report.shown}: " + "; ".join(report.problems))
+        rows = [{"table": name, "rows": count} for name, count in report.counts]
+        render(rows, CHECK_COLUMNS, output)
+        message(f"{report.shown}: ok" + (f" ({report.note})" if report.note else ""))
+        return
+    path = _sqlite_path(ctx, "check")
     if not path.exists():
         raise StorageError(f"no database at {path}")
-    problems = _check_file(path)
+    problems = storage.check_file(path)
     if problems:
         raise StorageError(f"{path}: " + "; ".join(problems))
     message(f"{path}: ok")
@@ -118,12 +98,10 @@ def restore(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only.")] = False,
 ) -> None:
     """Replace the database with a backup, after checking the backup is sound."""
-    from crmcli.db import backup_file
+    from crmcli.services import storage
 
-    path = _sqlite_path(ctx)
-    if not source.is_file():
-        raise InvalidInput(f"no backup file {source}")
-    problems = _check_file(source)
+    path = _sqlite_path(ctx, "restore")
+    problems = storage.restore_problems(source)
     if problems:
         raise InvalidInput(f"refusing to restore {source}: " + "; ".join(problems))
     if dry_run:
@@ -133,10 +111,117 @@ def restore(
         if not sys.stdin.isatty():
             raise InvalidInput("restore replaces the database; pass --yes to confirm")
         typer.confirm(f"Replace {path} with {source}?", abort=True)
-    if not path.parent.is_dir():
-        raise StorageError(f"directory {path.parent} does not exist")
-    backup_file(source, path, standalone=False)
+    storage.restore(path, source)
     message(f"restored {path} from {source}")
+
+
+COPY_COLUMNS = (Col("table", "Table"), Col("rows", "Rows", "right"), Col("checksum", "sha256"))
+
+
+def _copy_progress() -> tuple[Any, Any]:
+    """A bar per table on stderr when it is a terminal; (callback, stop) else (None, None)."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(table: str, done: int, total: int) -> None:
+        if table not in tasks:
+            tasks[table] = progress.add_task(f"copying {table}", total=total)
+        progress.update(tasks[table], completed=done)
+
+    progress.start()
+    return update, progress.stop
+
+
+@app.command("copy")
+def copy_(
+    ctx: typer.Context,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="Copy this database into TARGET: a new file or an empty server db."
+        ),
+    ] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Copy SOURCE into this database, which must be new or empty."),
+    ] = None,
+    format: FormatOpt = "table",
+) -> None:
+    """Copy every table and the schema version between SQLite and PostgreSQL, then
+    compare row counts and checksums; exit 4 (nothing written) when they differ."""
+    from crmcli.services import storage
+
+    output = fmt(format)
+    if (to is None) == (from_ is None):
+        raise InvalidInput("db copy needs --to TARGET or --from SOURCE (one of them)")
+    other = (to if to is not None else from_) or ""
+    if not other.strip():
+        raise InvalidInput("db copy needs a database file or URL after --to/--from")
+    here = state(ctx).db_target()
+    source, target = (here, other) if to is not None else (other, here)
+    update, stop = _copy_progress()
+    try:
+        result = storage.copy_database(source, target, progress=update)
+    finally:
+        if stop is not None:
+            stop()
+    rows = [{"table": t.name, "rows": t.rows, "checksum": t.checksum} for t in result.tables]
+    render(rows, COPY_COLUMNS, output)
+    message(
+        f"copied {len(result.tables)} tables ({result.rows:,} rows, schema {result.revision}) "
+        f"from {result.source} to {result.target}; row counts and checksums match"
+    )
+
+
+@app.command("grant")
+def grant(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(help="The salesperson's or manager's user name.")],
+    role: Annotated[
+        str | None, typer.Option("--role", help="sales (own customers) or manager (all).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the login password from stdin.")
+    ] = False,
+) -> None:
+    """PostgreSQL: a login for USER that sees its own customers (sales) or all (manager)."""
+    from crmcli.db import is_sqlite, shown
+    from crmcli.services import access
+
+    name = access.check_user_name(user)
+    chosen = access.parse_role(role)
+    target = state(ctx).db_target()
+    if is_sqlite(target):
+        raise InvalidInput(
+            f"db grant needs a PostgreSQL database (team mode); {target} is an SQLite file"
+        )
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise InvalidInput("--password-stdin read no password")
+    database = open_db(ctx, write=True)
+    done = access.grant(database, name, chosen, password=password)
+    sees = "the customers it owns" if chosen == "sales" else "every customer"
+    how = "created" if done.created else "updated"
+    moved = f", no longer {done.before}" if done.before else ""
+    with_pw = ", password set" if done.password else ""
+    message(
+        f"{done.user}: login role {how}, member of {done.group}{moved}{with_pw}; "
+        f"sees {sees} in {shown(database.target)}"
+    )
 
 
 @app.command("migrate")

@@ -1,0 +1,623 @@
+"""The database as a whole: check, backup, restore and copy, on either engine.
+
+Everything goes through the engine factory of ``crmcli.db``. SQLite files are checked
+read-only (integrity, foreign keys, schema revision), backed up and restored with
+SQLite's online backup on the driver connections of its engines. A server is checked
+for its schema revision and its row counts; its backups are pg_dump's job, and the
+refusal says so.
+
+``copy_database`` copies every table of ``crmcli.schema`` (parents before children) and
+the schema revision into an empty target, in chunks, keeping the ids, then reads the
+target back and compares a checksum per table; it is one transaction on the target, so a
+copy that does not verify leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import operator
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crmcli.errors import InvalidInput, StorageError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection, Engine
+
+CHUNK = 10_000  # rows read and written at a time
+
+# One line each: what to run instead of db backup / db restore on a server.
+SERVER_BACKUP = (
+    "db backup copies SQLite files; back up a PostgreSQL database with pg_dump, "
+    "e.g. pg_dump -Fc -f crm.dump '{url}'"
+)
+SERVER_RESTORE = (
+    "db restore replaces SQLite files; restore a PostgreSQL database with pg_restore, "
+    "e.g. pg_restore --clean --if-exists -d '{url}' crm.dump"
+)
+NOT_A_FILE = "{what} works on SQLite files; {target} is not one"
+
+
+def libpq_url(target: str) -> str:
+    """A server URL as pg_dump and psql take it: no driver suffix, no password."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(target)
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+
+
+def sqlite_path(target: str, what: str) -> Path:
+    """The file of an SQLite target for ``db backup``/``db restore``; refused (exit 2)
+    with the pg_dump/pg_restore to use instead for a server."""
+    from crmcli.db import is_sqlite, sqlite_file
+
+    if not is_sqlite(target):
+        shown = libpq_url(target)
+        template = SERVER_BACKUP if what == "backup" else SERVER_RESTORE
+        raise InvalidInput(template.format(url=shown))
+    path = sqlite_file(target)
+    if path is None:
+        raise InvalidInput(NOT_A_FILE.format(what=f"db {what}", target=target))
+    return path
+
+
+# --- check ------------------------------------------------------------------------------
+
+
+def check_file(path: Path) -> list[str]:
+    """What is wrong with an SQLite file: not SQLite, damaged pages, rows pointing at
+    missing rows, no or a newer schema revision. Opened read-only: nothing is written."""
+    from sqlalchemy.exc import DBAPIError
+
+    from crmcli.db import REVISIONS, SQLITE_MAGIC, make_engine
+
+    with path.open("rb") as fh:
+        if fh.read(16) != SQLITE_MAGIC:
+            return [f"{path} is not an SQLite file"]
+    problems: list[str] = []
+    engine = make_engine(str(path), write=False, read_only=True)
+    try:
+        with engine.connect() as conn:
+            rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+            if rows != ["ok"]:
+                problems.extend(rows[:10])
+            fk = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if fk:
+                problems.append(f"{len(fk)} rows point at missing rows (first: table {fk[0][0]})")
+            try:
+                revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+            except DBAPIError:
+                revision = None
+            if revision is None:
+                problems.append("no crmcli schema version")
+            elif revision[0] not in REVISIONS:
+                problems.append(f"schema {revision[0]} is newer than this crmcli knows")
+    except DBAPIError as exc:
+        problems.append(_reason(exc))
+    finally:
+        engine.dispose()
+    return problems
+
+
+@dataclass
+class ServerCheck:
+    """What ``db check`` found on a server."""
+
+    shown: str
+    revision: str | None = None
+    counts: list[tuple[str, int]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    note: str | None = None
+
+
+def check_server(target: str) -> ServerCheck:
+    """Schema revision, the tables of the schema and their row counts (as the acting
+    user may see them), and row-level security wherever a crmcli role may read."""
+    from sqlalchemy import func, inspect, select
+
+    from crmcli.db import HEAD, REVISIONS, current_revision, make_engine
+    from crmcli.db import shown as _shown
+    from crmcli.schema import metadata
+
+    report = ServerCheck(_shown(target))
+    engine = make_engine(target, write=False)
+    try:
+        try:
+            revision = current_revision(engine)
+        except StorageError:
+            raise
+        except Exception as exc:
+            raise StorageError(f"cannot read database {report.shown}: {_reason(exc)}") from None
+        if revision is None:
+            # As for a missing file: the server's database is there, crmcli's is not.
+            raise StorageError(f"no database at {report.shown}")
+        report.revision = revision
+        if revision not in REVISIONS:
+            report.problems.append(f"schema {revision} is newer than this crmcli knows")
+            return report
+        if revision != HEAD:
+            report.note = f"schema {revision}; the next crm command upgrades it to {HEAD}"
+        with engine.connect() as conn:
+            present = set(inspect(conn).get_table_names())
+            for table in metadata.sorted_tables:
+                if table.name not in present:
+                    report.problems.append(f"table {table.name} is missing")
+                    continue
+                count = conn.execute(select(func.count()).select_from(table)).scalar_one()
+                report.counts.append((table.name, count))
+            from crmcli.services.access import unprotected_tables
+
+            for table_name, groups in unprotected_tables(conn).items():
+                report.problems.append(
+                    f"row-level security is off on {table_name}, which {' and '.join(groups)} "
+                    "may read; run crm db grant again"
+                )
+    finally:
+        engine.dispose()
+    return report
+
+
+# --- backup and restore (SQLite) ---------------------------------------------------------
+
+
+def backup(path: Path, dest: Path) -> None:
+    """A consistent, private (0600) copy of the file at ``path`` while others write."""
+    from crmcli.db import backup_file
+
+    if dest.exists():
+        raise InvalidInput(f"{dest} already exists; choose another name")
+    if not dest.parent.is_dir():
+        raise StorageError(f"directory {dest.parent} does not exist")
+    backup_file(path, dest)
+
+
+def restore_problems(source: Path) -> list[str]:
+    """Why a backup must not replace the database (empty when it is sound)."""
+    if not source.is_file():
+        raise InvalidInput(f"no backup file {source}")
+    return check_file(source)
+
+
+def restore(path: Path, source: Path) -> None:
+    """Replace the file at ``path`` with a checked backup, through the online backup."""
+    from crmcli.db import backup_file
+
+    if not path.parent.is_dir():
+        raise StorageError(f"directory {path.parent} does not exist")
+    backup_file(source, path, standalone=False)
+
+
+# --- checksums -----------------------------------------------------------------------------
+
+
+# A checksum reads a table in blocks of this many rows, whatever size its reads come in.
+BLOCK = 10_000
+
+Column_ = Sequence[Any]
+
+
+_ISO_MICRO = operator.methodcaller("isoformat", " ", "microseconds")
+_ISO = operator.methodcaller("isoformat")
+
+
+def _datetimes(values: Column_) -> list[Any]:
+    return [None if v is None else _ISO_MICRO(v) for v in values]
+
+
+def _dates(values: Column_) -> list[Any]:
+    return [None if v is None else v.isoformat() for v in values]
+
+
+def _booleans(values: Column_) -> list[Any]:
+    return [None if v is None else int(v) for v in values]
+
+
+def _required(convert: Callable[[Any], Any]) -> Callable[[Column_], list[Any]]:
+    """A column that holds no None: converted by ``map``, without a test per value."""
+    return lambda values: list(map(convert, values))
+
+
+class Checksum:
+    """sha256 of a table, computed alike on both engines from the values their drivers
+    give back: the rows in primary-key order, in blocks of ``BLOCK`` rows, each block one
+    JSON array of rows (UTF-8, no spaces), every value normalised: dates ISO
+    (``2026-11-22``), date-times ISO to the microsecond (``2026-11-22 14:30:00.000000``),
+    booleans 0/1, text and whole numbers as they are, None as null."""
+
+    def __init__(self, table: Table) -> None:
+        from sqlalchemy import Boolean, Date, DateTime
+
+        self.converters: list[tuple[int, Callable[[Column_], list[Any]]]] = []
+        for index, column in enumerate(table.columns):
+            kind, required = column.type, not column.nullable
+            if isinstance(kind, DateTime):
+                self.converters.append((index, _required(_ISO_MICRO) if required else _datetimes))
+            elif isinstance(kind, Date):
+                self.converters.append((index, _required(_ISO) if required else _dates))
+            elif isinstance(kind, Boolean):
+                self.converters.append((index, _required(int) if required else _booleans))
+        self.encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        self.digest = hashlib.sha256()
+        self.pending: list[Sequence[Any]] = []
+        self.rows = 0
+
+    def normalised(self, rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+        """The rows as the checksum sees them, a column at a time."""
+        if not self.converters or not rows:
+            return list(rows)
+        columns: list[Column_] = list(zip(*rows, strict=True))
+        for index, convert in self.converters:
+            columns[index] = convert(columns[index])
+        return list(zip(*columns, strict=True))
+
+    def _block(self, rows: Sequence[Sequence[Any]]) -> None:
+        self.digest.update(self.encode(rows).encode())
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        self.add_normalised(self.normalised(rows))
+
+    def add_normalised(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows already as ``normalised`` gives them."""
+        self.rows += len(rows)
+        if not self.pending and len(rows) == BLOCK:
+            self._block(rows)
+            return
+        self.pending.extend(rows)
+        while len(self.pending) >= BLOCK:
+            self._block(self.pending[:BLOCK])
+            del self.pending[:BLOCK]
+
+    def hexdigest(self) -> str:
+        if self.pending:
+            self._block(self.pending)
+            self.pending = []
+        return self.digest.hexdigest()
+
+
+def _integer_key(table: Table) -> bool:
+    from sqlalchemy import Integer
+
+    return all(isinstance(c.type, Integer) for c in table.primary_key.columns)
+
+
+def _chunks(conn: Connection, table: Table, size: int) -> Iterable[Sequence[Sequence[Any]]]:
+    """The rows of a table in primary-key order, ``size`` at a time: an integer key is
+    ordered by the engine, any other key (``meta``: a few rows) here, so that the order
+    never depends on an engine's collation."""
+    from sqlalchemy import select
+
+    if _integer_key(table):
+        stmt = select(table).order_by(*table.primary_key.columns)
+        result = conn.execution_options(yield_per=size).execute(stmt)
+        yield from result.partitions()
+        return
+    keys = [list(table.columns).index(c) for c in table.primary_key.columns]
+    rows = [tuple(r) for r in conn.execute(select(table))]
+    rows.sort(key=lambda r: tuple(r[k] for k in keys))
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def table_checksums(conn: Connection, *, size: int = CHUNK) -> list[tuple[str, int, str]]:
+    """(table, rows, checksum) of every table of the schema, parents first."""
+    from crmcli.schema import metadata
+
+    out = []
+    for table in metadata.sorted_tables:
+        checksum = Checksum(table)
+        for part in _chunks(conn, table, size):
+            checksum.add(part)
+        out.append((table.name, checksum.rows, checksum.hexdigest()))
+    return out
+
+
+# --- copy ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TableCopy:
+    name: str
+    rows: int
+    checksum: str
+
+
+@dataclass
+class CopyResult:
+    source: str
+    target: str
+    revision: str
+    tables: list[TableCopy]
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+
+# progress(table, rows copied so far, rows of the table)
+CopyProgress = Callable[[str, int, int], None]
+
+
+def _same_database(source: str, target: str) -> bool:
+    from crmcli.db import is_sqlite, sqlite_file
+
+    if is_sqlite(source) and is_sqlite(target):
+        a, b = sqlite_file(source), sqlite_file(target)
+        return a is not None and b is not None and os.path.realpath(a) == os.path.realpath(b)
+    if is_sqlite(source) or is_sqlite(target):
+        return False
+    from sqlalchemy.engine import make_url
+
+    a_url, b_url = make_url(source), make_url(target)
+    return (a_url.host, a_url.port, a_url.database) == (b_url.host, b_url.port, b_url.database)
+
+
+def _open_source(source: str) -> Any:
+    """The source at HEAD (an older one is upgraded, as any command would); refused when
+    it is missing, not crmcli's, or holds no crmcli schema at all (nothing is created)."""
+    from crmcli.db import current_revision, make_engine, open_database, require_sqlite_file
+    from crmcli.db import shown as _shown
+    from crmcli.db import sqlite_file as file_of
+
+    path = file_of(source)
+    if path is not None:
+        require_sqlite_file(path)
+        source = str(path)
+    probe = make_engine(source, write=False)
+    try:
+        revision = current_revision(probe)
+    except StorageError:
+        raise
+    except Exception as exc:
+        raise StorageError(f"cannot read database {_shown(source)}: {_reason(exc)}") from None
+    finally:
+        probe.dispose()
+    if revision is None:
+        raise StorageError(f"no crmcli database at {_shown(source)}; nothing to copy")
+    return open_database(source, write=False, create=False)
+
+
+def _crm_tables() -> set[str]:
+    from crmcli.schema import metadata
+
+    return {t.name for t in metadata.sorted_tables} | {"alembic_version"}
+
+
+def _prepare_target(target: str) -> tuple[Engine, Path | None]:
+    """An engine on an empty target: a new SQLite file (created 0600), or a server
+    database holding no crmcli table. Anything else is refused (exit 2) untouched."""
+    from sqlalchemy import inspect
+
+    from crmcli.db import create_sqlite_file, make_engine, sqlite_file
+    from crmcli.db import shown as _shown
+
+    path = sqlite_file(target)
+    if path is not None:
+        if path.exists():
+            raise InvalidInput(
+                f"{path} already exists; db copy writes a new database file, name another"
+            )
+        create_sqlite_file(path)
+        return make_engine(str(path), write=True), path
+    engine = make_engine(target, write=True)
+    try:
+        with engine.connect() as conn:
+            found = sorted(_crm_tables() & set(inspect(conn).get_table_names()))
+    except Exception as exc:
+        engine.dispose()
+        if isinstance(exc, StorageError):
+            raise
+        raise StorageError(f"cannot open database {_shown(target)}: {_reason(exc)}") from None
+    if found:
+        engine.dispose()
+        raise InvalidInput(
+            f"{_shown(target)} already holds crmcli tables ({', '.join(found[:4])}"
+            f"{', …' if len(found) > 4 else ''}); db copy needs an empty database"
+        )
+    return engine, None
+
+
+def _remove_file(path: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _reset_sequences(conn: Connection) -> None:
+    """After rows kept their ids, each id sequence continues after the largest."""
+    from sqlalchemy import text
+
+    from crmcli.schema import metadata
+
+    for table in metadata.sorted_tables:
+        if [c.name for c in table.primary_key.columns] != ["id"] or not _integer_key(table):
+            continue
+        conn.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:t, 'id'), COALESCE(MAX(id), 1), "
+                f'MAX(id) IS NOT NULL) FROM "{table.name}"'
+            ),
+            {"t": f'"{table.name}"'},
+        )
+
+
+def _plain(table: Table) -> bool:
+    """Whether every column is of a type whose values both drivers take as they come
+    (whole numbers, text, booleans, dates, date-times): then rows bypass SQLAlchemy's
+    per-value processing on the way in."""
+    from sqlalchemy import Boolean, Date, DateTime, Integer, String
+
+    return all(
+        isinstance(column.type, (Integer, String, Boolean, Date, DateTime))
+        for column in table.columns
+    )
+
+
+def _copy_rows(
+    src: Connection,
+    dst: Connection,
+    table: Table,
+    chunk: int,
+    progress: CopyProgress | None,
+    total: int | None,
+) -> TableCopy:
+    """Stream one table's rows, ``chunk`` at a time and ids kept, into the target.
+
+    PostgreSQL takes them by COPY (about four times the rate of a pipelined executemany
+    there). SQLite takes them by executemany of the normalised rows: dates and date-times
+    in the very text SQLAlchemy stores them as (``2026-11-22 14:30:00.000000``), booleans
+    0/1, so one pass over a chunk serves both the checksum and the insert. A table with a
+    column of any other type goes through SQLAlchemy's own executemany.
+    """
+    checksum = Checksum(table)
+    names = [c.name for c in table.columns]
+    done = 0
+
+    def advanced(rows: int) -> None:
+        nonlocal done
+        done += rows
+        if progress is not None and total is not None:
+            progress(table.name, done, total)
+
+    advanced(0)
+    plain = _plain(table)
+    if plain and dst.dialect.name == "postgresql":
+        from psycopg import sql
+
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names))
+        )
+        raw = dst.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            write = copy.write_row
+            for part in _chunks(src, table, chunk):
+                for row in part:
+                    write(row)
+                checksum.add(part)
+                advanced(len(part))
+    elif plain:
+        quoted = ", ".join(f'"{name}"' for name in names)
+        marks = ", ".join("?" * len(names))
+        insert = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
+        for part in _chunks(src, table, chunk):
+            rows = checksum.normalised(part)
+            dst.exec_driver_sql(insert, rows)  # type: ignore[arg-type]
+            checksum.add_normalised(rows)
+            advanced(len(part))
+    else:
+        statement_ = table.insert()
+        for part in _chunks(src, table, chunk):
+            dst.execute(statement_, [dict(zip(names, row, strict=True)) for row in part])
+            checksum.add(part)
+            advanced(len(part))
+    return TableCopy(table.name, done, checksum.hexdigest())
+
+
+def copy_database(
+    source: str,
+    target: str,
+    *,
+    progress: CopyProgress | None = None,
+    chunk: int = CHUNK,
+) -> CopyResult:
+    """Copy every table and the schema revision from ``source`` into an empty ``target``,
+    verify, and commit only a copy whose row counts and checksums are the source's."""
+    from sqlalchemy import func, select
+    from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable
+
+    from crmcli.db import HEAD, stamp_head
+    from crmcli.db import shown as _shown
+    from crmcli.schema import metadata
+
+    if _same_database(source, target):
+        raise InvalidInput("source and target are the same database")
+    database = _open_source(source)
+    engine, new_file = _prepare_target(target)
+    tables = metadata.sorted_tables
+    copied: list[TableCopy] = []
+    try:
+        with database.engine.connect() as src, engine.connect() as dst:
+            if src.dialect.name == "postgresql":
+                # One snapshot of every table: a consistent copy while others write.
+                src = src.execution_options(isolation_level="REPEATABLE READ")
+            with src.begin() as reading, dst.begin():
+                if dst.dialect.name == "sqlite":
+                    dst.exec_driver_sql("PRAGMA cache_size = -65536")
+                # Tables first; indexes once their rows are in (one sort per index instead
+                # of a million insertions into it), and on PostgreSQL the foreign keys too
+                # (one join each instead of a trigger per row). SQLite cannot add a
+                # foreign key later: there the tables are made whole.
+                server = dst.dialect.name == "postgresql"
+                for table in tables:
+                    dst.execute(
+                        CreateTable(table, include_foreign_key_constraints=[])
+                        if server
+                        else CreateTable(table)
+                    )
+                for table in tables:
+                    total = None
+                    if progress is not None:
+                        total = src.execute(select(func.count()).select_from(table)).scalar_one()
+                    copied.append(_copy_rows(src, dst, table, chunk, progress, total))
+                for table in tables:
+                    for index in sorted(table.indexes, key=lambda i: i.name or ""):
+                        dst.execute(CreateIndex(index))
+                    if server:
+                        for constraint in table.foreign_key_constraints:
+                            # Not isolated: the tables' own CREATE TABLE keeps its keys.
+                            add = AddConstraint(constraint, isolate_from_table=False)
+                            dst.execute(add)
+                if dst.dialect.name == "postgresql":
+                    _reset_sequences(dst)
+                stamp_head(dst)
+                verified = table_checksums(dst, size=chunk)
+                wrong = [
+                    (mine, theirs)
+                    for mine, theirs in zip(copied, verified, strict=True)
+                    if (mine.rows, mine.checksum) != theirs[1:]
+                ]
+                if wrong:
+                    differ = ", ".join(
+                        f"{m.name} ({m.rows} rows {m.checksum[:12]} → {t[1]} rows {t[2][:12]})"
+                        for m, t in wrong
+                    )
+                    raise StorageError(
+                        f"the copy in {_shown(target)} does not match its source: {differ}; "
+                        "nothing was written"
+                    )
+                reading.rollback()
+        _settle(engine, [t.name for t in tables])
+    except BaseException as exc:
+        engine.dispose()
+        if new_file is not None:
+            _remove_file(new_file)
+        if isinstance(exc, (StorageError, InvalidInput)) or not isinstance(exc, Exception):
+            raise
+        raise StorageError(
+            f"cannot copy into {_shown(target)}: {_reason(exc)}; nothing was written"
+        ) from None
+    finally:
+        database.engine.dispose()
+    engine.dispose()
+    return CopyResult(_shown(database.target), _shown(target), HEAD, copied)
+
+
+def _settle(engine: Engine, tables: list[str]) -> None:
+    """After the copy: statistics for the server's planner, WAL for a new SQLite file."""
+    from crmcli.db import use_wal
+
+    if engine.dialect.name != "postgresql":
+        use_wal(engine)
+        return
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("ANALYZE " + ", ".join(f'"{name}"' for name in tables))
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig or exc)
+    return text.splitlines()[0] if text else type(orig or exc).__name__
