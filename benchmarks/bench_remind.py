@@ -7,7 +7,9 @@ Run by hand (never by the test suite), after ``bench_core.py`` has generated its
 
 It copies bench_core's database of 100,000 customers and 1,000,000 follow-ups, adds
 200,000 contacts (with solar and lunar birthdays spread over the year, their month-day
-column filled as crm fills it), some greetings already sent and one campaign, then times
+column filled as crm fills it), some greetings already sent, one campaign and 100,000
+complaints (each with its opening step; 2 % still open, some of them waiting on the
+customer, the rest answered and closed), then times
 ``crm remind --as-of`` on a solar-term day, an ordinary day and the first of a month, for
 everybody and for the salesperson with the most customers (``--owner``, the digest a
 per-salesperson cron job mails), against
@@ -23,6 +25,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench_core import Env, compile_package, crm_executable, load, medians
@@ -76,11 +79,77 @@ def add_contacts(db: Path, count: int) -> None:
     conn.close()
 
 
+def add_complaints(db: Path, count: int) -> None:
+    """Complaints over the year before the benchmark days: most answered and closed in
+    time, 2 % still open (a quarter of those waiting on the customer)."""
+    rng = random.Random(SEED + 1)
+    conn = sqlite3.connect(db)
+    if conn.execute("SELECT count(*) FROM complaint").fetchone()[0]:
+        conn.close()
+        return
+    customers = [row[0] for row in conn.execute("SELECT id, owner FROM customer")]
+    owners = dict(conn.execute("SELECT id, owner FROM customer"))
+    stamp = "2026-11-01 00:00:00.000000"
+    complaints, steps = [], []
+    severities = ("general", "general", "general", "important", "major")
+    for n in range(1, count + 1):
+        customer = rng.choice(customers)
+        received = datetime(2025, 11, 20, 9) + timedelta(minutes=rng.randint(0, 365 * 24 * 60))
+        severity = rng.choice(severities)
+        still_open = rng.random() < 0.02
+        responded = received + timedelta(hours=rng.randint(1, 30))
+        waiting = still_open and rng.random() < 0.25
+        row = {
+            "id": n,
+            "customer_id": customer,
+            "received_at": f"{received:%Y-%m-%d %H:%M:%S}.000000",
+            "severity": severity,
+            "summary": f"投诉{n:06d}: 交货延迟",
+            "handler": owners[customer],
+            "status": "responded" if still_open else "closed",
+            "responded_at": f"{responded:%Y-%m-%d %H:%M:%S}.000000",
+            "resolved_at": None
+            if still_open
+            else f"{responded + timedelta(days=2):%Y-%m-%d %H:%M:%S}.000000",
+            "closed_at": None
+            if still_open
+            else f"{responded + timedelta(days=3):%Y-%m-%d %H:%M:%S}.000000",
+            "waiting_since": f"{responded + timedelta(hours=1):%Y-%m-%d %H:%M:%S}.000000"
+            if waiting
+            else None,
+        }
+        complaints.append(row)
+        steps.append((n, row["received_at"], "opened", severity))
+        if waiting:
+            steps.append((n, row["waiting_since"], "waiting", None))
+    with conn:
+        conn.executemany(
+            "INSERT INTO complaint (id, customer_id, received_at, severity, summary, handler, "
+            "status, responded_at, resolved_at, closed_at, waiting_since, created_at, updated_at) "
+            "VALUES (:id, :customer_id, :received_at, :severity, :summary, :handler, :status, "
+            ":responded_at, :resolved_at, :closed_at, :waiting_since, '"
+            + stamp
+            + "', '"
+            + stamp
+            + "')",
+            complaints,
+        )
+        conn.executemany(
+            "INSERT INTO complaintstep (complaint_id, at, kind, severity, by, created_at) "
+            "VALUES (?, ?, ?, ?, 'bench', '" + stamp + "')",
+            steps,
+        )
+    conn.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--core", type=Path, default=None, help="bench_core's data directory")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/crm-bench-remind"))
     parser.add_argument("--contacts", type=int, default=200_000)
+    parser.add_argument(
+        "--complaints", type=int, default=100_000, help="0: none (a schema before 0008)"
+    )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
@@ -104,6 +173,8 @@ def main() -> int:
         stdout=subprocess.DEVNULL,
         check=True,
     )
+    if args.complaints:
+        add_complaints(db, args.complaints)
 
     with sqlite3.connect(db) as conn:
         # The salesperson with the most customers: the longest digest a cron job mails.
