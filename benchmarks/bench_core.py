@@ -26,6 +26,7 @@ import sys
 import tarfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -153,7 +154,8 @@ class Env:
             sys.exit(f"crmcli does not load here (try --regenerate): {err}")
         return done.stdout.decode().strip()
 
-    def crm_args(self, *args: str, db: Path | None = None) -> list[str]:
+    def crm_args(self, *args: str, db: Path | str | None = None) -> list[str]:
+        """A crm command on the data set's database, or on ``db`` (a path or a URL)."""
         return [self.crm, "--db", str(db or self.db), *args]
 
 
@@ -180,15 +182,30 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def medians(commands: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, float]:
-    """Median wall time of each command; one warm-up each, then rounds interleaving all of them."""
+Command = list[str] | Callable[[int], list[str]]
+
+
+def samples(commands: dict[str, Command], env: dict[str, str], runs: int) -> dict[str, list[float]]:
+    """Wall times of each command: one warm-up each, then ``runs`` rounds interleaving all
+    of them, so a burst of other work on the machine hits every command of a round alike.
+    A command may be a function of the run's number (0 for the warm-up), so that commands
+    that write can add a different row each time."""
+
+    def at(cmd: Command, n: int) -> list[str]:
+        return cmd(n) if callable(cmd) else cmd
+
     for cmd in commands.values():
-        timed(cmd, env)
-    samples: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
+        timed(at(cmd, 0), env)
+    found: dict[str, list[float]] = {name: [] for name in commands}
+    for n in range(1, runs + 1):
         for name, cmd in commands.items():
-            samples[name].append(timed(cmd, env))
-    return {name: statistics.median(values) for name, values in samples.items()}
+            found[name].append(timed(at(cmd, n), env))
+    return found
+
+
+def medians(commands: dict[str, Command], env: dict[str, str], runs: int) -> dict[str, float]:
+    """Median wall time of each command (see ``samples``)."""
+    return {name: statistics.median(v) for name, v in samples(commands, env, runs).items()}
 
 
 # ---------------------------------------------------------------------------------------------
