@@ -61,6 +61,9 @@ def _modules_after(tmp_path: Path, *args: str) -> set[str]:
         ("campaign", "list", "年终答谢会"),
         ("customer", "list"),
         ("customer", "list", "--search", "huawei", "--format", "json"),
+        ("customer", "show", "huawei"),
+        ("customer", "show", "C000001", "--format", "json"),
+        ("customer", "history", "华为"),
     ],
 )
 def test_reading_commands_build_neither_the_models_nor_the_orm(crm, tmp_path, args):
