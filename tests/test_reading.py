@@ -77,6 +77,22 @@ def test_reading_commands_build_neither_the_models_nor_the_orm(crm, tmp_path, ar
     assert "crmcli.schema" in modules
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("customer", "add", "Acme Trading", "--tier", "key"),
+        ("customer", "add", "Acme Global", "--format", "json"),
+    ],
+)
+def test_customer_add_builds_no_models_and_for_an_english_name_no_pinyin(crm, tmp_path, args):
+    # The row is written by a Core statement in the unit of work; pypinyin's
+    # dictionaries are loaded for names with Chinese characters only.
+    crm.ok("customer", "add", "华为技术有限公司", "--tier", "core", "--as-of", "2026-11-01")
+    modules = _modules_after(tmp_path, *args)
+    assert "crmcli.models" not in modules
+    assert "pypinyin" not in modules
+
+
 def test_the_overdue_list_reads_its_covering_index_alone(crm, tmp_path):
     crm.ok("init")
     import sqlite3

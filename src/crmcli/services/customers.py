@@ -147,9 +147,9 @@ def add_customer(
     lunar: bool = False,
     leap: bool = False,
     reason: str | None = None,
-) -> Customer:
-    from crmcli.models import Customer
-
+) -> Row[Any]:
+    """Add a customer (one INSERT; the table's defaults fill what was not given); its row
+    as stored, due days included."""
     values = parse_fields(CUSTOMER_FIELDS, raw)
     if not values.get("name"):
         raise InvalidInput("customer name must not be empty")
@@ -163,12 +163,15 @@ def add_customer(
     values.setdefault("owner", actor.user)
     values = {k: v for k, v in values.items() if v is not None}
     _apply_name(values)
-    customer = Customer(created_on=actor.today, **values)
-    session.add(customer)
-    session.flush()
-    history.record(session, actor, [history.customer_created(customer.id, reason)])  # type: ignore[arg-type]
+    added = session.execute(
+        insert(schema.customer).values(created_on=actor.today, **values)
+    ).inserted_primary_key[0]
+    history.record(session, actor, [history.customer_created(added, reason)])
+    cadence.due_changed(session, [added])
     cadence.settle(session, actor.config)
-    return customer
+    row = customer_row(session, added)
+    assert row is not None
+    return row
 
 
 def edit_customer(
