@@ -80,12 +80,13 @@ def test_reading_commands_build_neither_the_models_nor_the_orm(crm, tmp_path, ar
 @pytest.mark.parametrize(
     "args",
     [
+        ("log", "huawei", "--channel", "phone", "--summary", "quote", "--next", "+7d"),
         ("customer", "add", "Acme Trading", "--tier", "key"),
         ("customer", "add", "Acme Global", "--format", "json"),
     ],
 )
-def test_customer_add_builds_no_models_and_for_an_english_name_no_pinyin(crm, tmp_path, args):
-    # The row is written by a Core statement in the unit of work; pypinyin's
+def test_log_and_customer_add_build_no_models_and_an_english_name_no_pinyin(crm, tmp_path, args):
+    # Their rows are written by Core statements in the unit of work; pypinyin's
     # dictionaries are loaded for names with Chinese characters only.
     crm.ok("customer", "add", "华为技术有限公司", "--tier", "core", "--as-of", "2026-11-01")
     modules = _modules_after(tmp_path, *args)
