@@ -42,6 +42,8 @@ from bench_core import (
     Dataset,
     Env,
     checkpoint,
+    compile_package,
+    export_revision,
     load,
     prepare,
     run,
@@ -347,6 +349,7 @@ class Timing:
     engine: str
     name: str
     label: str
+    version: str  # "" for the code under test, else the --compare revision
     times: list[float]
     floors: list[float]
     cpu: list[float]
@@ -369,6 +372,12 @@ class Timing:
     def round_ratios(self) -> list[float]:
         """The command's time over the floor's of the same round."""
         return [t / f for t, f in zip(self.times, self.floors, strict=True)]
+
+    @property
+    def paired_ratio(self) -> float:
+        """The median of the rounds' ratios: steadier than the ratio of the medians while
+        the machine's load drifts from round to round."""
+        return statistics.median(self.round_ratios)
 
     @property
     def target(self) -> float | None:
@@ -439,19 +448,35 @@ def command_set(
     }
 
 
+def with_code(cmd: Command, src: Path) -> Command:
+    """The command run with the crmcli package under ``src``."""
+    if callable(cmd):
+        return lambda n: ["env", f"PYTHONPATH={src}", *cmd(n)]
+    return ["env", f"PYTHONPATH={src}", *cmd]
+
+
 def time_commands(
-    env: Env, ds: Dataset, engines: list[Engine], busiest: str, runs: int, only: set[str] | None
+    env: Env,
+    ds: Dataset,
+    engines: list[Engine],
+    busiest: str,
+    runs: int,
+    only: set[str] | None,
+    versions: dict[str, Path | None],
 ) -> list[Timing]:
+    """Every command of every engine and code version (label: src, None for env's own),
+    in the same rounds as the floor."""
     commands: dict[str, Command] = {"floor": FLOOR}
-    labels: dict[str, tuple[str, str, str]] = {}
+    labels: dict[str, tuple[str, str, str, str]] = {}
     for engine in engines:
         scratch = engine.scratch()
         for name, (label, cmd) in command_set(env, ds, engine.target(), scratch, busiest).items():
             if only and name not in only:
                 continue
-            key = f"{engine.name}:{name}"
-            commands[key] = cmd
-            labels[key] = (engine.name, name, label)
+            for version, src in versions.items():
+                key = f"{engine.name}:{name}:{version}"
+                commands[key] = cmd if src is None else with_code(cmd, src)
+                labels[key] = (engine.name, name, label, version)
     cpu: dict[str, list[float]] = {}
     found = samples(commands, env.environ(), runs, cpu)
     floors = found.pop("floor")
@@ -467,19 +492,24 @@ def print_timings(timings: list[Timing]) -> None:
         f"{statistics.median(floors):.3f} s ({min(floors):.3f}–{max(floors):.3f}), CPU median "
         f"{statistics.median(floor_cpu):.3f} s, {len(floors)} rounds"
     )
-    width = max(len(t.label) for t in timings)
+    print(
+        "  ratio: of the medians; paired: median of the rounds' ratios (their range after it);"
+        " min/min: of the fastest runs; CPU: the process's own, ratio of medians"
+    )
+    width = max(len(t.label + t.version) for t in timings) + 3
     print(
         f"  {'engine':<10}  {'command':<{width}}  {'wall s':>6}  {'min–max':>11}  {'ratio':>5}  "
-        f"{'per round':>9}  {'min/min':>7}  {'CPU s':>5}  {'ratio':>5}  target  result"
+        f"{'paired':>6} {'(range)':>11}  {'min/min':>7}  {'CPU s':>5}  {'ratio':>5}  target  result"
     )
     for t in timings:
         rounds = t.round_ratios
         target = "" if t.target is None else f"≤ {t.target}"
         verdict = "" if t.target is None else ("PASS" if t.ratio <= t.target else "FAIL")
+        label = f"{t.label} [{t.version}]" if t.version else t.label
         print(
-            f"  {t.engine:<10}  {t.label:<{width}}  {t.median:6.3f}  "
-            f"{min(t.times):5.2f}–{max(t.times):5.2f}  {t.ratio:5.2f}  "
-            f"{min(rounds):4.2f}–{max(rounds):4.2f}  {min(t.times) / min(t.floors):7.2f}  "
+            f"  {t.engine:<10}  {label:<{width}}  {t.median:6.3f}  "
+            f"{min(t.times):5.2f}–{max(t.times):5.2f}  {t.ratio:5.2f}  {t.paired_ratio:6.2f} "
+            f"({min(rounds):4.2f}–{max(rounds):4.2f})  {min(t.times) / min(t.floors):7.2f}  "
             f"{statistics.median(t.cpu):5.3f}  {t.cpu_ratio:5.2f}  {target:<6}  {verdict}"
         )
 
@@ -607,6 +637,11 @@ def main() -> int:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--rev", help="measure this git revision of src/ (see bench_core)")
     source.add_argument("--src", type=Path, help="measure the crmcli package under this src/")
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="also time this git revision (e.g. main) in the same rounds, marked [REV]",
+    )
     args = parser.parse_args()
     chosen = args.engine or ["sqlite"]
 
@@ -636,14 +671,25 @@ def main() -> int:
             results.setdefault("recompute", {})[engine.name] = found
             failed |= found["overdue"] != found["expected"]
     if not args.no_timing:
-        timings = time_commands(env, ds, engines, busiest, args.runs, set(args.only or ()))
+        versions: dict[str, Path | None] = {"": None}
+        if args.compare:
+            other = export_revision(args.compare, env.workdir)
+            compile_package(env, other / "crmcli")
+            versions[args.compare] = other
+        timings = time_commands(
+            env, ds, engines, busiest, args.runs, set(args.only or ()), versions
+        )
         print_timings(timings)
-        failed |= any(t.target is not None and t.ratio > t.target for t in timings)
+        failed |= any(
+            t.target is not None and t.ratio > t.target and not t.version for t in timings
+        )
         results["timings"] = [
             {
                 "engine": t.engine,
                 "command": t.name,
                 "label": t.label,
+                "version": t.version or "under test",
+                "paired_ratio": round(t.paired_ratio, 3),
                 "times": [round(x, 4) for x in t.times],
                 "floors": [round(x, 4) for x in t.floors],
                 "cpu": [round(x, 4) for x in t.cpu],
