@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -26,6 +27,7 @@ import sys
 import tarfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -153,7 +155,8 @@ class Env:
             sys.exit(f"crmcli does not load here (try --regenerate): {err}")
         return done.stdout.decode().strip()
 
-    def crm_args(self, *args: str, db: Path | None = None) -> list[str]:
+    def crm_args(self, *args: str, db: Path | str | None = None) -> list[str]:
+        """A crm command on the data set's database, or on ``db`` (a path or a URL)."""
         return [self.crm, "--db", str(db or self.db), *args]
 
 
@@ -171,24 +174,57 @@ def run(
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
+    return timed_cpu(cmd, env)[0]
+
+
+def timed_cpu(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of a command that must succeed. The CPU time
+    is that of the process alone (not of a database server it talks to): on a machine
+    shared with other work it moves much less than the wall time. Run one at a time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = run(cmd, env)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         err = done.stderr.decode(errors="replace").strip()
         sys.exit(f"command failed ({done.returncode}): {' '.join(cmd)}\n{err}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
-def medians(commands: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, float]:
-    """Median wall time of each command; one warm-up each, then rounds interleaving all of them."""
+Command = list[str] | Callable[[int], list[str]]
+
+
+def samples(
+    commands: dict[str, Command],
+    env: dict[str, str],
+    runs: int,
+    cpu: dict[str, list[float]] | None = None,
+) -> dict[str, list[float]]:
+    """Wall times of each command: one warm-up each, then ``runs`` rounds interleaving all
+    of them, so a burst of other work on the machine hits every command of a round alike.
+    A command may be a function of the run's number (0 for the warm-up), so that commands
+    that write can add a different row each time. ``cpu`` gets the CPU times."""
+
+    def at(cmd: Command, n: int) -> list[str]:
+        return cmd(n) if callable(cmd) else cmd
+
     for cmd in commands.values():
-        timed(cmd, env)
-    samples: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
+        timed(at(cmd, 0), env)
+    found: dict[str, list[float]] = {name: [] for name in commands}
+    for n in range(1, runs + 1):
         for name, cmd in commands.items():
-            samples[name].append(timed(cmd, env))
-    return {name: statistics.median(values) for name, values in samples.items()}
+            wall, used = timed_cpu(at(cmd, n), env)
+            found[name].append(wall)
+            if cpu is not None:
+                cpu.setdefault(name, []).append(used)
+    return found
+
+
+def medians(commands: dict[str, Command], env: dict[str, str], runs: int) -> dict[str, float]:
+    """Median wall time of each command (see ``samples``)."""
+    return {name: statistics.median(v) for name, v in samples(commands, env, runs).items()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -418,6 +418,20 @@ _TRADES = ("科技有限公司", "银行", "行长", "制造厂", "音乐", "重
 
 
 @settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=16))
+def test_pinyin_keys_of_ascii_text_are_what_pypinyin_gives(name):
+    # normalize and the cache skip pypinyin for ASCII text: it must give it back whole.
+    from pypinyin import Style, lazy_pinyin
+
+    folded = name.lower()
+    syllables = [s.strip() for s in lazy_pinyin(folded, style=Style.NORMAL) if s.strip()]
+    initials = "".join(s[0] for s in syllables if s[0].isalnum())
+    joined = "".join("".join(s.split()) for s in syllables)
+    expected = (" ".join(syllables), f"{joined}|{initials}")
+    assert normalize.pinyin_keys(name) == values.pinyin_keys(name) == expected
+
+
+@settings(max_examples=500, deadline=None)
 @given(
     st.tuples(
         st.sampled_from(["", "Apex ", "ＡＢＣ", "Li Na ", "12"]),

@@ -61,6 +61,9 @@ def _modules_after(tmp_path: Path, database: str, *args: str) -> set[str]:
         ("campaign", "list", "年终答谢会"),
         ("customer", "list"),
         ("customer", "list", "--search", "huawei", "--format", "json"),
+        ("customer", "show", "huawei"),
+        ("customer", "show", "C000001", "--format", "json"),
+        ("customer", "history", "华为"),
     ],
 )
 def test_reading_commands_build_neither_the_models_nor_the_orm(
@@ -74,6 +77,25 @@ def test_reading_commands_build_neither_the_models_nor_the_orm(
     assert "sqlmodel" not in modules
     assert "sqlalchemy.orm" not in modules
     assert "crmcli.schema" in modules
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("log", "huawei", "--channel", "phone", "--summary", "quote", "--next", "+7d"),
+        ("customer", "add", "Acme Trading", "--tier", "key"),
+        ("customer", "add", "Acme Global", "--format", "json"),
+    ],
+)
+def test_log_and_customer_add_build_no_models_and_an_english_name_no_pinyin(
+    crm, tmp_path, database_target, args
+):
+    # Their rows are written by Core statements in the unit of work; pypinyin's
+    # dictionaries are loaded for names with Chinese characters only.
+    crm.ok("customer", "add", "华为技术有限公司", "--tier", "core", "--as-of", "2026-11-01")
+    modules = _modules_after(tmp_path, database_target, *args)
+    assert "crmcli.models" not in modules
+    assert "pypinyin" not in modules
 
 
 @pytest.mark.sqlite_only(reason="reads SQLite's EXPLAIN QUERY PLAN of the overdue query")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, TextIO
 
 from crmcli.errors import InvalidInput
@@ -180,23 +181,31 @@ _WIDE_BMP = (
     "\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
     "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
 )
-_WIDE = re.compile(f"[{_WIDE_BMP}\U00020000-\U0003fffd]")
-# Any character that is neither ASCII nor a wide one of the BMP.
-_OTHER = re.compile(f"[^\x00-\x7f{_WIDE_BMP}]")
+
+
+@cache
+def _scripts() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The wide characters, and any character that is neither ASCII nor a wide one of the
+    BMP: compiled when a table first needs them (several milliseconds that the commands
+    printing no table, such as ``crm log``, need not pay)."""
+    return (
+        re.compile(f"[{_WIDE_BMP}\U00020000-\U0003fffd]"),
+        re.compile(f"[^\x00-\x7f{_WIDE_BMP}]"),
+    )
 
 
 def _width(text: str) -> int:
     """Terminal columns of a cell (wide CJK characters count two)."""
     if text.isascii():
         return len(text)
-    return len(text) + len(_WIDE.findall(text))
+    return len(text) + len(_scripts()[0].findall(text))
 
 
 def _widths(cells: list[str], joined: str) -> list[int]:
     """The width of every cell of a column (``joined`` is the cells run together)."""
     if joined.isascii():
         return list(map(len, cells))
-    if _OTHER.search(joined) is None:
+    if _scripts()[1].search(joined) is None:
         # Only ASCII (one byte, one column) and wide BMP characters (three bytes, two
         # columns): the width is the mean of the length and the UTF-8 size.
         return [(len(text) + len(text.encode())) >> 1 for text in cells]

@@ -251,12 +251,12 @@ def show(
     """Profile, contacts and a timeline of follow-ups, plans and history."""
     output = fmt(format, ("table", "json"))
     day = today(ctx, as_of)
-    from crmcli.services.customers import customer_detail, resolve_customer
+    from crmcli.services.customers import customer_detail, find_customer
 
     database = open_db(ctx, write=False)
-    with database.session() as session:
-        customer = resolve_customer(session, ref)
-        detail = customer_detail(session, customer, limit=limit)
+    with database.reading() as connection:
+        customer = find_customer(connection, ref)
+        detail = customer_detail(connection, customer, limit=limit)
     c = detail["customer"]
     overdue_days = (day - c.next_due_at).days if c.next_due_at and c.next_due_at < day else 0
     if output == "json":
@@ -390,12 +390,12 @@ def history(
 ) -> None:
     """Every recorded change of a customer, newest first: when, who, old, new, why."""
     output = fmt(format)
-    from crmcli.services.customers import customer_history, resolve_customer
+    from crmcli.services.customers import customer_history, find_customer
 
     database = open_db(ctx, write=False)
-    with database.session() as session:
-        customer = resolve_customer(session, ref)
-        rows = customer_history(session, customer, limit)
+    with database.reading() as connection:
+        customer = find_customer(connection, ref)
+        rows = customer_history(connection, customer, limit)
     render(
         [views.history_row(h) for h in rows],
         views.HISTORY_COLUMNS,

@@ -61,14 +61,18 @@ def log(
 
         raise InvalidInput("--next-action needs --next (the date of the next step)")
     who = actor(ctx, as_of)
-    from crmcli.services.contacts import resolve_contact
-    from crmcli.services.customers import resolve_customer
+    from crmcli.services.customers import customer_row, find_customer
     from crmcli.services.followups import get_plan, log_followup
 
     database = open_db(ctx, write=True)
     with database.session() as session:
-        target = resolve_customer(session, customer)
-        person = resolve_contact(session, target, contact) if contact else None
+        # The customer and the follow-up are rows; only --contact and --done load records.
+        target = find_customer(session, customer)
+        person = None
+        if contact:
+            from crmcli.services.contacts import resolve_contact
+
+            person = resolve_contact(session, target, contact)  # type: ignore[arg-type]
         plans = [get_plan(session, p) for p in done or []]
         if project is not None:
             from crmcli.services.projects import project_of_customer
@@ -92,17 +96,17 @@ def log(
             done_plans=plans,
             project_id=project_id,
         )
-        session.refresh(target)
+        next_due = customer_row(session, target.id).next_due_at  # type: ignore[union-attr]
     message(f"logged {channel_value} with {target.code} {target.name} at {when:%Y-%m-%d %H:%M}")
     if plan is not None:
         message(f"planned #{plan.id} {plan.due_on}: {plan.content}")
-    message(f"next due {target.next_due_at}")
+    message(f"next due {next_due}")
     if output == "json":
         print_json(
             {
                 "followup": views.followup_json(followup),
                 "plan": views.plan_json(plan) if plan else None,
-                "next_due_at": target.next_due_at,
+                "next_due_at": next_due,
             }
         )
 

@@ -286,7 +286,7 @@ def _pinyin() -> Any:
                     part = part.strip()
                     if not part:
                         continue
-                    hit = _one_piece(part)
+                    hit = normalize.piece_keys(part)
                 if hit[0]:
                     sort.append(hit[0])
                     joined.append(hit[1])
@@ -309,12 +309,6 @@ def _piece_keys(sort: str, firsts: list[str]) -> _Keys:
 _NO_KEYS: _Keys = ("", "", "")
 
 
-def _one_piece(text: str) -> _Keys:
-    """``_piece_keys`` of a non-empty text pypinyin gives back whole, as one syllable."""
-    first = text[0]
-    return text, "".join(text.split()), first if first.isalnum() else ""
-
-
 def _concat(first: _Keys, then: _Keys) -> _Keys:
     """The keys of two pieces' syllables one after the other."""
     if not then[0]:
@@ -328,11 +322,8 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     """``normalize.pinyin_keys`` through the run cache (tests hold them equal)."""
     folded = unicodedata.normalize("NFKC", name).lower()
     if folded.isascii():
-        # pypinyin returns text without Chinese characters as one piece, unchanged.
-        piece = folded.strip()
-        sort, joined, initials = _one_piece(piece) if piece else _NO_KEYS
-    else:
-        sort, joined, initials = _pinyin()(folded)
+        return normalize.pinyin_keys(folded)  # no Chinese: no pypinyin, nothing to cache
+    sort, joined, initials = _pinyin()(folded)
     return sort, f"{joined}|{initials}"
 
 

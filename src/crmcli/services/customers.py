@@ -1,67 +1,98 @@
-"""客户档案: add, find, edit, show; every change recorded in history (the list: customer_list)."""
+"""客户档案: add, find, edit, show; every change recorded in history (the list: customer_list).
+
+Finding a customer, adding one and its profile are Core statements on the tables of
+``crmcli.schema``, on a session or a connection: ``crm customer add|show`` and ``crm log``
+never build the model classes. Edits change the records (models) of the unit of work.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlalchemy import func, insert, or_, select
 
-from crmcli import history
+from crmcli import history, schema
 from crmcli.errors import Ambiguous, InvalidInput, NotFound
 from crmcli.history import DERIVED
-from crmcli.models import Contact, Customer, FollowUp, History, Plan
 from crmcli.services import cadence
 from crmcli.services.context import Actor
 from crmcli.services.customer_list import escape_like
 from crmcli.text import normalize
 from crmcli.text.fields import CUSTOMER_FIELDS, parse_birthday, parse_fields
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Row
+    from sqlmodel import Session
 
-def resolve_customer(session: Session, ref: str) -> Customer:
-    """A customer by id, code, exact name, or an unambiguous part of its name or pinyin."""
+    from crmcli.models import Contact, Customer
+
+
+def customer_row(bind: Any, customer_id: int) -> Row[Any] | None:
+    """Every column of one customer, by id (a Core row), or None."""
+    c = schema.customer.c
+    return bind.execute(select(schema.customer).where(c.id == customer_id)).first()
+
+
+def find_customer(bind: Any, ref: str) -> Row[Any]:
+    """A customer by id, code, exact name, or an unambiguous part of its name or pinyin:
+    its row, on a connection or a session."""
+    customer, c = schema.customer, schema.customer.c
     text = ref.strip()
     if not text:
         raise InvalidInput("customer reference must not be empty")
     if text.isdigit():
-        found = session.get(Customer, int(text))
+        found = customer_row(bind, int(text))
         if found is not None:
             return found
-    by_code = session.scalars(select(Customer).where(Customer.code == text)).first()
+    by_code = bind.execute(select(customer).where(c.code == text)).first()
     if by_code is not None:
         return by_code
     key = normalize.name_key(text)
-    exact = session.scalars(select(Customer).where(Customer.name_key == key).limit(11)).all()
+    exact = bind.execute(select(customer).where(c.name_key == key).limit(11)).all()
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
-        raise Ambiguous("customer", ref, [f"{c.code} {c.name}" for c in exact])
+        raise Ambiguous("customer", ref, [f"{r.code} {r.name}" for r in exact])
     pattern = f"%{escape_like(key)}%"
-    partial = session.scalars(
-        select(Customer)
+    partial = bind.execute(
+        select(customer)
         .where(
             or_(
-                Customer.name_key.like(pattern, escape="\\"),
-                Customer.search_key.like(pattern, escape="\\"),
-                func.lower(Customer.code) == key,
+                c.name_key.like(pattern, escape="\\"),
+                c.search_key.like(pattern, escape="\\"),
+                func.lower(c.code) == key,
             )
         )
-        .order_by(Customer.sort_key)
+        .order_by(c.sort_key)
         .limit(21)
     ).all()
     if len(partial) == 1:
         return partial[0]
     if partial:
-        raise Ambiguous("customer", ref, [f"{c.code} {c.name}" for c in partial])
+        raise Ambiguous("customer", ref, [f"{r.code} {r.name}" for r in partial])
     raise NotFound(f"no customer matches {ref!r}")
 
 
-def _next_code(session: Session) -> str:
-    highest = session.scalar(select(func.max(Customer.id))) or 0
+def resolve_customer(session: Session, ref: str) -> Customer:
+    """The record of the customer ``find_customer`` finds, for writers that change it."""
+    from crmcli.models import Customer
+
+    found = session.get(Customer, find_customer(session, ref).id)
+    assert found is not None
+    return found
+
+
+def _code_taken(bind: Any, code: str) -> bool:
+    c = schema.customer.c
+    return bind.scalar(select(c.id).where(c.code == code)) is not None
+
+
+def _next_code(bind: Any) -> str:
+    highest = bind.scalar(select(func.max(schema.customer.c.id))) or 0
     number = highest + 1
     while True:
         code = f"C{number:06d}"
-        if session.scalar(select(Customer.id).where(Customer.code == code)) is None:
+        if not _code_taken(bind, code):
             return code
         number += 1
 
@@ -116,26 +147,31 @@ def add_customer(
     lunar: bool = False,
     leap: bool = False,
     reason: str | None = None,
-) -> Customer:
+) -> Row[Any]:
+    """Add a customer (one INSERT; the table's defaults fill what was not given); its row
+    as stored, due days included."""
     values = parse_fields(CUSTOMER_FIELDS, raw)
     if not values.get("name"):
         raise InvalidInput("customer name must not be empty")
     values.update(_birthday_values(birthday, lunar or None, leap or None))
     code = values.get("code")
     if code:
-        if session.scalar(select(Customer.id).where(Customer.code == code)) is not None:
+        if _code_taken(session, code):
             raise InvalidInput(f"customer code {code!r} already exists")
     else:
         values["code"] = _next_code(session)
     values.setdefault("owner", actor.user)
     values = {k: v for k, v in values.items() if v is not None}
     _apply_name(values)
-    customer = Customer(created_on=actor.today, **values)
-    session.add(customer)
-    session.flush()
-    history.record(session, actor, [history.customer_created(customer.id, reason)])  # type: ignore[arg-type]
+    added = session.execute(
+        insert(schema.customer).values(created_on=actor.today, **values)
+    ).inserted_primary_key[0]
+    history.record(session, actor, [history.customer_created(added, reason)])
+    cadence.due_changed(session, [added])
     cadence.settle(session, actor.config)
-    return customer
+    row = customer_row(session, added)
+    assert row is not None
+    return row
 
 
 def edit_customer(
@@ -157,7 +193,7 @@ def edit_customer(
     if (
         values.get("code")
         and values["code"] != customer.code
-        and session.scalar(select(Customer.id).where(Customer.code == values["code"])) is not None
+        and _code_taken(session, values["code"])
     ):
         raise InvalidInput(f"customer code {values['code']!r} already exists")
     if "code" in values and not values["code"]:
@@ -203,53 +239,56 @@ def set_tier(
     return apply_changes(session, actor, customer, values, reason)
 
 
-def customer_history(
-    session: Session, customer: Customer, limit: int | None = None
-) -> list[History]:
+def customer_history(bind: Any, customer: Any, limit: int | None = None) -> list[Row[Any]]:
+    h = schema.history.c
     query = (
-        select(History)
-        .where(History.customer_id == customer.id)
-        .order_by(History.at.desc(), History.id.desc())
+        select(schema.history)
+        .where(h.customer_id == customer.id)
+        .order_by(h.at.desc(), h.id.desc())
     )
     if limit:
         query = query.limit(limit)
-    return list(session.scalars(query).all())
+    return list(bind.execute(query).all())
 
 
-def customer_detail(session: Session, customer: Customer, *, limit: int = 20) -> dict[str, Any]:
-    contacts = session.scalars(
-        select(Contact).where(Contact.customer_id == customer.id).order_by(Contact.id)
+def customer_detail(bind: Any, customer: Any, *, limit: int = 20) -> dict[str, Any]:
+    """A customer's profile: its contacts, latest follow-ups, plans (open first) and history."""
+    t = schema
+    k, f, p = t.contact.c, t.followup.c, t.plan.c
+    contacts = bind.execute(
+        select(t.contact).where(k.customer_id == customer.id).order_by(k.id)
     ).all()
-    followups = session.scalars(
-        select(FollowUp)
-        .where(FollowUp.customer_id == customer.id)
-        .order_by(FollowUp.at.desc(), FollowUp.id.desc())
+    followups = bind.execute(
+        select(t.followup)
+        .where(f.customer_id == customer.id)
+        .order_by(f.at.desc(), f.id.desc())
         .limit(limit)
     ).all()
-    plans = session.scalars(
-        select(Plan)
-        .where(Plan.customer_id == customer.id)
-        .order_by((Plan.status == "open").desc(), Plan.due_on.desc(), Plan.id.desc())
+    plans = bind.execute(
+        select(t.plan)
+        .where(p.customer_id == customer.id)
+        .order_by((p.status == "open").desc(), p.due_on.desc(), p.id.desc())
         .limit(limit)
     ).all()
     return {
         "customer": customer,
-        "classification": classification_reasons(session, customer),
+        "classification": classification_reasons(bind, customer),
         "contacts": list(contacts),
         "followups": list(followups),
         "plans": list(plans),
-        "history": customer_history(session, customer, limit),
+        "history": customer_history(bind, customer, limit),
     }
 
 
-def classification_reasons(session: Session, customer: Customer) -> dict[str, dict[str, Any]]:
+def classification_reasons(bind: Any, customer: Any) -> dict[str, dict[str, Any]]:
     """The last recorded change of grade, value and tier: when, by whom, and why."""
+    h = schema.history.c
     found: dict[str, dict[str, Any]] = {}
     for field in ("grade", "value", "tier"):
-        row = session.scalars(
-            select(History)
-            .where(History.customer_id == customer.id, History.field == field)
-            .order_by(History.at.desc(), History.id.desc())
+        row = bind.execute(
+            select(h.at, h.user, h.command, h.reason)
+            .where(h.customer_id == customer.id, h.field == field)
+            .order_by(h.at.desc(), h.id.desc())
             .limit(1)
         ).first()
         if row is not None:

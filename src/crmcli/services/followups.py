@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy import insert, select
 
-from crmcli import history
+from crmcli import history, schema
 from crmcli.errors import InvalidInput, NotFound
-from crmcli.models import Contact, Customer, FollowUp, Plan
 from crmcli.schema import utcnow
 from crmcli.services import cadence
 from crmcli.services.context import Actor
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Row
+    from sqlmodel import Session
+
+    from crmcli.models import Contact, Customer, Plan
 
 
 def log_followup(
     session: Session,
     actor: Actor,
-    customer: Customer,
+    customer: Any,
     *,
     channel: str,
     summary: str,
@@ -31,7 +36,10 @@ def log_followup(
     next_channel: str | None = None,
     done_plans: list[Plan] | None = None,
     project_id: int | None = None,
-) -> tuple[FollowUp, Plan | None]:
+) -> tuple[Row[Any], Row[Any] | None]:
+    """Record a follow-up of a customer (its row or record) and the plan of its next step;
+    both are written by Core statements and returned as rows. ``done_plans`` (records)
+    are closed by it."""
     summary = summary.strip()
     if not summary:
         raise InvalidInput("--summary must not be empty: say what was discussed")
@@ -44,23 +52,26 @@ def log_followup(
         _require_open(fulfilled)
         if fulfilled.customer_id != customer.id:
             raise InvalidInput(f"plan #{fulfilled.id} belongs to another customer")
-    followup = FollowUp(
-        customer_id=customer.id,
-        contact_id=contact.id if contact else None,
-        at=at,
-        channel=channel,
-        summary=summary,
-        result=(result or "").strip() or None,
-        owner=owner or customer.owner or actor.user,
-        project_id=project_id,  # checked to be the customer's (services.projects)
-    )
-    session.add(followup)
-    session.flush()
+    f = schema.followup
+    followup = session.execute(
+        insert(f)
+        .values(
+            customer_id=customer.id,
+            contact_id=contact.id if contact else None,
+            at=at,
+            channel=channel,
+            summary=summary,
+            result=(result or "").strip() or None,
+            owner=owner or customer.owner or actor.user,
+            project_id=project_id,  # checked to be the customer's (services.projects)
+        )
+        .returning(*f.c)
+    ).one()
     for fulfilled in done_plans or []:
         fulfilled.status, fulfilled.followup_id, fulfilled.closed_at = "done", followup.id, utcnow()
-    plan: Plan | None = None
+    plan = None
     if next_at is not None:
-        plan = _new_plan(
+        values = _plan_values(
             customer,
             actor,
             next_at,
@@ -68,28 +79,30 @@ def log_followup(
             next_action or f"follow up: {summary}",
             followup.owner,
         )
-        session.add(plan)
+        plan = session.execute(insert(schema.plan).values(**values).returning(*schema.plan.c)).one()
+    cadence.due_changed(session, [customer.id])
     cadence.settle(session, actor.config)
     return followup, plan
 
 
-def _new_plan(
-    customer: Customer,
+def _plan_values(
+    customer: Any,
     actor: Actor,
     due: tuple[datetime, bool],
     channel: str,
     content: str,
     owner: str | None,
-) -> Plan:
+) -> dict[str, Any]:
+    """The columns of a new plan (the table's defaults give the rest)."""
     when, has_time = due
-    return Plan(
-        customer_id=customer.id,
-        due_on=when.date(),
-        due_time=when.strftime("%H:%M") if has_time else None,
-        channel=channel,
-        content=content.strip(),
-        owner=owner or customer.owner or actor.user,
-    )
+    return {
+        "customer_id": customer.id,
+        "due_on": when.date(),
+        "due_time": when.strftime("%H:%M") if has_time else None,
+        "channel": channel,
+        "content": content.strip(),
+        "owner": owner or customer.owner or actor.user,
+    }
 
 
 def add_plan(
@@ -104,7 +117,9 @@ def add_plan(
 ) -> Plan:
     if not content.strip():
         raise InvalidInput("--content must not be empty: say what is to be done")
-    plan = _new_plan(customer, actor, due, channel, content, owner)
+    from crmcli.models import Plan
+
+    plan = Plan(**_plan_values(customer, actor, due, channel, content, owner))
     session.add(plan)
     session.flush()
     history.record(session, actor, [history.plan_added(customer.id, plan.id, plan.due_on)])  # type: ignore[arg-type]
@@ -112,6 +127,8 @@ def add_plan(
 
 
 def get_plan(session: Session, plan_id: str) -> Plan:
+    from crmcli.models import Plan
+
     if not plan_id.strip().lstrip("#").isdigit():
         raise InvalidInput(f"plan id must be a number, not {plan_id!r}")
     plan = session.get(Plan, int(plan_id.strip().lstrip("#")))
@@ -133,8 +150,10 @@ def complete_plan(
     at: datetime,
     summary: str | None = None,
     result: str | None = None,
-) -> FollowUp:
+) -> Row[Any]:
     """Done by a follow-up: record one on the plan's channel, then close the plan."""
+    from crmcli.models import Customer
+
     _require_open(plan)
     customer = session.get(Customer, plan.customer_id)
     assert customer is not None
@@ -172,6 +191,8 @@ def list_plans(
     owner: str | None = None,
     customer: Customer | None = None,
 ) -> list[tuple[Plan, Customer]]:
+    from crmcli.models import Customer, Plan
+
     query = select(Plan, Customer).join(Customer, Plan.customer_id == Customer.id)
     if overdue:
         query = query.where(Plan.status == "open", Plan.due_on < as_of)
