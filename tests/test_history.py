@@ -41,10 +41,19 @@ class History:
     """Runs one command and returns the history rows it wrote, oldest first, as
     (customer code, field, old, new, command, reason, on)."""
 
-    def __init__(self, crm: Any, database: Path) -> None:
+    def __init__(self, crm: Any, target: str) -> None:
         self.crm = crm
-        self.engine = create_engine(f"sqlite:///{database}")
+        self.engine = create_engine(target if "://" in target else f"sqlite:///{target}")
         self.today = DayItRan()
+
+    def made(self) -> bool:
+        """Whether the database holds crmcli's tables yet (before the first command)."""
+        from sqlalchemy import inspect
+
+        if self.engine.dialect.name == "sqlite" and not Path(self.engine.url.database).exists():
+            return False  # connecting would create the file
+        with self.engine.connect() as connection:
+            return inspect(connection).has_table("history")
 
     def last_id(self) -> int:
         h = schema.history.c
@@ -52,7 +61,7 @@ class History:
             return connection.execute(select(func.coalesce(func.max(h.id), 0))).scalar_one()
 
     def run(self, *args: Any) -> list[tuple[Any, ...]]:
-        before = self.last_id() if Path(self.engine.url.database).exists() else 0
+        before = self.last_id() if self.made() else 0
         started = datetime.now(UTC).replace(tzinfo=None)
         self.today.days = {now_in("Asia/Shanghai").date().isoformat()}
         self.crm.ok(*args)
@@ -117,8 +126,8 @@ class History:
 
 
 @pytest.fixture
-def history(crm, isolated):
-    recorder = History(crm, isolated / "crm.db")
+def history(crm, database_target):
+    recorder = History(crm, database_target)
     yield recorder
     recorder.engine.dispose()
 

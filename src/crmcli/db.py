@@ -221,9 +221,11 @@ def make_engine(target: str, *, write: bool, read_only: bool = False) -> Engine:
 class Database:
     """An opened, up-to-date database: the engine and where it lives."""
 
-    def __init__(self, target: str, engine: Engine) -> None:
+    def __init__(self, target: str, engine: Engine, *, created: bool = False) -> None:
         self.target = target
         self.engine = engine
+        # Whether opening it made crmcli's schema (a new file, or an empty server database).
+        self.created = created
         # Called with each new session, before the work in it: what every unit of work
         # keeps current whoever writes in it (the derived due days).
         self.on_session: list[Callable[[Session], None]] = []
@@ -252,7 +254,9 @@ class Database:
             transaction.rollback()
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revision(engine: Engine, target: str | None = None) -> str | None:
+    """The schema revision stamped in the database; None for an empty one. Refuses a
+    database that holds tables of another program (``target`` names it in the message)."""
     from sqlalchemy import inspect, text
 
     with engine.connect() as conn:
@@ -264,7 +268,8 @@ def current_revision(engine: Engine) -> str | None:
             conn.rollback()
             if inspect(conn).get_table_names():
                 raise StorageError(
-                    f"{engine.url.database} holds tables but no crmcli schema version; "
+                    f"{_shown(target) if target else engine.url.database} holds tables "
+                    "but no crmcli schema version; "
                     "it is not a crmcli database"
                 ) from None
             return None
@@ -342,7 +347,7 @@ def open_database(target: str, *, write: bool, create: bool | None = None) -> Da
         target = str(path)
     engine = make_engine(target, write=write)
     try:
-        revision = current_revision(engine)
+        revision = current_revision(engine, target)
     except StorageError:
         raise
     except Exception as exc:
@@ -355,6 +360,11 @@ def open_database(target: str, *, write: bool, create: bool | None = None) -> Da
             f"database {_shown(target)} has schema {revision}, newer than this crmcli knows "
             f"(up to {HEAD}); upgrade crmcli to use it"
         )
+    if revision is None and not create_new:
+        # A file is refused before it exists; on a server the empty database does exist,
+        # and what a read must not make is crmcli's schema in it.
+        engine.dispose()
+        raise StorageError(f"no database at {_shown(target)}; run `crm init` first")
     if revision is not None and path is not None:
         stamp = datetime.now().strftime("%Y%m%d%H%M%S")
         backup_file(path, path.with_name(f"{path.name}.before-{HEAD}-{stamp}.bak"))
@@ -367,7 +377,7 @@ def open_database(target: str, *, write: bool, create: bool | None = None) -> Da
     except Exception as exc:
         verb = "create" if revision is None else "upgrade"
         raise StorageError(f"cannot {verb} database {_shown(target)}: {_reason(exc)}") from None
-    return Database(target, engine)
+    return Database(target, engine, created=revision is None)
 
 
 def _shown(target: str) -> str:

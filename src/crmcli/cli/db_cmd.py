@@ -29,12 +29,11 @@ def init(ctx: typer.Context) -> None:
         cfg.user_tree = copy.deepcopy(cfg.tree)
         cfg.save()
         message(f"config: {cfg.path} (created with the policy defaults)")
-    target = st.db_target()
-    existed = Path(target).exists()
     database = open_db(ctx, write=True, create=True)
-    from crmcli.db import HEAD
+    from crmcli.db import HEAD, shown
 
-    message(f"database: {database.target} ({'exists' if existed else 'created'}, schema {HEAD})")
+    made = "created" if database.created else "exists"
+    message(f"database: {shown(database.target)} ({made}, schema {HEAD})")
 
 
 def _sqlite_path(ctx: typer.Context, what: str) -> Path:
