@@ -288,6 +288,10 @@ def test_copy_refuses_a_target_that_exists(crm, isolated, database_target):
         ),
         (("--to", " "), "crm: db copy needs a database file or URL after --to/--from\n"),
         (
+            ("--to", "sqlite://"),
+            "crm: db copy writes a database file or a server; sqlite:// is neither\n",
+        ),
+        (
             ("--to", "x.db", "--format", "xml"),
             "crm: unknown format 'xml'; expected one of: table, json, csv, tsv\n",
         ),
@@ -717,3 +721,24 @@ def test_check_finds_a_table_that_row_level_security_no_longer_guards(crm, team,
     )
     crm.ok("--db", team, "db", "grant", "wang", "--role", "sales")
     assert crm.ok("--db", team, "db", "check").stderr == f"{team}: ok\n"
+
+
+def test_copy_shows_progress_on_a_terminal_only(monkeypatch):
+    import io
+    import sys
+
+    from crmcli.cli import db_cmd
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert db_cmd._copy_progress() == (None, None)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    update, stop = db_cmd._copy_progress()
+    assert update is not None and stop is not None
+    update("customer", 0, 2)
+    update("customer", 2, 2)
+    stop()
