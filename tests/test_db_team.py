@@ -97,36 +97,41 @@ class Server:
             cur = conn.execute(statement, params or None)
             return list(cur.fetchall()) if cur.description else []
 
-    def close(self) -> None:
+    def close(self, used: str | None) -> None:
+        """Drop the databases made here and the roles this test made. A role that still
+        holds privileges or policies in a database cannot be dropped, so those of the
+        test's own database (``used``, dropped by the suite after this) go first."""
         from psycopg import sql
 
         for name in self.made:
             self.admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-        # Roles belong to the whole server: drop the ones this test made, unless another
-        # database still depends on them.
-        for role in (*ROLES, *GROUPS):
-            if role in self.roles_before:
-                continue
+        mine = sorted(self._roles() - self.roles_before)
+        if mine and used is not None and "://" in used:
+            names = sql.SQL(", ").join(map(sql.Identifier, mine))
+            with contextlib.suppress(Exception):
+                self.sql(used, sql.SQL("DROP OWNED BY {}").format(names).as_string(self.admin))
+        for role in mine:
             with contextlib.suppress(Exception):
                 self.admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
         self.admin.close()
 
 
 @pytest.fixture
-def server() -> Iterator[Server]:
+def server(database_target: str) -> Iterator[Server]:
     assert PG_URL is not None
     srv = Server(PG_URL)
     try:
         yield srv
     finally:
-        srv.close()
+        srv.close(database_target)
 
 
 @pytest.fixture
-def pg(database_target: str) -> str:
-    """The URL of the test's fresh, empty server database."""
+def pg(database_target: str, server: Server) -> str:
+    """The URL of the test's fresh, empty server database (the roles its test makes are
+    dropped afterwards)."""
     assert "://" in database_target, "the suite runs on PostgreSQL here"
     return database_target
 
