@@ -97,36 +97,41 @@ class Server:
             cur = conn.execute(statement, params or None)
             return list(cur.fetchall()) if cur.description else []
 
-    def close(self) -> None:
+    def close(self, used: str | None) -> None:
+        """Drop the databases made here and the roles this test made. A role that still
+        holds privileges or policies in a database cannot be dropped, so those of the
+        test's own database (``used``, dropped by the suite after this) go first."""
         from psycopg import sql
 
         for name in self.made:
             self.admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-        # Roles belong to the whole server: drop the ones this test made, unless another
-        # database still depends on them.
-        for role in (*ROLES, *GROUPS):
-            if role in self.roles_before:
-                continue
+        mine = sorted(self._roles() - self.roles_before)
+        if mine and used is not None and "://" in used:
+            names = sql.SQL(", ").join(map(sql.Identifier, mine))
+            with contextlib.suppress(Exception):
+                self.sql(used, sql.SQL("DROP OWNED BY {}").format(names).as_string(self.admin))
+        for role in mine:
             with contextlib.suppress(Exception):
                 self.admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
         self.admin.close()
 
 
 @pytest.fixture
-def server() -> Iterator[Server]:
+def server(database_target: str) -> Iterator[Server]:
     assert PG_URL is not None
     srv = Server(PG_URL)
     try:
         yield srv
     finally:
-        srv.close()
+        srv.close(database_target)
 
 
 @pytest.fixture
-def pg(database_target: str) -> str:
-    """The URL of the test's fresh, empty server database."""
+def pg(database_target: str, server: Server) -> str:
+    """The URL of the test's fresh, empty server database (the roles its test makes are
+    dropped afterwards)."""
     assert "://" in database_target, "the suite runs on PostgreSQL here"
     return database_target
 
@@ -287,6 +292,10 @@ def test_copy_refuses_a_target_that_exists(crm, isolated, database_target):
             "crm: db copy needs --to TARGET or --from SOURCE (one of them)\n",
         ),
         (("--to", " "), "crm: db copy needs a database file or URL after --to/--from\n"),
+        (
+            ("--to", "sqlite://"),
+            "crm: db copy writes a database file or a server; sqlite:// is neither\n",
+        ),
         (
             ("--to", "x.db", "--format", "xml"),
             "crm: unknown format 'xml'; expected one of: table, json, csv, tsv\n",
@@ -717,3 +726,24 @@ def test_check_finds_a_table_that_row_level_security_no_longer_guards(crm, team,
     )
     crm.ok("--db", team, "db", "grant", "wang", "--role", "sales")
     assert crm.ok("--db", team, "db", "check").stderr == f"{team}: ok\n"
+
+
+def test_copy_shows_progress_on_a_terminal_only(monkeypatch):
+    import io
+    import sys
+
+    from crmcli.cli import db_cmd
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert db_cmd._copy_progress() == (None, None)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    update, stop = db_cmd._copy_progress()
+    assert update is not None and stop is not None
+    update("customer", 0, 2)
+    update("customer", 2, 2)
+    stop()

@@ -392,10 +392,12 @@ def _prepare_target(target: str) -> tuple[Engine, Path | None]:
     database holding no crmcli table. Anything else is refused (exit 2) untouched."""
     from sqlalchemy import inspect
 
-    from crmcli.db import create_sqlite_file, make_engine, sqlite_file
+    from crmcli.db import create_sqlite_file, is_sqlite, make_engine, sqlite_file
     from crmcli.db import shown as _shown
 
     path = sqlite_file(target)
+    if path is None and is_sqlite(target):
+        raise InvalidInput(f"db copy writes a database file or a server; {target} is neither")
     if path is not None:
         if path.exists():
             raise InvalidInput(
