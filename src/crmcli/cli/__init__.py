@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("imports", "Import CSV files; list and undo import batches."),
     "export": ("exports", "Export records as csv, json, jsonl, xlsx, vCard or iCalendar."),
     "config": ("config_cmd", "Policy settings (TOML)."),
-    "db": ("db_cmd", "The database file: backup, restore, check, migrate."),
+    "db": ("db_cmd", "The database: check, backup, restore, migrate, copy, grant (team mode)."),
     "demo": ("demo", "Load examples/ into a fresh database and show its overdue list."),
 }
 
@@ -110,6 +110,14 @@ def _storage_problem(exc: BaseException) -> str | None:
         text = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
         if "locked" in text or "busy" in text:
             return f"database is busy (locked past the timeout): {text}"
+        if "row-level security" in text:
+            # Team mode: a sales role writing a customer it does not own (crm db grant).
+            return (
+                "permission denied: a sales role may write only the customers it owns "
+                f"(row-level security): {text}"
+            )
+        if "permission denied" in text:
+            return f"permission denied: {text}"
         return f"storage error: {text}"
     return None
 
