@@ -270,6 +270,19 @@ app.command("followups")(
 app.command("sales")(
     _child_command("sales", "Export sales 购买记录 (--from/--to by day).", dated=True)
 )
+app.command("complaints")(
+    _child_command(
+        "complaints",
+        "Export complaints 客户投诉 with their times (--from/--to by the day received; "
+        "--owner: the handler).",
+        dated=True,
+    )
+)
+app.command("surveys")(
+    _child_command(
+        "surveys", "Export satisfaction surveys 满意度调查 (--from/--to by day).", dated=True
+    )
+)
 
 
 @app.command("plans")

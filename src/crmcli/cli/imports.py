@@ -274,6 +274,8 @@ for _table, _noun in (
     ("followups", "follow-ups 跟进记录 (rows name their customer by code or name)"),
     ("sales", "sales 购买记录 (rows name their customer by code or name)"),
     ("plans", "plans 跟进计划 (rows name their customer by code or name)"),
+    ("complaints", "complaints 客户投诉 (rows name their customer; status follows the times)"),
+    ("surveys", "satisfaction surveys 满意度调查 (rows name their customer; scores 1–5)"),
 ):
     app.command(_table)(_command(_table, _noun))
 

@@ -655,8 +655,149 @@ SALES = Table(
     customer_ref=True,
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (CUSTOMERS, CONTACTS, FOLLOWUPS, PLANS, SALES)}
-IMPORTABLE = ("customers", "contacts", "followups", "sales", "plans")
+# 客户投诉 (seed 003 四): a complaint and how far it went. The status follows from the
+# times a row gives (closed_at → closed …) unless the file says it, and then must match.
+_COMPLAINT_TIMES = (
+    ("received_at", "open"),
+    ("responded_at", "responded"),
+    ("resolved_at", "resolved"),
+    ("closed_at", "closed"),
+)
+
+
+def _derive_complaint(columns: dict[str, list[Any]]) -> dict[int, CellError]:
+    problems = _derive_child(columns)
+    received = columns.get("received_at")
+    if received is None:
+        return problems
+    n = len(received)
+    times = [(name, columns.get(name) or [None] * n, status) for name, status in _COMPLAINT_TIMES]
+    given = columns.get("status")
+    statuses: list[str | None] = []
+    for i in range(n):
+        reached, last = "open", None
+        for name, values, status in times:
+            at = values[i]
+            if at is None:
+                continue
+            if last is not None and at < last[1]:
+                problems.setdefault(i, CellError(name, f"{name} is before {last[0]}"))
+            last, reached = (name, at), status
+        if given is not None and given[i] is not None and given[i] != reached:
+            problems.setdefault(
+                i,
+                CellError(
+                    "status",
+                    f"status {given[i]} does not match the times given (they say {reached})",
+                ),
+            )
+        statuses.append(reached)
+    columns["status"] = statuses
+    return problems
+
+
+def _moment_column(key: str, aliases: tuple[str, ...], *, required: bool = False) -> Column:
+    return Column(
+        key,
+        aliases,
+        v.parse_moment,
+        kind=DATETIME,
+        parse_all=v.parse_moments,
+        required=required,
+    )
+
+
+COMPLAINTS = Table(
+    name="complaints",
+    table="complaint",
+    model="Complaint",
+    singular="complaint",
+    columns=(
+        CUSTOMER_CODE,
+        CUSTOMER_NAME,
+        CUSTOMER_EITHER,
+        _moment_column(
+            "received_at", ("received", "date", "日期", "投诉时间", "受理时间"), required=True
+        ),
+        Column(
+            "severity",
+            ("level", "级别", "投诉级别", "严重程度"),
+            _memo(enums.SEVERITY.parse),
+            required=True,
+        ),
+        Column("summary", ("content", "内容", "投诉内容", "摘要"), v.plain_text, required=True),
+        Column("channel", ("方式", "渠道", "投诉渠道"), _memo(enums.CHANNEL.parse)),
+        Column("handler", ("处理人", "负责人"), _text),
+        Column("status", ("状态", "处理状态"), _memo(enums.COMPLAINT_STATUS.parse)),
+        _moment_column("responded_at", ("答复时间", "回复时间")),
+        _moment_column("resolved_at", ("解决时间",)),
+        _moment_column("closed_at", ("关闭时间", "结案时间")),
+        Column("resolution", ("处理结果", "解决方案", "处理方案"), v.plain_text),
+        Column("feedback", ("反馈", "客户反馈"), v.plain_text),
+        Column("satisfied", ("满意", "是否满意"), _yes_no, kind=BOOL),
+        Column("opened_by", ("受理人", "记录人"), _text),
+        ID,
+        CREATED_AT,
+        UPDATED_AT,
+    ),
+    keys=(Key(("customer_id", "received_at", "summary"), "time and summary", in_file=False),),
+    derived={**REF_KEYS, "received_at": ("status",)},
+    derive=_derive_complaint,
+    customer_ref=True,
+    owner="handler",
+)
+
+
+def _score(text: str) -> int:
+    from crmcli.text.fields import parse_score
+
+    return parse_score(text)
+
+
+# 满意度调查 (seed 003 五): scores 1–5 per dimension; overall, when empty, is their mean.
+SURVEYS = Table(
+    name="surveys",
+    table="survey",
+    model="Survey",
+    singular="survey",
+    columns=(
+        CUSTOMER_CODE,
+        CUSTOMER_NAME,
+        CUSTOMER_EITHER,
+        Column(
+            "contact", ("contact name", "联系人"), _text, store="contact_ref", source="contact_name"
+        ),
+        Column(
+            "on",
+            ("date", "日期", "调查日期", "调查时间"),
+            v.parse_day,
+            kind=DATE,
+            parse_all=v.parse_days,
+            required=True,
+        ),
+        Column("method", ("方式", "调查方式"), _memo(enums.SURVEY_METHOD.parse), required=True),
+        Column("quality", ("产品质量", "质量"), _score, kind=INT, required=True),
+        Column("price", ("价格",), _score, kind=INT, required=True),
+        Column("delivery", ("交货按时", "交货", "交期"), _score, kind=INT, required=True),
+        Column("service", ("售后服务", "服务"), _score, kind=INT, required=True),
+        Column("overall", ("总体", "总体评价", "综合"), _score, kind=INT),
+        Column("comment", ("意见", "建议", "备注", "comments"), v.plain_text),
+        Column("by", ("调查人",), _text),
+        ID,
+        CREATED_AT,
+        UPDATED_AT,
+    ),
+    keys=(Key(("customer_id", "on", "method"), "day and method", in_file=False),),
+    derived=REF_KEYS,
+    derive=_derive_child,
+    customer_ref=True,
+    contact_ref=True,
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (CUSTOMERS, CONTACTS, FOLLOWUPS, PLANS, SALES, COMPLAINTS, SURVEYS)
+}
+IMPORTABLE = ("customers", "contacts", "followups", "sales", "plans", "complaints", "surveys")
 
 
 def table(name: str) -> Table:

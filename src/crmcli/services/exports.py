@@ -106,6 +106,25 @@ def _query(table_name: str, f: ExportFilter) -> Any:
             query = query.where(cu.owner == f.owner)
         query = query.where(*_day_range(t.c.sold_on, f, moment=False))
         return query.order_by(t.c.sold_on, t.c.id)
+    if table_name == "complaints":
+        t = schema.complaint
+        query = _with_customer(t, f)
+        if f.owner:
+            query = query.where(t.c.handler == f.owner)
+        if f.status:
+            query = query.where(t.c.status == f.status)
+        query = query.where(*_day_range(t.c.received_at, f, moment=True))
+        return query.order_by(t.c.received_at, t.c.id)
+    if table_name == "surveys":
+        t = schema.survey
+        k = schema.contact
+        query = _with_customer(t, f, k.c.name.label("contact_name")).outerjoin(
+            k, t.c.contact_id == k.c.id
+        )
+        if f.owner:
+            query = query.where(cu.owner == f.owner)
+        query = query.where(*_day_range(t.c.on, f, moment=False))
+        return query.order_by(t.c.on, t.c.id)
     raise InvalidInput(f"{table_name} cannot be exported")
 
 

@@ -33,11 +33,10 @@ LABELS = {
 
 
 def score(text: str | int, dimension: str) -> int:
-    """A score as typed: a whole number from 1 to 5."""
-    raw = str(text).strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= 5:
-        raise InvalidInput(f"--{dimension} must be a whole number from 1 to 5, not {raw!r}")
-    return int(raw)
+    """A score as typed in ``--quality`` etc.: a whole number from 1 to 5."""
+    from crmcli.text.fields import parse_score
+
+    return parse_score(text, f"--{dimension}")
 
 
 def overall(row: Any) -> Decimal:

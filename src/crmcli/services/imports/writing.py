@@ -46,6 +46,10 @@ ADDED_FACTS: dict[str, Any] = {
     "contacts": lambda r, why: history.contact_added(r.customer_id, r.name, why),
     "plans": lambda r, why: history.plan_added(r.customer_id, r.id, r.due_on, why),
     "sales": lambda r, why: history.sale_added(r.customer_id, r.id, r.amount_cents, r.sold_on, why),
+    "complaints": lambda r, why: history.complaint_opened(
+        r.customer_id, r.id, r.severity, r.summary, why
+    ),
+    "surveys": lambda r, why: history.survey_added(r.customer_id, r.id, r.on, r.method, why),
 }
 
 # SQLite's catalogue, read to know which indexes a table has before dropping any.
@@ -296,6 +300,73 @@ def rebuild_indexes(plan: Plan, indexes: list[Any]) -> None:
     conn.exec_driver_sql(f"PRAGMA main.cache_size = {-CACHE_KIB}")
 
 
+def _complete_complaints(plan: Plan, batch_id: int) -> None:
+    """What ``crm complaint open`` and its steps fill in: the handler (else the customer's
+    owner), who recorded it, and the timeline, one step per time the row gave. The steps
+    are items of the batch, so its undo takes them away with their complaints."""
+    t, s, c = schema.complaint, schema.complaintstep, schema.customer
+    mine = items(batch_id, t.name)
+    plan.target.execute(
+        update(t)
+        .where(t.c.id.in_(mine), t.c.handler.is_(None))
+        .values(handler=select(c.c.owner).where(c.c.id == t.c.customer_id).scalar_subquery())
+    )
+    plan.target.execute(
+        update(t).where(t.c.id.in_(mine), t.c.opened_by.is_(None)).values(opened_by=plan.actor.user)
+    )
+    before = plan.target.scalar(select(func.coalesce(func.max(s.c.id), 0))) or 0
+    now = schema.utcnow()
+    steps = (
+        ("opened", t.c.received_at, t.c.summary, t.c.severity),
+        ("responded", t.c.responded_at, None, None),
+        ("resolved", t.c.resolved_at, t.c.resolution, None),
+        ("closed", t.c.closed_at, t.c.feedback, None),
+    )
+    for kind, at, note, severity in steps:
+        plan.target.execute(
+            insert(s).from_select(
+                ["complaint_id", "at", "kind", "note", "severity", "by", "created_at"],
+                select(
+                    t.c.id,
+                    at,
+                    literal(kind),
+                    note if note is not None else literal(None, s.c.note.type),
+                    severity if severity is not None else literal(None, s.c.severity.type),
+                    literal(plan.actor.user),
+                    literal(now, s.c.created_at.type),
+                )
+                .where(t.c.id.in_(mine), at.is_not(None))
+                .order_by(t.c.id),
+            )
+        )
+    i = schema.importitem
+    plan.target.execute(
+        insert(i).from_select(
+            ["batch_id", "table_name", "row_id", "action"],
+            select(literal(batch_id), literal(s.name), s.c.id, literal("added")).where(
+                s.c.id > before
+            ),
+        )
+    )
+
+
+def _complete_surveys(plan: Plan, batch_id: int) -> None:
+    """Who did the survey, as ``crm survey add`` records it: else the one importing."""
+    t = schema.survey
+    plan.target.execute(
+        update(t)
+        .where(t.c.id.in_(items(batch_id, t.name)), t.c.by.is_(None))
+        .values(by=plan.actor.user)
+    )
+
+
+# What a table's added rows still need that the hand-made command writes too.
+COMPLETE_ADDED: dict[str, Any] = {
+    "complaints": _complete_complaints,
+    "surveys": _complete_surveys,
+}
+
+
 def added_history(plan: Plan, batch_id: int) -> None:
     """One history line per record added, made by the helpers every command uses."""
     t, why = plan.table, reason(plan, batch_id)
@@ -389,6 +460,9 @@ def write(plan: Plan, batch_id: int, result: ImportResult) -> None:
     code = generate_codes(plan)
     deferred = defer_indexes(plan)
     insert_added(plan, batch_id, code)
+    complete = COMPLETE_ADDED.get(plan.tbl.name)
+    if complete is not None:
+        complete(plan, batch_id)
     added_history(plan, batch_id)
     # The due days are recomputed over customers, reading their follow-ups and plans:
     # a customer table's indexes are built after it (its writes move no index entry),
