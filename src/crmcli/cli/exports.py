@@ -278,6 +278,13 @@ app.command("complaints")(
         dated=True,
     )
 )
+app.command("projects")(
+    _child_command(
+        "projects",
+        "Export projects 合作项目 (--from/--to by the day added; --owner: who follows it).",
+        dated=True,
+    )
+)
 app.command("surveys")(
     _child_command(
         "surveys", "Export satisfaction surveys 满意度调查 (--from/--to by day).", dated=True

@@ -31,6 +31,20 @@ Map = Annotated[
         help='Header to field: "客户名称=name,手机=phone"; "Fax=" leaves a column out.',
     ),
 ]
+MapValues = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map-values",
+        help="A column's values onto crm's: \"deal_stage:Won=completed,Lost=lost\" (repeatable).",
+    ),
+]
+CreateCustomers = Annotated[
+    bool,
+    typer.Option(
+        "--create-customers",
+        help="Add the customers rows name by a name crm does not know (else they are rejected).",
+    ),
+]
 OnDuplicate = Annotated[
     str,
     typer.Option(
@@ -173,10 +187,13 @@ def _run(
     owner: str | None,
     as_of: str | None,
     format: str,
+    *,
+    map_values: list[str] | None = None,
+    create_customers: bool = False,
 ) -> None:
     from crmcli.errors import InvalidInput
     from crmcli.io.csvfile import check_readable, normalize_delimiter, normalize_encoding
-    from crmcli.io.tables import parse_map
+    from crmcli.io.tables import parse_map, parse_value_maps
 
     output = fmt(format, ("table", "json"))
     mode = on_duplicate.strip().lower()
@@ -196,6 +213,8 @@ def _run(
         encoding=normalize_encoding(encoding),
         delimiter=normalize_delimiter(delimiter),
         mapping=parse_map(mapping or []),
+        value_maps=parse_value_maps(map_values or []),
+        create_customers=create_customers,
         on_duplicate=mode,
         dry_run=dry_run,
         skip_invalid=skip_invalid,
@@ -234,6 +253,8 @@ def _command(table: str, noun: str) -> Any:
         encoding: Encoding = "auto",
         delimiter: Delimiter = "auto",
         map_: Map = None,
+        map_values: MapValues = None,
+        create_customers: CreateCustomers = False,
         on_duplicate: OnDuplicate = "skip",
         dry_run: DryRun = False,
         skip_invalid: SkipInvalid = False,
@@ -256,6 +277,8 @@ def _command(table: str, noun: str) -> Any:
             owner,
             as_of,
             format,
+            map_values=map_values,
+            create_customers=create_customers,
         )
 
     command.__doc__ = (
@@ -276,6 +299,7 @@ for _table, _noun in (
     ("plans", "plans 跟进计划 (rows name their customer by code or name)"),
     ("complaints", "complaints 客户投诉 (rows name their customer; status follows the times)"),
     ("surveys", "satisfaction surveys 满意度调查 (rows name their customer; scores 1–5)"),
+    ("projects", "projects 合作项目, or another CRM's deals (rows name their customer)"),
 ):
     app.command(_table)(_command(_table, _noun))
 

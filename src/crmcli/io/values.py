@@ -531,9 +531,10 @@ _AMOUNT = re.compile(
 _SEPARATORS = str.maketrans("", "", ", ")
 
 
-def amount_cents(text: str) -> int:
+def amount_cents(text: str, *, zero: bool = False) -> int:
     """An amount (¥1,280.50, ￥128,000, 1,234.50元, RMB 1,234.50) → cents, negative when it
-    has a minus sign before or after the currency. ``text`` is named in each refusal."""
+    has a minus sign before or after the currency. ``text`` is named in each refusal.
+    Zero is refused unless ``zero`` (a sale of nothing is a typo; a lost deal worth 0 is not)."""
     cleaned = nfkc(text).strip()
     m = _AMOUNT.fullmatch(cleaned)
     if m is None or (m[1] and m[2]):
@@ -547,9 +548,17 @@ def amount_cents(text: str) -> int:
     if len(decimals) > 2:
         raise InvalidInput(f"amount {text!r} has more than two decimals")
     cents = int(m[3].translate(_SEPARATORS)) * 100 + int(decimals.ljust(2, "0"))
-    if cents == 0:
+    if cents == 0 and not zero:
         raise InvalidInput("amount must not be zero")
     return -cents if "-" in (m[1], m[2]) else cents
+
+
+def parse_project_cents(text: str) -> int:
+    """A project's amount → cents: never negative; 0 is kept (a lost deal's value)."""
+    cents = amount_cents(text, zero=True)
+    if cents < 0:
+        raise InvalidInput(f"project amount must not be negative, not {text!r}")
+    return cents
 
 
 def parse_cents(text: str) -> int:

@@ -125,6 +125,15 @@ def _query(table_name: str, f: ExportFilter) -> Any:
             query = query.where(cu.owner == f.owner)
         query = query.where(*_day_range(t.c.on, f, moment=False))
         return query.order_by(t.c.on, t.c.id)
+    if table_name == "projects":
+        t = schema.project
+        query = _with_customer(t, f)
+        if f.owner:
+            query = query.where(t.c.owner == f.owner)
+        if f.stage:
+            query = query.where(t.c.stage == f.stage)
+        query = query.where(*_day_range(t.c.added_on, f, moment=False))
+        return query.order_by(t.c.added_on, t.c.id)
     raise InvalidInput(f"{table_name} cannot be exported")
 
 

@@ -63,6 +63,8 @@ _NOUNS = {
     "sale": ("sale", "sales"),
     "complaint": ("complaint", "complaints"),
     "complaintstep": ("complaint step", "complaint steps"),
+    "project": ("project", "projects"),
+    "projectstage": ("project stage", "project stages"),
     "survey": ("survey", "surveys"),
     "greeting": ("greeting", "greetings"),
     "campaignnotice": ("campaign notice", "campaign notices"),

@@ -68,6 +68,10 @@ class ImportOptions:
     encoding: str | None = None
     delimiter: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
+    # --map-values: a column (header or field, folded) → its values (folded) → crm's.
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    # --create-customers: a customer a row names by an unknown name is added.
+    create_customers: bool = False
     on_duplicate: str = "skip"
     dry_run: bool = False
     skip_invalid: bool = False
@@ -202,6 +206,8 @@ class Plan:
         self.present = {col.target for _, col in lay.fields}
         self.adding = 0  # rows to add, once ``decisions.classify`` has decided
         self.given: set[str] = set()  # the key columns some staged row has
+        # Customers --create-customers added for rows that named unknown ones: the batch's.
+        self.created_customers: list[int] = []
 
     @property
     def same_database(self) -> bool:

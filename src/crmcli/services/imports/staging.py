@@ -28,7 +28,7 @@ from crmcli.io.csvfile import (
     file_blocks,
     starts_as_utf8,
 )
-from crmcli.io.tables import Layout, Table, UnrecognisedHeader
+from crmcli.io.tables import Layout, Table, UnrecognisedHeader, map_values
 from crmcli.io.values import ColumnRefused, unescape_formula
 from crmcli.services.imports.common import (
     MESSAGES,
@@ -123,6 +123,7 @@ class Validator:
         ]
         self.labels = {col.target: _label(lay, i) for i, col in lay.fields}
         self.unknown = lay.unknown
+        self.value_maps = lay.values
         self.notes = tbl.notes
         self.derive = tbl.derive
         self.width = len(lay.headers)
@@ -157,6 +158,8 @@ class Validator:
             else:
                 raw = [row[index] if index < len(row) else "" for row in cells]
             texts = [text.strip() for text in raw]
+            if index in self.value_maps:
+                texts = map_values(texts, self.value_maps[index])
             if "\n'" in "\n" + "\n".join(texts):
                 texts = [unescape_formula(t) if t[:1] == "'" else t for t in texts]
             values, refused = _parse_column(parse, parse_all, texts)
@@ -297,7 +300,11 @@ def read_file(
         with CsvSource(opts.path, encoding=encoding, delimiter=opts.delimiter) as src:
             try:
                 lay = io_tables.layout(
-                    tbl, src.header, opts.mapping, adding=opts.on_duplicate != "update"
+                    tbl,
+                    src.header,
+                    opts.mapping,
+                    adding=opts.on_duplicate != "update",
+                    values=opts.value_maps,
                 )
             except UnrecognisedHeader as exc:
                 hint = (
