@@ -65,6 +65,10 @@ class CrmGroup(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0]
         command = load_command(name)
+        if command is not None:
+            from crmcli.cli.params import speed_up
+
+            speed_up(command, ctx)
         if command is None and not ctx.resilient_parsing:
             from difflib import get_close_matches
 
@@ -72,6 +76,12 @@ class CrmGroup(TyperGroup):
             hint = f" Did you mean {close[0]!r}?" if close else ""
             ctx.fail(f"No such command {name!r}.{hint}")
         return name, command, args[1:]
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from crmcli.cli.params import speed_up
+
+        speed_up(self, ctx)  # the root's own options (--db) too
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
         try:
