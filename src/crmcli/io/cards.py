@@ -62,6 +62,9 @@ def write_vcards(rows: Iterable[Mapping[str, Any]], out: IO[str], *, redact: boo
         notes = [row["notes"]] if row.get("notes") else []
         if birthday and not row.get("birthday_lunar") and len(birthday) == 10:
             card.add("bday").value = birthday
+        elif birthday and not row.get("birthday_lunar") and len(birthday) == 5:
+            # A birthday without its year: vCard's --MMDD (RFC 6350 4.3.1), as phones write.
+            card.add("bday").value = "--" + birthday.replace("-", "")
         elif birthday:
             kind = "农历" if row.get("birthday_lunar") else ""
             leap = "闰月" if row.get("birthday_leap") else ""

@@ -57,6 +57,10 @@ def run_import(
     tbl = io_tables.table(opts.table)
     if tbl.name not in io_tables.IMPORTABLE:
         raise InvalidInput(f"{tbl.name} cannot be imported")
+    if opts.customer is not None and opts.by_org:
+        from crmcli.io.vcards import MESSAGES as CARDS
+
+        raise InvalidInput(CARDS["both"])
     if opts.customer is not None:
         # --customer of an address book: named as everywhere (code, name part, pinyin),
         # then given to every card by its code.
