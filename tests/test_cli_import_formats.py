@@ -467,3 +467,17 @@ def test_rejects_of_a_workbook_open_in_excel(crm, tmp_path):
         "坏公司",
         "bad",
     ]
+
+
+def test_a_pipe_is_not_read_to_tell_its_format(tmp_path):
+    import os
+
+    from crmcli.io.vcards import is_vcard
+    from crmcli.io.workbook import is_workbook
+
+    # Opening a pipe to look at its first bytes would block here (no writer), and with a
+    # writer would take those bytes from the CSV reader: a pipe is never sniffed.
+    fifo = tmp_path / "leads"
+    os.mkfifo(fifo)
+    assert (is_workbook(str(fifo)), is_vcard(str(fifo))) == (False, False)
+    assert is_workbook(str(tmp_path / "x.ods")) and is_vcard(str(tmp_path / "x.VCF"))

@@ -56,6 +56,8 @@ def is_vcard(path: str) -> bool:
         return False
     if os.path.splitext(path)[1].lower() in SUFFIXES:
         return True
+    if not os.path.isfile(path):
+        return False  # a pipe's bytes, once read to look, would be lost to the CSV reader
     try:
         with open(path, "rb") as fh:
             start = fh.read(64).lstrip(b"\xef\xbb\xbf").lstrip()
