@@ -197,16 +197,24 @@ def test_gbk_after_64_kib_of_ascii_is_read_again_as_gb18030(crm, tmp_path):
     assert crm.json("customer", "list", "--search", "腾讯")[0]["notes"] == "最后一行"
 
 
-def test_an_excel_workbook_is_refused_with_what_to_do(crm, tmp_path):
+def test_an_excel_workbook_is_read_and_on_stdin_refused_with_what_to_do(crm, tmp_path):
     from openpyxl import Workbook
 
     book = Workbook()
     book.active.append(["name"])
     book.active.append(["Acme"])
     book.save(tmp_path / "leads.xlsx")
-    assert crm.fails(2, "import", "customers", tmp_path / "leads.xlsx") == (
-        "crm: leads.xlsx is an Excel workbook, not CSV; save it as CSV (UTF-8) and import that\n"
+    result = crm.runner.invoke(
+        __import__("crmcli.cli", fromlist=["app"]).app,
+        ["import", "customers", "-"],
+        input=(tmp_path / "leads.xlsx").read_bytes(),
     )
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "crm: <stdin> is a workbook; name its file to import it (crm import customers FILE.xlsx)\n",
+    )
+    crm.ok("import", "customers", tmp_path / "leads.xlsx", "--as-of", ON)
+    assert [c["name"] for c in crm.json("customer", "list")] == ["Acme"]
 
 
 def test_stdin(crm, tmp_path):

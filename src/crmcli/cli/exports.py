@@ -160,7 +160,15 @@ def _write(
         from crmcli.io.cards import write_calendar
 
         entries = calendar_entries(session, f)
-        return write_calendar(entries, out, timezone=state(ctx).config.timezone, redact=redact)
+        from crmcli.io.cards import Alarms
+
+        config = state(ctx).config
+        alarms = Alarms(
+            on=bool(config.get("calendar.alarms")),
+            minutes=int(config.get("calendar.alarm_minutes")),
+            all_day=str(config.get("calendar.all_day_alarm")),
+        )
+        return write_calendar(entries, out, timezone=config.timezone, redact=redact, alarms=alarms)
     rows = export_rows(session, spec.name, f)
     if to_file:
         rows = _with_progress(session, spec.name, f, rows)

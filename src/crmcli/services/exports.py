@@ -169,6 +169,20 @@ class CalendarEntry:
     description: str
     phone: str | None
     owner: str | None
+    # An open plan is CONFIRMED; a due day, which the next contact moves, TENTATIVE.
+    status: str = "CONFIRMED"
+    # The record's last change (UTC), and its revision: a calendar that imports the file
+    # again replaces an entry of the same UID when its SEQUENCE is higher (RFC 5545 3.8.7.4).
+    modified: datetime | None = None
+    sequence: int = 0
+
+
+def revision(created: datetime | None, modified: datetime | None) -> int:
+    """SEQUENCE of a record: the seconds from its creation to its last change. The same
+    record exported twice has the same one; every change makes it larger."""
+    if created is None or modified is None:
+        return 0
+    return max(0, int((modified - created).total_seconds()))
 
 
 def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
@@ -189,6 +203,8 @@ def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
         t.c.channel,
         t.c.content,
         t.c.owner,
+        t.c.created_at,
+        t.c.updated_at,
         cu.code,
         cu.name,
         cu.phone,
@@ -208,6 +224,8 @@ def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
                 description=f"plan #{row.id} for {row.code} {row.name}: {row.content}",
                 phone=row.phone,
                 owner=row.owner,
+                modified=row.updated_at,
+                sequence=revision(row.created_at, row.updated_at),
             )
         )
     due = select(
@@ -218,6 +236,8 @@ def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
         cu.owner,
         cu.tier,
         cu.next_due_at,
+        cu.created_at,
+        cu.updated_at,
         *(getattr(cu, column) for column, _ in DUE_KINDS),
     ).where(cu.next_due_at.is_not(None))
     if f.owner:
@@ -235,13 +255,18 @@ def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
         kind = next(label for d, label in dues if d == day)
         entries.append(
             CalendarEntry(
-                uid=f"due-{row.id}-{day:%Y%m%d}@crmcli",
+                # One entry per customer, whatever its day: an export after the next
+                # contact moves the entry instead of adding another.
+                uid=f"due-{row.id}@crmcli",
                 summary=f"{kind} due: {row.name} ({row.code})",
                 day=day,
                 clock=None,
                 description=f"{row.code} {row.name} ({row.tier}) is due for {kind} on {day}",
                 phone=row.phone,
                 owner=row.owner,
+                status="TENTATIVE",
+                modified=row.updated_at,
+                sequence=revision(row.created_at, row.updated_at),
             )
         )
     return entries

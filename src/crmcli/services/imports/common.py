@@ -54,6 +54,9 @@ MESSAGES = {
         "cannot tell the encoding of {name}: line {line} is neither UTF-8 nor GB18030; "
         "pass it with --encoding"
     ),
+    "not_workbook": "{name} is not a workbook: --sheet and --header-row apply to workbooks only",
+    "not_vcard": "{name} is not a vCard file: --customer and --by-org apply to vCards only",
+    "vcard_table": "{name} holds vCards, which are contacts: import it with crm import contacts",
     "invalid": (
         "{bad} of {total} rows of {name} are invalid; nothing imported "
         "(fix them, or import the rest with --skip-invalid; --rejects FILE collects them)"
@@ -77,6 +80,12 @@ class ImportOptions:
     skip_invalid: bool = False
     rejects: str | None = None
     owner: str | None = None
+    # A workbook's sheet (name or 1-based index) and header row (None: found).
+    sheet: str | None = None
+    header_row: int | None = None
+    # vCards: the customer every card belongs to, or each card's ORG as its customer.
+    customer: str | None = None
+    by_org: bool = False
 
 
 @dataclass
