@@ -167,7 +167,7 @@ def add_customer(
     values = {k: v for k, v in values.items() if v is not None}
     _apply_name(values)
     if not allow_duplicate:
-        _refuse_duplicate(session, values)
+        _refuse_duplicate(session, {**values, "code": code})  # the code as given, if any
     added = session.execute(
         insert(schema.customer).values(created_on=actor.today, **values)
     ).inserted_primary_key[0]
