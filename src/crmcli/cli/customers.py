@@ -254,6 +254,9 @@ def list_(
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
+        from crmcli.cli.common import known_owner
+
+        known_owner(connection, owner)
         customers = list_customers(
             connection, tier=tier_value, stage=stage_value, owner=owner, search=search, limit=limit
         )

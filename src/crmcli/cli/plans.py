@@ -81,6 +81,9 @@ def list_(
 
     database = open_db(ctx, write=False)
     with database.session() as session:
+        from crmcli.cli.common import known_owner
+
+        known_owner(session, owner)
         target = resolve_customer(session, customer) if customer else None
         rows = list_plans(
             session, as_of=day, status=status_value, overdue=overdue, owner=owner, customer=target
