@@ -139,5 +139,26 @@ def list_(
     render(table, COLUMNS, output, json_rows=lambda: [views.contact_json(p, c) for p, c in rows])
 
 
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    customer: Customer,
+    contact: Annotated[str, typer.Argument(help="Contact id or name.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why; kept in history.")] = None,
+) -> None:
+    """Remove a contact: follow-ups with them stay (without the contact), history keeps it."""
+    who = actor(ctx)
+    from crmcli.services.contacts import resolve_contact
+    from crmcli.services.corrections import delete_contact
+    from crmcli.services.customers import resolve_customer
+
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        target = resolve_customer(session, customer)
+        person = resolve_contact(session, target, contact)
+        delete_contact(session, who, target, person, reason)
+    message(f"deleted contact #{person.id} {person.name} of {target.code} {target.name}")
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="contact")

@@ -461,7 +461,7 @@ def undo(
     Refused (exit 2) while a later import changed the same rows or added rows under
     them; undo those first. Each batch can be undone once.
     """
-    from crmcli.errors import EXIT_USAGE, CrmError, InvalidInput
+    from crmcli.errors import CrmError, InvalidInput
     from crmcli.services.imports import describe_counts, get_batch, undo_batch
 
     if not batch.strip().lstrip("#").isdigit():
@@ -501,8 +501,9 @@ def undo(
         if dry_run:
             message(f"dry run: undo {plan}; nothing written")
             return
-        if sys.stdin.isatty() and not yes and not typer.confirm(f"Undo {plan}?", err=True):
-            raise typer.Exit(EXIT_USAGE)
+        from crmcli.cli.common import confirm
+
+        confirm(f"Undo {plan}", yes)
         undo_batch(session, who, target, force=force)
     message(f"undid {plan}")
 

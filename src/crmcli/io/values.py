@@ -412,6 +412,12 @@ def _fields(raw: str, what: str, text: str, order: str | None) -> _Fields | None
     return None
 
 
+def clock_of(text: str, what: str = "time") -> time | None:
+    """A time of day alone, in any form a date cell's time is read in (14:30, 2:30 PM,
+    下午 2:30); None when the text is not one."""
+    return _clock(nfkc(text).strip(), what, text)
+
+
 def date_fields(text: str, what: str = "date") -> tuple[int, int, int, time | None] | None:
     """The year, month and day a text gives in any form a date cell is read in, and its time
     of day; the day is not checked to exist (a lunar 2-30 does). None when the text is in

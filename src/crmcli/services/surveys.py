@@ -63,6 +63,9 @@ def add_survey(
 
     if on > actor.today:
         raise InvalidInput(f"survey day {on} is in the future")
+    from crmcli.services.timeline import check_not_before_added
+
+    check_not_before_added(customer, on, "survey day")
     survey = Survey(
         customer_id=customer.id,
         contact_id=None if contact is None else contact.id,
