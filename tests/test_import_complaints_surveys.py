@@ -117,7 +117,7 @@ def test_importing_the_same_complaints_twice_adds_them_once(crm, customers, tmp_
 def test_undo_takes_the_complaints_and_their_timeline_away(crm, customers, tmp_path, db_sql):
     crm.ok("import", "complaints", write(tmp_path / "c.csv", COMPLAINTS), "--as-of", AS_OF)
     assert db_sql("SELECT count(*) FROM complaintstep") == [(4,)]
-    result = crm.ok("import", "undo", "1")
+    result = crm.ok("import", "undo", "1", "--yes")
     assert "remove 2 complaints, restore nothing" in result.stderr
     assert db_sql("SELECT count(*) FROM complaint") == [(0,)]
     assert db_sql("SELECT count(*) FROM complaintstep") == [(0,)]
@@ -131,7 +131,7 @@ def test_undo_takes_the_complaints_and_their_timeline_away(crm, customers, tmp_p
 def test_undo_after_a_step_by_hand_needs_force(crm, customers, tmp_path):
     crm.ok("import", "complaints", write(tmp_path / "c.csv", COMPLAINTS), "--as-of", AS_OF)
     crm.ok("complaint", "respond", "2", "--at", "2026-11-30 10:00", "--as-of", AS_OF)
-    err = crm.fails(2, "import", "undo", "1")
+    err = crm.fails(2, "import", "undo", "1", "--yes")
     assert err == (
         "crm: cannot undo import #1: what it added has 1 complaint step recorded since; "
         "--force deletes them too\n"
