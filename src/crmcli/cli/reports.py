@@ -187,17 +187,20 @@ def abc(
     as_of: AsOfOpt = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
     format: FormatOpt = "table",
+    start: FromOpt = None,
+    end: ToOpt = None,
     owner: OwnerOpt = None,
     output_file: OutputOpt = "-",
     redact: RedactOpt = False,
 ) -> None:
     """The Pareto (ABC) table: customers by net sales in the window, with their grades.
 
-    As a section of the report (the grades and the top 20) with --owner, -o, or
-    --format markdown, xlsx or html."""
-    if owner or output_file != "-" or format.strip().lower() in ("markdown", "xlsx", "html"):
+    As a section of the report (the grades and the top 20; the window ends on --to) with
+    --from/--to, --owner, -o, or --format markdown, xlsx or html."""
+    report_only = (start, end, owner) != (None, None, None) or output_file != "-"
+    if report_only or format.strip().lower() in ("markdown", "xlsx", "html"):
         _report(
-            ctx, ("abc",), start=None, end=None, as_of=as_of, owner=owner,
+            ctx, ("abc",), start=start, end=end, as_of=as_of, owner=owner,
             format=None if format == "table" else format, output=output_file, redact=redact,
         )  # fmt: skip
         return
