@@ -1,8 +1,8 @@
 """The html report: one self-contained file, inline CSS and SVG charts, no network.
 
 Charts are drawn by pygal (axes, scales, labels), rendered to SVG text and inlined; its
-tooltip script is left out (``js=[]``) and its comments (which name its web site) are
-removed, so the file fetches nothing and opens offline. It prints on A4: one column,
+tooltip script is left out (``js=[]``), and its comments and the inline script of
+its options are removed, so the file fetches nothing and opens offline. It prints on A4: one column,
 tables that break between rows, a section never starting at the foot of a page.
 """
 
@@ -37,7 +37,9 @@ p.def, p.note { font-size: 8pt; color: #555; margin: 0 0 1mm; }
 """
 
 _RIGHT = frozenset({"int", "money", "pct", "number"})
-_COMMENTS = re.compile(r"<!--.*?-->", re.S)
+# pygal's comments name its web site, and its one inline script only hands its options to
+# the tooltip script that ``js=[]`` leaves out: both go, the drawing stays.
+_UNUSED = re.compile(r"<!--.*?-->|<script\b[^>]*>.*?</script>", re.S)
 
 
 def chart_svg(section: Section) -> str:
@@ -76,7 +78,7 @@ def chart_svg(section: Section) -> str:
     # pygal stacks horizontal bars from the bottom up: reversed, they read top-down.
     drawing.x_labels = labels[::-1]
     drawing.add(value_col.header, figures[::-1])
-    return _COMMENTS.sub("", drawing.render(is_unicode=True))
+    return _UNUSED.sub("", drawing.render(is_unicode=True))
 
 
 def write_html(report: Report, out: IO[Any], *, redact: bool) -> None:
