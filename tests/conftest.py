@@ -37,6 +37,9 @@ settings.load_profile("crmcli")
 
 PG_URL_VARIABLE = "CRM_TEST_PG_URL"
 
+# Real external files (../shared/realdata, see its README.txt), found from the repository root.
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+
 
 def pg_server_url() -> str | None:
     return os.environ.get(PG_URL_VARIABLE) or None

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REALDATA
+
 ON = "2026-11-01"
-REALDATA = Path("/work/shared/realdata")
 
 
 def write(path: Path, rows: list[list[str]], *, encoding="utf-8", delimiter=",", newline="\r\n"):

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REALDATA
+
 ON = "2026-11-01"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "workbooks"
-REALDATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "realdata"
 WORKBOOKS = [
     "customers-openpyxl.xlsx",
     "customers-libreoffice.xlsx",
