@@ -555,7 +555,7 @@ def concurrency(env: Env, ds: Dataset, engine: Engine, procs: int, per_proc: int
     wall = time.perf_counter() - t0
     added = engine.scalar(scratch, "SELECT count(*) FROM followup") - before
     tagged = engine.scalar(
-        scratch, "SELECT count(*) FROM followup WHERE summary LIKE 'bench concurrent %'"
+        scratch, "SELECT count(*) FROM followup WHERE summary LIKE ?", "bench concurrent %"
     )
     failed = [(code, err) for code, _, err in results if code != 0]
     trouble = [err for _, _, err in results if any(word in err for word in TROUBLE)]
