@@ -37,8 +37,28 @@ settings.load_profile("crmcli")
 
 PG_URL_VARIABLE = "CRM_TEST_PG_URL"
 
-# Real external files (../shared/realdata, see its README.txt), found from the repository root.
-REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+
+def _realdata() -> Path:
+    """Real external files: ``../shared/realdata`` from the repository root (see its
+    README.txt); for a clone of a repository on this machine, beside the one it was
+    cloned from."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    places = [root.parent]
+    origin = subprocess.run(
+        ["git", "-C", str(root), "config", "--get", "remote.origin.url"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if origin and "://" not in origin and Path(origin).is_dir():
+        places.append(Path(origin).resolve().parent)
+    found = [place / "shared" / "realdata" for place in places]
+    return next((path for path in found if path.is_dir()), found[0])
+
+
+REALDATA = _realdata()
 
 
 def pg_server_url() -> str | None:
