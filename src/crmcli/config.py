@@ -115,12 +115,25 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _positive(value: int) -> str | None:
-    return None if value >= 1 else "must be at least 1"
+def _within(low: int, high: int, unit: str) -> Callable[[int], str | None]:
+    """A whole number of ``unit`` from ``low`` to ``high``: past a sane bound a day count
+    pushes due dates beyond the calendar's end (year 9999) and a month count past what
+    date arithmetic takes, so such a value is refused when set or loaded, not found out
+    by the next ``overdue``."""
+
+    def check(value: int) -> str | None:
+        if value < low:
+            return "must be at least 1" if low == 1 else "must be 0 or more"
+        return None if value <= high else f"must be at most {high:,} {unit}"
+
+    return check
 
 
-def _not_negative(value: int) -> str | None:
-    return None if value >= 0 else "must be 0 or more"
+# Ten years: the longest gap or window any of the policies could mean.
+_DAYS = _within(1, 3650, "days")
+_DAYS_OR_OFF = _within(0, 3650, "days")
+_MONTHS = _within(1, 120, "months")
+_FINE = _within(0, 1_000_000, "yuan")
 
 
 def _channels(value: list[str]) -> str | None:
@@ -211,10 +224,10 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "monthly_call.stages": _stages,
     "monthly_call.acquisition": _acquisition,
     "monthly_call.channels": _channels,
-    "fines.greeting": _not_negative,
-    "fines.monthly_call": _not_negative,
-    "fines.campaign": _not_negative,
-    "classification.window_months": _positive,
+    "fines.greeting": _FINE,
+    "fines.monthly_call": _FINE,
+    "fines.campaign": _FINE,
+    "classification.window_months": _MONTHS,
     "classification.grade_a_percent": _percent,
     "classification.grade_b_percent": _percent,
     "classification.tier_a": _tier,
@@ -226,22 +239,22 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "classification.value_mid_score": _score,
     "timezone": _timezone,
     "lang": _lang,
-    "outreach.callback_days": _positive,
+    "outreach.callback_days": _DAYS,
     "outreach.channels": _channels,
     "sla.clock": _clock,
     "sla.day_start": _clock_time,
     "sla.day_end": _clock_time,
-    "sla.response_hours": _positive,
-    "sla.resolution_days.general": _positive,
-    "sla.resolution_days.important": _positive,
-    "sla.resolution_days.major": _positive,
-    "surveys.interval_months": _positive,
+    "sla.response_hours": _within(1, 8760, "hours"),
+    "sla.resolution_days.general": _within(1, 365, "days"),
+    "sla.resolution_days.important": _within(1, 365, "days"),
+    "sla.resolution_days.major": _within(1, 365, "days"),
+    "surveys.interval_months": _MONTHS,
     "surveys.stages": _stages,
 }
 for _tier_name in TIER.values:
-    VALIDATORS[f"cadence.{_tier_name}.days"] = _positive
+    VALIDATORS[f"cadence.{_tier_name}.days"] = _DAYS
     VALIDATORS[f"cadence.{_tier_name}.channels"] = _channels
-    VALIDATORS[f"cadence.{_tier_name}.visit_days"] = _not_negative
+    VALIDATORS[f"cadence.{_tier_name}.visit_days"] = _DAYS_OR_OFF
     VALIDATORS[f"cadence.{_tier_name}.visit_channels"] = _channels
 
 

@@ -24,6 +24,7 @@ from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound
 from crmcli.services import calendar
 from crmcli.sqlfuncs import unindexed
+from crmcli.text.bounds import record_id
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -570,8 +571,9 @@ def get_campaign(bind: Any, name: str) -> Any:
     campaign = schema.campaign
     k, wanted = campaign.c, name.strip()
     found = bind.execute(select(campaign).where(k.name == wanted)).first()
-    if found is None and wanted.isdigit():
-        found = bind.execute(select(campaign).where(k.id == int(wanted))).first()
+    number = record_id(wanted) if wanted.isdigit() else None
+    if found is None and number is not None:
+        found = bind.execute(select(campaign).where(k.id == number)).first()
     if found is None:
         raise NotFound(f"no campaign {name!r}; see `crm campaign list`")
     return found

@@ -154,6 +154,10 @@ def _decide_and_write(
             batch_id = writing.open_batch(plan, result)
             result.batch_id = batch_id
             writing.write(plan, batch_id, result)
+            if tbl.table == "sale":
+                from crmcli.services.sales import check_sales_total
+
+                check_sales_total(conn)
             writing.close_batch(plan, batch_id, result)
             trans.commit()
         except BaseException:
