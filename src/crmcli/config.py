@@ -298,6 +298,24 @@ def config_path() -> Path:
     return Path(base) / "crmcli" / "config.toml"
 
 
+def make_private_dir(path: Path) -> None:
+    """Create a folder and any missing parents 0700, as the XDG base-directory spec asks
+    (``mkdir(parents=True)`` would make the parents 0777 less the umask); folders that
+    exist are left as they are."""
+    missing = []
+    here = path
+    while not here.exists():
+        missing.append(here)
+        if here.parent == here:
+            break
+        here = here.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue
+
+
 def default_db_path() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "crmcli" / "crm.db"
@@ -425,12 +443,23 @@ class Config:
         self._tree = self._flat = None
 
     def save(self) -> None:
+        """Written whole under a temporary name, synced, renamed: created 0600 (it names
+        the database and the user) in a folder made 0700, whatever the umask."""
         import tomli_w
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
         tmp = self.path.with_suffix(".toml.tmp")
-        tmp.write_text(tomli_w.dumps(self.user_tree), encoding="utf-8")
-        tmp.replace(self.path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(tomli_w.dumps(self.user_tree))
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o600)  # an older, wider leftover of the same name
+            tmp.replace(self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def policy_fingerprint(self, *sections: str) -> str:
         tree = self.tree

@@ -11,7 +11,6 @@ import heapq
 import json
 import os
 import sqlite3
-import tempfile
 from typing import Any
 
 from sqlalchemy import func, select
@@ -34,6 +33,7 @@ from crmcli.services.imports.common import (
     Say,
 )
 from crmcli.services.imports.decisions import Mirror
+from crmcli.services.imports.scratch import staging_directory
 from crmcli.services.imports.staging import Stage, read_file
 
 # One import at a time writes to a server: two at once would each find the other's new
@@ -57,7 +57,7 @@ def run_import(
     tbl = io_tables.table(opts.table)
     if tbl.name not in io_tables.IMPORTABLE:
         raise InvalidInput(f"{tbl.name} cannot be imported")
-    with tempfile.TemporaryDirectory(prefix="crm-import-") as directory:
+    with staging_directory() as directory:
         stage = Stage(directory, tbl, keep_raw=opts.rejects is not None)
         try:
             src, lay, total, _bad = read_file(opts, tbl, stage, say, progress)
