@@ -199,7 +199,8 @@ def _usage_line(exc: Any) -> str:
     text = " ".join(exc.format_message().split())
     ctx = exc.ctx
     if ctx is not None and ctx.command.get_help_option(ctx) is not None:
-        text += f" (see {ctx.command_path} --help)"
+        path = ctx.command_path.split()[1:]  # the program is `crm`, however it was run
+        text += f" (see {' '.join(['crm', *path])} --help)"
     return text
 
 
