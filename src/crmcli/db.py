@@ -291,14 +291,35 @@ def _alembic_config(connection: Any) -> Any:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with engine.begin() as conn:
-        _upgrade_on(conn, revision)
+    with engine.connect() as conn:
+        _without_foreign_keys(conn)
+        with conn.begin():
+            _upgrade_on(conn, revision)
+
+
+def _without_foreign_keys(conn: Connection) -> None:
+    """Foreign keys off for the migrations (outside any transaction, where SQLite takes
+    the pragma): a batch migration rebuilds a table by copying it and dropping the old
+    one, and with foreign keys on that drop would run every ``ON DELETE`` of the rows
+    pointing at it — setting each plan's follow-up to NULL when ``followup`` is rebuilt,
+    deleting every contact when ``customer`` is. ``_upgrade_on`` checks the references
+    before the upgrade commits; the connection is not used for anything else."""
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
 
 
 def _upgrade_on(conn: Connection, revision: str) -> None:
     from alembic import command
 
     command.upgrade(_alembic_config(conn), revision)
+    if conn.dialect.name == "sqlite":
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise StorageError(
+                f"the upgrade would leave {len(broken)} rows pointing at missing rows "
+                f"(first: table {broken[0][0]}); nothing was changed"
+            )
 
 
 def create_sqlite_file(path: Path) -> None:
@@ -501,6 +522,7 @@ def _bring_to_head(target: str, path: Path | None) -> bool:
             if engine.dialect.name == "sqlite":
                 raw = conn.connection.driver_connection
                 raw.execute(f"PRAGMA busy_timeout = {UPGRADE_WAIT_MS}")  # type: ignore[union-attr]
+                _without_foreign_keys(conn)
             verb = "upgrade"
             try:
                 with conn.begin():

@@ -221,7 +221,10 @@ def backup(path: Path, dest: Path) -> None:
         raise InvalidInput(f"{dest} already exists; choose another name")
     if not dest.parent.is_dir():
         raise StorageError(f"directory {dest.parent} does not exist")
-    backup_file(path, dest)
+    try:
+        backup_file(path, dest)
+    except OSError as exc:
+        raise StorageError(f"cannot write backup {dest}: {exc.strerror or exc}") from None
 
 
 def restore_problems(source: Path, path: Path | None = None) -> list[str]:
