@@ -112,6 +112,9 @@ DEFAULTS: dict[str, Any] = {
     "project": {"approval_required": True, "archive_dir": ""},
     # 少发一条罚款10元 / 没有完成一个客户一次罚款10元 / 没有通知的一个客户一次罚款10元; 0 = off.
     "fines": {"greeting": 10, "monthly_call": 10, "campaign": 10},
+    # crm export plans --format ics: a reminder (VALARM) on every entry, alarm_minutes
+    # before a plan with a time, at all_day_alarm on the day of an all-day one.
+    "calendar": {"alarms": True, "alarm_minutes": 30, "all_day_alarm": "09:00"},
 }
 
 
@@ -250,6 +253,8 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "sla.resolution_days.major": _within(1, 365, "days"),
     "surveys.interval_months": _MONTHS,
     "surveys.stages": _stages,
+    "calendar.alarm_minutes": _within(0, 40320, "minutes"),  # four weeks
+    "calendar.all_day_alarm": _clock_time,
 }
 for _tier_name in TIER.values:
     VALIDATORS[f"cadence.{_tier_name}.days"] = _DAYS

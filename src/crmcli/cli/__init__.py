@@ -40,7 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("imports", "Import CSV files; list and undo import batches."),
     "export": ("exports", "Export records as csv, json, jsonl, xlsx, vCard or iCalendar."),
     "config": ("config_cmd", "Policy settings (TOML)."),
-    "db": ("db_cmd", "The database file: backup, restore, check, migrate."),
+    "db": ("db_cmd", "The database: check, backup, restore, migrate, copy, grant (team mode)."),
     "demo": ("demo", "Load examples/ into a fresh database and show its overdue list."),
 }
 
@@ -66,6 +66,10 @@ class CrmGroup(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0]
         command = load_command(name)
+        if command is not None:
+            from crmcli.cli.params import speed_up
+
+            speed_up(command, ctx)
         if command is None and not ctx.resilient_parsing:
             from difflib import get_close_matches
 
@@ -73,6 +77,12 @@ class CrmGroup(TyperGroup):
             hint = f" Did you mean {close[0]!r}?" if close else ""
             ctx.fail(f"No such command {name!r}.{hint}")
         return name, command, args[1:]
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from crmcli.cli.params import speed_up
+
+        speed_up(self, ctx)  # the root's own options (--db) too
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -172,6 +182,15 @@ def _storage_problem(exc: BaseException) -> tuple[str, int] | None:
             return f"database is busy (locked past the timeout): {text}", EXIT_STORAGE
         if "NUL (0x00)" in text or "out of range" in text:
             return f"cannot store that value: {text}", EXIT_USAGE
+        if "row-level security" in text:
+            # Team mode: a sales role writing a customer it does not own (crm db grant).
+            return (
+                "permission denied: a sales role may write only the customers it owns "
+                f"(row-level security): {text}",
+                EXIT_STORAGE,
+            )
+        if "permission denied" in text:
+            return f"permission denied: {text}", EXIT_STORAGE
         return f"storage error: {text}", EXIT_STORAGE
     return None
 

@@ -413,6 +413,12 @@ def _fields(raw: str, what: str, text: str, order: str | None) -> _Fields | None
     return None
 
 
+def clock_of(text: str, what: str = "time") -> time | None:
+    """A time of day alone, in any form a date cell's time is read in (14:30, 2:30 PM,
+    下午 2:30); None when the text is not one."""
+    return _clock(nfkc(text).strip(), what, text)
+
+
 def date_fields(text: str, what: str = "date") -> tuple[int, int, int, time | None] | None:
     """The year, month and day a text gives in any form a date cell is read in, and its time
     of day; the day is not checked to exist (a lunar 2-30 does). None when the text is in
@@ -533,9 +539,10 @@ _SEPARATORS = str.maketrans("", "", ", ")
 TOO_LARGE = "amount {text!r} is more than {most}, the most one amount may be"
 
 
-def amount_cents(text: str) -> int:
+def amount_cents(text: str, *, zero: bool = False) -> int:
     """An amount (¥1,280.50, ￥128,000, 1,234.50元, RMB 1,234.50) → cents, negative when it
-    has a minus sign before or after the currency. ``text`` is named in each refusal."""
+    has a minus sign before or after the currency. ``text`` is named in each refusal.
+    Zero is refused unless ``zero`` (a sale of nothing is a typo; a lost deal worth 0 is not)."""
     cleaned = nfkc(text).strip()
     m = _AMOUNT.fullmatch(cleaned)
     if m is None or (m[1] and m[2]):
@@ -553,11 +560,19 @@ def amount_cents(text: str) -> int:
     if len(digits) > len(str(MAX_AMOUNT_CENTS // 100)):
         raise InvalidInput(TOO_LARGE.format(text=text, most=money(MAX_AMOUNT_CENTS)))
     cents = int(digits or "0") * 100 + int(decimals.ljust(2, "0"))
-    if cents == 0:
+    if cents == 0 and not zero:
         raise InvalidInput("amount must not be zero")
     if cents > MAX_AMOUNT_CENTS:
         raise InvalidInput(TOO_LARGE.format(text=text, most=money(MAX_AMOUNT_CENTS)))
     return -cents if "-" in (m[1], m[2]) else cents
+
+
+def parse_project_cents(text: str) -> int:
+    """A project's amount → cents: never negative; 0 is kept (a lost deal's value)."""
+    cents = amount_cents(text, zero=True)
+    if cents < 0:
+        raise InvalidInput(f"project amount must not be negative, not {text!r}")
+    return cents
 
 
 def parse_cents(text: str) -> int:

@@ -28,8 +28,10 @@ from crmcli.io.csvfile import (
     file_blocks,
     starts_as_utf8,
 )
-from crmcli.io.tables import Layout, Table, UnrecognisedHeader
+from crmcli.io.tables import Layout, Table, UnrecognisedHeader, fold_header, map_values
 from crmcli.io.values import ColumnRefused, unescape_formula
+from crmcli.io.vcards import CardInput
+from crmcli.io.workbook import WorkbookInput
 from crmcli.services.imports.common import (
     MESSAGES,
     REF_TARGETS,
@@ -39,6 +41,9 @@ from crmcli.services.imports.common import (
     Say,
     StageTables,
 )
+
+# What an import reads from: a CSV file, a workbook's sheet, an address book's cards.
+Source = CsvInput | WorkbookInput | CardInput
 
 WORK_CHUNK = 2000
 # The columns every staged row binds beside those the file fills.
@@ -115,14 +120,17 @@ class Validator:
     again cell by cell to say which. Per-row work is left to the rows that need it.
     """
 
-    def __init__(self, lay: Layout, stage: Stage) -> None:
+    def __init__(self, lay: Layout, stage: Stage, broken: dict[int, str] | None = None) -> None:
         tbl = stage.tbl
+        # Lines the reader could not make a row of (a broken vCard): rejected as they are.
+        self.broken = broken or {}
         self.parsers = [
             (index, col.target, col.parse, col.parse_all, col.required, _label(lay, index), col.key)
             for index, col in lay.fields
         ]
         self.labels = {col.target: _label(lay, i) for i, col in lay.fields}
         self.unknown = lay.unknown
+        self.value_maps = lay.values
         self.notes = tbl.notes
         self.derive = tbl.derive
         self.width = len(lay.headers)
@@ -157,6 +165,8 @@ class Validator:
             else:
                 raw = [row[index] if index < len(row) else "" for row in cells]
             texts = [text.strip() for text in raw]
+            if index in self.value_maps:
+                texts = map_values(texts, self.value_maps[index])
             if "\n'" in "\n" + "\n".join(texts):
                 texts = [unescape_formula(t) if t[:1] == "'" else t for t in texts]
             values, refused = _parse_column(parse, parse_all, texts)
@@ -176,6 +186,10 @@ class Validator:
             for i in range(count):
                 if not any(texts[i] and i not in refused for texts, refused in given):
                     found.setdefault(i, []).append((self.ref_label, MESSAGES["no_customer"]))
+        if self.broken:
+            for i, line in enumerate(lines):
+                if line in self.broken:
+                    found[i] = [("", self.broken[line])]
         if self.derive is not None:
             for i, exc in self.derive(columns).items():
                 if i not in found:
@@ -257,21 +271,21 @@ def _label(lay: Layout, index: int) -> str:
     return lay.headers[index].replace("\ufeff", "").strip()
 
 
-def _chunks(src: CsvInput) -> Iterator[list[tuple[int, list[str]]]]:
+def _chunks(src: Source) -> Iterator[list[tuple[int, list[str]]]]:
     rows = src.rows()
     while chunk := list(islice(rows, WORK_CHUNK)):
         yield chunk
 
 
 def _stage_rows(
-    src: CsvInput,
+    src: Source,
     lay: Layout,
     stage: Stage,
     *,
     say_progress: Progress | None,
 ) -> tuple[int, int]:
     """Validate every row into the staging file; returns (rows, rows with problems)."""
-    validator = Validator(lay, stage)
+    validator = Validator(lay, stage, getattr(src, "broken", None))
     total = bad = 0
     with stage.conn.begin():
         cursor = stage.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -290,14 +304,21 @@ def _stage_rows(
 
 def read_file(
     opts: ImportOptions, tbl: Table, stage: Stage, say: Say, progress: Progress | None
-) -> tuple[CsvInput, Layout, int, int]:
+) -> tuple[Source, Layout, int, int]:
+    other = _other_reader(opts, tbl)
+    if other is not None:
+        return _read_other(other, opts, tbl, stage, say, progress)
     encoding = opts.encoding
     fell_back = False  # read again as GB18030 after UTF-8 failed past the sample
     while True:
         with CsvSource(opts.path, encoding=encoding, delimiter=opts.delimiter) as src:
             try:
                 lay = io_tables.layout(
-                    tbl, src.header, opts.mapping, adding=opts.on_duplicate != "update"
+                    tbl,
+                    src.header,
+                    opts.mapping,
+                    adding=opts.on_duplicate != "update",
+                    values=opts.value_maps,
                 )
             except UnrecognisedHeader as exc:
                 hint = (
@@ -335,3 +356,58 @@ def read_file(
             for notice in lay.notices:
                 say(notice)
             return src, lay, total, bad
+
+
+def _other_reader(opts: ImportOptions, tbl: Table) -> WorkbookInput | CardInput | None:
+    """A workbook's sheet or an address book, read by their own readers; None for CSV."""
+    from crmcli.io import vcards, workbook
+
+    if workbook.is_workbook(opts.path):
+        mapped = set(opts.mapping)
+        return workbook.open_workbook(
+            opts.path,
+            sheet=opts.sheet,
+            header_row=opts.header_row,
+            is_header=lambda text: (
+                tbl.match_header(text) is not None or fold_header(text) in mapped
+            ),
+        )
+    if opts.sheet is not None or opts.header_row is not None:
+        raise InvalidInput(MESSAGES["not_workbook"].format(name=os.path.basename(opts.path)))
+    if vcards.is_vcard(opts.path):
+        if tbl.name != "contacts":
+            raise InvalidInput(MESSAGES["vcard_table"].format(name=os.path.basename(opts.path)))
+        return vcards.open_cards(opts.path, customer=opts.customer, by_org=opts.by_org)
+    if opts.customer is not None or opts.by_org:
+        raise InvalidInput(MESSAGES["not_vcard"].format(name=os.path.basename(opts.path)))
+    return None
+
+
+def _read_other(
+    src: WorkbookInput | CardInput,
+    opts: ImportOptions,
+    tbl: Table,
+    stage: Stage,
+    say: Say,
+    progress: Progress | None,
+) -> tuple[Source, Layout, int, int]:
+    try:
+        lay = io_tables.layout(
+            tbl,
+            src.header,
+            opts.mapping,
+            adding=opts.on_duplicate != "update",
+            values=opts.value_maps,
+        )
+    except UnrecognisedHeader as exc:
+        detail = exc.message.partition(" in: ")[2] or "empty"
+        raise InvalidInput(
+            MESSAGES["wrong_header"].format(
+                name=src.name, detail=f"headers: {detail}", encoding_hint=""
+            )
+        ) from None
+    stage.reset(lay)
+    total, bad = _stage_rows(src, lay, stage, say_progress=progress)
+    for notice in lay.notices:
+        say(notice)
+    return src, lay, total, bad
