@@ -144,7 +144,7 @@ def populate(crm: Any, db: str) -> None:
     times with seconds, plans done and open, sales and a refund, a greeting, a campaign
     and its notice, a locked tier, edits in history, complaints with their steps,
     surveys, and projects with their stages."""
-    on = ("--as-of", "2026-11-01")
+    on = ("--as-of", "2026-08-01")
     crm.ok("--db", db, "init")
     for name, code, owner, extra in (
         ("华为技术有限公司", "HW", "li", ("--phone", "13812345678", "--tier", "core")),
