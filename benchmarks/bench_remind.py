@@ -72,8 +72,8 @@ def add_contacts(db: Path, count: int) -> None:
             rows,
         )
         conn.execute(
-            'INSERT INTO campaign (name, "on", stages, created_by, created_at, updated_at) '
-            "VALUES ('年终答谢会', '2026-12-20', 'loyal', 'bench', ?, ?)",
+            'INSERT INTO campaign (name, "on", stages, created_by, created_on, created_at, '
+            "updated_at) VALUES ('年终答谢会', '2026-12-20', 'loyal', 'bench', '2026-01-01', ?, ?)",
             (now, now),
         )
     conn.close()

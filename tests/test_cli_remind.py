@@ -77,7 +77,17 @@ def busy_day(crm):
         "2026-11-22 09:00",
     )
     add(crm, "创维", "CW", "loyal", owner="wang", on="2026-11-23")
-    crm.ok("campaign", "add", "年终答谢会", "--on", "2026-12-20", "--stages", "loyal")
+    crm.ok(
+        "campaign",
+        "add",
+        "年终答谢会",
+        "--on",
+        "2026-12-20",
+        "--stages",
+        "loyal",
+        "--as-of",
+        "2026-11-01",
+    )
 
 
 def test_digest_has_every_section_in_order_with_exact_rows(crm):
@@ -264,7 +274,17 @@ def clear_day(crm):
     add(crm, "美的", "MD", "qualified", on="2026-10-01")
     crm.ok("log", "MD", "--channel", "phone", "--summary", "call", "--at", "2026-11-02 10:00")
     # A campaign already held is no longer a reminder (its misses are in greet missed).
-    crm.ok("campaign", "add", "秋季沙龙", "--on", "2026-11-05", "--stages", "customer")
+    crm.ok(
+        "campaign",
+        "add",
+        "秋季沙龙",
+        "--on",
+        "2026-11-05",
+        "--stages",
+        "customer",
+        "--as-of",
+        "2026-11-01",
+    )
 
 
 def test_clear_day_is_silent_and_exits_0(crm):
@@ -386,8 +406,28 @@ def test_monthly_calls_still_missing_this_month(crm):
 def test_campaigns_with_customers_not_yet_told(crm):
     add(crm, "阿里", "AL", "customer", on="2026-11-01")
     add(crm, "百度", "BD", "loyal", owner="wang", on="2026-11-01")
-    crm.ok("campaign", "add", "年终答谢会", "--on", "2026-12-20", "--stages", "customer,loyal")
-    crm.ok("campaign", "add", "新品发布会", "--on", "2026-12-10", "--stages", "customer")
+    crm.ok(
+        "campaign",
+        "add",
+        "年终答谢会",
+        "--on",
+        "2026-12-20",
+        "--stages",
+        "customer,loyal",
+        "--as-of",
+        "2026-11-01",
+    )
+    crm.ok(
+        "campaign",
+        "add",
+        "新品发布会",
+        "--on",
+        "2026-12-10",
+        "--stages",
+        "customer",
+        "--as-of",
+        "2026-11-01",
+    )
     data = remind(crm, "2026-12-01")
     assert [(i["campaign"], i["code"], i["detail"]) for i in data["campaigns"]] == [
         ("新品发布会", "AL", "新品发布会 on 2026-12-10 (in 9 days)"),
@@ -438,3 +478,37 @@ def test_summary_of_a_clear_day_prints_nothing(crm):
         extra = ("--quiet-if-clear",) if fmt == "json" else ()
         result = crm("remind", "--as-of", "2026-11-21", "--summary", "-f", fmt, *extra)
         assert (result.exit_code, result.stdout) == (0, "")
+
+
+def test_a_campaign_is_owed_only_from_the_day_it_was_added(crm):
+    # 阿里 is due nothing else in November (added 11-01, a potential's call due 12-01).
+    add(crm, "阿里", "AL", "customer", on="2026-11-01")
+    crm.ok(
+        "campaign", "add", "年终答谢会", "--on", "2026-12-20", "--stages", "customer",
+        "--as-of", "2026-11-15",
+    )  # fmt: skip
+    # Before the day it was added, nobody had heard of it: nothing to tell, exit 0.
+    quiet = crm.ok("remind", "--as-of", "2026-11-10", "--exit-code")
+    assert (quiet.stdout, quiet.stderr) == ("", "")
+    assert rows(crm, "2026-11-14", "campaigns") == []
+    # From that day on, it is a duty.
+    assert rows(crm, "2026-11-15", "campaigns") == [("AL", 0)]
+    crm.fails(1, "remind", "--as-of", "2026-11-15", "--exit-code")
+
+
+def test_a_campaign_recorded_after_its_day_is_no_miss_of_the_days_before(crm):
+    add(crm, "阿里", "AL", "customer", on="2026-10-01")
+    # 秋季沙龙 was held on 11-05 and entered on 11-20: the misses are there from then on.
+    crm.ok(
+        "campaign", "add", "秋季沙龙", "--on", "2026-11-05", "--stages", "customer",
+        "--as-of", "2026-11-20",
+    )  # fmt: skip
+
+    def missed(as_of):
+        found = crm.json("greet", "missed", "--fines", "--from", "2026-11-01", "--as-of", as_of)
+        return [
+            (r["day"], r["code"], r["occasion"]) for r in found["misses"] if r["kind"] == "campaign"
+        ]
+
+    assert missed("2026-11-19") == []
+    assert missed("2026-11-21") == [("2026-11-05", "AL", "秋季沙龙")]

@@ -292,8 +292,15 @@ def test_restore_brings_back_the_earlier_data(crm, isolated):
     crm.ok("customer", "edit", "A", "--region", "杭州")
     assert codes(crm) == ["A", "B"]
     result = crm.ok("db", "restore", str(backup), "--yes")
-    assert result.stderr == f"restored {isolated / 'crm.db'} from {backup}\n"
+    (kept,) = isolated.glob("crm.db.before-restore-*.bak")
+    assert result.stderr == (
+        f"restored {isolated / 'crm.db'} from {backup}\n"
+        f"the database it replaced is kept in {kept}\n"
+    )
     assert codes(crm) == ["A"]
+    # the copy it kept is the database as it was before: A (in 杭州) and B
+    assert codes(crm, "--db", kept) == ["A", "B"]
+    assert mode(kept) == 0o600
     assert crm.json("customer", "show", "A")["customer"]["region"] is None
     crm.ok("db", "check")
     add(crm, "C")

@@ -32,5 +32,11 @@ def test_an_owner_who_owns_nothing_is_refused_by_every_listing(crm):
         ("log", "list"),
         ("overdue",),
         ("remind",),
+        ("export", "customers"),
+        ("export", "followups"),
+        ("export", "sales"),
+        ("export", "plans", "--format", "ics"),
+        ("report", "summary"),
+        ("report", "abc"),
     ):
         assert crm.fails(3, *command, "--owner", "li") == expected, command

@@ -118,12 +118,25 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _positive(value: int) -> str | None:
-    return None if value >= 1 else "must be at least 1"
+def _within(low: int, high: int, unit: str) -> Callable[[int], str | None]:
+    """A whole number of ``unit`` from ``low`` to ``high``: past a sane bound a day count
+    pushes due dates beyond the calendar's end (year 9999) and a month count past what
+    date arithmetic takes, so such a value is refused when set or loaded, not found out
+    by the next ``overdue``."""
+
+    def check(value: int) -> str | None:
+        if value < low:
+            return "must be at least 1" if low == 1 else "must be 0 or more"
+        return None if value <= high else f"must be at most {high:,} {unit}"
+
+    return check
 
 
-def _not_negative(value: int) -> str | None:
-    return None if value >= 0 else "must be 0 or more"
+# Ten years: the longest gap or window any of the policies could mean.
+_DAYS = _within(1, 3650, "days")
+_DAYS_OR_OFF = _within(0, 3650, "days")
+_MONTHS = _within(1, 120, "months")
+_FINE = _within(0, 1_000_000, "yuan")
 
 
 def _channels(value: list[str]) -> str | None:
@@ -214,10 +227,10 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "monthly_call.stages": _stages,
     "monthly_call.acquisition": _acquisition,
     "monthly_call.channels": _channels,
-    "fines.greeting": _not_negative,
-    "fines.monthly_call": _not_negative,
-    "fines.campaign": _not_negative,
-    "classification.window_months": _positive,
+    "fines.greeting": _FINE,
+    "fines.monthly_call": _FINE,
+    "fines.campaign": _FINE,
+    "classification.window_months": _MONTHS,
     "classification.grade_a_percent": _percent,
     "classification.grade_b_percent": _percent,
     "classification.tier_a": _tier,
@@ -229,24 +242,24 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "classification.value_mid_score": _score,
     "timezone": _timezone,
     "lang": _lang,
-    "outreach.callback_days": _positive,
+    "outreach.callback_days": _DAYS,
     "outreach.channels": _channels,
     "sla.clock": _clock,
     "sla.day_start": _clock_time,
     "sla.day_end": _clock_time,
-    "sla.response_hours": _positive,
-    "sla.resolution_days.general": _positive,
-    "sla.resolution_days.important": _positive,
-    "sla.resolution_days.major": _positive,
-    "surveys.interval_months": _positive,
+    "sla.response_hours": _within(1, 8760, "hours"),
+    "sla.resolution_days.general": _within(1, 365, "days"),
+    "sla.resolution_days.important": _within(1, 365, "days"),
+    "sla.resolution_days.major": _within(1, 365, "days"),
+    "surveys.interval_months": _MONTHS,
     "surveys.stages": _stages,
-    "calendar.alarm_minutes": _not_negative,
+    "calendar.alarm_minutes": _within(0, 40320, "minutes"),  # four weeks
     "calendar.all_day_alarm": _clock_time,
 }
 for _tier_name in TIER.values:
-    VALIDATORS[f"cadence.{_tier_name}.days"] = _positive
+    VALIDATORS[f"cadence.{_tier_name}.days"] = _DAYS
     VALIDATORS[f"cadence.{_tier_name}.channels"] = _channels
-    VALIDATORS[f"cadence.{_tier_name}.visit_days"] = _not_negative
+    VALIDATORS[f"cadence.{_tier_name}.visit_days"] = _DAYS_OR_OFF
     VALIDATORS[f"cadence.{_tier_name}.visit_channels"] = _channels
 
 
@@ -288,6 +301,24 @@ def config_path() -> Path:
         return Path(env).expanduser()
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "crmcli" / "config.toml"
+
+
+def make_private_dir(path: Path) -> None:
+    """Create a folder and any missing parents 0700, as the XDG base-directory spec asks
+    (``mkdir(parents=True)`` would make the parents 0777 less the umask); folders that
+    exist are left as they are."""
+    missing = []
+    here = path
+    while not here.exists():
+        missing.append(here)
+        if here.parent == here:
+            break
+        here = here.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue
 
 
 def default_db_path() -> Path:
@@ -417,12 +448,23 @@ class Config:
         self._tree = self._flat = None
 
     def save(self) -> None:
+        """Written whole under a temporary name, synced, renamed: created 0600 (it names
+        the database and the user) in a folder made 0700, whatever the umask."""
         import tomli_w
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
         tmp = self.path.with_suffix(".toml.tmp")
-        tmp.write_text(tomli_w.dumps(self.user_tree), encoding="utf-8")
-        tmp.replace(self.path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(tomli_w.dumps(self.user_tree))
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o600)  # an older, wider leftover of the same name
+            tmp.replace(self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def policy_fingerprint(self, *sections: str) -> str:
         tree = self.tree

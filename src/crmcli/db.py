@@ -50,6 +50,12 @@ def _revisions() -> tuple[str, ...]:
 REVISIONS = _revisions()
 HEAD = REVISIONS[-1]
 BUSY_TIMEOUT_MS = 15_000
+# How long a command waits for another one's upgrade (or its own turn to upgrade): the
+# copy and the migrations of a large file take longer than a writer's busy timeout.
+UPGRADE_WAIT_MS = 300_000
+# Several commands opening a server database at HEAD's first release wait on this
+# (pg_advisory_xact_lock) to create or upgrade its schema one at a time.
+UPGRADE_LOCK = 0x63726D_7570  # "crm" "up"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # The group roles of ``crm db grant`` (crmcli.services.access): their members act as
 # themselves on a server.
@@ -285,10 +291,35 @@ def _alembic_config(connection: Any) -> Any:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    with engine.connect() as conn:
+        _without_foreign_keys(conn)
+        with conn.begin():
+            _upgrade_on(conn, revision)
+
+
+def _without_foreign_keys(conn: Connection) -> None:
+    """Foreign keys off for the migrations (outside any transaction, where SQLite takes
+    the pragma): a batch migration rebuilds a table by copying it and dropping the old
+    one, and with foreign keys on that drop would run every ``ON DELETE`` of the rows
+    pointing at it — setting each plan's follow-up to NULL when ``followup`` is rebuilt,
+    deleting every contact when ``customer`` is. ``_upgrade_on`` checks the references
+    before the upgrade commits; the connection is not used for anything else."""
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+
+
+def _upgrade_on(conn: Connection, revision: str) -> None:
     from alembic import command
 
-    with engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), revision)
+    command.upgrade(_alembic_config(conn), revision)
+    if conn.dialect.name == "sqlite":
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise StorageError(
+                f"the upgrade would leave {len(broken)} rows pointing at missing rows "
+                f"(first: table {broken[0][0]}); nothing was changed"
+            )
 
 
 def create_sqlite_file(path: Path) -> None:
@@ -300,12 +331,42 @@ def create_sqlite_file(path: Path) -> None:
 def backup_file(source: Path, dest: Path, *, standalone: bool = True) -> None:
     """A consistent copy through SQLite's online backup, created 0600.
 
-    ``standalone`` copies are switched out of WAL so they are one plain file; a restore
-    into the live database (standalone=False) leaves its journal mode to its users. Both
-    ends are engines of ``make_engine`` (pragmas and busy timeout as every connection has
-    them); the backup itself runs on their driver connections.
+    ``standalone`` copies are switched out of WAL so they are one plain file, written
+    under a temporary name beside ``dest``, synced and renamed into place only when
+    whole: a kill or a full disk never leaves something named like a backup that is not
+    one (a failed copy is removed). A restore into the live database (standalone=False)
+    is the online backup's own transaction there, and leaves its journal mode to its
+    users. Both ends are engines of ``make_engine`` (pragmas and busy timeout as every
+    connection has them); the backup itself runs on their driver connections.
     """
-    fd = os.open(dest, os.O_CREAT | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
+    if not standalone:
+        _online_backup(source, dest, standalone=False)
+        return
+    import secrets
+
+    while True:
+        temporary = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, _PRIVATE)
+            break
+        except FileExistsError:
+            continue
+    os.close(fd)
+    try:
+        _online_backup(source, temporary, standalone=True)
+        _fsync(temporary)
+        os.replace(temporary, dest)
+        _fsync(dest.parent)
+    except BaseException:
+        remove_sqlite_file(temporary)
+        raise
+
+
+_PRIVATE = stat.S_IRUSR | stat.S_IWUSR
+
+
+def _online_backup(source: Path, dest: Path, *, standalone: bool) -> None:
+    fd = os.open(dest, os.O_CREAT | os.O_WRONLY, _PRIVATE)
     os.close(fd)
     src = make_engine(str(source), write=False)
     dst = make_engine(str(dest), write=True)
@@ -320,6 +381,34 @@ def backup_file(source: Path, dest: Path, *, standalone: bool = True) -> None:
         src.dispose()
 
 
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_sqlite_file(path: Path) -> None:
+    """Remove an SQLite file and the journal files beside it, whichever exist."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def backup_name(path: Path, reason: str) -> Path:
+    """Where a copy kept before a change goes: ``crm.db.before-0009-20261203141500.bak``
+    before an upgrade to 0009, ``crm.db.before-restore-….bak`` before a restore."""
+    stamp = datetime.now().strftime("%Y%m%d%H%M%S")
+    return path.with_name(f"{path.name}.before-{reason}-{stamp}.bak")
+
+
+def _sweep_failed_backups(path: Path) -> None:
+    """Remove what killed pre-upgrade backups left (their temporary files); called under
+    the upgrade lock, so no other process is writing one."""
+    for leftover in path.parent.glob(f".{path.name}.before-*.tmp*"):
+        leftover.unlink(missing_ok=True)
+
+
 def stamp_head(connection: Connection) -> None:
     """Record ``HEAD`` as the schema revision of a database built from ``crmcli.schema``."""
     from alembic import command
@@ -331,53 +420,147 @@ def create_schema(engine: Engine) -> None:
     """Build a new, empty database from ``crmcli.schema`` and stamp it at ``HEAD``: what
     the migrations would build (``tests/test_migrations.py`` compares the two), in one
     statement per table instead of a replay of every migration."""
+    with engine.begin() as conn:
+        _create_on(conn)
+
+
+def _create_on(conn: Connection) -> None:
     from crmcli.schema import metadata
 
-    with engine.begin() as conn:
-        metadata.create_all(conn)
-        stamp_head(conn)
+    metadata.create_all(conn)
+    stamp_head(conn)
 
 
 def open_database(target: str, *, write: bool, create: bool | None = None) -> Database:
-    """Open (creating when allowed) and bring the schema to HEAD, or refuse."""
+    """Open (creating when allowed) and bring the schema to HEAD, or refuse.
+
+    An SQLite file's revision is first read through a read-only connection, so that a
+    file refused (another program's, or a newer crmcli's left in WAL mode) is not
+    written at all, not even by the checkpoint that closing a writable connection makes.
+    """
     create_new = write if create is None else create
     path = sqlite_file(target)
     if path is not None:
         _check_sqlite_path(path, create_new)
         target = str(path)
-    engine = make_engine(target, write=write)
-    try:
-        revision = current_revision(engine, target)
-    except StorageError:
-        raise
-    except Exception as exc:
-        raise StorageError(f"cannot read database {_shown(target)}: {_reason(exc)}") from None
+        revision = _probe_file(path)
+        engine = make_engine(target, write=write)
+    else:
+        engine = make_engine(target, write=write)
+        revision = _probe(engine, target)
     if revision == HEAD:
         _use_wal(engine)
         return Database(target, engine)
-    if revision is not None and revision not in REVISIONS:
-        raise StorageError(
-            f"database {_shown(target)} has schema {revision}, newer than this crmcli knows "
-            f"(up to {HEAD}); upgrade crmcli to use it"
-        )
+    _refuse_newer(target, revision)
     if revision is None and not create_new:
         # A file is refused before it exists; on a server the empty database does exist,
         # and what a read must not make is crmcli's schema in it.
         engine.dispose()
         raise StorageError(f"no database at {_shown(target)}; run `crm init` first")
-    if revision is not None and path is not None:
-        stamp = datetime.now().strftime("%Y%m%d%H%M%S")
-        backup_file(path, path.with_name(f"{path.name}.before-{HEAD}-{stamp}.bak"))
+    created = _bring_to_head(target, path)
     _use_wal(engine)
+    return Database(target, engine, created=created)
+
+
+def _probe(engine: Engine, target: str) -> str | None:
     try:
-        if revision is None:
-            create_schema(engine)
-        else:
-            upgrade(engine)
+        return current_revision(engine, target)
+    except StorageError:
+        raise
     except Exception as exc:
-        verb = "create" if revision is None else "upgrade"
-        raise StorageError(f"cannot {verb} database {_shown(target)}: {_reason(exc)}") from None
-    return Database(target, engine, created=revision is None)
+        raise StorageError(_unreadable(target, exc)) from None
+
+
+def _unreadable(target: str, exc: BaseException) -> str:
+    reason = _reason(exc)
+    if "locked" in reason or "busy" in reason:
+        return f"database {_shown(target)} is busy (locked past the timeout): {reason}"
+    return f"cannot read database {_shown(target)}: {reason}"
+
+
+def _probe_file(path: Path) -> str | None:
+    """The revision stamped in an SQLite file, read without any right to write it."""
+    conn = _sqlite_read_only(path)()
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if "alembic_version" not in names:
+            if any(not name.startswith("sqlite_") for name in names):
+                raise StorageError(
+                    f"{path} holds tables but no crmcli schema version; it is not a crmcli database"
+                )
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return None if row is None else str(row[0])
+    except sqlite3.Error as exc:
+        raise StorageError(_unreadable(str(path), exc)) from None
+    finally:
+        conn.close()
+
+
+def _refuse_newer(target: str, revision: str | None) -> None:
+    if revision is not None and revision not in REVISIONS:
+        raise StorageError(
+            f"database {_shown(target)} has schema {revision}, newer than this crmcli knows "
+            f"(up to {HEAD}); upgrade crmcli to use it"
+        )
+
+
+def _bring_to_head(target: str, path: Path | None) -> bool:
+    """Create or upgrade the schema, one process at a time; whether it was created.
+
+    Every command that finds an older (or no) schema comes here, readers as well as
+    writers: each takes the write lock (BEGIN IMMEDIATE on SQLite, waiting up to
+    ``UPGRADE_WAIT_MS``; an advisory lock on a server), then reads the revision again.
+    The first one backs the file up and upgrades it; the others find HEAD and go on.
+    """
+    from sqlalchemy import func, select
+
+    engine = make_engine(target, write=True)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                raw = conn.connection.driver_connection
+                raw.execute(f"PRAGMA busy_timeout = {UPGRADE_WAIT_MS}")  # type: ignore[union-attr]
+                _without_foreign_keys(conn)
+            verb = "upgrade"
+            try:
+                with conn.begin():
+                    if engine.dialect.name == "postgresql":
+                        conn.execute(select(func.pg_advisory_xact_lock(UPGRADE_LOCK)))
+                    revision = _revision_in(conn)
+                    if revision == HEAD:
+                        return False
+                    _refuse_newer(target, revision)
+                    if revision is None:
+                        verb = "create"
+                        _create_on(conn)
+                        return True
+                    if path is not None:
+                        _sweep_failed_backups(path)
+                        backup_file(path, backup_name(path, HEAD))
+                    _upgrade_on(conn, "head")
+                    return False
+            except StorageError:
+                raise
+            except Exception as exc:
+                reason = _reason(exc)
+                if "locked" in reason or "busy" in reason:
+                    raise StorageError(_unreadable(target, exc)) from None
+                raise StorageError(f"cannot {verb} database {_shown(target)}: {reason}") from None
+    finally:
+        engine.dispose()
+
+
+def _revision_in(conn: Connection) -> str | None:
+    """The revision, read inside a transaction: looked up without an error that would
+    abort a PostgreSQL transaction."""
+    from sqlalchemy import inspect, text
+
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return None if value is None else str(value)
 
 
 def _shown(target: str) -> str:

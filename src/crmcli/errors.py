@@ -11,6 +11,7 @@ EXIT_FOUND = 1  # a check found something (only with --exit-code)
 EXIT_USAGE = 2  # invalid usage or input; nothing written
 EXIT_NOT_FOUND = 3  # not found or ambiguous
 EXIT_STORAGE = 4  # locked past the timeout, corrupt file, newer schema
+EXIT_INTERNAL = 70  # a bug: an error nobody foresaw (sysexits EX_SOFTWARE); CRM_DEBUG=1 shows it
 
 
 class CrmError(Exception):

@@ -211,6 +211,7 @@ class Campaign(SQLModel, table=True):
     on: date = _column(schema.campaign.c.on)
     stages: str = _column(schema.campaign.c.stages)
     created_by: str | None = _column(schema.campaign.c.created_by)
+    created_on: date = _column(schema.campaign.c.created_on)
     created_at: datetime = _column(schema.campaign.c.created_at)
     updated_at: datetime = _column(schema.campaign.c.updated_at)
 

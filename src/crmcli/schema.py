@@ -361,6 +361,8 @@ campaign = Table(
     Column("on", Date, nullable=False),
     Column("stages", String, nullable=False),  # comma-separated stage values
     _text("created_by"),
+    # The business day it was added (--as-of): its duties are owed only from then on.
+    Column("created_on", Date, nullable=False),
     *_stamps(),
 )
 

@@ -6,6 +6,7 @@ function, so ``crm --help`` and argument errors cost no SQLAlchemy start-up.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from crmcli import __version__
-from crmcli.errors import EXIT_STORAGE, CrmError
+from crmcli.errors import EXIT_INTERNAL, EXIT_STORAGE, EXIT_USAGE, CrmError
 
 # Every top-level command: the module that defines it, and its one-line help. Modules are
 # imported only when their command runs, so `crm --help` and `crm overdue` do not pay for
@@ -87,12 +88,65 @@ class CrmGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except CrmError as exc:
+            _debug(exc)
             _fail(ctx, exc.message, exc.exit_code)
         except Exception as exc:
             storage = _storage_problem(exc)
             if storage is None:
                 raise
-            _fail(ctx, storage, EXIT_STORAGE)
+            _debug(exc)
+            _fail(ctx, *storage)
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Every way a command can end, as one line ``crm: …`` and an exit code of SPEC §3:
+        Click's own usage errors too (which it would print as four lines), arguments that
+        are not text, and any error nobody foresaw (exit 70; ``CRM_DEBUG=1`` adds the
+        traceback)."""
+        from typer import exceptions as typer_errors
+        from typer._click import exceptions as click_errors
+
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            _check_arguments(argv)
+            returned = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            code = returned if type(returned) is int else 0
+        except click_errors.NoArgsIsHelpError as exc:
+            exc.show()
+            code = exc.exit_code
+        except click_errors.UsageError as exc:
+            _debug(exc)
+            code = _say(_usage_line(exc), EXIT_USAGE)
+        except click_errors.ClickException as exc:
+            _debug(exc)
+            code = _say(" ".join(exc.format_message().split()), exc.exit_code)
+        except typer_errors.Abort:
+            code = _say("aborted", 1)
+        except CrmError as exc:
+            _debug(exc)
+            code = _say(exc.message, exc.exit_code)
+        except Exception as exc:
+            _debug(exc)
+            storage = _storage_problem(exc)
+            if storage is not None:
+                code = _say(*storage)
+            else:
+                what = " ".join(str(exc).split())
+                code = _say(
+                    f"internal error: {type(exc).__name__}"
+                    + (f": {what}" if what else "")
+                    + " (a bug; CRM_DEBUG=1 shows where)",
+                    EXIT_INTERNAL,
+                )
+        if not standalone_mode:
+            return code
+        sys.exit(code)
 
 
 def load_command(name: str) -> Any:
@@ -111,30 +165,83 @@ def load_command(name: str) -> Any:
     return _LOADED[name]
 
 
-def _storage_problem(exc: BaseException) -> str | None:
+def _storage_problem(exc: BaseException) -> tuple[str, int] | None:
+    """A failure of the database driver as one line and its exit code; None for others.
+
+    A number or text the engine cannot store (past 64 bits, a NUL in PostgreSQL text)
+    is bad input the entry checks missed: exit 2, and the transaction rolled back."""
     import sqlite3
 
     module = type(exc).__module__
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, OverflowError):
+        return f"a number is too large to store: {orig}", EXIT_USAGE
     if isinstance(exc, sqlite3.Error) or module.startswith(("sqlalchemy", "psycopg")):
-        orig = getattr(exc, "orig", None) or exc
         text = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
         if "locked" in text or "busy" in text:
-            return f"database is busy (locked past the timeout): {text}"
+            return f"database is busy (locked past the timeout): {text}", EXIT_STORAGE
+        if "NUL (0x00)" in text or "out of range" in text:
+            return f"cannot store that value: {text}", EXIT_USAGE
         if "row-level security" in text:
             # Team mode: a sales role writing a customer it does not own (crm db grant).
             return (
                 "permission denied: a sales role may write only the customers it owns "
-                f"(row-level security): {text}"
+                f"(row-level security): {text}",
+                EXIT_STORAGE,
             )
         if "permission denied" in text:
-            return f"permission denied: {text}"
-        return f"storage error: {text}"
+            return f"permission denied: {text}", EXIT_STORAGE
+        return f"storage error: {text}", EXIT_STORAGE
     return None
 
 
 def _fail(ctx: Any, message: str, code: int) -> None:
     sys.stderr.write(f"crm: {message}\n")
     ctx.exit(code)
+
+
+def _say(message: str, code: int) -> int:
+    sys.stderr.write(f"crm: {message}\n")
+    return code
+
+
+def _debug(exc: BaseException) -> None:
+    """With ``CRM_DEBUG=1`` (and only then) the traceback goes to stderr before the line."""
+    if os.environ.get("CRM_DEBUG", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+
+
+def _usage_line(exc: Any) -> str:
+    """Click's usage error as one line, naming the help to read."""
+    text = " ".join(exc.format_message().split())
+    ctx = exc.ctx
+    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+        path = ctx.command_path.split()[1:]  # the program is `crm`, however it was run
+        text += f" (see {' '.join(['crm', *path])} --help)"
+    return text
+
+
+def _check_arguments(argv: list[str]) -> None:
+    """Refuse (exit 2) an argument that is not text: bytes that are not UTF-8 (which
+    Python keeps as lone surrogates, unstorable and unprintable) or a NUL."""
+    for position, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise CrmError(
+                f"argument {position} ('{raw}') is not valid UTF-8 text; "
+                "type it in UTF-8 (check the terminal's encoding)"
+            ) from None
+        if "\x00" in arg:
+            raise CrmError(f"argument {position} contains a NUL character")
+    user = os.environ.get("CRM_USER", "")
+    try:
+        user.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CrmError("CRM_USER is not valid UTF-8 text") from None
 
 
 app = typer.Typer(

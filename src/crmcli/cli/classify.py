@@ -8,6 +8,7 @@ import typer
 
 from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db
 from crmcli.output import Col, message, print_json, render
+from crmcli.text.bounds import MAX_LIMIT
 
 MOVE_COLUMNS = (
     Col("field", "Field"),
@@ -36,7 +37,8 @@ def reclassify(
     ] = False,
     as_of: AsOfOpt = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="List at most this many changes.")
+        int | None,
+        typer.Option("--limit", min=1, max=MAX_LIMIT, help="List at most this many changes."),
     ] = None,
     format: FormatOpt = "table",
 ) -> None:

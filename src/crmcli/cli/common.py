@@ -98,7 +98,7 @@ def open_db(ctx: typer.Context, *, write: bool, create: bool = False) -> Databas
         and not st.config.get("database")
         and create
     ):
-        config_mod.default_db_path().parent.mkdir(parents=True, exist_ok=True)
+        config_mod.make_private_dir(config_mod.default_db_path().parent)
     database = open_database(target, write=write, create=create)
     keep_current(database, st.config)
     if not write and gc.isenabled():

@@ -19,6 +19,7 @@ from crmcli.cli.common import (
     today,
 )
 from crmcli.output import message, print_json, render, render_record, shown
+from crmcli.text.bounds import MAX_LIMIT
 
 app = typer.Typer(help="Customer records 客户档案.", no_args_is_help=True)
 
@@ -241,7 +242,7 @@ def list_(
     search: Annotated[
         str | None, typer.Option("--search", "-s", help="Part of name, pinyin, code or phone.")
     ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, max=MAX_LIMIT)] = None,
     format: FormatOpt = "table",
 ) -> None:
     """List customers in pinyin order of their names (按客户名称的字母次序)."""
@@ -271,7 +272,8 @@ def show(
     ctx: typer.Context,
     ref: Ref,
     limit: Annotated[
-        int, typer.Option("--limit", min=1, help="Follow-ups, plans and history shown.")
+        int,
+        typer.Option("--limit", min=1, max=MAX_LIMIT, help="Follow-ups, plans and history shown."),
     ] = 20,
     as_of: AsOfOpt = None,
     format: FormatOpt = "table",
@@ -413,7 +415,7 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int) -> None:
 def history(
     ctx: typer.Context,
     ref: Ref,
-    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, max=MAX_LIMIT)] = None,
     format: FormatOpt = "table",
 ) -> None:
     """Every recorded change of a customer, newest first: when, who, old, new, why."""

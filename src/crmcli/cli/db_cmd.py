@@ -100,7 +100,7 @@ def restore(
     from crmcli.services import storage
 
     path = _sqlite_path(ctx, "restore")
-    problems = storage.restore_problems(source)
+    problems = storage.restore_problems(source, path)
     if problems:
         raise InvalidInput(f"refusing to restore {source}: " + "; ".join(problems))
     if dry_run:
@@ -110,8 +110,10 @@ def restore(
         if not sys.stdin.isatty():
             raise InvalidInput("restore replaces the database; pass --yes to confirm")
         typer.confirm(f"Replace {path} with {source}?", abort=True)
-    storage.restore(path, source)
+    kept = storage.restore(path, source)
     message(f"restored {path} from {source}")
+    if kept is not None:
+        message(f"the database it replaced is kept in {kept}")
 
 
 COPY_COLUMNS = (Col("table", "Table"), Col("rows", "Rows", "right"), Col("checksum", "sha256"))

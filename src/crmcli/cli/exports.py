@@ -117,6 +117,10 @@ def _export(
 
     database = open_db(ctx, write=False)
     with database.session() as session:
+        if f.owner is not None:
+            from crmcli.cli.common import known_owner
+
+            known_owner(session, f.owner)
         if filters.get("customer"):
             from crmcli.services.customers import resolve_customer
 

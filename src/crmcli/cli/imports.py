@@ -463,8 +463,9 @@ def undo(
     """
     from crmcli.errors import CrmError, InvalidInput
     from crmcli.services.imports import describe_counts, get_batch, undo_batch
+    from crmcli.text.bounds import looks_like_id
 
-    if not batch.strip().lstrip("#").isdigit():
+    if not looks_like_id(batch):
         raise InvalidInput(f"batch must be a number (see crm import list), not {batch!r}")
     who = actor(ctx)
     database = open_db(ctx, write=not dry_run)

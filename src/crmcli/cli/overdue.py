@@ -9,6 +9,7 @@ import typer
 from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, fmt, known_owner, open_db, today
 from crmcli.errors import EXIT_FOUND
 from crmcli.output import Col, jsonable, render
+from crmcli.text.bounds import MAX_LIMIT
 
 COLUMNS = (
     Col("days_overdue", "Late", "right"),
@@ -45,7 +46,9 @@ def overdue(
     as_of: AsOfOpt = None,
     owner: OwnerOpt = None,
     tier: Annotated[str | None, typer.Option("--tier", help="Only this tier.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, max=MAX_LIMIT, help="At most this many.")
+    ] = None,
     exit_code: Annotated[
         bool,
         typer.Option("--exit-code", help="Exit 1 when anyone is overdue (for cron and scripts)."),

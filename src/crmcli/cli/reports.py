@@ -8,6 +8,7 @@ import typer
 
 from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, fmt, open_db, state, today
 from crmcli.output import Col, message, print_json, render
+from crmcli.text.bounds import MAX_LIMIT
 
 app = typer.Typer(help="Reports for management.", no_args_is_help=True)
 
@@ -185,7 +186,7 @@ def _pct(part: int, whole: int) -> float:
 def abc(
     ctx: typer.Context,
     as_of: AsOfOpt = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, max=MAX_LIMIT)] = None,
     format: FormatOpt = "table",
     start: FromOpt = None,
     end: ToOpt = None,

@@ -405,7 +405,7 @@ def write_csv(
     target = {"utf-16-le": "utf-16", "utf-16-be": "utf-16"}.get(encoding, encoding)
     count = 0
     try:
-        out = sys.stdout if path == "-" else open(path, "w", encoding=target, newline="")  # noqa: SIM115
+        out = sys.stdout if path == "-" else _private_text(path, target)
         try:
             writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
             writer.writerow(header)
@@ -418,3 +418,9 @@ def write_csv(
     except OSError as exc:
         raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
     return count
+
+
+def _private_text(path: str, encoding: str) -> Any:
+    """A text file to write, created 0600: rejected rows hold names and phones."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, "w", encoding=encoding, newline="")

@@ -66,7 +66,7 @@ def replacing(target: str, output: str, binary: bool) -> Iterator[IO[Any]]:
     while True:
         temporary = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
         try:
-            fd = os.open(temporary, flags, 0o666)  # the umask applies, as to any new file
+            fd = os.open(temporary, flags, 0o600)  # an export holds names and phones
             break
         except FileExistsError:
             continue

@@ -18,7 +18,8 @@ from typing import Any
 
 from crmcli.dates import check_range
 from crmcli.errors import InvalidInput
-from crmcli.text import normalize
+from crmcli.text import money, normalize
+from crmcli.text.bounds import MAX_AMOUNT_CENTS
 
 # Cells a spreadsheet would run as a formula (SPEC §4). A leading quote is escaped too, so
 # that a value which really starts with a quote survives export and re-import.
@@ -535,6 +536,7 @@ _AMOUNT = re.compile(
     re.IGNORECASE,
 )
 _SEPARATORS = str.maketrans("", "", ", ")
+TOO_LARGE = "amount {text!r} is more than {most}, the most one amount may be"
 
 
 def amount_cents(text: str, *, zero: bool = False) -> int:
@@ -553,9 +555,15 @@ def amount_cents(text: str, *, zero: bool = False) -> int:
     decimals = m[4] or ""
     if len(decimals) > 2:
         raise InvalidInput(f"amount {text!r} has more than two decimals")
-    cents = int(m[3].translate(_SEPARATORS)) * 100 + int(decimals.ljust(2, "0"))
+    digits = m[3].translate(_SEPARATORS).lstrip("0")
+    # Measured before int() reads it: a column of cents holds 64 bits, not 10,000 digits.
+    if len(digits) > len(str(MAX_AMOUNT_CENTS // 100)):
+        raise InvalidInput(TOO_LARGE.format(text=text, most=money(MAX_AMOUNT_CENTS)))
+    cents = int(digits or "0") * 100 + int(decimals.ljust(2, "0"))
     if cents == 0 and not zero:
         raise InvalidInput("amount must not be zero")
+    if cents > MAX_AMOUNT_CENTS:
+        raise InvalidInput(TOO_LARGE.format(text=text, most=money(MAX_AMOUNT_CENTS)))
     return -cents if "-" in (m[1], m[2]) else cents
 
 

@@ -26,6 +26,7 @@ from crmcli.config import Config
 from crmcli.errors import InvalidInput, NotFound
 from crmcli.services import sla
 from crmcli.services.context import Actor
+from crmcli.text.bounds import looks_like_id, record_id
 
 OPEN_STATUSES = ("open", "responded")
 TARGETS = ("response", "resolution")
@@ -321,9 +322,10 @@ def get_complaint(session: Any, ref: str) -> Any:
     from crmcli.models import Complaint
 
     text = ref.strip().lstrip("#")
-    if not text.isdigit():
+    if not looks_like_id(text):
         raise InvalidInput(f"complaint id must be a number, not {ref!r}")
-    found = session.get(Complaint, int(text))
+    number = record_id(text)
+    found = session.get(Complaint, number) if number is not None else None
     if found is None:
         raise NotFound(f"no complaint #{text}")
     return found

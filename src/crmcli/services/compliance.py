@@ -24,6 +24,7 @@ from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound
 from crmcli.services import calendar
 from crmcli.sqlfuncs import unindexed
+from crmcli.text.bounds import record_id
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -562,7 +563,9 @@ def add_campaign(
         )
     if session.scalar(select(Campaign.id).where(Campaign.name == clean)) is not None:
         raise InvalidInput(f"a campaign named {clean!r} already exists")
-    campaign = Campaign(name=clean, on=on, stages=",".join(stages), created_by=actor.user)
+    campaign = Campaign(
+        name=clean, on=on, stages=",".join(stages), created_by=actor.user, created_on=actor.today
+    )
     session.add(campaign)
     session.flush()
     return campaign
@@ -573,8 +576,9 @@ def get_campaign(bind: Any, name: str) -> Any:
     campaign = schema.campaign
     k, wanted = campaign.c, name.strip()
     found = bind.execute(select(campaign).where(k.name == wanted)).first()
-    if found is None and wanted.isdigit():
-        found = bind.execute(select(campaign).where(k.id == int(wanted))).first()
+    number = record_id(wanted) if wanted.isdigit() else None
+    if found is None and number is not None:
+        found = bind.execute(select(campaign).where(k.id == number)).first()
     if found is None:
         raise NotFound(f"no campaign {name!r}; see `crm campaign list`")
     return found
@@ -675,11 +679,16 @@ def campaign_audience_rows(
     return bind.execute(query.order_by(*_by_name(c))).all()
 
 
-def campaigns_between(bind: Any, start: date | None, end: date | None) -> list[Any]:
-    """Campaigns (rows with the campaign's columns) held from ``start`` to ``end``."""
+def campaigns_between(
+    bind: Any, start: date | None, end: date | None, *, known_on: date | None = None
+) -> list[Any]:
+    """Campaigns (rows with the campaign's columns) held from ``start`` to ``end``; with
+    ``known_on``, only those added by that day (nothing is owed of one added later)."""
     campaign = schema.campaign
     k = campaign.c
     query = select(campaign)
+    if known_on is not None:
+        query = query.where(k.created_on <= known_on)
     if start is not None:
         query = query.where(k.on >= start)
     if end is not None:
@@ -692,7 +701,8 @@ def missed_notices(
 ) -> list[Duty]:
     """Campaigns held between the days (and before ``as_of``) with customers never told."""
     missed: list[Duty] = []
-    for campaign in campaigns_between(session, start, min(end, as_of - timedelta(days=1))):
+    last = min(end, as_of - timedelta(days=1))
+    for campaign in campaigns_between(session, start, last, known_on=as_of):
         missed.extend(campaign_audience(session, campaign, owner=owner))
     return missed
 

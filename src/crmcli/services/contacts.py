@@ -12,6 +12,7 @@ from crmcli.models import Contact, Customer
 from crmcli.services.context import Actor
 from crmcli.services.customers import _birthday_values
 from crmcli.text import normalize
+from crmcli.text.bounds import record_id
 from crmcli.text.fields import CONTACT_FIELDS, parse_fields
 
 
@@ -66,8 +67,9 @@ def _completable(session: Session, customer: Customer, values: dict[str, object]
 
 def resolve_contact(session: Session, customer: Customer, ref: str) -> Contact:
     text = ref.strip()
-    if text.isdigit():
-        found = session.get(Contact, int(text))
+    number = record_id(text) if text.isdigit() else None
+    if number is not None:
+        found = session.get(Contact, number)
         if found is not None and found.customer_id == customer.id:
             return found
     key = normalize.name_key(text)

@@ -20,6 +20,8 @@ from crmcli.services import timeline
 from crmcli.services.context import Actor
 from crmcli.services.customer_list import escape_like
 from crmcli.text import money
+from crmcli.text.bounds import looks_like_id
+from crmcli.text.bounds import record_id as bounded
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -28,11 +30,14 @@ if TYPE_CHECKING:
 
 
 def record_id(text: str, what: str) -> int:
-    """A record number as typed (7 or #7)."""
-    clean = text.strip().lstrip("#")
-    if not clean.isdigit() or len(clean) > 18:
+    """A record number as typed (7 or #7); one past any id a record can have is no
+    record (exit 3), as for every other command that takes an id."""
+    if not looks_like_id(text):
         raise InvalidInput(f"{what} id must be a number, not {text!r}")
-    return int(clean)
+    number = bounded(text)
+    if number is None:
+        raise NotFound(f"no {what} #{text.strip().lstrip('#')}")
+    return number
 
 
 def _get(session: Session, model: Any, text: str, what: str) -> Any:

@@ -18,6 +18,7 @@ from crmcli.services import cadence
 from crmcli.services.context import Actor
 from crmcli.services.customer_list import escape_like
 from crmcli.text import normalize
+from crmcli.text.bounds import record_id
 from crmcli.text.fields import CUSTOMER_FIELDS, parse_birthday, parse_fields
 
 if TYPE_CHECKING:
@@ -40,8 +41,9 @@ def find_customer(bind: Any, ref: str) -> Row[Any]:
     text = ref.strip()
     if not text:
         raise InvalidInput("customer reference must not be empty")
-    if text.isdigit():
-        found = customer_row(bind, int(text))
+    number = record_id(text) if text.isdigit() else None
+    if number is not None:
+        found = customer_row(bind, number)
         if found is not None:
             return found
     by_code = bind.execute(select(customer).where(c.code == text)).first()

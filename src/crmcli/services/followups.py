@@ -12,6 +12,7 @@ from crmcli.errors import InvalidInput, NotFound
 from crmcli.schema import utcnow
 from crmcli.services import cadence, timeline
 from crmcli.services.context import Actor
+from crmcli.text.bounds import looks_like_id, record_id
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
@@ -131,9 +132,10 @@ def add_plan(
 def get_plan(session: Session, plan_id: str) -> Plan:
     from crmcli.models import Plan
 
-    if not plan_id.strip().lstrip("#").isdigit():
+    if not looks_like_id(plan_id):
         raise InvalidInput(f"plan id must be a number, not {plan_id!r}")
-    plan = session.get(Plan, int(plan_id.strip().lstrip("#")))
+    number = record_id(plan_id)
+    plan = session.get(Plan, number) if number is not None else None
     if plan is None:
         raise NotFound(f"no plan #{plan_id.strip().lstrip('#')}")
     return plan

@@ -38,6 +38,7 @@ from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound, StorageError
 from crmcli.services.context import Actor
+from crmcli.text.bounds import looks_like_id, record_id
 
 STAGES = ("evaluation", "negotiation", "contract", "implementation", "completed")
 OPEN_STAGES = STAGES[:-1]
@@ -103,9 +104,10 @@ def get_project(session: Any, ref: str) -> Any:
     from crmcli.models import Project
 
     text = ref.strip().lstrip("#")
-    if not text.isdigit():
+    if not looks_like_id(text):
         raise InvalidInput(f"project id must be a number, not {ref!r}")
-    found = session.get(Project, int(text))
+    number = record_id(text)
+    found = session.get(Project, number) if number is not None else None
     if found is None:
         raise NotFound(f"no project #{text}")
     return found
@@ -748,7 +750,7 @@ def find_document(bind: Any, project_id: int, ref: str) -> Any:
     """A document of a project by its name (contract.pdf) or its id."""
     text = ref.strip()
     for doc in documents(bind, project_id):
-        if doc.name == text or (text.lstrip("#").isdigit() and doc.id == int(text.lstrip("#"))):
+        if doc.name == text or doc.id == record_id(text):
             return doc
     raise NotFound(_say("no_doc", id=project_id, name=ref))
 

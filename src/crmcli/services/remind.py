@@ -247,7 +247,8 @@ def _campaigns(bind: Any, as_of: date, owner: str | None) -> list[Item]:
     items: list[Item] = []
     # A customer told on the campaign's day was told too late (a miss, ``greet missed``):
     # the digest lists campaigns still ahead, due the day before.
-    for campaign in compliance.campaigns_between(bind, as_of + timedelta(days=1), None):
+    ahead = compliance.campaigns_between(bind, as_of + timedelta(days=1), None, known_on=as_of)
+    for campaign in ahead:
         detail = f"{campaign.name} on {campaign.on} (in {(campaign.on - as_of).days} days)"
         extra = {"campaign": campaign.name}
         last = campaign.on - timedelta(days=1)

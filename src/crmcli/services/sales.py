@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
-from crmcli import history
+from crmcli import history, schema
 from crmcli.errors import InvalidInput
 from crmcli.io.values import amount_cents
 from crmcli.models import Customer, Sale
 from crmcli.services.context import Actor
+from crmcli.text import money
+from crmcli.text.bounds import SALES_TOTAL_CENTS
+
+TOTAL_TOO_LARGE = (
+    "sales and refunds would add up to more than {most}, the most crmcli can total; "
+    "check the amounts (nothing was written)"
+)
 
 
 def parse_amount(text: str, *, refund: bool = False) -> int:
@@ -51,6 +59,7 @@ def add_sale(
     )
     session.add(sale)
     session.flush()
+    check_sales_total(session)
     history.record(
         session,
         actor,
@@ -79,3 +88,14 @@ def list_sales(
 
 def cents_to_decimal(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+def check_sales_total(bind: Any) -> None:
+    """Refuse (exit 2) a write after which every sale and refund together, in absolute
+    amounts, would pass ``SALES_TOTAL_CENTS``: then every sum the reports and the ABC
+    grading make of them (and those scaled to basis points) fits in 64 bits. Summed as
+    floating point, which cannot overflow; the margin below 2^63 dwarfs its rounding."""
+    amount = schema.sale.c.amount_cents
+    total = bind.execute(select(func.sum(func.abs(amount) * 1.0))).scalar()
+    if total is not None and float(total) > SALES_TOTAL_CENTS:
+        raise InvalidInput(TOTAL_TOO_LARGE.format(most=money(SALES_TOTAL_CENTS)))

@@ -97,10 +97,58 @@ def check_file(path: Path) -> list[str]:
                 problems.append("no crmcli schema version")
             elif revision[0] not in REVISIONS:
                 problems.append(f"schema {revision[0]} is newer than this crmcli knows")
+            else:
+                problems.extend(schema_problems(conn, revision[0]))
     except DBAPIError as exc:
         problems.append(_reason(exc))
     finally:
         engine.dispose()
+    return problems
+
+
+def promised_columns(revision: str) -> dict[str, list[str]]:
+    """Every table and its columns that a database at ``revision`` must have: at HEAD
+    those of ``crmcli.schema``; at an older revision what its migrations build, replayed
+    into an in-memory database (only ``db check`` and ``db restore`` of an old file pay
+    for Alembic)."""
+    from crmcli.db import HEAD, make_engine, upgrade
+    from crmcli.schema import metadata
+
+    if revision == HEAD:
+        promised = {t.name: [c.name for c in t.columns] for t in metadata.sorted_tables}
+        promised["alembic_version"] = ["version_num"]
+        return promised
+    from sqlalchemy import inspect
+
+    engine = make_engine("sqlite://", write=True)
+    try:
+        upgrade(engine, revision)
+        with engine.connect() as conn:
+            found = inspect(conn)
+            return {
+                name: [c["name"] for c in found.get_columns(name)]
+                for name in found.get_table_names()
+            }
+    finally:
+        engine.dispose()
+
+
+def schema_problems(conn: Connection, revision: str) -> list[str]:
+    """The tables and columns ``revision`` promises that the database lacks: a file with a
+    table dropped passes ``integrity_check`` and would fail the first command using it."""
+    from sqlalchemy import inspect
+
+    found = inspect(conn)
+    present = set(found.get_table_names())
+    problems = []
+    for table, columns in promised_columns(revision).items():
+        if table not in present:
+            problems.append(f"table {table} is missing")
+            continue
+        have = {c["name"] for c in found.get_columns(table)}
+        lacking = [c for c in columns if c not in have]
+        if lacking:
+            problems.append(f"table {table} lacks column {', '.join(lacking)}")
     return problems
 
 
@@ -143,10 +191,10 @@ def check_server(target: str) -> ServerCheck:
         if revision != HEAD:
             report.note = f"schema {revision}; the next crm command upgrades it to {HEAD}"
         with engine.connect() as conn:
+            report.problems.extend(schema_problems(conn, revision))
             present = set(inspect(conn).get_table_names())
             for table in metadata.sorted_tables:
                 if table.name not in present:
-                    report.problems.append(f"table {table.name} is missing")
                     continue
                 count = conn.execute(select(func.count()).select_from(table)).scalar_one()
                 report.counts.append((table.name, count))
@@ -173,23 +221,75 @@ def backup(path: Path, dest: Path) -> None:
         raise InvalidInput(f"{dest} already exists; choose another name")
     if not dest.parent.is_dir():
         raise StorageError(f"directory {dest.parent} does not exist")
-    backup_file(path, dest)
+    try:
+        backup_file(path, dest)
+    except OSError as exc:
+        raise StorageError(f"cannot write backup {dest}: {exc.strerror or exc}") from None
 
 
-def restore_problems(source: Path) -> list[str]:
-    """Why a backup must not replace the database (empty when it is sound)."""
+def restore_problems(source: Path, path: Path | None = None) -> list[str]:
+    """Why a backup must not replace the database at ``path`` (empty when it is sound)."""
     if not source.is_file():
         raise InvalidInput(f"no backup file {source}")
+    if path is not None and _same_file(source, path):
+        raise InvalidInput(f"{source} is the database itself; name a backup to restore")
     return check_file(source)
 
 
-def restore(path: Path, source: Path) -> None:
-    """Replace the file at ``path`` with a checked backup, through the online backup."""
-    from crmcli.db import backup_file
+def _same_file(source: Path, path: Path) -> bool:
+    """The database, one of its journal files, or a link to any of them."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        twin = Path(f"{path}{suffix}")
+        if os.path.realpath(source) == os.path.realpath(twin):
+            return True
+        try:
+            if twin.exists() and os.path.samefile(source, twin):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def restore(path: Path, source: Path) -> Path | None:
+    """Replace the file at ``path`` with a checked backup, through the online backup,
+    after keeping a private copy of what it replaces (named as the upgrade backups are);
+    where that copy went, or None when there was no database to keep."""
+    from crmcli.db import backup_file, backup_name
 
     if not path.parent.is_dir():
         raise StorageError(f"directory {path.parent} does not exist")
+    if _same_file(source, path):
+        raise InvalidInput(f"{source} is the database itself; name a backup to restore")
+    kept = None
+    if path.exists() and path.stat().st_size > 0:
+        kept = backup_name(path, "restore")
+        try:
+            backup_file(path, kept)
+        except Exception as exc:
+            # A database too damaged to copy page by page (why one restores) is kept
+            # as its bytes are.
+            if isinstance(exc, InvalidInput):
+                raise
+            _copy_bytes(path, kept)
     backup_file(source, path, standalone=False)
+    return kept
+
+
+def _copy_bytes(path: Path, dest: Path) -> None:
+    """A private copy of a file's bytes, written under a temporary name and renamed."""
+    import shutil
+
+    temporary = dest.with_name(f".{dest.name}.tmp")
+    fd = os.open(temporary, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+            shutil.copyfileobj(src, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, dest)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 # --- checksums -----------------------------------------------------------------------------
@@ -423,11 +523,6 @@ def _prepare_target(target: str) -> tuple[Engine, Path | None]:
     return engine, None
 
 
-def _remove_file(path: Path) -> None:
-    for suffix in ("", "-journal", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
 def _reset_sequences(conn: Connection) -> None:
     """After rows kept their ids, each id sequence continues after the largest."""
     from sqlalchemy import text
@@ -595,7 +690,9 @@ def copy_database(
     except BaseException as exc:
         engine.dispose()
         if new_file is not None:
-            _remove_file(new_file)
+            from crmcli.db import remove_sqlite_file
+
+            remove_sqlite_file(new_file)
         if isinstance(exc, (StorageError, InvalidInput)) or not isinstance(exc, Exception):
             raise
         raise StorageError(

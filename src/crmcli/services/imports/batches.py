@@ -34,6 +34,7 @@ from crmcli.services.context import Actor
 from crmcli.services.imports import dues
 from crmcli.services.imports.common import CHUNK, chunks
 from crmcli.services.imports.writing import ADDED_FACTS, items
+from crmcli.text.bounds import looks_like_id, record_id
 
 
 def list_batches(session: Any) -> list[Any]:
@@ -84,9 +85,10 @@ def get_batch(session: Any, ref: str) -> Any:
     from crmcli.models import ImportBatch
 
     text = ref.strip().lstrip("#")
-    if not text.isdigit():
+    if not looks_like_id(text):
         raise InvalidInput(f"import batch must be a number, not {ref!r}")
-    batch = session.get(ImportBatch, int(text))
+    number = record_id(text)
+    batch = session.get(ImportBatch, number) if number is not None else None
     if batch is None:
         raise NotFound(f"no import batch #{text}")
     return batch

@@ -11,7 +11,6 @@ import heapq
 import json
 import os
 import sqlite3
-import tempfile
 from typing import Any
 
 from sqlalchemy import func, select
@@ -34,6 +33,7 @@ from crmcli.services.imports.common import (
     Say,
 )
 from crmcli.services.imports.decisions import Mirror
+from crmcli.services.imports.scratch import staging_directory
 from crmcli.services.imports.staging import Source, Stage, read_file
 
 # One import at a time writes to a server: two at once would each find the other's new
@@ -70,7 +70,7 @@ def run_import(
 
         with database.engine.connect() as conn:
             opts = replace(opts, customer=find_customer(conn, opts.customer).code)
-    with tempfile.TemporaryDirectory(prefix="crm-import-") as directory:
+    with staging_directory() as directory:
         stage = Stage(directory, tbl, keep_raw=opts.rejects is not None)
         try:
             src, lay, total, _bad = read_file(opts, tbl, stage, say, progress)
@@ -167,6 +167,10 @@ def _decide_and_write(
             batch_id = writing.open_batch(plan, result)
             result.batch_id = batch_id
             writing.write(plan, batch_id, result)
+            if tbl.table == "sale":
+                from crmcli.services.sales import check_sales_total
+
+                check_sales_total(conn)
             writing.close_batch(plan, batch_id, result)
             trans.commit()
         except BaseException:
