@@ -118,6 +118,8 @@ class Table:
     contact_ref: bool = False
     owner: str | None = None  # the column --owner fills when a row gives none
     defaults_today: tuple[str, ...] = ()  # date columns that default to the import day
+    # Columns that default to a config setting when a row gives none: column → config key.
+    defaults_config: dict[str, str] = field(default_factory=dict)
     aliases_index: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -233,6 +235,14 @@ def _text(value: str) -> str | None:
     return normalize.clean_text(value) or None
 
 
+def _code(value: str) -> str | None:
+    return _text(v.code_text(value))
+
+
+def _customer_code(value: str) -> Any:
+    return CUSTOMER_FIELDS["code"](v.code_text(value))
+
+
 def _memo(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     """Enumerations repeat down a column: parse each distinct text once per process."""
     seen: dict[str, Any] = {}
@@ -261,15 +271,44 @@ UPDATED_AT = Column("updated_at", ("更新时间", "修改时间"), kind=DATETIM
 
 CUSTOMER_CODE = Column(
     "customer_code",
-    ("customer code", "客户编号", "客户编码", "客户代码", "客户id", "customer id", "code", "编号"),
-    _text,
+    (
+        "customer code",
+        "客户编号",
+        "客户编码",
+        "客户代码",
+        "客户id",
+        "customer id",
+        "code",
+        "编号",
+        "顾客id",
+        "顾客编号",
+        "会员id",
+        "会员编号",
+        "client id",
+        "account id",
+    ),
+    _code,
     store="ref_code",
     kind=CODE,
     source="customer_code",
 )
 CUSTOMER_NAME = Column(
     "customer_name",
-    ("客户名称", "客户名", "公司名称", "公司", "company", "company name", "account"),
+    (
+        "客户名称",
+        "客户名",
+        "公司名称",
+        "公司",
+        "company",
+        "company name",
+        "account",
+        "account name",
+        "客户姓名",
+        "顾客姓名",
+        "顾客名称",
+        "client",
+        "client name",
+    ),
     _text,
     store="ref_name",
     source="customer_name",
@@ -295,8 +334,20 @@ CUSTOMERS = Table(
     columns=(
         Column(
             "code",
-            ("客户编号", "客户编码", "客户代码", "编号", "客户id", "customer id", "customer code"),
-            CUSTOMER_FIELDS["code"],
+            (
+                "客户编号",
+                "客户编码",
+                "客户代码",
+                "编号",
+                "客户id",
+                "customer id",
+                "customer code",
+                "顾客id",
+                "顾客编号",
+                "client id",
+                "account id",
+            ),
+            _customer_code,
             kind=CODE,
         ),
         Column(
@@ -317,6 +368,11 @@ CUSTOMERS = Table(
                 "单位名称",
                 "名称",
                 "姓名",
+                "客户姓名",
+                "顾客姓名",
+                "顾客名称",
+                "client",
+                "client name",
             ),
             CUSTOMER_FIELDS["name"],
             required=True,
@@ -570,7 +626,20 @@ PLANS = Table(
         CUSTOMER_EITHER,
         Column(
             "due_on",
-            ("due", "date", "due date", "日期", "计划日期", "到期日", "计划时间"),
+            (
+                "due",
+                "date",
+                "due date",
+                "deadline",
+                "due by",
+                "日期",
+                "计划日期",
+                "到期日",
+                "到期日期",
+                "截止日期",
+                "截止时间",
+                "计划时间",
+            ),
             v.parse_day,
             kind=DATE,
             parse_all=v.parse_days,
@@ -614,11 +683,19 @@ SALES = Table(
                 "date",
                 "sale date",
                 "order date",
+                "invoice date",
+                "purchase date",
+                "transaction date",
                 "日期",
                 "销售日期",
                 "订单日期",
                 "购买日期",
                 "成交日期",
+                "下单日期",
+                "下单时间",
+                "交易日期",
+                "付款日期",
+                "开票日期",
             ),
             v.parse_day,
             kind=DATE,
@@ -627,15 +704,45 @@ SALES = Table(
         ),
         Column(
             "amount",
-            ("total", "sales", "金额", "总价", "销售额", "订单金额", "成交金额", "总金额"),
-            v.parse_cents,
-            store="amount_cents",
+            (
+                "total",
+                "sales",
+                "revenue",
+                "total amount",
+                "order amount",
+                "金额",
+                "总价",
+                "销售额",
+                "订单金额",
+                "成交金额",
+                "总金额",
+                "实付金额",
+                "付款金额",
+                "交易金额",
+                "销售金额",
+            ),
+            v.parse_micros,
+            store="amount_micros",
             kind=AMOUNT,
-            export=v.format_cents,
+            export=v.format_micros,
             required=True,
         ),
-        Column("currency", ("币种", "货币"), v.parse_currency),
-        Column("product", ("产品", "产品名称", "商品", "商品名称"), v.plain_text),
+        Column("currency", ("currency code", "币种", "货币", "币别"), v.parse_currency),
+        Column(
+            "product",
+            (
+                "product name",
+                "item",
+                "item name",
+                "description",
+                "产品",
+                "产品名称",
+                "商品",
+                "商品名称",
+                "品名",
+            ),
+            v.plain_text,
+        ),
         Column("note", ("notes", "remark", "备注", "说明"), v.plain_text),
         ID,
         CREATED_AT,
@@ -643,7 +750,7 @@ SALES = Table(
     ),
     keys=(
         Key(
-            ("customer_id", "sold_on", "amount_cents"),
+            ("customer_id", "sold_on", "amount_micros"),
             "day, amount and product",
             optional=("product",),
             in_file=False,
@@ -653,6 +760,7 @@ SALES = Table(
     derive=_derive_child,
     notes="note",
     customer_ref=True,
+    defaults_config={"currency": "currency.base"},
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (CUSTOMERS, CONTACTS, FOLLOWUPS, PLANS, SALES)}
@@ -775,11 +883,6 @@ def layout(
     if not fields:
         raise UnrecognisedHeader(f"no header of {tbl.name} in: {_shown(headers)}")
     named = [name for _, name in unknown if not name.startswith("column ")]
-    if named and tbl.notes is None:
-        raise InvalidInput(
-            f"unknown columns {', '.join(repr(n) for n in named)}: {tbl.name} have no notes to "
-            "keep them in; map them with --map 'HEADER=field' or leave them out with --map 'HEADER='"
-        )
     present = {col.key for _, col in fields}
     for col in tbl.required_columns() if adding else ():
         if col.key not in present:
@@ -794,6 +897,12 @@ def layout(
         )
     if named and tbl.notes:
         notices.append(f"columns kept in {tbl.notes}: {', '.join(named)}")
+    elif named:
+        # One line for the file, not a failed import: exports carry columns of their own.
+        notices.append(
+            f"columns crm does not know, ignored: {', '.join(named)} "
+            "(name one with --map 'HEADER=field')"
+        )
     if ignored:
         notices.append(f"columns crm computes itself, ignored: {', '.join(ignored)}")
     if skipped:

@@ -45,7 +45,9 @@ _GENERATED = re.compile(r"C[0-9]{6}")
 ADDED_FACTS: dict[str, Any] = {
     "contacts": lambda r, why: history.contact_added(r.customer_id, r.name, why),
     "plans": lambda r, why: history.plan_added(r.customer_id, r.id, r.due_on, why),
-    "sales": lambda r, why: history.sale_added(r.customer_id, r.id, r.amount_cents, r.sold_on, why),
+    "sales": lambda r, why: history.sale_added(
+        r.customer_id, r.id, r.amount_micros, r.sold_on, why, currency=r.currency
+    ),
 }
 
 # SQLite's catalogue, read to know which indexes a table has before dropping any.
@@ -193,6 +195,9 @@ def added_rows(plan: Plan, code: Any) -> Any:
             expr = func.coalesce(s.c[name], *fallbacks)
         elif name in tbl.defaults_today:
             expr = func.coalesce(s.c[name], literal(actor.today, column.type))
+        elif name in tbl.defaults_config:
+            setting = actor.config.get(tbl.defaults_config[name])
+            expr = func.coalesce(s.c[name], literal(setting, column.type))
         elif name == "code" and tbl.name == "customers":
             expr = code
         elif name in staged:
