@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crmcli import enums
@@ -784,6 +784,16 @@ class UnrecognisedHeader(InvalidInput):
     """Not one header of the row is known: a wrong encoding, or a file of another table."""
 
 
+@dataclass(frozen=True)
+class Computed:
+    """A field whose cell is made of several cells of a row, joined by
+    ``values.PRODUCT_SEPARATOR`` (``--amount "Quantity*UnitPrice"``)."""
+
+    indexes: tuple[int, ...]
+    column: Column  # the table's column, parsing the joined cells
+    label: str  # how rows' problems name it: Quantity*UnitPrice
+
+
 @dataclass
 class Layout:
     """How the columns of one file map onto a table."""
@@ -792,6 +802,30 @@ class Layout:
     fields: list[tuple[int, Column]]  # file column index → the column it fills
     unknown: list[tuple[int, str]]  # columns kept in notes as "header: value" lines
     notices: list[str]  # what the user should know: ignored, left-out, duplicate columns
+    computed: list[Computed] = field(default_factory=list)
+
+    def labels(self) -> dict[str, str]:
+        """Each stored column the file fills → the header (or expression) that fills it."""
+        found = {
+            col.target: self.headers[i].replace("\ufeff", "").strip() for i, col in self.fields
+        }
+        found.update((c.column.target, c.label) for c in self.computed)
+        return found
+
+    def targets(self) -> list[str]:
+        return [col.target for _, col in self.fields] + [c.column.target for c in self.computed]
+
+
+def header_index(headers: Sequence[str], name: str, what: str) -> int:
+    """The column of a file a header names (compared as headers are), or a refusal that
+    lists the file's headers; ``what`` is the option that names it."""
+    folded = fold_header(name)
+    for index, header in enumerate(headers):
+        if folded and fold_header(header) == folded:
+            return index
+    raise InvalidInput(
+        f"{what}: the file has no column {name.strip()!r}; its headers are: {_shown(headers)}"
+    )
 
 
 def parse_map(items: Sequence[str]) -> dict[str, str]:
@@ -819,13 +853,34 @@ def _shown(headers: Sequence[str]) -> str:
 
 
 def layout(
-    tbl: Table, headers: list[str], mapping: dict[str, str], *, adding: bool = True
+    tbl: Table,
+    headers: list[str],
+    mapping: dict[str, str],
+    *,
+    adding: bool = True,
+    computed: Sequence[tuple[str, str, Sequence[str], Callable[[str], Any]]] = (),
+    keep_unknown: bool = True,
+    used: Sequence[str] = (),
 ) -> Layout:
     """Match a file's header row to the table, or say exactly why it cannot be.
 
     A file that only updates records (``adding`` false) need not have the columns a new
     record requires; a row that would be added without them is refused on its own.
+    ``computed`` gives fields made of several cells: (field, the option that says so,
+    the headers of those cells, the parser of the cells joined); a column of the file
+    that would fill such a field is left out. Without ``keep_unknown`` the cells of
+    unknown columns are not kept (rows become one record that has a note of its own).
+    ``used`` names columns that options read (``--group-by``): not reported as unknown.
     """
+    notes = tbl.notes if keep_unknown else None
+    made: list[Computed] = []
+    for key, what, names, parse in computed:
+        own = tbl.column(key)
+        assert own is not None and own.importable, key
+        indexes = tuple(header_index(headers, name, what) for name in names)
+        label = "*".join(headers[i].replace("\ufeff", "").strip() for i in indexes)
+        made.append(Computed(indexes, replace(own, parse=parse, parse_all=None), label))
+    made_keys = {c.column.key: c for c in made}
     fields: list[tuple[int, Column]] = []
     unknown: list[tuple[int, str]] = []
     ignored: list[str] = []
@@ -866,8 +921,13 @@ def layout(
         if not col.importable:
             ignored.append(label)
             continue
+        if col.key in made_keys:
+            notices.append(
+                f"column {label!r} is left out: {made_keys[col.key].label} gives {col.key}"
+            )
+            continue
         if col.key in seen:
-            if not tbl.notes:
+            if not notes:
                 raise InvalidInput(
                     f"columns {seen[col.key]!r} and {label!r} both give {col.key}; "
                     f"leave one out with --map '{label}='"
@@ -880,10 +940,17 @@ def layout(
             continue
         seen[col.key] = label
         fields.append((index, col))
-    if not fields:
+    if not fields and not made:
         raise UnrecognisedHeader(f"no header of {tbl.name} in: {_shown(headers)}")
-    named = [name for _, name in unknown if not name.startswith("column ")]
-    present = {col.key for _, col in fields}
+    read = {fold_header(name) for name in used}
+    if not notes:
+        read.update(fold_header(headers[i]) for c in made for i in c.indexes)
+    named = [
+        name
+        for _, name in unknown
+        if not name.startswith("column ") and fold_header(name) not in read
+    ]
+    present = {col.key for _, col in fields} | set(made_keys)
     for col in tbl.required_columns() if adding else ():
         if col.key not in present:
             raise InvalidInput(
@@ -895,8 +962,8 @@ def layout(
             "the file names no customer: add a customer_code, customer_name or customer column "
             "(客户编号 / 客户名称 / 客户), or name one with --map 'HEADER=customer'"
         )
-    if named and tbl.notes:
-        notices.append(f"columns kept in {tbl.notes}: {', '.join(named)}")
+    if named and notes:
+        notices.append(f"columns kept in {notes}: {', '.join(named)}")
     elif named:
         # One line for the file, not a failed import: exports carry columns of their own.
         notices.append(
@@ -907,4 +974,4 @@ def layout(
         notices.append(f"columns crm computes itself, ignored: {', '.join(ignored)}")
     if skipped:
         notices.append(f"columns left out (--map): {', '.join(skipped)}")
-    return Layout(list(headers), fields, unknown, notices)
+    return Layout(list(headers), fields, unknown, notices, made)

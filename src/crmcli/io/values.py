@@ -638,7 +638,7 @@ def parse_micros(text: str) -> int:
 
 # ``--amount "Quantity*UnitPrice"``: the cell this module is given for such a column is
 # the two cells joined by PRODUCT_SEPARATOR.
-PRODUCT_SEPARATOR = "\x1f"
+PRODUCT_SEPARATOR = "\x00"  # no cell holds it, and str.strip() keeps it
 
 
 def amount_product(text: str, *, zero: bool = False) -> int:

@@ -29,7 +29,8 @@ from crmcli.io.csvfile import (
     starts_as_utf8,
 )
 from crmcli.io.tables import Layout, Table, UnrecognisedHeader
-from crmcli.io.values import ColumnRefused, unescape_formula
+from crmcli.io.values import PRODUCT_SEPARATOR, ColumnRefused, unescape_formula
+from crmcli.services.imports import orders
 from crmcli.services.imports.common import (
     MESSAGES,
     REF_TARGETS,
@@ -42,7 +43,7 @@ from crmcli.services.imports.common import (
 
 WORK_CHUNK = 2000
 # The columns every staged row binds beside those the file fills.
-_FIRST = ("line", "raw", "missing")
+_FIRST = ("line", "raw", "missing", "grp")
 
 
 class Stage:
@@ -77,7 +78,7 @@ class Stage:
         tbl = self.tbl
         self.tables = StageTables(tbl)
         staged = self.tables.staged
-        self.columns = tbl.staged_columns([col.target for _, col in lay.fields])
+        self.columns = tbl.staged_columns(lay.targets())
         self.processors = {}
         for name in self.columns:
             proc = staged.c[name].type.dialect_impl(self.dialect).bind_processor(self.dialect)
@@ -115,13 +116,31 @@ class Validator:
     again cell by cell to say which. Per-row work is left to the rows that need it.
     """
 
-    def __init__(self, lay: Layout, stage: Stage) -> None:
+    def __init__(self, lay: Layout, stage: Stage, group: int | None = None) -> None:
         tbl = stage.tbl
-        self.parsers = [
+        self.parsers: list[tuple[Any, ...]] = [
             (index, col.target, col.parse, col.parse_all, col.required, _label(lay, index), col.key)
             for index, col in lay.fields
         ]
-        self.labels = {col.target: _label(lay, i) for i, col in lay.fields}
+        # Fields made of several cells: their cells joined, parsed as one.
+        self.parsers += [
+            (
+                c.indexes,
+                c.column.target,
+                c.column.parse,
+                None,
+                c.column.required,
+                c.label,
+                c.column.key,
+            )
+            for c in lay.computed
+        ]
+        self.labels = lay.labels()
+        # --group-by: the column whose value says which invoice a line belongs to, and the
+        # invoices with a refused line (each with its first such line).
+        self.group = group
+        self.group_label = _label(lay, group) if group is not None else ""
+        self.bad_groups: dict[str, int] = {}
         self.unknown = lay.unknown
         self.notes = tbl.notes
         self.derive = tbl.derive
@@ -152,11 +171,14 @@ class Validator:
         columns: dict[str, list[Any]] = {}
         given: list[tuple[list[str], dict[int, str]]] = []  # the customer references
         for index, target, parse, parse_all, required, label, key in self.parsers:
-            if by_index is not None:
-                raw: Sequence[str] = by_index[index]
+            if isinstance(index, tuple):
+                texts = _joined(cells, index)
             else:
-                raw = [row[index] if index < len(row) else "" for row in cells]
-            texts = [text.strip() for text in raw]
+                if by_index is not None:
+                    raw: Sequence[str] = by_index[index]
+                else:
+                    raw = [row[index] if index < len(row) else "" for row in cells]
+                texts = [text.strip() for text in raw]
             if "\n'" in "\n" + "\n".join(texts):
                 texts = [unescape_formula(t) if t[:1] == "'" else t for t in texts]
             values, refused = _parse_column(parse, parse_all, texts)
@@ -180,6 +202,8 @@ class Validator:
             for i, exc in self.derive(columns).items():
                 if i not in found:
                     found[i] = [(self.labels.get(exc.column, exc.column), exc.message)]
+        if self.group is not None:
+            self._group(cells, lines, columns, found)
         nothing: list[Any] = [None] * count
         for name, proc in self.processors.items():
             if name in columns:
@@ -199,6 +223,26 @@ class Validator:
                     for col, msg in found[i]
                 )
         return staged, problems, len(found)
+
+    def _group(
+        self,
+        cells: list[list[str]],
+        lines: list[int],
+        columns: dict[str, list[Any]],
+        found: dict[int, list[tuple[str, str]]],
+    ) -> None:
+        index, label = self.group, self.group_label
+        assert index is not None
+        keys = [row[index].strip() if index < len(row) else "" for row in cells]
+        for i, key in enumerate(keys):
+            if not key:
+                found.setdefault(i, []).append(
+                    (label, orders.MESSAGES["no_group"].format(label=label))
+                )
+        for i in found:
+            if keys[i]:
+                self.bad_groups.setdefault(keys[i], lines[i])
+        columns["grp"] = [key or None for key in keys]
 
     def _extra_cells(
         self,
@@ -253,29 +297,71 @@ def _parse_column(
     return values, refused
 
 
+def _joined(cells: list[list[str]], indexes: tuple[int, ...]) -> list[str]:
+    """The cells of each row at ``indexes``, stripped and joined (empty when all are)."""
+    texts = []
+    for row in cells:
+        parts = [row[j].strip() if j < len(row) else "" for j in indexes]
+        texts.append(PRODUCT_SEPARATOR.join(parts) if any(parts) else "")
+    return texts
+
+
 def _label(lay: Layout, index: int) -> str:
     return lay.headers[index].replace("\ufeff", "").strip()
 
 
-def _chunks(src: CsvInput) -> Iterator[list[tuple[int, list[str]]]]:
-    rows = src.rows()
+def _chunks(
+    src: CsvInput, keep: Callable[[list[str]], bool] | None, left_out: list[int]
+) -> Iterator[list[tuple[int, list[str]]]]:
+    """The rows a chunk at a time; with ``keep`` only the rows it keeps (``left_out``
+    counts the others)."""
+    rows: Iterator[tuple[int, list[str]]] = src.rows()
+    if keep is not None:
+        every = rows
+
+        def kept() -> Iterator[tuple[int, list[str]]]:
+            for line, cells in every:
+                if keep(cells):
+                    yield line, cells
+                else:
+                    left_out[0] += 1
+
+        rows = kept()
     while chunk := list(islice(rows, WORK_CHUNK)):
         yield chunk
+
+
+class Shape:
+    """What the order-line options make of a file (``orders``): the rows kept, the
+    column whose lines make one sale, and what the user is told of both."""
+
+    def __init__(self, opts: ImportOptions, header: list[str]) -> None:
+        conditions = orders.parse_where(opts.where)
+        self.keep = orders.row_filter(header, conditions) if conditions else None
+        self.where = " ".join(c.text for c in conditions)
+        self.group = (
+            io_tables.header_index(header, opts.group_by, f"--group-by {opts.group_by}")
+            if opts.group_by
+            else None
+        )
+        self.left_out = [0]
+        self.sales = 0
 
 
 def _stage_rows(
     src: CsvInput,
     lay: Layout,
     stage: Stage,
+    shape: Shape,
     *,
     say_progress: Progress | None,
 ) -> tuple[int, int]:
     """Validate every row into the staging file; returns (rows, rows with problems)."""
-    validator = Validator(lay, stage)
+    validator = Validator(lay, stage, shape.group)
     total = bad = 0
     with stage.conn.begin():
         cursor = stage.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        for chunk in _chunks(src):
+        for chunk in _chunks(src, shape.keep, shape.left_out):
             staged, problems, bad_rows = validator(chunk)
             total += len(staged) + bad_rows
             bad += bad_rows
@@ -285,6 +371,15 @@ def _stage_rows(
             if say_progress is not None:
                 say_progress(src.bytes_read, src.size)
         cursor.close()
+        if shape.group is not None:
+            refused, shape.sales = orders.collapse(
+                stage.conn,
+                stage.tables.staged,
+                stage.tables.problems,
+                validator.bad_groups,
+                validator.group_label,
+            )
+            bad += refused
     return total, bad
 
 
@@ -297,7 +392,13 @@ def read_file(
         with CsvSource(opts.path, encoding=encoding, delimiter=opts.delimiter) as src:
             try:
                 lay = io_tables.layout(
-                    tbl, src.header, opts.mapping, adding=opts.on_duplicate != "update"
+                    tbl,
+                    src.header,
+                    orders.mapping(opts),
+                    adding=opts.on_duplicate != "update",
+                    computed=orders.computed(opts),
+                    keep_unknown=opts.group_by is None,
+                    used=[opts.group_by] if opts.group_by else [],
                 )
             except UnrecognisedHeader as exc:
                 hint = (
@@ -309,9 +410,10 @@ def read_file(
                         name=src.name, detail=f"headers: {detail}", encoding_hint=hint
                     )
                 ) from None
+            shape = Shape(opts, src.header)
             stage.reset(lay)
             try:
-                total, bad = _stage_rows(src, lay, stage, say_progress=progress)
+                total, bad = _stage_rows(src, lay, stage, shape, say_progress=progress)
             except EncodingMismatch as exc:
                 if fell_back:
                     raise InvalidInput(
@@ -334,4 +436,13 @@ def read_file(
                 continue
             for notice in lay.notices:
                 say(notice)
+            if shape.left_out[0]:
+                key = "left_out" if shape.left_out[0] > 1 else "left_out_one"
+                say(orders.MESSAGES[key].format(count=shape.left_out[0], conditions=shape.where))
+            if shape.group is not None:
+                say(
+                    orders.MESSAGES["grouped"].format(
+                        lines=total, sales=shape.sales, label=_label(lay, shape.group)
+                    )
+                )
             return src, lay, total, bad
