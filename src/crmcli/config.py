@@ -421,6 +421,8 @@ class Config:
             self._flat = flatten(self.tree)
         if key in self._flat:
             return self._flat[key]
+        if _RATE_KEY.fullmatch(key):
+            return None  # no rate for that currency (yet)
         node: Any = self.tree
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:

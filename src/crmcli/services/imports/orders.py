@@ -56,6 +56,7 @@ MESSAGES = {
     "left_out": "{count} lines left out by --where {conditions}",
     "left_out_one": "1 line left out by --where {conditions}",
     "grouped": "{lines} lines make {sales} sales, one per {label}",
+    "grouped_one": "{lines} lines make 1 sale, one per {label}",
     "no_group": "{label} is empty: --group-by {label} needs it on every line",
     "bad_line": "line {line}, of the same {label} {key}, is invalid: the {label} is refused whole",
     "customers": "the lines of {label} {key} name more than one customer",

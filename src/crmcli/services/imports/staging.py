@@ -440,8 +440,9 @@ def read_file(
                 key = "left_out" if shape.left_out[0] > 1 else "left_out_one"
                 say(orders.MESSAGES[key].format(count=shape.left_out[0], conditions=shape.where))
             if shape.group is not None:
+                key = "grouped" if shape.sales != 1 else "grouped_one"
                 say(
-                    orders.MESSAGES["grouped"].format(
+                    orders.MESSAGES[key].format(
                         lines=total, sales=shape.sales, label=_label(lay, shape.group)
                     )
                 )
