@@ -520,3 +520,41 @@ def test_a_database_of_cents_keeps_its_amounts_in_the_finer_unit(database_target
         assert got == [1_280_500_000, -5_000_000]
     finally:
         engine.dispose()
+
+
+def day_month_file(tmp_path: Path, first: list[str], last: list[str]) -> Path:
+    """2,100 dates that may be read either way (more than a chunk the import reads at a
+    time), with ``first`` before them and ``last`` after."""
+    middle = [f"{i % 12 + 1:02d}/{(i + 1) % 12 + 1:02d}/2017" for i in range(2100)]
+    rows = [["客户编号", "订单日期", "金额"]]
+    rows += [["HW", day, str(n + 1)] for n, day in enumerate([*first, *middle, *last])]
+    return write(tmp_path / "dates.csv", rows)
+
+
+def test_a_date_column_s_order_is_decided_over_the_whole_file(crm, tmp_path):
+    add_customers(crm, tmp_path, ["HW"])
+    # Only the last line tells the order: every date before it is read day first too.
+    path = day_month_file(tmp_path, [], ["13/01/2017"])
+    result, _ = imported(crm, "sales", path)
+    assert result["added"] == 2101
+    by_amount = {s["amount"]: s["sold_on"] for s in sales(crm)}
+    assert (by_amount["1.00"], by_amount["2.00"], by_amount["2101.00"]) == (
+        "2017-02-01",  # 01/02/2017
+        "2017-03-02",  # 02/03/2017
+        "2017-01-13",
+    )
+
+
+def test_a_date_column_with_both_orders_far_apart_is_refused_whole(crm, tmp_path):
+    add_customers(crm, tmp_path, ["HW"])
+    path = day_month_file(tmp_path, ["4/15/2017"], ["15/04/2017"])
+    stderr = crm.fails(2, "import", "sales", path).splitlines()
+    both = "this column has both day-first ('15/04/2017') and month-first ('4/15/2017') dates"
+    assert (
+        stderr[0] == f"line 2, column 订单日期: date '4/15/2017': {both}; write them as YYYY-MM-DD"
+    )
+    assert stderr[-2] == (
+        f"line 2103, column 订单日期: date '15/04/2017': {both}; write them as YYYY-MM-DD"
+    )
+    assert stderr[-1] == INVALID.format(bad=2102, rows=2102, name="dates.csv")
+    assert sales(crm) == []

@@ -361,7 +361,7 @@ DATE_HINT = "use 2026-11-22, 2026/11/22, 11/22/2026, 2026年11月22日 or an Exc
 DAY_FIRST, MONTH_FIRST, EITHER = "day first", "month first", "either"
 # Excel's US dates: a column of slash dates with a four-digit year, none of which tells
 # the order, is month first. Every other form must show its order somewhere in the column.
-US_FORM = ("/", 4)
+US_FORM = "/4"
 MIXED_ORDER = (
     "date {text!r}: this column has both day-first ({day!r}) and month-first ({month!r}) "
     "dates; write them as YYYY-MM-DD"
@@ -373,7 +373,7 @@ AMBIGUOUS = (
 # Two-digit years as POSIX strptime's %y reads them: 69–99 are 1969–1999, 00–68 2000–2068.
 _CENTURY_PIVOT = 69
 
-_Form = tuple[str, int]
+_Form = str  # the separator and the year's width: "/4" for 4/15/2017, "-2" for 11-08-16
 _Fields = tuple[int, int, int, time | None, str | None, _Form | None]
 
 
@@ -418,7 +418,7 @@ def _fields(raw: str, what: str, text: str, order: str | None) -> _Fields | None
         else:
             a, sep, b, y = m.groups()
             first, second = int(a), int(b)
-            form = (sep, len(y))
+            form = f"{sep}{len(y)}"
             year = int(y)
             if len(y) == 2:
                 year += 1900 if year >= _CENTURY_PIVOT else 2000
@@ -511,17 +511,47 @@ class ColumnRefused(InvalidInput):
         self.refused = refused
 
 
-def _date_column(texts: list[str], finish: Callable[[date, time | None, str], Any]) -> list[Any]:
-    """Each text of a column read as a date (None for an empty one). The dates with the
-    year last are read form by form (4/15/2017 and 11-08-16 are two forms), each form in
-    one order for the whole column: day first when any of its dates can only be read day
-    first (15/4/2017), month first when any can only be read month first; a form with both
-    kinds refuses them all. A form none of whose dates tells is month first for Excel's
-    US dates (4/5/2017) and refused otherwise: never guessed. Raises ColumnRefused for the
-    refused cells."""
+# What a column's dates of one form, all of them seen, make of those that may be read
+# either way: read them day first, refuse every date of the form (both orders occur),
+# refuse the undecided ones (nothing tells), or keep them month first (None).
+MIXED, UNDECIDED = "mixed", "undecided"
+
+
+def order_rule(form: _Form, kinds: set[str]) -> str | None:
+    if DAY_FIRST in kinds and MONTH_FIRST in kinds:
+        return MIXED
+    if DAY_FIRST in kinds:
+        return DAY_FIRST if EITHER in kinds else None
+    if MONTH_FIRST not in kinds and EITHER in kinds and form != US_FORM:
+        return UNDECIDED
+    return None
+
+
+def mixed_message(text: str, day_first: str, month_first: str) -> str:
+    return MIXED_ORDER.format(text=text, day=day_first, month=month_first)
+
+
+def undecided_message(text: str) -> str:
+    return _ambiguous(text)
+
+
+def reread(text: str, moment: bool) -> Any:
+    """A date that may be read either way, read day first."""
+    day, clock, _, _ = _split_date(text, "date", DAY_FIRST)
+    return _moment(day, clock, text) if moment else _day(day, clock, text)
+
+
+def read_date_column(
+    texts: list[str], moment: bool
+) -> tuple[list[Any], dict[int, str], list[tuple[int, _Form, str]]]:
+    """Each text of a column read as a date (None for an empty one), those that may be
+    read either way month first for now; returns the values, the refused cells' reasons
+    by position, and (position, form, kind) of every date with the year last, for the
+    caller to decide each form's order once it has seen the whole column (``order_rule``)."""
+    finish = _moment if moment else _day
     values: list[Any] = [None] * len(texts)
     refused: dict[int, str] = {}
-    forms: dict[_Form, dict[int, str]] = {}
+    cells: list[tuple[int, _Form, str]] = []
     for i, text in enumerate(texts):
         if not text:
             continue
@@ -532,25 +562,38 @@ def _date_column(texts: list[str], finish: Callable[[date, time | None, str], An
             refused[i] = exc.message
             continue
         if kind is not None and form is not None:
-            forms.setdefault(form, {})[i] = kind
+            cells.append((i, form, kind))
+    return values, refused, cells
+
+
+def _date_column(texts: list[str], moment: bool) -> list[Any]:
+    """Each text of a column read as a date (None for an empty one). The dates with the
+    year last are read form by form (4/15/2017 and 11-08-16 are two forms), each form in
+    one order for the whole column: day first when any of its dates can only be read day
+    first (15/4/2017), month first when any can only be read month first; a form with both
+    kinds refuses them all. A form none of whose dates tells is month first for Excel's
+    US dates (4/5/2017) and refused otherwise: never guessed. Raises ColumnRefused for the
+    refused cells."""
+    values, refused, cells = read_date_column(texts, moment)
+    forms: dict[_Form, dict[int, str]] = {}
+    for i, form, kind in cells:
+        forms.setdefault(form, {})[i] = kind
     for form, kinds_at in forms.items():
-        kinds = set(kinds_at.values())
-        if DAY_FIRST in kinds and MONTH_FIRST in kinds:
+        rule = order_rule(form, set(kinds_at.values()))
+        if rule == MIXED:
             day_first = next(texts[i] for i, k in kinds_at.items() if k == DAY_FIRST)
             month_first = next(texts[i] for i, k in kinds_at.items() if k == MONTH_FIRST)
             for i in kinds_at:
                 values[i] = None
-                refused[i] = MIXED_ORDER.format(text=texts[i], day=day_first, month=month_first)
-        elif DAY_FIRST in kinds:
-            for i, kind in kinds_at.items():
-                if kind == EITHER:
-                    day, clock, _, _ = _split_date(texts[i], "date", DAY_FIRST)
-                    values[i] = finish(day, clock, texts[i])
-        elif MONTH_FIRST not in kinds and form != US_FORM:
-            for i, kind in kinds_at.items():
-                if kind == EITHER:
-                    values[i] = None
-                    refused[i] = _ambiguous(texts[i])
+                refused[i] = mixed_message(texts[i], day_first, month_first)
+        for i, kind in kinds_at.items():
+            if kind != EITHER:
+                continue
+            if rule == DAY_FIRST:
+                values[i] = reread(texts[i], moment)
+            elif rule == UNDECIDED:
+                values[i] = None
+                refused[i] = undecided_message(texts[i])
     if refused:
         raise ColumnRefused(values, dict(sorted(refused.items())))
     return values
@@ -558,12 +601,12 @@ def _date_column(texts: list[str], finish: Callable[[date, time | None, str], An
 
 def parse_days(texts: list[str]) -> list[date | None]:
     """``parse_day`` over a column of stripped texts, deciding day/month order once."""
-    return _date_column(texts, _day)
+    return _date_column(texts, moment=False)
 
 
 def parse_moments(texts: list[str]) -> list[datetime | None]:
     """``parse_moment`` over a column of stripped texts, deciding day/month order once."""
-    return _date_column(texts, _moment)
+    return _date_column(texts, moment=True)
 
 
 def parse_clock(text: str) -> str:

@@ -210,23 +210,29 @@ def collapse(
             label=label, key=g.grp, lines=g.lines
         )
         changes.append(
-            {"at": g.first, "amount": total, "day": g.day, "product": product, "note": note}
+            {
+                "b_at": g.first,
+                "b_amount": total,
+                "b_day": g.day,
+                "b_product": product,
+                "b_note": note,
+            }
         )
     if changes:
         conn.execute(
             update(s)
-            .where(s.c.line == bindparam("at"))
+            .where(s.c.line == bindparam("b_at"))
             .values(
-                amount_micros=bindparam("amount"),
-                sold_on=bindparam("day"),
-                product=bindparam("product"),
-                note=bindparam("note"),
+                amount_micros=bindparam("b_amount"),
+                sold_on=bindparam("b_day"),
+                product=bindparam("b_product"),
+                note=bindparam("b_note"),
             ),
             changes,
         )
     firsts_table = _lines_table(conn, "group_first")
     if changes:
-        conn.execute(insert(firsts_table), [{"line": c["at"]} for c in changes])
+        conn.execute(insert(firsts_table), [{"line": c["b_at"]} for c in changes])
     conn.execute(delete(s).where(s.c.line.notin_(select(firsts_table.c.line))))
     firsts_table.drop(conn)
     return refused, len(changes)

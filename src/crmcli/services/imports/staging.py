@@ -15,12 +15,25 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import create_engine, event, insert
+from sqlalchemy import (
+    Column,
+    Integer,
+    String,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy import Table as sa_table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.pool import StaticPool
 
 from crmcli.errors import InvalidInput
 from crmcli.io import tables as io_tables
+from crmcli.io import values as cell_values
 from crmcli.io.csvfile import (
     CsvInput,
     CsvSource,
@@ -77,6 +90,18 @@ class Stage:
         """Empty staging tables; rows bind only the columns this file fills."""
         tbl = self.tbl
         self.tables = StageTables(tbl)
+        # Every date cell with the year last (4/15/2017, 11-08-16), its form and how it may
+        # be read: each form's day/month order is decided once the whole file is read.
+        self.dates = sa_table(
+            "datecells",
+            self.tables.metadata,
+            Column("id", Integer, primary_key=True),
+            Column("line", Integer),
+            Column("target", String),
+            Column("text", String),
+            Column("form", String),
+            Column("kind", String),
+        )
         staged = self.tables.staged
         self.columns = tbl.staged_columns(lay.targets())
         self.processors = {}
@@ -141,6 +166,13 @@ class Validator:
         self.group = group
         self.group_label = _label(lay, group) if group is not None else ""
         self.bad_groups: dict[str, int] = {}
+        # Date columns: read a chunk at a time, their order decided over the whole file.
+        self.dates = {
+            col.target: col.parse_all is cell_values.parse_moments
+            for _, col in lay.fields
+            if col.parse_all in (cell_values.parse_days, cell_values.parse_moments)
+        }
+        self.date_cells: list[dict[str, Any]] = []
         self.unknown = lay.unknown
         self.notes = tbl.notes
         self.derive = tbl.derive
@@ -181,7 +213,16 @@ class Validator:
                 texts = [text.strip() for text in raw]
             if "\n'" in "\n" + "\n".join(texts):
                 texts = [unescape_formula(t) if t[:1] == "'" else t for t in texts]
-            values, refused = _parse_column(parse, parse_all, texts)
+            if target in self.dates:
+                values, refused, cells_read = cell_values.read_date_column(
+                    texts, self.dates[target]
+                )
+                self.date_cells.extend(
+                    {"line": lines[i], "target": target, "text": texts[i], "form": f, "kind": k}
+                    for i, f, k in cells_read
+                )
+            else:
+                values, refused = _parse_column(parse, parse_all, texts)
             columns[target] = values
             if required and "" in texts:
                 for i, text in enumerate(texts):
@@ -297,6 +338,78 @@ def _parse_column(
     return values, refused
 
 
+def _decide_dates(stage: Stage, validator: Validator) -> int:
+    """Each date column's forms decided over the whole file (``values.order_rule``): the
+    dates that may be read either way re-read day first, or refused with their lines,
+    never read one way in one part of a file and the other way in the next. Returns the
+    number of lines refused here."""
+    d, s, p = stage.dates, stage.tables.staged, stage.tables.problems
+    conn = stage.conn
+    kinds: dict[tuple[str, str], set[str]] = {}
+    for target, form, kind in conn.execute(select(d.c.target, d.c.form, d.c.kind).distinct()):
+        kinds.setdefault((target, form), set()).add(kind)
+    refusals: list[dict[str, Any]] = []
+    for (target, form), found in sorted(kinds.items()):
+        rule = cell_values.order_rule(form, found)
+        if rule is None:
+            continue
+        cells = select(d.c.line, d.c.text, d.c.kind).where(d.c.target == target, d.c.form == form)
+        label = validator.labels.get(target, target)
+        if rule == cell_values.DAY_FIRST:
+            moment = validator.dates[target]
+            changes = [
+                {"b_at": line, "b_value": cell_values.reread(text, moment)}
+                for line, text, _ in conn.execute(cells.where(d.c.kind == cell_values.EITHER))
+            ]
+            if changes:
+                column = s.c[target]
+                conn.execute(
+                    update(s)
+                    .where(s.c.line == bindparam("b_at"))
+                    .values({column: bindparam("b_value")}),
+                    changes,
+                )
+            continue
+        if rule == cell_values.MIXED:
+            example = {
+                kind: conn.execute(cells.where(d.c.kind == kind).order_by(d.c.id).limit(1)).one()[1]
+                for kind in (cell_values.DAY_FIRST, cell_values.MONTH_FIRST)
+            }
+            refusals.extend(
+                {
+                    "b_at": line,
+                    "b_col": label,
+                    "b_message": cell_values.mixed_message(
+                        text, example[cell_values.DAY_FIRST], example[cell_values.MONTH_FIRST]
+                    ),
+                }
+                for line, text, _ in conn.execute(cells.order_by(d.c.id))
+            )
+        else:
+            refusals.extend(
+                {"b_at": line, "b_col": label, "b_message": cell_values.undecided_message(text)}
+                for line, text, _ in conn.execute(
+                    cells.where(d.c.kind == cell_values.EITHER).order_by(d.c.id)
+                )
+            )
+    if not refusals:
+        return 0
+    raw = select(s.c.raw).where(s.c.line == bindparam("b_at")).scalar_subquery()
+    conn.execute(
+        insert(p).values(
+            line=bindparam("b_at"), col=bindparam("b_col"), message=bindparam("b_message"), raw=raw
+        ),
+        refusals,
+    )
+    lines = sorted({r["b_at"] for r in refusals})
+    refused = 0
+    for start in range(0, len(lines), WORK_CHUNK):
+        refused += conn.execute(
+            delete(s).where(s.c.line.in_(lines[start : start + WORK_CHUNK]))
+        ).rowcount
+    return refused
+
+
 def _joined(cells: list[list[str]], indexes: tuple[int, ...]) -> list[str]:
     """The cells of each row at ``indexes``, stripped and joined (empty when all are)."""
     texts = []
@@ -368,9 +481,13 @@ def _stage_rows(
             cursor.executemany(stage.insert_sql, staged)
             if problems:
                 cursor.executemany(stage.problem_sql, problems)
+            if validator.date_cells:
+                stage.conn.execute(insert(stage.dates), validator.date_cells)
+                validator.date_cells = []
             if say_progress is not None:
                 say_progress(src.bytes_read, src.size)
         cursor.close()
+        bad += _decide_dates(stage, validator)
         if shape.group is not None:
             refused, shape.sales = orders.collapse(
                 stage.conn,
