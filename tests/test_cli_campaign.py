@@ -143,8 +143,9 @@ def test_unknown_campaign_or_customer_is_exit_3(crm):
 def test_told_on_or_after_the_day_is_a_miss_with_a_fine(crm):
     customers(crm)
     crm.ok("campaign", "add", "年终答谢会", "--on", "2026-12-20", "--stages", "customer,loyal")
-    crm.ok("campaign", "notify", "年终答谢会", "AL", "--at", "2026-12-19 23:00")  # in time
-    late = crm.ok("campaign", "notify", "年终答谢会", "BD", "--at", "2026-12-20 09:00")
+    told = ("--as-of", "2026-12-20")
+    crm.ok("campaign", "notify", "年终答谢会", "AL", "--at", "2026-12-19 23:00", *told)  # in time
+    late = crm.ok("campaign", "notify", "年终答谢会", "BD", "--at", "2026-12-20 09:00", *told)
     assert "still a miss" in late.stderr
     assert audience(crm, "年终答谢会", "--all") == [("AL", True), ("BD", False), ("HW", False)]
     assert summary(crm) == [("年终答谢会", "2026-12-20", ["customer", "loyal"], 3, 1, 2)]

@@ -270,3 +270,18 @@ def test_a_contact_is_found_by_its_pinyin_as_customers_are(crm, hw):
     assert crm.fails(3, "contact", "edit", hw, "lisi", "--title", "x") == (
         "crm: 华为技术 has no contact matching 'lisi'\n"
     )
+
+
+def test_adding_the_primary_contact_again_completes_it_rather_than_doubling_it(crm):
+    crm.ok(
+        "customer", "add", "华强电子", "--code", "HQ", "--contact", "方倩", "--as-of", "2026-11-01"
+    )
+    result = crm.ok("contact", "add", "HQ", "方倩", "--title", "总经理", "--phone", "15395482717")
+    assert result.stderr == "completed contact #1 方倩 of HQ 华强电子\n"
+    assert [(c["id"], c["name"], c["title"], c["phone"]) for c in contacts(crm)] == [
+        (1, "方倩", "总经理", "+8615395482717")
+    ]
+    # A second 方倩 whose details differ is another person: added beside her.
+    other = crm.ok("contact", "add", "HQ", "方倩", "--phone", "13800138000")
+    assert other.stderr == "added contact #2 方倩 to HQ 华强电子\n"
+    assert len(contacts(crm)) == 2

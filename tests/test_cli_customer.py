@@ -255,7 +255,10 @@ def test_list_filters_by_tier_stage_and_owner_with_chinese_labels(crm):
     assert listed(crm, "--stage", "意向") == [("B", "Bravo"), ("C", "Charlie")]
     assert listed(crm, "--owner", "li") == [("A", "Alpha"), ("C", "Charlie")]
     assert listed(crm, "--tier", "core", "--stage", "qualified") == [("C", "Charlie")]
-    assert listed(crm, "--owner", "nobody") == []
+    # An owner who owns nothing is a typo: refused, as by every listing.
+    assert crm.fails(3, "customer", "list", "--owner", "nobody") == (
+        "crm: nobody named 'nobody' owns a customer or a plan; owners: li, wang\n"
+    )
     assert listed(crm, "--limit", "1") == [("A", "Alpha")]
 
 

@@ -313,6 +313,8 @@ def test_a_greeting_no_policy_asks_for_is_recorded_and_said_so(crm):
         "2026-12-22",
         "--at",
         "2026-12-22 09:00",
+        "--as-of",
+        "2026-12-22",
     )
     assert result.exit_code == 0
     assert result.stderr == (

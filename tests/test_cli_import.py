@@ -197,16 +197,24 @@ def test_gbk_after_64_kib_of_ascii_is_read_again_as_gb18030(crm, tmp_path):
     assert crm.json("customer", "list", "--search", "腾讯")[0]["notes"] == "最后一行"
 
 
-def test_an_excel_workbook_is_refused_with_what_to_do(crm, tmp_path):
+def test_an_excel_workbook_is_read_and_on_stdin_refused_with_what_to_do(crm, tmp_path):
     from openpyxl import Workbook
 
     book = Workbook()
     book.active.append(["name"])
     book.active.append(["Acme"])
     book.save(tmp_path / "leads.xlsx")
-    assert crm.fails(2, "import", "customers", tmp_path / "leads.xlsx") == (
-        "crm: leads.xlsx is an Excel workbook, not CSV; save it as CSV (UTF-8) and import that\n"
+    result = crm.runner.invoke(
+        __import__("crmcli.cli", fromlist=["app"]).app,
+        ["import", "customers", "-"],
+        input=(tmp_path / "leads.xlsx").read_bytes(),
     )
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "crm: <stdin> is a workbook; name its file to import it (crm import customers FILE.xlsx)\n",
+    )
+    crm.ok("import", "customers", tmp_path / "leads.xlsx", "--as-of", ON)
+    assert [c["name"] for c in crm.json("customer", "list")] == ["Acme"]
 
 
 def test_stdin(crm, tmp_path):
@@ -471,7 +479,7 @@ def test_on_duplicate_update_changes_records_and_undo_restores_them(crm, tmp_pat
     # a core customer is due after 14 days, not 30
     assert found["K1"]["next_due_at"] == "2026-11-15"
 
-    crm.ok("import", "undo", "1")
+    crm.ok("import", "undo", "1", "--yes")
     k1 = crm.json("customer", "show", "K1")["customer"]
     assert (k1["name"], k1["email"], k1["tier"], k1["phone"]) == (
         "Old Co",
@@ -744,7 +752,7 @@ def test_undo_is_blocked_by_later_batches_then_works_in_order_and_only_once(crm,
         "crm: cannot undo import #1: later imports #2, #3 changed or added rows under what it "
         "imported; undo them first\n"
     )
-    result = crm.ok("import", "undo", "3")
+    result = crm.ok("import", "undo", "3", "--yes")
     assert result.stderr == (
         "undid import #3 (customers from " + str(update_file) + "): remove nothing, "
         "restore 1 customer\n"
@@ -753,8 +761,8 @@ def test_undo_is_blocked_by_later_batches_then_works_in_order_and_only_once(crm,
     assert crm.fails(2, "import", "undo", "1").startswith(
         "crm: cannot undo import #1: later imports #2 "
     )
-    crm.ok("import", "undo", "2")
-    crm.ok("import", "undo", "1")
+    crm.ok("import", "undo", "2", "--yes")
+    crm.ok("import", "undo", "1", "--yes")
     assert crm.json("customer", "list") == []
     batches = crm.json("import", "list")
     assert [(b["id"], b["undone_by"]) for b in batches] == [
@@ -783,12 +791,12 @@ def test_undo_refuses_to_delete_work_recorded_by_hand_unless_forced(crm, tmp_pat
         "--force deletes them too\n"
     )
     assert crm.fails(2, "import", "undo", "1", "--dry-run") == stderr
-    assert crm.ok("import", "undo", "1", "--dry-run", "--force").stderr == (
+    assert crm.ok("import", "undo", "1", "--yes", "--dry-run", "--force").stderr == (
         f"dry run: undo import #1 (customers from {path}): remove 1 customer (and 1 follow-up "
         "recorded since), restore nothing; nothing written\n"
     )
     assert [c["code"] for c in crm.json("customer", "list")] == ["A1"]
-    crm.ok("import", "undo", "1", "--force")
+    crm.ok("import", "undo", "1", "--yes", "--force")
     assert crm.json("customer", "list") == []
 
 
@@ -799,7 +807,9 @@ def test_undo_refuses_to_put_back_values_changed_by_hand_since_unless_forced(crm
     imported(crm, "customers", second, "--on-duplicate", "update")
     # A field the import did not touch may change freely; one it updated may not.
     crm.ok("customer", "edit", "U1", "--region", "杭州")
-    assert crm.ok("import", "undo", "2", "--dry-run").stderr.startswith("dry run: undo import #2")
+    assert crm.ok("import", "undo", "2", "--yes", "--dry-run").stderr.startswith(
+        "dry run: undo import #2"
+    )
     crm.ok("customer", "edit", "U1", "--industry", "education", "--reason", "manual")
     stderr = crm.fails(2, "import", "undo", "2")
     assert stderr == (
@@ -808,7 +818,7 @@ def test_undo_refuses_to_put_back_values_changed_by_hand_since_unless_forced(crm
     )
     assert crm.fails(2, "import", "undo", "2", "--dry-run") == stderr
     assert customers(crm)["U1"]["industry"] == "education"
-    crm.ok("import", "undo", "2", "--force")
+    crm.ok("import", "undo", "2", "--yes", "--force")
     assert (customers(crm)["U1"]["industry"], customers(crm)["U1"]["region"]) == (None, "杭州")
 
 
@@ -880,8 +890,8 @@ def test_an_imported_customer_leaves_the_line_customer_add_leaves(crm, tmp_path)
 
 
 def test_an_imported_sale_or_refund_leaves_the_line_sale_add_leaves(crm, tmp_path):
-    crm.ok("customer", "add", "Acme", "--code", "AC", "--as-of", ON)
-    crm.ok("customer", "add", "Bolt", "--code", "BO", "--as-of", ON)
+    crm.ok("customer", "add", "Acme", "--code", "AC", "--as-of", "2026-01-01")
+    crm.ok("customer", "add", "Bolt", "--code", "BO", "--as-of", "2026-01-01")
     crm.ok("sale", "add", "AC", "¥1,000", "--on", "2026-03-01", "--as-of", ON)
     crm.ok("sale", "add", "AC", "30", "--refund", "--on", "2026-03-02", "--as-of", ON)
     sales = write(

@@ -633,6 +633,9 @@ def test_a_salesperson_changes_only_its_own_customers(crm, team, server, monkeyp
     err = crm.fails(
         4, "--db", team, "customer", "add", "For wang", "--code", "FW", "--owner", "wang"
     )
+    assert err.startswith(
+        "crm: permission denied: a sales role may write only the customers it owns"
+    )
     assert "row-level security" in err and err.count("\n") == 1
     rows = server.sql(team, "SELECT code, owner FROM customer ORDER BY id")
     assert rows[-1] == ("LN", "li") and ("FW", "wang") not in rows

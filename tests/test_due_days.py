@@ -298,6 +298,16 @@ class World:
         codes = self.codes()
         return codes[index % len(codes)] if codes else None
 
+    def added(self, code: str) -> date:
+        """The day a customer was added: events before it are refused (exit 2)."""
+        c = schema.customer.c
+        return self.rows(select(c.created_on).where(c.code == code))[0].created_on
+
+    def plan_added(self, plan: int) -> date:
+        p, c = schema.plan.c, schema.customer.c
+        query = select(c.created_on).join(schema.plan, p.customer_id == c.id)
+        return self.rows(query.where(p.id == plan))[0].created_on
+
     def open_plans(self, code: str | None = None) -> list[int]:
         p, c = schema.plan.c, schema.customer.c
         query = select(p.id).where(p.status == "open").order_by(p.id)
@@ -438,7 +448,9 @@ def run(world: World, action: tuple[Any, ...]) -> None:
         batches = world.batches()
         if batches:
             batch = batches[index % len(batches)]
-            world.crm("import", "undo", batch, *(["--force"] if force else []), allowed=(0, 2))
+            world.crm(
+                "import", "undo", batch, "--yes", *(["--force"] if force else []), allowed=(0, 2)
+            )
         return
     if kind == "import followups":
         (rows,) = args
@@ -473,7 +485,11 @@ def run(world: World, action: tuple[Any, ...]) -> None:
         if kind == "plan cancel":
             world.crm("plan", "cancel", plan, "--reason", "not needed")
         else:
-            world.crm("plan", "done", plan, "--at", moment(*args[1:]), "--as-of", day)
+            at = moment(*args[1:])
+            before = date.fromisoformat(at[:10]) < world.plan_added(plan)
+            world.crm(
+                "plan", "done", plan, "--at", at, "--as-of", day, allowed=(2,) if before else (0,)
+            )
         return
     code = world.customer(args[0])
     if code is None:
@@ -488,15 +504,19 @@ def run(world: World, action: tuple[Any, ...]) -> None:
         open_plans = world.open_plans(code) if done else []
         if open_plans:
             extra += ["--done", open_plans[0]]
+        before = date.fromisoformat(when[:10]) < world.added(code)
+        if not before and next_days is not None:
+            before = follow < world.added(code)
         world.crm(
             "log", code, "--channel", channel, "--summary", "talked", "--at", when,
-            *extra, "--as-of", day,
+            *extra, "--as-of", day, allowed=(2,) if before else (0,),
         )  # fmt: skip
     elif kind == "plan add":
         due, channel = args[1:]
+        before = world.day + timedelta(days=due) < world.added(code)
         world.crm(
             "plan", "add", code, "--due", world.day + timedelta(days=due), "--content", "quote",
-            "--channel", channel, "--as-of", day,
+            "--channel", channel, "--as-of", day, allowed=(2,) if before else (0,),
         )  # fmt: skip
     elif kind == "tier set":
         tier, lock = args[1:]
@@ -512,7 +532,11 @@ def run(world: World, action: tuple[Any, ...]) -> None:
         amount, refund, days_back = args[1:]
         extra = ["--refund"] if refund else []
         on = world.day - timedelta(days=days_back)
-        world.crm("sale", "add", code, amount, *extra, "--on", on, "--as-of", day)
+        before = on < world.added(code)
+        world.crm(
+            "sale", "add", code, amount, *extra, "--on", on, "--as-of", day,
+            allowed=(2,) if before else (0,),
+        )  # fmt: skip
     elif kind == "contact add":
         world.crm("contact", "add", code, f"联系人{len(world.commands)}")
     else:  # pragma: no cover - every kind is handled above

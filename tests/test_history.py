@@ -230,7 +230,7 @@ def test_plan_add_and_cancel(history):
 
 
 def test_sale_add_and_refund(history):
-    add(history, "A1")
+    add(history, "A1", on="2026-03-01")
     rows = history.run(
         "sale", "add", "A1", "128000", "--on", "2026-03-01", "--product", "服务器",
         "--as-of", "2026-03-08",
@@ -340,7 +340,7 @@ def test_import_undo_restores_with_history_and_records_the_undo(history, tmp_pat
         ],
     )
     history.run("import", "customers", path, "--on-duplicate", "update", "--as-of", "2026-04-01")
-    rows = history.run("import", "undo", "1")
+    rows = history.run("import", "undo", "1", "--yes")
     reason = "undo of import #1 from c.csv"
     # import undo takes no --as-of: its day is the day it ran.
     assert rows == [
@@ -437,7 +437,7 @@ def test_a_flag_changed_by_import_reads_as_when_changed_by_hand(history, tmp_pat
     imported = history.run(
         "import", "customers", path, "--on-duplicate", "update", "--as-of", "2026-04-01"
     )
-    undone = history.run("import", "undo", "1")
+    undone = history.run("import", "undo", "1", "--yes")
     assert [r[1:4] for r in by_hand] == [("tier_locked", "False", "True")]
     assert [r[1:4] for r in imported] == [("tier_locked", "False", "True")]
     assert [r[1:4] for r in undone[:1]] == [("tier_locked", "True", "False")]
@@ -464,7 +464,7 @@ def test_undoing_an_import_of_sales_shows_in_the_customers_history(history, tmp_
         [["customer", "date", "amount"], ["A1", "2026-04-01", "1000"], ["A1", "2026-04-02", "-30"]],
     )
     added = history.run("import", "sales", path, "--as-of", "2026-04-02")
-    history.run("import", "undo", "1")
+    history.run("import", "undo", "1", "--yes")
     undone = [r for r in history.of("A1") if r[4] == "import undo"]
     # What the undo must say at least: which of the customer's records it took away, and why
     # (the line each left when added as its old text).

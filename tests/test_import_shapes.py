@@ -425,11 +425,14 @@ def test_classification_converts_at_the_configured_rates(crm, tmp_path):
 
 def test_report_abc_header_is_the_net_of_every_sale_refunds_included(crm):
     for code in ("A", "B"):
-        crm.ok("customer", "add", f"客户{code}", "--code", code, "--as-of", ON)
-    crm.ok("sale", "add", "A", "1000", "--on", "2025-01-05")
-    crm.ok("sale", "add", "A", "100", "--refund", "--on", "2025-01-06")
-    crm.ok("sale", "add", "B", "50", "--on", "2025-01-05")
-    crm.ok("sale", "add", "B", "80", "--refund", "--on", "2025-01-07")  # B nets -30: no grade
+        crm.ok("customer", "add", f"客户{code}", "--code", code, "--as-of", "2025-01-01")
+    for args in (
+        ("A", "1000", "--on", "2025-01-05"),
+        ("A", "100", "--refund", "--on", "2025-01-06"),
+        ("B", "50", "--on", "2025-01-05"),
+        ("B", "80", "--refund", "--on", "2025-01-07"),  # B nets -30: no grade
+    ):
+        crm.ok("sale", "add", *args, "--as-of", ON)
     report = crm.json("report", "abc", "--as-of", ON)
     assert [(c["code"], c["sales"]) for c in report["customers"]] == [("A", "900.00")]
     assert report["net"] == "870.00"
@@ -558,3 +561,4 @@ def test_a_date_column_with_both_orders_far_apart_is_refused_whole(crm, tmp_path
     )
     assert stderr[-1] == INVALID.format(bad=2102, rows=2102, name="dates.csv")
     assert sales(crm) == []
+

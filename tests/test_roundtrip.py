@@ -114,7 +114,10 @@ def customers(draw, index):
     }
 
 
-moments = st.datetimes(datetime(2026, 1, 1), datetime(2026, 12, 31)).map(
+# Events happen after every customer was added (at most 300 days after BASE_DAY) and by
+# the day they are recorded (EVENTS_RECORDED): days that cannot be true are refused.
+EVENTS_RECORDED = date(2026, 12, 31)
+moments = st.datetimes(datetime(2026, 11, 1), datetime(2026, 12, 31)).map(
     lambda d: d.replace(microsecond=0)
 )
 
@@ -126,7 +129,9 @@ def worlds(draw):
     contacts, followups, sales, plans = [], [], [], []
     for i in range(count):
         # a customer's contacts have different names and phones: those are its duplicates
-        names = draw(st.lists(person, max_size=3, unique=True))
+        # (the primary contact, customer add --contact, is one of them already)
+        primary = people[i]["raw"].get("contact_name")
+        names = draw(st.lists(person.filter(lambda n, p=primary: n != p), max_size=3, unique=True))
         numbers = draw(st.lists(phones, min_size=len(names), max_size=len(names), unique=True))
         for name, number in zip(names, numbers, strict=True):
             contacts.append(
@@ -163,7 +168,7 @@ def worlds(draw):
                     "customer": i,
                     # Millionths, sub-cent amounts included (an order line at 15.552).
                     "micros": draw(st.integers(1, 10**14)) * draw(st.sampled_from([1, -1])),
-                    "sold_on": draw(st.dates(date(2025, 1, 1), date(2026, 12, 31))),
+                    "sold_on": draw(st.dates(date(2026, 11, 1), date(2026, 12, 31))),
                     "product": draw(optional(awkward)),
                     "note": draw(optional(line_text)),
                     "currency": draw(st.sampled_from(["CNY", "USD"])),
@@ -196,14 +201,16 @@ def populate(path: Path, world) -> None:
         user="tester",
         command="test",
         config=config_mod.load(),
-        today=BASE_DAY,
-        now=datetime(2026, 1, 1, 9, 0),
+        today=EVENTS_RECORDED,
+        now=datetime(2026, 12, 31, 9, 0),
     )
     with database.session() as session:
         made = []
         for spec in people:
             who = dataclasses.replace(actor, today=spec["created_on"])
-            made.append(add_customer(session, who, spec["raw"], **spec["birthday"]))
+            made.append(
+                add_customer(session, who, spec["raw"], allow_duplicate=True, **spec["birthday"])
+            )
         by_name = {}
         for spec in contacts:
             customer = made[spec["customer"]]

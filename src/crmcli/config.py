@@ -118,6 +118,9 @@ DEFAULTS: dict[str, Any] = {
     # (rates.USD = 7.1: one USD is 7.1 of the base). A sale in a currency without a rate
     # makes classification refuse, naming it.
     "currency": {"base": "CNY", "rates": {}},
+    # crm export plans --format ics: a reminder (VALARM) on every entry, alarm_minutes
+    # before a plan with a time, at all_day_alarm on the day of an all-day one.
+    "calendar": {"alarms": True, "alarm_minutes": 30, "all_day_alarm": "09:00"},
 }
 
 # ``currency.rates.USD``: one key per currency, none of them in DEFAULTS.
@@ -261,6 +264,8 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "surveys.interval_months": _positive,
     "surveys.stages": _stages,
     "currency.base": _currency_code,
+    "calendar.alarm_minutes": _not_negative,
+    "calendar.all_day_alarm": _clock_time,
 }
 for _tier_name in TIER.values:
     VALIDATORS[f"cadence.{_tier_name}.days"] = _positive

@@ -118,6 +118,9 @@ def _parse_datetime(text: str, today: date, what: str) -> tuple[datetime, bool]:
         ) from None
     if day is not None:
         return datetime.combine(day, time()), False
+    found = _as_in_files(raw, text, today, what)
+    if found is not None:
+        return found
     if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", raw):
         raw = raw.replace("年", "-").replace("月", "-").replace("日", "")
     if not re.fullmatch(r"[\d\s:/.T-]+", raw) or not _LOOSE.match(raw):
@@ -136,6 +139,30 @@ def _parse_datetime(text: str, today: date, what: str) -> tuple[datetime, bool]:
         ) from None
     has_time = bool(re.search(r"\d:\d", raw))
     return value.replace(tzinfo=None), has_time
+
+
+def _as_in_files(raw: str, text: str, today: date, what: str) -> tuple[datetime, bool] | None:
+    """The forms an import reads in a date column (crmcli.io.values: 2026年11月26日 14:30,
+    11/26/2026 2:30 PM, 2026/11/26 下午 2:30), and a time alone (today at it): one reading
+    of dates for options and files alike."""
+    from crmcli.io.values import clock_of, date_fields
+
+    if raw.isdigit():
+        return None  # a bare number is no day here (an Excel serial only in a file)
+    try:
+        fields = date_fields(raw, what)
+        if fields is not None:
+            year, month, day_, clock = fields
+            value = date(year, month, day_)
+            return datetime.combine(value, clock or time()), clock is not None
+        clock = clock_of(raw, what)
+    except (InvalidInput, ValueError):
+        raise InvalidInput(
+            f"cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri"
+        ) from None
+    if clock is not None:
+        return datetime.combine(today, clock), True
+    return None
 
 
 def parse_date(text: str, today: date, *, what: str = "date") -> date:

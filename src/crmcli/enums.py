@@ -193,6 +193,8 @@ PROJECT_STAGE = Choice(
         "lost": ("失败", "项目失败"),
     },
 )
+# A project closes completed or lost; every other stage is open.
+PROJECT_CLOSED_STAGES = ("completed", "lost")
 # 项目合同、协议、报告、资料 (seed 002 四.3).
 PROJECT_DOC_KIND = Choice(
     "document kind",

@@ -158,12 +158,16 @@ def sale_added(
     )
 
 
-def complaint_opened(customer_id: int, complaint_id: int, severity: str, summary: str) -> Change:
-    return Change(customer_id, f"complaint.{complaint_id}", None, f"{severity}: {summary}")
+def complaint_opened(
+    customer_id: int, complaint_id: int, severity: str, summary: str, reason: str | None = None
+) -> Change:
+    return Change(customer_id, f"complaint.{complaint_id}", None, f"{severity}: {summary}", reason)
 
 
-def survey_added(customer_id: int, survey_id: int, on: date, method: str) -> Change:
-    return Change(customer_id, "survey", None, f"#{survey_id} {method} on {on.isoformat()}")
+def survey_added(
+    customer_id: int, survey_id: int, on: date, method: str, reason: str | None = None
+) -> Change:
+    return Change(customer_id, "survey", None, f"#{survey_id} {method} on {on.isoformat()}", reason)
 
 
 def project_added(

@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("imports", "Import CSV files; list and undo import batches."),
     "export": ("exports", "Export records as csv, json, jsonl, xlsx, vCard or iCalendar."),
     "config": ("config_cmd", "Policy settings (TOML)."),
-    "db": ("db_cmd", "The database file: backup, restore, check, migrate."),
+    "db": ("db_cmd", "The database: check, backup, restore, migrate, copy, grant (team mode)."),
     "demo": ("demo", "Load examples/ into a fresh database and show its overdue list."),
 }
 
@@ -65,6 +65,10 @@ class CrmGroup(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0]
         command = load_command(name)
+        if command is not None:
+            from crmcli.cli.params import speed_up
+
+            speed_up(command, ctx)
         if command is None and not ctx.resilient_parsing:
             from difflib import get_close_matches
 
@@ -72,6 +76,12 @@ class CrmGroup(TyperGroup):
             hint = f" Did you mean {close[0]!r}?" if close else ""
             ctx.fail(f"No such command {name!r}.{hint}")
         return name, command, args[1:]
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from crmcli.cli.params import speed_up
+
+        speed_up(self, ctx)  # the root's own options (--db) too
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -110,6 +120,14 @@ def _storage_problem(exc: BaseException) -> str | None:
         text = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
         if "locked" in text or "busy" in text:
             return f"database is busy (locked past the timeout): {text}"
+        if "row-level security" in text:
+            # Team mode: a sales role writing a customer it does not own (crm db grant).
+            return (
+                "permission denied: a sales role may write only the customers it owns "
+                f"(row-level security): {text}"
+            )
+        if "permission denied" in text:
+            return f"permission denied: {text}"
         return f"storage error: {text}"
     return None
 

@@ -141,3 +141,22 @@ def actor(ctx: typer.Context, as_of: str | None = None) -> Actor:
         today=day,
         now=datetime.combine(day, now.time()) if as_of else now,
     )
+
+
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Say what would happen; write nothing.")]
+
+
+def confirm(action: str, yes: bool) -> None:
+    """A destructive command goes on only when confirmed: asked on a terminal, ``--yes``
+    in scripts (SPEC §3). Refused otherwise, before anything is written."""
+    import sys
+
+    from crmcli.errors import EXIT_USAGE, InvalidInput
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"{action}: pass --yes to confirm (no terminal to ask on)")
+    if not typer.confirm(f"{action}?", err=True):
+        raise typer.Exit(EXIT_USAGE)

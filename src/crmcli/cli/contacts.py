@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from crmcli.cli import views
 from crmcli.cli.common import FormatOpt, actor, fmt, open_db
 from crmcli.output import Col, message, print_json, render, shown
+
+if TYPE_CHECKING:
+    from crmcli.models import Contact
 
 app = typer.Typer(help="Contact people 联系人 at customers.", no_args_is_help=True)
 
@@ -63,8 +66,19 @@ def add(
     database = open_db(ctx, write=True)
     with database.session() as session:
         target = resolve_customer(session, customer)
-        contact = add_contact(session, who, target, raw, birthday=birthday, lunar=lunar, leap=leap)
-    message(f"added contact #{contact.id} {contact.name} to {target.code} {target.name}")
+        completed: list[Contact] = []
+        contact = add_contact(
+            session,
+            who,
+            target,
+            raw,
+            birthday=birthday,
+            lunar=lunar,
+            leap=leap,
+            completed=completed,
+        )
+    done = "completed contact #{} {} of" if completed else "added contact #{} {} to"
+    message(f"{done.format(contact.id, contact.name)} {target.code} {target.name}")
     if output == "json":
         print_json(views.contact_json(contact, target))
 
@@ -137,6 +151,27 @@ def list_(
         for p, c in rows
     ]
     render(table, COLUMNS, output, json_rows=lambda: [views.contact_json(p, c) for p, c in rows])
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    customer: Customer,
+    contact: Annotated[str, typer.Argument(help="Contact id or name.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why; kept in history.")] = None,
+) -> None:
+    """Remove a contact: follow-ups with them stay (without the contact), history keeps it."""
+    who = actor(ctx)
+    from crmcli.services.contacts import resolve_contact
+    from crmcli.services.corrections import delete_contact
+    from crmcli.services.customers import resolve_customer
+
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        target = resolve_customer(session, customer)
+        person = resolve_contact(session, target, contact)
+        delete_contact(session, who, target, person, reason)
+    message(f"deleted contact #{person.id} {person.name} of {target.code} {target.name}")
 
 
 def register(root: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""crm customer add|list|show|edit|history."""
+"""crm customer add|list|show|edit|history|merge|purge."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from typing import Annotated, Any
 import typer
 
 from crmcli.cli import views
-from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db, today
+from crmcli.cli.common import (
+    AsOfOpt,
+    DryRunOpt,
+    FormatOpt,
+    YesOpt,
+    actor,
+    confirm,
+    fmt,
+    open_db,
+    today,
+)
 from crmcli.output import message, print_json, render, render_record, shown
 
 app = typer.Typer(help="Customer records 客户档案.", no_args_is_help=True)
@@ -119,10 +129,18 @@ def add(
     tags: Tags = None,
     notes: Notes = None,
     reason: Reason = None,
+    allow_duplicate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-duplicate",
+            help="Add it even when a customer with the same phone or name exists.",
+        ),
+    ] = False,
     as_of: AsOfOpt = None,
     format: FormatOpt = "table",
 ) -> None:
-    """Add a customer. Its follow-up clock starts on the day it is added (--as-of)."""
+    """Add a customer. Its follow-up clock starts on the day it is added (--as-of: to
+    back-fill, the day it really was); --contact becomes its first contact."""
     output = fmt(format)
     raw = _raw(locals())
     raw["tier_locked"] = "yes" if lock else None
@@ -133,7 +151,14 @@ def add(
     database = open_db(ctx, write=True, create=True)
     with database.session() as session:
         customer = add_customer(
-            session, who, raw, birthday=birthday, lunar=lunar, leap=leap, reason=reason
+            session,
+            who,
+            raw,
+            birthday=birthday,
+            lunar=lunar,
+            leap=leap,
+            reason=reason,
+            allow_duplicate=allow_duplicate,
         )
     message(
         f"added {customer.code} {customer.name} ({customer.tier}, {customer.stage}, "
@@ -229,6 +254,9 @@ def list_(
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
+        from crmcli.cli.common import known_owner
+
+        known_owner(connection, owner)
         customers = list_customers(
             connection, tier=tier_value, stage=stage_value, owner=owner, search=search, limit=limit
         )
@@ -402,6 +430,75 @@ def history(
         output,
         json_rows=lambda: [views.history_json(h) for h in rows],
     )
+
+
+@app.command("merge")
+def merge(
+    ctx: typer.Context,
+    keep: Annotated[str, typer.Argument(help="The customer to keep.")],
+    duplicate: Annotated[str, typer.Argument(help="The duplicate, merged into it and removed.")],
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Merge a duplicate into the customer kept: its contacts, follow-ups, plans, sales,
+    greetings, complaints, surveys, projects and history move; empty fields are filled."""
+    who = actor(ctx, as_of)
+    from crmcli.services.customers import find_customer
+    from crmcli.services.merge import merge_customers, plan_merge
+
+    database = open_db(ctx, write=not dry_run)
+    with database.session() as session:
+        kept = find_customer(session, keep)
+        dup = find_customer(session, duplicate)
+        plan = plan_merge(session, kept, dup)
+        moved = ", ".join(f"{n} {name}" for name, n in plan.moved.items()) or "nothing"
+        filled = ", ".join(plan.filled) or "no field"
+        what = (
+            f"merge {dup.code} {dup.name} into {kept.code} {kept.name}: move {moved}; fill {filled}"
+        )
+        if plan.dropped:
+            what += "; drop " + ", ".join(
+                f"{n} {name} both had" for name, n in plan.dropped.items()
+            )
+        if dry_run:
+            message(f"dry run: {what}; nothing written")
+            return
+        confirm(what[0].upper() + what[1:], yes)
+        merge_customers(session, who, plan)
+    message(f"merged {dup.code} into {kept.code} ({moved})")
+
+
+@app.command("purge")
+def purge(
+    ctx: typer.Context,
+    ref: Ref,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+) -> None:
+    """Destroy a customer and everything about it (信息销毁), leaving no trace in the
+    database; history keeps only that a customer was purged, by whom and when."""
+    who = actor(ctx)
+    from crmcli.services.customers import find_customer
+    from crmcli.services.purge import forget, plan_purge, purge_customer
+
+    database = open_db(ctx, write=not dry_run)
+    with database.session() as session:
+        target = find_customer(session, ref)
+        plan = plan_purge(session, target)
+        counts = ", ".join(f"{n} {name}" for name, n in plan.counts.items())
+        what = f"purge {target.code} {target.name} (#{target.id})" + (
+            f" and its {counts}" if counts else ""
+        )
+        if dry_run:
+            message(f"dry run: {what}; nothing written")
+            return
+        confirm(what[0].upper() + what[1:] + ", for good", yes)
+        purge_customer(session, who, target)
+    warning = forget(database.engine)
+    message(f"purged customer #{target.id}")
+    if warning:
+        message(f"warning: {warning}")
 
 
 def register(root: typer.Typer) -> None:

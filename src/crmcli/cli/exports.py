@@ -160,7 +160,15 @@ def _write(
         from crmcli.io.cards import write_calendar
 
         entries = calendar_entries(session, f)
-        return write_calendar(entries, out, timezone=state(ctx).config.timezone, redact=redact)
+        from crmcli.io.cards import Alarms
+
+        config = state(ctx).config
+        alarms = Alarms(
+            on=bool(config.get("calendar.alarms")),
+            minutes=int(config.get("calendar.alarm_minutes")),
+            all_day=str(config.get("calendar.all_day_alarm")),
+        )
+        return write_calendar(entries, out, timezone=config.timezone, redact=redact, alarms=alarms)
     rows = export_rows(session, spec.name, f)
     if to_file:
         rows = _with_progress(session, spec.name, f, rows)
@@ -269,6 +277,26 @@ app.command("followups")(
 )
 app.command("sales")(
     _child_command("sales", "Export sales 购买记录 (--from/--to by day).", dated=True)
+)
+app.command("complaints")(
+    _child_command(
+        "complaints",
+        "Export complaints 客户投诉 with their times (--from/--to by the day received; "
+        "--owner: the handler).",
+        dated=True,
+    )
+)
+app.command("projects")(
+    _child_command(
+        "projects",
+        "Export projects 合作项目 (--from/--to by the day added; --owner: who follows it).",
+        dated=True,
+    )
+)
+app.command("surveys")(
+    _child_command(
+        "surveys", "Export satisfaction surveys 满意度调查 (--from/--to by day).", dated=True
+    )
 )
 
 

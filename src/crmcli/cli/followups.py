@@ -1,18 +1,55 @@
-"""crm log: record a follow-up 跟进记录 and, optionally, the next step."""
+"""crm log: record a follow-up 跟进记录 and, optionally, the next step; list, correct and
+delete follow-ups (crm log list|edit|delete).
+
+``crm log CUSTOMER …`` records (it is ``crm log add CUSTOMER …``): a first word that is
+not one of the other commands is a customer. A customer really named "list" is
+``crm log add list …``.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from crmcli.cli import views
-from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, moment, open_db
+from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, moment, open_db, today
 from crmcli.dates import parse_datetime
 from crmcli.enums import CHANNEL
-from crmcli.output import message, print_json
+from crmcli.output import Col, message, print_json, render
 
 
+class LogGroup(TyperGroup):
+    """``crm log CUSTOMER …`` is ``crm log add CUSTOMER …``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["add", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=LogGroup,
+    help="Record a call, visit or meeting (crm log CUSTOMER …); list, edit, delete.",
+    no_args_is_help=True,
+)
+FollowUpId = Annotated[str, typer.Argument(help="Follow-up id (as crm log list shows).")]
+Reason = Annotated[str | None, typer.Option("--reason", help="Why; kept in history.")]
+
+COLUMNS = (
+    Col("id", "Id", "right"),
+    Col("at", "When"),
+    Col("customer", "Customer"),
+    Col("channel", "Channel"),
+    Col("contact", "Contact"),
+    Col("summary", "Summary"),
+    Col("result", "Result"),
+    Col("owner", "Owner"),
+)
+
+
+@app.command("add")
 def log(
     ctx: typer.Context,
     customer: Annotated[str, typer.Argument(help="Customer id, code, or part of its name.")],
@@ -111,5 +148,157 @@ def log(
         )
 
 
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    customer: Annotated[str | None, typer.Argument(help="Only this customer's.")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First day.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last day.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Only this salesperson's.")] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", "-c", help="Only this channel.")
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Text in the summary or result.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = "table",
+) -> None:
+    """List follow-ups, newest first."""
+    from crmcli.dates import parse_date
+    from crmcli.errors import InvalidInput
+
+    output = fmt(format)
+    day = today(ctx, as_of)
+    start = parse_date(from_, day, what="--from date") if from_ else None
+    end = parse_date(to, day, what="--to date") if to else None
+    if start and end and start > end:
+        raise InvalidInput(f"--from {start} is after --to {end}")
+    channel_value = CHANNEL.parse(channel) if channel else None
+    from crmcli.cli.common import known_owner
+    from crmcli.services.corrections import list_followups
+    from crmcli.services.customers import find_customer
+
+    database = open_db(ctx, write=False)
+    with database.reading() as connection:
+        known_owner(connection, owner)
+        target = find_customer(connection, customer) if customer else None
+        rows = list_followups(
+            connection,
+            customer_id=target.id if target else None,
+            start=start,
+            end=end,
+            owner=owner,
+            channel=channel_value,
+            search=search,
+            limit=limit,
+        )
+    table = [
+        {
+            "id": r.id,
+            "at": f"{r.at:%Y-%m-%d %H:%M}",
+            "customer": f"{r.customer_code} {r.customer_name}",
+            "channel": r.channel,
+            "contact": r.contact_name,
+            "summary": r.summary,
+            "result": r.result,
+            "owner": r.owner,
+        }
+        for r in rows
+    ]
+    render(
+        table,
+        COLUMNS,
+        output,
+        json_rows=lambda: [
+            {
+                **views.followup_json(r),
+                "customer_code": r.customer_code,
+                "customer_name": r.customer_name,
+                "contact_name": r.contact_name,
+            }
+            for r in rows
+        ],
+    )
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    followup_id: FollowUpId,
+    at: Annotated[str | None, typer.Option("--at", help="When it really happened.")] = None,
+    channel: Annotated[str | None, typer.Option("--channel", "-c")] = None,
+    summary: Annotated[str | None, typer.Option("--summary", "-m")] = None,
+    result: Annotated[str | None, typer.Option("--result", "-r", help='"" clears it.')] = None,
+    contact: Annotated[
+        str | None, typer.Option("--contact", help='Contact id or name; "" clears it.')
+    ] = None,
+    reason: Reason = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Correct a follow-up; the old values are kept in the customer's history."""
+    from crmcli.services.corrections import edit_followup, get_followup, record_id
+    from crmcli.services.customers import resolve_customer
+
+    record_id(followup_id, "follow-up")
+    channel_value = CHANNEL.parse(channel) if channel else None
+    when = parse_datetime(at, today(ctx, as_of), what="--at date")[0] if at else None
+    who = actor(ctx, as_of)
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        followup = get_followup(session, followup_id)
+        person: object = False
+        if contact is not None:
+            person = None
+            if contact.strip():
+                from crmcli.services.contacts import resolve_contact
+
+                owner_customer = resolve_customer(session, str(followup.customer_id))
+                person = resolve_contact(session, owner_customer, contact)
+        changes = edit_followup(
+            session,
+            who,
+            followup,
+            at=when,
+            channel=channel_value,
+            summary=summary,
+            result=result,
+            contact=person,  # type: ignore[arg-type]
+            reason=reason,
+        )
+    if not changes:
+        message(f"follow-up #{followup.id}: nothing changed")
+    for change in changes:
+        field = change.field.rsplit(".", 1)[-1]
+        message(f"follow-up #{followup.id} {field}: {_shown(change.old)} → {_shown(change.new)}")
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    followup_id: FollowUpId,
+    reason: Reason = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Delete a follow-up logged by mistake; due days are recomputed, history keeps it."""
+    from crmcli.services.corrections import delete_followup, get_followup, record_id
+
+    record_id(followup_id, "follow-up")
+    who = actor(ctx, as_of)
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        followup = get_followup(session, followup_id)
+        change = delete_followup(session, who, followup, reason)
+    message(f"deleted follow-up #{followup.id} ({change.old})")
+
+
+def _shown(value: object) -> str:
+    from crmcli.history import shown
+
+    text = shown(value)
+    return "—" if text is None else text
+
+
 def register(root: typer.Typer) -> None:
-    root.command("log")(log)
+    root.add_typer(app, name="log")

@@ -231,6 +231,34 @@ def missed(
     )
 
 
+@app.command("undo")
+def undo(
+    ctx: typer.Context,
+    customer: Annotated[str, typer.Argument(help="Customer id, code, or part of its name.")],
+    occasion: Annotated[str, typer.Option("--occasion", help="The occasion marked by mistake.")],
+    date: Annotated[str, typer.Option("--date", help="The occasion's day.")],
+    contact: Annotated[str | None, typer.Option("--contact", help="The contact greeted.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why; kept in history.")] = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Take back a greeting marked sent by mistake: it is owed (or missed) again."""
+    base = today(ctx, as_of)
+    day = parse_date(date, base, what="--date")
+    who = actor(ctx, as_of)
+    from crmcli.services.contacts import resolve_contact
+    from crmcli.services.corrections import undo_greeting
+    from crmcli.services.customers import resolve_customer
+
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        target = resolve_customer(session, customer)
+        person = resolve_contact(session, target, contact) if contact else None
+        greeting = undo_greeting(
+            session, who, target, occasion, day=day, contact=person, reason=reason
+        )
+    message(f"greeting {greeting.occasion} {day} to {(person or target).name}: no longer sent")
+
+
 def _missed_rows(misses: list[Any], rates: dict[str, int]) -> list[dict[str, Any]]:
     return [
         {

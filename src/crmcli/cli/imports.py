@@ -16,7 +16,13 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-File = Annotated[str, typer.Argument(help="CSV file to read; - reads stdin.")]
+File = Annotated[
+    str,
+    typer.Argument(
+        help="CSV file to read (- reads stdin); a workbook (.xlsx, .xls, .et, .ods); "
+        "for contacts, a .vcf address book."
+    ),
+]
 Encoding = Annotated[
     str,
     typer.Option("--encoding", help="auto (BOM, UTF-8, else GB18030), utf-8, gb18030, utf-16…"),
@@ -29,6 +35,20 @@ Map = Annotated[
     typer.Option(
         "--map",
         help='Header to field: "客户名称=name,手机=phone"; "Fax=" leaves a column out.',
+    ),
+]
+MapValues = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map-values",
+        help="A column's values onto crm's: \"deal_stage:Won=completed,Lost=lost\" (repeatable).",
+    ),
+]
+CreateCustomers = Annotated[
+    bool,
+    typer.Option(
+        "--create-customers",
+        help="Add the customers rows name by a name crm does not know (else they are rejected).",
     ),
 ]
 OnDuplicate = Annotated[
@@ -78,6 +98,27 @@ Where = Annotated[
         help='Keep only the rows where COLUMN=VALUE or COLUMN!=VALUE ("Country!=Unspecified"); '
         "repeatable, all must hold.",
     ),
+]
+
+Sheet = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet", help="A workbook's sheet, by name or number from 1 (default: the first)."
+    ),
+]
+HeaderRow = Annotated[
+    str | None,
+    typer.Option(
+        "--header-row",
+        help="A workbook's header row number; rows above it are skipped (default: found).",
+    ),
+]
+CardCustomer = Annotated[
+    str | None,
+    typer.Option("--customer", help="vCards: the customer every card's contact belongs to."),
+]
+ByOrg = Annotated[
+    bool, typer.Option("--by-org", help="vCards: each card's ORG names its customer.")
 ]
 
 BATCH_COLUMNS = (
@@ -204,14 +245,21 @@ def _run(
     owner: str | None,
     as_of: str | None,
     format: str,
+    sheet: str | None = None,
+    header_row: str | None = None,
+    customer: str | None = None,
+    by_org: bool = False,
     *,
+    map_values: list[str] | None = None,
+    create_customers: bool = False,
     amount: str | None = None,
     group_by: str | None = None,
     where: list[str] | None = None,
 ) -> None:
     from crmcli.errors import InvalidInput
     from crmcli.io.csvfile import check_readable, normalize_delimiter, normalize_encoding
-    from crmcli.io.tables import parse_map
+    from crmcli.io.tables import parse_map, parse_value_maps
+    from crmcli.io.workbook import parse_header_row
 
     output = fmt(format, ("table", "json"))
     mode = on_duplicate.strip().lower()
@@ -231,11 +279,17 @@ def _run(
         encoding=normalize_encoding(encoding),
         delimiter=normalize_delimiter(delimiter),
         mapping=parse_map(mapping or []),
+        value_maps=parse_value_maps(map_values or []),
+        create_customers=create_customers,
         on_duplicate=mode,
         dry_run=dry_run,
         skip_invalid=skip_invalid,
         rejects=rejects,
         owner=owner,
+        sheet=sheet,
+        header_row=parse_header_row(header_row),
+        customer=customer,
+        by_org=by_org,
         amount=amount,
         group_by=group_by,
         where=list(where or []),
@@ -278,6 +332,8 @@ def _command(table: str, noun: str) -> Any:
         encoding: Encoding = "auto",
         delimiter: Delimiter = "auto",
         map_: Map = None,
+        map_values: MapValues = None,
+        create_customers: CreateCustomers = False,
         on_duplicate: OnDuplicate = "skip",
         dry_run: DryRun = False,
         skip_invalid: SkipInvalid = False,
@@ -285,6 +341,8 @@ def _command(table: str, noun: str) -> Any:
         owner: Owner = None,
         as_of: AsOfOpt = None,
         format: ResultFormat = "table",
+        sheet: Sheet = None,
+        header_row: HeaderRow = None,
     ) -> None:
         _run(
             ctx,
@@ -300,10 +358,18 @@ def _command(table: str, noun: str) -> Any:
             owner,
             as_of,
             format,
+            sheet,
+            header_row,
+            map_values=map_values,
+            create_customers=create_customers,
         )
 
+    if table == "contacts":
+        command = _contacts_command(command)
     command.__doc__ = (
-        f"Import {noun} from CSV.\n\n"
+        f"Import {noun} from CSV or a workbook"
+        + (", or an address book (.vcf)" if table == "contacts" else "")
+        + ".\n\n"
         "Every row is checked first: by default nothing is written when any row is bad, "
         "and each bad row is listed with its line and column (exit 2). Encoding (UTF-8, "
         "UTF-8 with BOM, UTF-16, GBK/GB18030) and delimiter are detected; headers may be "
@@ -312,11 +378,62 @@ def _command(table: str, noun: str) -> Any:
     return command
 
 
+def _contacts_command(_plain: Any) -> Any:
+    """The contacts command: the options of every import, and those of a .vcf file."""
+
+    def command(
+        ctx: typer.Context,
+        file: File,
+        encoding: Encoding = "auto",
+        delimiter: Delimiter = "auto",
+        map_: Map = None,
+        map_values: MapValues = None,
+        create_customers: CreateCustomers = False,
+        on_duplicate: OnDuplicate = "skip",
+        dry_run: DryRun = False,
+        skip_invalid: SkipInvalid = False,
+        rejects: Rejects = None,
+        owner: Owner = None,
+        as_of: AsOfOpt = None,
+        format: ResultFormat = "table",
+        sheet: Sheet = None,
+        header_row: HeaderRow = None,
+        customer: CardCustomer = None,
+        by_org: ByOrg = False,
+    ) -> None:
+        _run(
+            ctx,
+            "contacts",
+            file,
+            encoding,
+            delimiter,
+            map_,
+            on_duplicate,
+            dry_run,
+            skip_invalid,
+            rejects,
+            owner,
+            as_of,
+            format,
+            sheet,
+            header_row,
+            customer,
+            by_org,
+            map_values=map_values,
+            create_customers=create_customers,
+        )
+
+    return command
+
+
 for _table, _noun in (
     ("customers", "customers 客户"),
     ("contacts", "contacts 联系人 (rows name their customer by code or name)"),
     ("followups", "follow-ups 跟进记录 (rows name their customer by code or name)"),
     ("plans", "plans 跟进计划 (rows name their customer by code or name)"),
+    ("complaints", "complaints 客户投诉 (rows name their customer; status follows the times)"),
+    ("surveys", "satisfaction surveys 满意度调查 (rows name their customer; scores 1–5)"),
+    ("projects", "projects 合作项目, or another CRM's deals (rows name their customer)"),
 ):
     app.command(_table)(_command(_table, _noun))
 
@@ -328,6 +445,8 @@ def sales(
     encoding: Encoding = "auto",
     delimiter: Delimiter = "auto",
     map_: Map = None,
+    map_values: MapValues = None,
+    create_customers: CreateCustomers = False,
     amount: Amount = None,
     group_by: GroupBy = None,
     where: Where = None,
@@ -338,6 +457,8 @@ def sales(
     owner: Owner = None,
     as_of: AsOfOpt = None,
     format: ResultFormat = "table",
+    sheet: Sheet = None,
+    header_row: HeaderRow = None,
 ) -> None:
     _run(
         ctx,
@@ -353,6 +474,10 @@ def sales(
         owner,
         as_of,
         format,
+        sheet,
+        header_row,
+        map_values=map_values,
+        create_customers=create_customers,
         amount=amount,
         group_by=group_by,
         where=where,
@@ -433,7 +558,7 @@ def undo(
     Refused (exit 2) while a later import changed the same rows or added rows under
     them; undo those first. Each batch can be undone once.
     """
-    from crmcli.errors import EXIT_USAGE, CrmError, InvalidInput
+    from crmcli.errors import CrmError, InvalidInput
     from crmcli.services.imports import describe_counts, get_batch, undo_batch
 
     if not batch.strip().lstrip("#").isdigit():
@@ -473,8 +598,9 @@ def undo(
         if dry_run:
             message(f"dry run: undo {plan}; nothing written")
             return
-        if sys.stdin.isatty() and not yes and not typer.confirm(f"Undo {plan}?", err=True):
-            raise typer.Exit(EXIT_USAGE)
+        from crmcli.cli.common import confirm
+
+        confirm(f"Undo {plan}", yes)
         undo_batch(session, who, target, force=force)
     message(f"undid {plan}")
 

@@ -81,6 +81,9 @@ def list_(
 
     database = open_db(ctx, write=False)
     with database.session() as session:
+        from crmcli.cli.common import known_owner
+
+        known_owner(session, owner)
         target = resolve_customer(session, customer) if customer else None
         rows = list_plans(
             session, as_of=day, status=status_value, overdue=overdue, owner=owner, customer=target
@@ -150,6 +153,47 @@ def cancel(
         plan = get_plan(session, plan_id)
         cancel_plan(session, who, plan, reason)
     message(f"plan #{plan.id} cancelled")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    plan_id: PlanId,
+    due: Annotated[str | None, typer.Option("--due", help="New due day: fri, +3d, …")] = None,
+    content: Annotated[str | None, typer.Option("--content", help="What is to be done.")] = None,
+    channel: Annotated[str | None, typer.Option("--channel", help="phone, visit, …")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Who is to do it.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why; kept in history.")] = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Reschedule or correct an open plan; the old values are kept in history."""
+    from crmcli.services.corrections import edit_plan, record_id
+    from crmcli.services.followups import get_plan
+
+    record_id(plan_id, "plan")
+    channel_value = CHANNEL.parse(channel) if channel else None
+    due_at = parse_datetime(due, today(ctx, as_of), what="--due date") if due else None
+    who = actor(ctx, as_of)
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        plan = get_plan(session, plan_id)
+        changes = edit_plan(
+            session,
+            who,
+            plan,
+            due=due_at,
+            content=content,
+            channel=channel_value,
+            owner=owner,
+            reason=reason,
+        )
+    if not changes:
+        message(f"plan #{plan.id}: nothing changed")
+    for change in changes:
+        field = change.field.rsplit(".", 1)[-1]
+        old = "—" if change.old is None else change.old
+        new = "—" if change.new is None else change.new
+        message(f"plan #{plan.id} {field}: {old} → {new}")
 
 
 def register(root: typer.Typer) -> None:

@@ -141,5 +141,74 @@ def list_(
         message(f"{len(rows)} sales, total {amounts(totals)}")
 
 
+SaleId = Annotated[str, typer.Argument(help="Sale id (as crm sale list shows).")]
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    sale_id: SaleId,
+    amount: Annotated[
+        str | None, typer.Option("--amount", help="The right amount, in the sale's currency.")
+    ] = None,
+    on: Annotated[str | None, typer.Option("--on", help="The right date.")] = None,
+    product: Annotated[str | None, typer.Option("--product", help='"" clears it.')] = None,
+    note: Annotated[str | None, typer.Option("--note", help='"" clears it.')] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why; kept in history.")] = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Correct a sale (a refund stays a refund); the old values are kept in history."""
+    from crmcli.services.corrections import edit_sale, get_sale, record_id
+    from crmcli.services.sales import parse_amount
+
+    record_id(sale_id, "sale")
+    day = today(ctx, as_of)
+    sold_on = parse_date(on, day, what="--on date") if on else None
+    who = actor(ctx, as_of)
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        sale = get_sale(session, sale_id)
+        micros = parse_amount(amount, refund=sale.amount_micros < 0) if amount else None
+        changes = edit_sale(
+            session,
+            who,
+            sale,
+            amount_micros=micros,
+            sold_on=sold_on,
+            product=product,
+            note=note,
+            reason=reason,
+        )
+    if not changes:
+        message(f"sale #{sale.id}: nothing changed")
+    for change in changes:
+        field = change.field.rsplit(".", 1)[-1]
+        old, new = change.old, change.new
+        message(
+            f"sale #{sale.id} {field}: {old if old is not None else '—'} → "
+            f"{new if new is not None else '—'}"
+        )
+
+
+@app.command("void")
+def void(
+    ctx: typer.Context,
+    sale_id: SaleId,
+    reason: Annotated[str, typer.Option("--reason", help="Why it is voided; kept in history.")],
+    as_of: AsOfOpt = None,
+) -> None:
+    """Void a sale entered by mistake: it leaves every figure (ABC, reports, reclassify);
+    history keeps what it was and why."""
+    from crmcli.services.corrections import get_sale, record_id, void_sale
+
+    record_id(sale_id, "sale")
+    who = actor(ctx, as_of)
+    database = open_db(ctx, write=True)
+    with database.session() as session:
+        sale = get_sale(session, sale_id)
+        change = void_sale(session, who, sale, reason)
+    message(f"voided sale #{sale.id} ({change.old})")
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="sale")

@@ -39,6 +39,7 @@ def set_tier(
     """Set a customer's tier by hand; --lock keeps reclassification from overriding it."""
     value = TIER.parse(tier)
     who = actor(ctx, as_of)
+    _not_ahead(ctx, as_of)
     from crmcli.services.customers import resolve_customer
     from crmcli.services.customers import set_tier as set_tier_service
 
@@ -70,6 +71,7 @@ def set_stage(
     from that day on (--as-of: the day it happened)."""
     value = STAGE.parse(stage)
     who = actor(ctx, as_of)
+    _not_ahead(ctx, as_of)
     from crmcli.services.customers import apply_changes, resolve_customer
 
     database = open_db(ctx, write=True)
@@ -80,6 +82,15 @@ def set_stage(
         message(f"{target.code} {target.name} is already {value}")
     for _field, old, new in changes:
         message(f"{target.code} {target.name} stage: {old} → {new}")
+
+
+def _not_ahead(ctx: typer.Context, as_of: str | None) -> None:
+    """A decision dated after today has not been made (and would steer past duties)."""
+    if as_of is not None:
+        from crmcli.cli.common import today
+        from crmcli.services.timeline import check_not_future
+
+        check_not_future(today(ctx, as_of), today(ctx, None), "--as-of")
 
 
 def register(root: typer.Typer) -> None:

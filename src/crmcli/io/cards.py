@@ -4,7 +4,8 @@ address book and a salesperson's calendar app. Both re-parse with those librarie
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import IO, Any
 
 from crmcli.io import values as v
@@ -61,6 +62,9 @@ def write_vcards(rows: Iterable[Mapping[str, Any]], out: IO[str], *, redact: boo
         notes = [row["notes"]] if row.get("notes") else []
         if birthday and not row.get("birthday_lunar") and len(birthday) == 10:
             card.add("bday").value = birthday
+        elif birthday and not row.get("birthday_lunar") and len(birthday) == 5:
+            # A birthday without its year: vCard's --MMDD (RFC 6350 4.3.1), as phones write.
+            card.add("bday").value = "--" + birthday.replace("-", "")
         elif birthday:
             kind = "农历" if row.get("birthday_lunar") else ""
             leap = "闰月" if row.get("birthday_leap") else ""
@@ -76,7 +80,40 @@ def write_vcards(rows: Iterable[Mapping[str, Any]], out: IO[str], *, redact: boo
     return count
 
 
-def write_calendar(entries: Sequence[Any], out: IO[bytes], *, timezone: str, redact: bool) -> int:
+@dataclass(frozen=True)
+class Alarms:
+    """A reminder per calendar entry: ``minutes`` before one with a time, at ``all_day``
+    (a time of day, "09:00") on the day of an all-day one; none when not ``on``."""
+
+    on: bool = True
+    minutes: int = 30
+    all_day: str = "09:00"
+
+
+def _alarm(entry: Any, alarms: Alarms) -> Any:
+    from icalendar import Alarm
+
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", entry.summary)
+    if entry.clock:
+        alarm.add("trigger", timedelta(minutes=-alarms.minutes))
+    else:
+        at = time.fromisoformat(alarms.all_day)
+        # From the start of the day (DTSTART, midnight there): Google and Thunderbird
+        # write an all-day reminder the same way.
+        alarm.add("trigger", timedelta(hours=at.hour, minutes=at.minute))
+    return alarm
+
+
+def write_calendar(
+    entries: Sequence[Any],
+    out: IO[bytes],
+    *,
+    timezone: str,
+    redact: bool,
+    alarms: Alarms | None = None,
+) -> int:
     from zoneinfo import ZoneInfo
 
     from icalendar import Calendar, Event
@@ -101,6 +138,11 @@ def write_calendar(entries: Sequence[Any], out: IO[bytes], *, timezone: str, red
         event = Event()
         event.add("uid", entry.uid)
         event.add("dtstamp", stamp)
+        event.add("sequence", entry.sequence)
+        if entry.modified is not None:
+            modified = entry.modified.replace(microsecond=0)
+            event.add("last-modified", modified.replace(tzinfo=modified.tzinfo or UTC))
+        event.add("status", entry.status)
         event.add("summary", entry.summary)
         description = entry.description
         if entry.phone:
@@ -120,6 +162,8 @@ def write_calendar(entries: Sequence[Any], out: IO[bytes], *, timezone: str, red
             event.add("dtstart", day)
             event.add("dtend", day + timedelta(days=1))
             event.add("transp", "TRANSPARENT")
+        if alarms is None or alarms.on:
+            event.add_component(_alarm(entry, alarms or Alarms()))
         calendar.add_component(event)
     calendar.add_missing_timezones()  # none, unless an entry used another zone
     out.write(calendar.to_ical())

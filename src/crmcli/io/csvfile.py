@@ -328,8 +328,9 @@ def open_stream(
     if not sample.strip():
         raise InvalidInput(f"{name} is empty")
     if sample.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        # Workbooks are read by their own reader, from a file (io.workbook).
         raise InvalidInput(
-            f"{name} is an Excel workbook, not CSV; save it as CSV (UTF-8) and import that"
+            f"{name} is a workbook; name its file to import it (crm import customers FILE.xlsx)"
         )
     guessed = encoding is None
     chosen = encoding or detect_encoding(sample)

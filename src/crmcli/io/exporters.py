@@ -259,9 +259,16 @@ def write_xlsx(
             elif col.kind == t.INT:
                 cell.value = value
             else:
-                text = ILLEGAL_CHARACTERS_RE.sub("", text_cell(col, value, redact))
+                # A text cell is never run as a formula: the workbook's own quote-prefix
+                # style (what Excel sets for a typed '=…) keeps it shown as typed, where
+                # csv's leading apostrophe would show as a stray character.
+                text = ILLEGAL_CHARACTERS_RE.sub(
+                    "", v.unescape_formula(text_cell(col, value, redact))
+                )
                 cell.value = text
                 cell.data_type = "s"
+                if text.startswith(v.FORMULA_START):
+                    cell.quotePrefix = True
                 if col.kind in (t.PHONE, t.CODE):
                     cell.number_format = "@"
             cells.append(cell)

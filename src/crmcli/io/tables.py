@@ -763,8 +763,252 @@ SALES = Table(
     defaults_config={"currency": "currency.base"},
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (CUSTOMERS, CONTACTS, FOLLOWUPS, PLANS, SALES)}
-IMPORTABLE = ("customers", "contacts", "followups", "sales", "plans")
+# 客户投诉 (seed 003 四): a complaint and how far it went. The status follows from the
+# times a row gives (closed_at → closed …) unless the file says it, and then must match.
+_COMPLAINT_TIMES = (
+    ("received_at", "open"),
+    ("responded_at", "responded"),
+    ("resolved_at", "resolved"),
+    ("closed_at", "closed"),
+)
+
+
+def _derive_complaint(columns: dict[str, list[Any]]) -> dict[int, CellError]:
+    problems = _derive_child(columns)
+    received = columns.get("received_at")
+    if received is None:
+        return problems
+    n = len(received)
+    times = [(name, columns.get(name) or [None] * n, status) for name, status in _COMPLAINT_TIMES]
+    given = columns.get("status")
+    statuses: list[str | None] = []
+    for i in range(n):
+        reached, last = "open", None
+        for name, values, status in times:
+            at = values[i]
+            if at is None:
+                continue
+            if last is not None and at < last[1]:
+                problems.setdefault(i, CellError(name, f"{name} is before {last[0]}"))
+            last, reached = (name, at), status
+        if given is not None and given[i] is not None and given[i] != reached:
+            problems.setdefault(
+                i,
+                CellError(
+                    "status",
+                    f"status {given[i]} does not match the times given (they say {reached})",
+                ),
+            )
+        statuses.append(reached)
+    columns["status"] = statuses
+    return problems
+
+
+def _moment_column(key: str, aliases: tuple[str, ...], *, required: bool = False) -> Column:
+    return Column(
+        key,
+        aliases,
+        v.parse_moment,
+        kind=DATETIME,
+        parse_all=v.parse_moments,
+        required=required,
+    )
+
+
+COMPLAINTS = Table(
+    name="complaints",
+    table="complaint",
+    model="Complaint",
+    singular="complaint",
+    columns=(
+        CUSTOMER_CODE,
+        CUSTOMER_NAME,
+        CUSTOMER_EITHER,
+        _moment_column(
+            "received_at", ("received", "date", "日期", "投诉时间", "受理时间"), required=True
+        ),
+        Column(
+            "severity",
+            ("level", "级别", "投诉级别", "严重程度"),
+            _memo(enums.SEVERITY.parse),
+            required=True,
+        ),
+        Column("summary", ("content", "内容", "投诉内容", "摘要"), v.plain_text, required=True),
+        Column("channel", ("方式", "渠道", "投诉渠道"), _memo(enums.CHANNEL.parse)),
+        Column("handler", ("处理人", "负责人"), _text),
+        Column("status", ("状态", "处理状态"), _memo(enums.COMPLAINT_STATUS.parse)),
+        _moment_column("responded_at", ("答复时间", "回复时间")),
+        _moment_column("resolved_at", ("解决时间",)),
+        _moment_column("closed_at", ("关闭时间", "结案时间")),
+        Column("resolution", ("处理结果", "解决方案", "处理方案"), v.plain_text),
+        Column("feedback", ("反馈", "客户反馈"), v.plain_text),
+        Column("satisfied", ("满意", "是否满意"), _yes_no, kind=BOOL),
+        Column("opened_by", ("受理人", "记录人"), _text),
+        ID,
+        CREATED_AT,
+        UPDATED_AT,
+    ),
+    keys=(Key(("customer_id", "received_at", "summary"), "time and summary", in_file=False),),
+    derived={**REF_KEYS, "received_at": ("status",)},
+    derive=_derive_complaint,
+    customer_ref=True,
+    owner="handler",
+)
+
+
+def _score(text: str) -> int:
+    from crmcli.text.fields import parse_score
+
+    return parse_score(text)
+
+
+# 满意度调查 (seed 003 五): scores 1–5 per dimension; overall, when empty, is their mean.
+SURVEYS = Table(
+    name="surveys",
+    table="survey",
+    model="Survey",
+    singular="survey",
+    columns=(
+        CUSTOMER_CODE,
+        CUSTOMER_NAME,
+        CUSTOMER_EITHER,
+        Column(
+            "contact", ("contact name", "联系人"), _text, store="contact_ref", source="contact_name"
+        ),
+        Column(
+            "on",
+            ("date", "日期", "调查日期", "调查时间"),
+            v.parse_day,
+            kind=DATE,
+            parse_all=v.parse_days,
+            required=True,
+        ),
+        Column("method", ("方式", "调查方式"), _memo(enums.SURVEY_METHOD.parse), required=True),
+        Column("quality", ("产品质量", "质量"), _score, kind=INT, required=True),
+        Column("price", ("价格",), _score, kind=INT, required=True),
+        Column("delivery", ("交货按时", "交货", "交期"), _score, kind=INT, required=True),
+        Column("service", ("售后服务", "服务"), _score, kind=INT, required=True),
+        Column("overall", ("总体", "总体评价", "综合"), _score, kind=INT),
+        Column("comment", ("意见", "建议", "备注", "comments"), v.plain_text),
+        Column("by", ("调查人",), _text),
+        ID,
+        CREATED_AT,
+        UPDATED_AT,
+    ),
+    keys=(Key(("customer_id", "on", "method"), "day and method", in_file=False),),
+    derived=REF_KEYS,
+    derive=_derive_child,
+    customer_ref=True,
+    contact_ref=True,
+)
+
+
+# 合作项目 (seed 002 四): also what other CRMs export as deals or opportunities.
+
+
+def _derive_project(columns: dict[str, list[Any]]) -> dict[int, CellError]:
+    """An open deal's close date is the day it is expected to close (what CRMs export as
+    a deal's close date before it is won or lost); no close is before the project began."""
+    problems = _derive_child(columns)
+    added = columns.get("added_on")
+    stage = columns.get("stage")
+    closed = columns.get("closed_on")
+    if closed is None:
+        return problems
+    n = len(closed)
+    expected = columns.setdefault("expected_on", [None] * n)
+    for i in range(n):
+        if closed[i] is not None and (stage is None or stage[i] not in enums.PROJECT_CLOSED_STAGES):
+            expected[i] = expected[i] or closed[i]
+            closed[i] = None
+        if added is not None and added[i] is not None:
+            for key, day in (("closed_on", closed[i]), ("expected_on", expected[i])):
+                if day is not None and day < added[i]:
+                    problems.setdefault(
+                        i, CellError(key, f"{key} {day} is before the project began ({added[i]})")
+                    )
+    return problems
+
+
+def _day_column(key: str, aliases: tuple[str, ...]) -> Column:
+    return Column(key, aliases, v.parse_day, kind=DATE, parse_all=v.parse_days)
+
+
+PROJECTS = Table(
+    name="projects",
+    table="project",
+    model="Project",
+    singular="project",
+    columns=(
+        CUSTOMER_CODE,
+        CUSTOMER_NAME,
+        CUSTOMER_EITHER,
+        Column(
+            "name",
+            (
+                "project",
+                "project name",
+                "deal",
+                "deal name",
+                "opportunity",
+                "opportunity id",
+                "opportunity name",
+                "项目",
+                "项目名称",
+                "商机",
+                "商机名称",
+            ),
+            v.plain_text,
+            required=True,
+        ),
+        Column(
+            "stage",
+            ("deal stage", "阶段", "项目阶段", "商机阶段"),
+            _memo(enums.PROJECT_STAGE.parse),
+        ),
+        Column(
+            "amount",
+            ("value", "close value", "deal value", "金额", "项目金额", "合同金额", "预计金额"),
+            v.parse_project_cents,
+            store="amount_cents",
+            kind=AMOUNT,
+            export=v.format_cents,
+        ),
+        Column("currency", ("币种", "货币"), v.parse_currency),
+        Column(
+            "likelihood",
+            ("probability", "可能性", "合作可能性", "成交概率"),
+            CUSTOMER_FIELDS["likelihood"],
+            kind=INT,
+        ),
+        Column("product", ("产品", "产品名称"), v.plain_text),
+        _day_column(
+            "added_on", ("engage date", "created on", "start date", "立项日期", "开始日期")
+        ),
+        _day_column("expected_on", ("expected close", "预计成交日期", "预计完成日期", "截止日期")),
+        _day_column("closed_on", ("close date", "closed", "成交日期", "结束日期", "完成日期")),
+        Column(
+            "owner", ("sales agent", "salesperson", "负责人", "跟进人", "业务员", "销售"), _text
+        ),
+        Column("lead", ("project lead", "项目负责人"), _text),
+        Column("lost_reason", ("loss reason", "丢单原因", "失败原因"), v.plain_text),
+        Column("approved_by", ("审批人",), _text),
+        ID,
+        CREATED_AT,
+        UPDATED_AT,
+    ),
+    keys=(Key(("customer_id", "name"), "name"),),
+    derived={**REF_KEYS, "closed_on": ("expected_on",)},
+    derive=_derive_project,
+    customer_ref=True,
+    owner="owner",
+    defaults_today=("added_on",),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (CUSTOMERS, CONTACTS, FOLLOWUPS, PLANS, SALES, COMPLAINTS, SURVEYS, PROJECTS)
+}
+IMPORTABLE = tuple(TABLES)
 
 
 def table(name: str) -> Table:
@@ -803,6 +1047,8 @@ class Layout:
     unknown: list[tuple[int, str]]  # columns kept in notes as "header: value" lines
     notices: list[str]  # what the user should know: ignored, left-out, duplicate columns
     computed: list[Computed] = field(default_factory=list)
+    # --map-values: file column index → its values (folded) → the texts crm reads instead
+    values: dict[int, dict[str, str]] = field(default_factory=dict)
 
     def labels(self) -> dict[str, str]:
         """Each stored column the file fills → the header (or expression) that fills it."""
@@ -848,6 +1094,77 @@ def parse_map(items: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
+def fold_value(text: str) -> str:
+    """Values of --map-values match whatever their case, width or surrounding spaces."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def parse_value_maps(items: Sequence[str]) -> dict[str, dict[str, str]]:
+    """``--map-values "deal_stage:Won=completed,Lost=lost"`` (repeatable): for a column
+    (its header in the file, or the field it fills), the value crm reads for each of its
+    values; values not named are read as they are."""
+    maps: dict[str, dict[str, str]] = {}
+    for item in items:
+        column, colon, pairs = item.partition(":")
+        if not colon or not fold_header(column):
+            raise InvalidInput(
+                f"--map-values {item!r}: expected COLUMN:VALUE=ours,…, e.g. deal_stage:Won=completed"
+            )
+        values = maps.setdefault(fold_header(column), {})
+        for part in re.split(r"[,，]", pairs):
+            if not part.strip():
+                continue
+            source, equals, target = part.partition("=")
+            if not equals or not source.strip() or not target.strip():
+                raise InvalidInput(
+                    f"--map-values {column.strip()}:{part.strip()}: expected VALUE=ours, "
+                    "e.g. Won=completed"
+                )
+            values[fold_value(source)] = target.strip()
+    return maps
+
+
+def map_values(texts: list[str], values: dict[str, str]) -> list[str]:
+    """A column's cells with --map-values applied."""
+    return [values.get(fold_value(text), text) if text else text for text in texts]
+
+
+def _value_maps(
+    tbl: Table,
+    headers: list[str],
+    fields: list[tuple[int, Column]],
+    maps: dict[str, dict[str, str]],
+) -> dict[int, dict[str, str]]:
+    """Where each --map-values column is in the file; each value it maps to checked by the
+    column's own rule first, so that a typo is refused before any row is read."""
+    found: dict[int, dict[str, str]] = {}
+    for name, values in maps.items():
+        index = next(
+            (
+                i
+                for i, col in fields
+                if fold_header(headers[i]) == name or fold_header(col.key) == name
+            ),
+            None,
+        )
+        if index is None:
+            raise InvalidInput(
+                f"--map-values names a column {tbl.name} do not read from this file: {name}; "
+                f"its headers are: {_shown(headers)}"
+            )
+        col = dict(fields)[index]
+        assert col.parse is not None  # fields hold importable columns only
+        for source, target in values.items():
+            try:
+                col.parse(target)
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    f"--map-values {headers[index].strip()}:{source}={target}: {exc.message}"
+                ) from None
+        found[index] = values
+    return found
+
+
 def _shown(headers: Sequence[str]) -> str:
     return ", ".join(h.replace("\ufeff", "").strip() for h in headers if h.strip())
 
@@ -861,6 +1178,7 @@ def layout(
     computed: Sequence[tuple[str, str, Sequence[str], Callable[[str], Any]]] = (),
     keep_unknown: bool = True,
     used: Sequence[str] = (),
+    values: dict[str, dict[str, str]] | None = None,
 ) -> Layout:
     """Match a file's header row to the table, or say exactly why it cannot be.
 
@@ -870,7 +1188,8 @@ def layout(
     the headers of those cells, the parser of the cells joined); a column of the file
     that would fill such a field is left out. Without ``keep_unknown`` the cells of
     unknown columns are not kept (rows become one record that has a note of its own).
-    ``used`` names columns that options read (``--group-by``): not reported as unknown.
+    ``used`` names columns that options read (``--group-by``, ``--where``): not reported
+    as ignored.
     """
     notes = tbl.notes if keep_unknown else None
     made: list[Computed] = []
@@ -942,8 +1261,11 @@ def layout(
         fields.append((index, col))
     if not fields and not made:
         raise UnrecognisedHeader(f"no header of {tbl.name} in: {_shown(headers)}")
-    read = {fold_header(name) for name in used}
+    # Columns that are not fields but that options read: not named as ignored (their
+    # cells still go to notes where a table keeps them).
+    read: set[str] = set()
     if not notes:
+        read.update(fold_header(name) for name in used)
         read.update(fold_header(headers[i]) for c in made for i in c.indexes)
     named = [
         name
@@ -974,4 +1296,11 @@ def layout(
         notices.append(f"columns crm computes itself, ignored: {', '.join(ignored)}")
     if skipped:
         notices.append(f"columns left out (--map): {', '.join(skipped)}")
-    return Layout(list(headers), fields, unknown, notices, made)
+    return Layout(
+        list(headers),
+        fields,
+        unknown,
+        notices,
+        made,
+        _value_maps(tbl, headers, fields, values or {}),
+    )

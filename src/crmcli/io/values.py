@@ -442,6 +442,12 @@ def _fields(raw: str, what: str, text: str, order: str | None) -> _Fields | None
     return None
 
 
+def clock_of(text: str, what: str = "time") -> time | None:
+    """A time of day alone, in any form a date cell's time is read in (14:30, 2:30 PM,
+    下午 2:30); None when the text is not one."""
+    return _clock(nfkc(text).strip(), what, text)
+
+
 def date_fields(text: str, what: str = "date") -> tuple[int, int, int, time | None] | None:
     """The year, month and day a text gives in any form a date cell is read in, and its time
     of day; the day is not checked to exist (a lunar 2-30 does). None when the text is in
@@ -656,11 +662,12 @@ def _units(number: Decimal, places: int, shown: str) -> int:
     return int(scaled)
 
 
-def amount_cents(text: str) -> int:
+def amount_cents(text: str, *, zero: bool = False) -> int:
     """An amount (¥1,280.50, ￥128,000, 1,234.50元, RMB 1,234.50) → cents, negative when it
-    has a minus sign before or after the currency. ``text`` is named in each refusal."""
+    has a minus sign before or after the currency. ``text`` is named in each refusal.
+    Zero is refused unless ``zero`` (a sale of nothing is a typo; a lost deal worth 0 is not)."""
     cents = _units(amount_decimal(text), 2, text)
-    if cents == 0:
+    if cents == 0 and not zero:
         raise InvalidInput("amount must not be zero")
     return cents
 
@@ -671,6 +678,14 @@ def amount_micros(text: str) -> int:
     if micros == 0:
         raise InvalidInput("amount must not be zero")
     return micros
+
+
+def parse_project_cents(text: str) -> int:
+    """A project's amount → cents: never negative; 0 is kept (a lost deal's value)."""
+    cents = amount_cents(text, zero=True)
+    if cents < 0:
+        raise InvalidInput(f"project amount must not be negative, not {text!r}")
+    return cents
 
 
 def parse_micros(text: str) -> int:

@@ -88,12 +88,7 @@ class Money:
 def window_money(conn: Any, config: Config, window: Window) -> Money:
     """The currencies of the window's sales, each with its rate, or a refusal naming
     those without one."""
-    found = tuple(
-        conn.scalars(
-            select(Sale.currency).distinct().where(*_in_window(window)).order_by(Sale.currency)
-        ).all()
-    )
-    return Money(currencies.require_rates(config, found), found)
+    return Money(*currencies.of_sales(conn, config, *_in_window(window)))
 
 
 def ranked_sales(config: Config, window: Window, money: Money) -> Any:
@@ -421,7 +416,7 @@ def abc_rows(
 ) -> tuple[Window, list[dict[str, Any]], list[dict[str, Any]]]:
     """The Pareto table the grades come from, and a summary per grade."""
     window = sales_window(config, as_of)
-    graded = ranked_sales(config, window, window_money(session.connection(), config, window))
+    graded = ranked_sales(config, window, window_money(session, config, window))
     query = (
         select(
             graded.c.rank,
@@ -465,10 +460,10 @@ class Net:
     money: Money
 
 
-def window_net(session: Session, config: Config, window: Window) -> Net:
+def window_net(session: Any, config: Config, window: Window) -> Net:
     """The net of every sale in the window (the ABC report's header): refunds count, and
     so do customers whose refunds outweigh their sales, who have no grade."""
-    money = window_money(session.connection(), config, window)
+    money = window_money(session, config, window)
     total = session.execute(
         select(whole(func.coalesce(func.sum(money.amount), 0))).where(*_in_window(window))
     ).scalar_one()

@@ -396,6 +396,9 @@ def open_complaint(
     if not summary:
         raise InvalidInput("a complaint needs a --summary of what the customer complains about")
     _not_future(at, actor)
+    from crmcli.services.timeline import check_not_before_added
+
+    check_not_before_added(customer, at, "complaint --at")
     complaint = Complaint(
         customer_id=customer.id,
         received_at=at,

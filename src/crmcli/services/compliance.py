@@ -405,6 +405,9 @@ def mark_greeting(
                 "use --date for the day of the occasion"
             )
     sent_at = at or actor.now
+    from crmcli.services.timeline import check_event_day
+
+    check_event_day(customer, sent_at, actor.today, "greeting --at")
     if sent_at.date() < day:
         raise InvalidInput(
             f"the {name} greeting of {day} cannot be marked sent on {sent_at:%Y-%m-%d}, "
@@ -587,7 +590,9 @@ def notify(
     at: datetime | None = None,
 ) -> CampaignNotice:
     from crmcli.models import CampaignNotice
+    from crmcli.services.timeline import check_event_day
 
+    check_event_day(customer, at or actor.now, actor.today, "notice --at")
     n = schema.campaignnotice.c
     already = session.execute(
         select(n.notified_at).where(n.campaign_id == campaign.id, n.customer_id == customer.id)

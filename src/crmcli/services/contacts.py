@@ -24,16 +24,44 @@ def add_contact(
     birthday: str | None = None,
     lunar: bool = False,
     leap: bool = False,
+    completed: list[Contact] | None = None,
 ) -> Contact:
+    """Add a contact, or complete the one of the same name the customer already has (the
+    primary contact ``customer add --contact`` made) when nothing given contradicts it;
+    a contact completed so is appended to ``completed``."""
     values = parse_fields(CONTACT_FIELDS, raw)
     if not values.get("name"):
         raise InvalidInput("contact name must not be empty")
     values.update(_birthday_values(birthday, lunar or None, leap or None))
+    same = _completable(session, customer, values)
+    if same is not None:
+        edit_contact(session, actor, same, raw, birthday=birthday, lunar=lunar, leap=leap)
+        if completed is not None:
+            completed.append(same)
+        return same
     contact = Contact(customer_id=customer.id, **{k: v for k, v in values.items() if v is not None})
     session.add(contact)
     session.flush()
     history.record(session, actor, [history.contact_added(customer.id, contact.name)])  # type: ignore[arg-type]
     return contact
+
+
+def _completable(session: Session, customer: Customer, values: dict[str, object]) -> Contact | None:
+    """The customer's one contact of this name whose every stored detail agrees with
+    ``values`` (empty or equal), if there is exactly one."""
+    key = normalize.name_key(str(values["name"]))
+    contacts = session.scalars(select(Contact).where(Contact.customer_id == customer.id)).all()
+    same = [c for c in contacts if normalize.name_key(c.name) == key]
+    if len(same) != 1:
+        return None
+    found = same[0]
+    for field, value in values.items():
+        if field in DERIVED or field == "name" or value is None:
+            continue
+        stored = getattr(found, field, None)
+        if stored not in (None, "", False, value):  # False: a flag never set
+            return None
+    return found
 
 
 def resolve_contact(session: Session, customer: Customer, ref: str) -> Contact:

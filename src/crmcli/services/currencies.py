@@ -14,8 +14,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import BigInteger, case, literal
+from sqlalchemy import BigInteger, case, literal, select
 
+from crmcli import schema
 from crmcli.config import Config
 from crmcli.errors import InvalidInput
 
@@ -56,6 +57,16 @@ def require_rates(config: Config, currencies: Iterable[str]) -> Rates:
             )
         )
     return found
+
+
+def of_sales(bind: Any, config: Config, *where: Any) -> tuple[Rates, tuple[str, ...]]:
+    """The currencies of the sales ``where`` selects, once each has a rate (else a
+    refusal naming those without one), and the rates."""
+    sale = schema.sale.c
+    found = tuple(
+        bind.scalars(select(sale.currency).distinct().where(*where).order_by(sale.currency)).all()
+    )
+    return require_rates(config, found), found
 
 
 def in_base(amount: Any, currency: Any, found: Rates, currencies: Iterable[str]) -> Any:

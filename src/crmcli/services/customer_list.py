@@ -19,6 +19,8 @@ def check_owner(bind: Any, owner: str) -> None:
     """Refuse an ``--owner`` that owns no customer and no plan: in a crontab, a misspelt
     name would be a salesperson who silently never hears of a duty again."""
     t = schema
+    if bind.execute(select(select(t.customer.c.id).exists())).scalar() is False:
+        return  # a fresh database: nobody owns anything yet, so no name is a typo
     owns = select(t.customer.c.id).where(t.customer.c.owner == owner).exists()
     plans = select(t.plan.c.id).where(t.plan.c.owner == owner).exists()
     if bind.execute(select(or_(owns, plans))).scalar():
@@ -65,17 +67,35 @@ def list_customers(
 
 def matching(c: Any, search: str) -> Any:
     """The customers (columns ``c``) a ``--search`` finds: a part of the name, its pinyin or
-    initials, the code, or the phone number (as typed or in part)."""
+    initials, the code, the phone number (as typed or in part), or a contact's name or
+    phone."""
     pattern = f"%{escape_like(normalize.name_key(search))}%"
     digits = "".join(ch for ch in search if ch.isdigit())
     phone = _as_phone(search)
+    k = schema.contact.c
     conditions = [
+        # A contact's name finds its customer (张伟 → 华为技术).
+        select(k.id)
+        .where(k.customer_id == c.id, func.lower(k.name).like(pattern, escape="\\"))
+        .exists(),
         c.name_key.like(pattern, escape="\\"),
         c.search_key.like(pattern, escape="\\"),
         func.lower(c.code).like(pattern, escape="\\"),
     ]
     if len(digits) >= 4:
-        conditions.append(c.phone.like(f"%{digits}%"))
+        # Stored in E.164 (+86…): a national form typed with its trunk 0 (021 5080…) or
+        # the 0086 prefix is found by the digits after it.
+        forms = {digits}
+        if digits.startswith("0086"):
+            forms.add(digits[2:])
+        elif digits.startswith("0"):
+            forms.add("86" + digits[1:])
+        conditions.extend(c.phone.like(f"%{form}%") for form in forms)
+        conditions.append(
+            select(k.id)
+            .where(k.customer_id == c.id, or_(*(k.phone.like(f"%{f}%") for f in forms)))
+            .exists()
+        )
     if phone:
         conditions.append(c.phone.like(f"{phone.split(';')[0]}%"))
     return or_(*conditions)

@@ -147,9 +147,12 @@ def add_customer(
     lunar: bool = False,
     leap: bool = False,
     reason: str | None = None,
+    allow_duplicate: bool = False,
 ) -> Row[Any]:
     """Add a customer (one INSERT; the table's defaults fill what was not given); its row
-    as stored, due days included."""
+    as stored, due days included. A customer that an import would take for one already
+    stored (same code, else phone, else name) is refused unless ``allow_duplicate``; the
+    primary contact given is a contact of its own."""
     values = parse_fields(CUSTOMER_FIELDS, raw)
     if not values.get("name"):
         raise InvalidInput("customer name must not be empty")
@@ -163,15 +166,49 @@ def add_customer(
     values.setdefault("owner", actor.user)
     values = {k: v for k, v in values.items() if v is not None}
     _apply_name(values)
+    if not allow_duplicate:
+        _refuse_duplicate(session, {**values, "code": code})  # the code as given, if any
     added = session.execute(
         insert(schema.customer).values(created_on=actor.today, **values)
     ).inserted_primary_key[0]
     history.record(session, actor, [history.customer_created(added, reason)])
+    if values.get("contact_name"):
+        session.execute(
+            insert(schema.contact).values(customer_id=added, name=values["contact_name"])
+        )
+        history.record(session, actor, [history.contact_added(added, values["contact_name"])])
     cadence.due_changed(session, [added])
     cadence.settle(session, actor.config)
     row = customer_row(session, added)
     assert row is not None
     return row
+
+
+DUPLICATE = (
+    "a customer with the same {key} exists: {code} {name}; "
+    "pass --allow-duplicate to add another anyway"
+)
+
+
+def _refuse_duplicate(bind: Any, values: dict[str, Any]) -> None:
+    """The duplicate rule of imports (SPEC §4: code, else phone, else normalised name),
+    asked of one customer about to be added."""
+    from crmcli.io.tables import CUSTOMERS
+
+    c = schema.customer.c
+    for key in CUSTOMERS.keys:
+        if not all(values.get(column) for column in key.columns):
+            continue
+        found = bind.execute(
+            select(c.code, c.name)
+            .where(*(c[column] == values[column] for column in key.columns))
+            .order_by(c.id)
+            .limit(1)
+        ).first()
+        if found is not None:
+            raise InvalidInput(DUPLICATE.format(key=key.label, code=found.code, name=found.name))
+        if key.decisive:
+            return
 
 
 def edit_customer(

@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlmodel import Session
@@ -72,13 +72,28 @@ def _at(where: str) -> Iterator[None]:
 
 
 def load_examples(session: Session, actor: Actor, folder: Path) -> dict[str, int]:
-    counts = {"customers": 0, "contacts": 0, "followups": 0, "plans": 0, "changes": 0}
+    counts = {
+        "customers": 0,
+        "contacts": 0,
+        "followups": 0,
+        "plans": 0,
+        "changes": 0,
+        "sales": 0,
+        "projects": 0,
+        "complaints": 0,
+        "surveys": 0,
+    }
+    # Sales, projects, complaints and surveys give every section of `crm report` figures.
     loaders = (
         ("customers", _customer),
         ("contacts", _contact),
         ("followups", _followup),
         ("plans", _plan),
         ("changes", _change),
+        ("sales", _sale),
+        ("projects", _project),
+        ("complaints", _complaint),
+        ("surveys", _survey),
     )
     for name, load in loaders:
         for where, row in _rows(folder / f"{name}.csv"):
@@ -157,3 +172,80 @@ def _change(session: Session, actor: Actor, row: dict[str, str]) -> None:
     if field not in CUSTOMER_FIELDS:
         raise InvalidInput(f"unknown customer field {field!r}")
     edit_customer(session, actor, customer, {field: row["value"]}, reason=row.get("reason") or None)
+
+
+def _sale(session: Session, actor: Actor, row: dict[str, str]) -> None:
+    from crmcli.services.sales import add_sale, parse_amount
+
+    customer = resolve_customer(session, row["customer_code"])
+    add_sale(
+        session,
+        actor,
+        customer,
+        amount_micros=parse_amount(row["amount"].lstrip("-"), refund=row["amount"].startswith("-")),
+        sold_on=date.fromisoformat(row["on"]),
+        product=row.get("product") or None,
+        note=row.get("note") or None,
+    )
+
+
+def _steps(text: str) -> Iterator[tuple[str, datetime, str | None]]:
+    """``kind@YYYY-MM-DD HH:MM[:note]`` steps separated by ``;``."""
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        kind, _, rest = part.partition("@")
+        when, note = rest[:16], rest[17:] or None
+        yield kind, datetime.fromisoformat(when), note
+
+
+def _project(session: Session, actor: Actor, row: dict[str, str]) -> None:
+    from crmcli.services.projects import add_project, approve, move, parse_project_amount
+
+    customer = resolve_customer(session, row["customer_code"])
+    project = add_project(
+        session,
+        actor,
+        customer,
+        name=row["name"],
+        at=datetime.fromisoformat(row["added_at"]),
+        amount_cents=parse_project_amount(row["amount"]) if row.get("amount") else None,
+        expected_on=date.fromisoformat(row["expected_on"]) if row.get("expected_on") else None,
+    )
+    for kind, at, note in _steps(row.get("moves", "")):
+        if kind == "approve":
+            approve(session, actor, project, by="zhao", at=at)
+        else:
+            move(session, actor, project, kind, at=at, note=note)
+
+
+def _complaint(session: Session, actor: Actor, row: dict[str, str]) -> None:
+    from crmcli.services.complaints import open_complaint, step
+
+    customer = resolve_customer(session, row["customer_code"])
+    complaint = open_complaint(
+        session,
+        actor,
+        customer,
+        severity=row["severity"],
+        summary=row["summary"],
+        at=datetime.fromisoformat(row["received_at"]),
+        handler=None,
+        channel=row.get("channel") or None,
+    )
+    for kind, at, note in _steps(row.get("steps", "")):
+        step(session, actor, complaint, kind, at=at, note=note)
+
+
+def _survey(session: Session, actor: Actor, row: dict[str, str]) -> None:
+    from crmcli.services.surveys import DIMENSIONS, add_survey, score
+
+    customer = resolve_customer(session, row["customer_code"])
+    add_survey(
+        session,
+        actor,
+        customer,
+        on=date.fromisoformat(row["on"]),
+        method=row["method"],
+        scores={d: score(row[d], d) for d in DIMENSIONS},
+        overall_score=score(row["overall"], "overall") if row.get("overall") else None,
+        comment=row.get("comment") or None,
+    )

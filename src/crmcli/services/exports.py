@@ -106,6 +106,34 @@ def _query(table_name: str, f: ExportFilter) -> Any:
             query = query.where(cu.owner == f.owner)
         query = query.where(*_day_range(t.c.sold_on, f, moment=False))
         return query.order_by(t.c.sold_on, t.c.id)
+    if table_name == "complaints":
+        t = schema.complaint
+        query = _with_customer(t, f)
+        if f.owner:
+            query = query.where(t.c.handler == f.owner)
+        if f.status:
+            query = query.where(t.c.status == f.status)
+        query = query.where(*_day_range(t.c.received_at, f, moment=True))
+        return query.order_by(t.c.received_at, t.c.id)
+    if table_name == "surveys":
+        t = schema.survey
+        k = schema.contact
+        query = _with_customer(t, f, k.c.name.label("contact_name")).outerjoin(
+            k, t.c.contact_id == k.c.id
+        )
+        if f.owner:
+            query = query.where(cu.owner == f.owner)
+        query = query.where(*_day_range(t.c.on, f, moment=False))
+        return query.order_by(t.c.on, t.c.id)
+    if table_name == "projects":
+        t = schema.project
+        query = _with_customer(t, f)
+        if f.owner:
+            query = query.where(t.c.owner == f.owner)
+        if f.stage:
+            query = query.where(t.c.stage == f.stage)
+        query = query.where(*_day_range(t.c.added_on, f, moment=False))
+        return query.order_by(t.c.added_on, t.c.id)
     raise InvalidInput(f"{table_name} cannot be exported")
 
 
@@ -141,6 +169,20 @@ class CalendarEntry:
     description: str
     phone: str | None
     owner: str | None
+    # An open plan is CONFIRMED; a due day, which the next contact moves, TENTATIVE.
+    status: str = "CONFIRMED"
+    # The record's last change (UTC), and its revision: a calendar that imports the file
+    # again replaces an entry of the same UID when its SEQUENCE is higher (RFC 5545 3.8.7.4).
+    modified: datetime | None = None
+    sequence: int = 0
+
+
+def revision(created: datetime | None, modified: datetime | None) -> int:
+    """SEQUENCE of a record: the seconds from its creation to its last change. The same
+    record exported twice has the same one; every change makes it larger."""
+    if created is None or modified is None:
+        return 0
+    return max(0, int((modified - created).total_seconds()))
 
 
 def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
@@ -161,6 +203,8 @@ def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
         t.c.channel,
         t.c.content,
         t.c.owner,
+        t.c.created_at,
+        t.c.updated_at,
         cu.code,
         cu.name,
         cu.phone,
@@ -180,6 +224,8 @@ def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
                 description=f"plan #{row.id} for {row.code} {row.name}: {row.content}",
                 phone=row.phone,
                 owner=row.owner,
+                modified=row.updated_at,
+                sequence=revision(row.created_at, row.updated_at),
             )
         )
     due = select(
@@ -190,6 +236,8 @@ def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
         cu.owner,
         cu.tier,
         cu.next_due_at,
+        cu.created_at,
+        cu.updated_at,
         *(getattr(cu, column) for column, _ in DUE_KINDS),
     ).where(cu.next_due_at.is_not(None))
     if f.owner:
@@ -207,13 +255,18 @@ def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
         kind = next(label for d, label in dues if d == day)
         entries.append(
             CalendarEntry(
-                uid=f"due-{row.id}-{day:%Y%m%d}@crmcli",
+                # One entry per customer, whatever its day: an export after the next
+                # contact moves the entry instead of adding another.
+                uid=f"due-{row.id}@crmcli",
                 summary=f"{kind} due: {row.name} ({row.code})",
                 day=day,
                 clock=None,
                 description=f"{row.code} {row.name} ({row.tier}) is due for {kind} on {day}",
                 phone=row.phone,
                 owner=row.owner,
+                status="TENTATIVE",
+                modified=row.updated_at,
+                sequence=revision(row.created_at, row.updated_at),
             )
         )
     return entries

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from crmcli import history, schema
+from crmcli import enums, history, schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound, StorageError
@@ -41,7 +41,7 @@ from crmcli.services.context import Actor
 
 STAGES = ("evaluation", "negotiation", "contract", "implementation", "completed")
 OPEN_STAGES = STAGES[:-1]
-CLOSED_STAGES = ("completed", "lost")
+CLOSED_STAGES = enums.PROJECT_CLOSED_STAGES
 # Where approval (立项审批) is needed from, and where a prospect becomes a customer.
 CONTRACT = STAGES.index("contract")
 PROMOTED_STAGES = ("lead", "target", "qualified")
@@ -67,7 +67,6 @@ MESSAGES = {
     "before_last": "{at} is before the last stage move of project #{id} ({last})",
     "future": "{at} is in the future",
     "expected_before": "--expected {expected} is before the project was added ({added})",
-    "negative": "project amount must not be negative, not {text!r}",
     "name": "a project needs a name",
     "other_customer": "project #{id} belongs to {code} {name}, not to this customer",
     "promoted": "project #{id} {name} reached {stage} (签订合同)",
@@ -124,13 +123,10 @@ def project_of_customer(session: Any, customer: Any, ref: str) -> Any:
 
 
 def parse_project_amount(text: str) -> int:
-    """An amount in yuan → cents, read as ``sale add`` and imports read one."""
-    from crmcli.io.values import amount_cents
+    """An amount in yuan → cents, read as imports read one (0 allowed, never negative)."""
+    from crmcli.io.values import parse_project_cents
 
-    cents = amount_cents(text)
-    if cents < 0:
-        raise InvalidInput(_say("negative", text=text))
-    return cents
+    return parse_project_cents(text)
 
 
 def parse_likelihood(text: str) -> int:
@@ -269,6 +265,11 @@ def move(
     return done
 
 
+def promotion_reason(project_id: int, name: str, stage: str) -> str:
+    """Why a customer's stage moved to 成交: its project reached the contract."""
+    return _say("promoted", id=project_id, name=name, stage=stage)
+
+
 def _promote(session: Any, actor: Actor, project: Any, stage: str) -> list[str]:
     """A prospect whose project reaches the contract is a customer (成交) now."""
     from crmcli.models import Customer
@@ -277,7 +278,7 @@ def _promote(session: Any, actor: Actor, project: Any, stage: str) -> list[str]:
     customer = session.get(Customer, project.customer_id)
     if customer.stage not in PROMOTED_STAGES:
         return []
-    reason = _say("promoted", id=project.id, name=project.name, stage=stage)
+    reason = promotion_reason(project.id, project.name, stage)
     changes = apply_changes(session, actor, customer, {"stage": "customer"}, reason)
     return [f"{customer.code} {customer.name} stage: {old} → {new}" for _f, old, new in changes]
 

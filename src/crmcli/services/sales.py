@@ -39,6 +39,9 @@ def add_sale(
     note: str | None = None,
     currency: str = "CNY",
 ) -> Sale:
+    from crmcli.services.timeline import check_not_before_added
+
+    check_not_before_added(customer, sold_on, "sale --on")
     sale = Sale(
         customer_id=customer.id,
         sold_on=sold_on,

@@ -33,11 +33,10 @@ LABELS = {
 
 
 def score(text: str | int, dimension: str) -> int:
-    """A score as typed: a whole number from 1 to 5."""
-    raw = str(text).strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= 5:
-        raise InvalidInput(f"--{dimension} must be a whole number from 1 to 5, not {raw!r}")
-    return int(raw)
+    """A score as typed in ``--quality`` etc.: a whole number from 1 to 5."""
+    from crmcli.text.fields import parse_score
+
+    return parse_score(text, f"--{dimension}")
 
 
 def overall(row: Any) -> Decimal:
@@ -64,6 +63,9 @@ def add_survey(
 
     if on > actor.today:
         raise InvalidInput(f"survey day {on} is in the future")
+    from crmcli.services.timeline import check_not_before_added
+
+    check_not_before_added(customer, on, "survey day")
     survey = Survey(
         customer_id=customer.id,
         contact_id=None if contact is None else contact.id,

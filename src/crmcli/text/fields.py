@@ -22,6 +22,14 @@ def _text(value: str) -> str | None:
     return cleaned or None
 
 
+def parse_score(text: str | int, label: str = "a score") -> int:
+    """A survey score (seed 003 五): a whole number from 1 to 5."""
+    raw = str(text).strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= 5:
+        raise InvalidInput(f"{label} must be a whole number from 1 to 5, not {raw!r}")
+    return int(raw)
+
+
 def _likelihood(value: str) -> int:
     text = value.strip().rstrip("%％")
     if not re.fullmatch(r"\d{1,3}", text) or int(text) > 100:

@@ -61,6 +61,11 @@ _NOUNS = {
     "followup": ("follow-up", "follow-ups"),
     "plan": ("plan", "plans"),
     "sale": ("sale", "sales"),
+    "complaint": ("complaint", "complaints"),
+    "complaintstep": ("complaint step", "complaint steps"),
+    "project": ("project", "projects"),
+    "projectstage": ("project stage", "project stages"),
+    "survey": ("survey", "surveys"),
     "greeting": ("greeting", "greetings"),
     "campaignnotice": ("campaign notice", "campaign notices"),
 }
@@ -264,7 +269,10 @@ def undo_batch(
     for item in restored:
         result.restored[item.table_name] = result.restored.get(item.table_name, 0) + 1
     result.edited = _edited_since(session, batch, restored)
+    described = {t.table for t in io_tables.TABLES.values()}
     for table_name in tables_added:
+        if table_name not in described:
+            continue  # the details of a record (a complaint's steps) go unmentioned
         result.removed[table_name] = session.scalar(
             select(func.count()).select_from(items(batch.id, table_name).subquery())
         )

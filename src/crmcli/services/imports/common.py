@@ -54,6 +54,9 @@ MESSAGES = {
         "cannot tell the encoding of {name}: line {line} is neither UTF-8 nor GB18030; "
         "pass it with --encoding"
     ),
+    "not_workbook": "{name} is not a workbook: --sheet and --header-row apply to workbooks only",
+    "not_vcard": "{name} is not a vCard file: --customer and --by-org apply to vCards only",
+    "vcard_table": "{name} holds vCards, which are contacts: import it with crm import contacts",
     "invalid": (
         "{bad} of {total} rows of {name} are invalid; nothing imported "
         "(fix them, or import the rest with --skip-invalid; --rejects FILE collects them)"
@@ -68,6 +71,10 @@ class ImportOptions:
     encoding: str | None = None
     delimiter: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
+    # --map-values: a column (header or field, folded) → its values (folded) → crm's.
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    # --create-customers: a customer a row names by an unknown name is added.
+    create_customers: bool = False
     on_duplicate: str = "skip"
     dry_run: bool = False
     skip_invalid: bool = False
@@ -78,6 +85,12 @@ class ImportOptions:
     amount: str | None = None
     group_by: str | None = None
     where: list[str] = field(default_factory=list)
+    # A workbook's sheet (name or 1-based index) and header row (None: found).
+    sheet: str | None = None
+    header_row: int | None = None
+    # vCards: the customer every card belongs to, or each card's ORG as its customer.
+    customer: str | None = None
+    by_org: bool = False
 
 
 @dataclass
@@ -209,6 +222,8 @@ class Plan:
         self.present = set(lay.targets())
         self.adding = 0  # rows to add, once ``decisions.classify`` has decided
         self.given: set[str] = set()  # the key columns some staged row has
+        # Customers --create-customers added for rows that named unknown ones: the batch's.
+        self.created_customers: list[int] = []
 
     @property
     def same_database(self) -> bool:

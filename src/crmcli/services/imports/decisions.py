@@ -23,6 +23,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    literal,
     or_,
     select,
     tuple_,
@@ -143,16 +144,22 @@ def resolve_customers(plan: Plan) -> None:
         .values(customer_id=select(c.id).where(c.code == s.c.ref_any).scalar_subquery())
     )
     by_name = func.coalesce(s.c.ref_name_key, s.c.ref_any_key)
-    local.execute(
-        update(s)
-        .where(s.c.customer_id.is_(None), s.c.ref_code.is_(None), by_name.is_not(None))
-        .values(ref_n=select(func.count()).where(c.name_key == by_name).scalar_subquery())
-    )
-    local.execute(
-        update(s)
-        .where(s.c.customer_id.is_(None), s.c.ref_n == 1)
-        .values(customer_id=select(c.id).where(c.name_key == by_name).scalar_subquery())
-    )
+
+    def by_names() -> None:
+        local.execute(
+            update(s)
+            .where(s.c.customer_id.is_(None), s.c.ref_code.is_(None), by_name.is_not(None))
+            .values(ref_n=select(func.count()).where(c.name_key == by_name).scalar_subquery())
+        )
+        local.execute(
+            update(s)
+            .where(s.c.customer_id.is_(None), s.c.ref_n == 1)
+            .values(customer_id=select(c.id).where(c.name_key == by_name).scalar_subquery())
+        )
+
+    by_names()
+    if plan.opts.create_customers and _create_named(plan, by_name):
+        by_names()
     missing = local.execute(
         select(
             s.c.line,
@@ -181,6 +188,40 @@ def resolve_customers(plan: Plan) -> None:
         plan.problem(row.line, column, MESSAGES["ambiguous"].format(ref=row.ref, candidates=shown))
     if plan.tbl.contact_ref and "contact_ref" in plan.present:
         _resolve_contacts(plan)
+
+
+def _create_named(plan: Plan, by_name: Any) -> bool:
+    """--create-customers: add each customer that rows name by a name no customer has
+    (one per name, as ``crm customer add`` adds one: a generated code, its owner the
+    first row's owner, else --owner, else the one importing). A code no customer has is
+    still refused: a code is an identity, and a typo in one would make a second customer."""
+    from sqlmodel import Session
+
+    from crmcli.services.customers import add_customer
+
+    s = plan.staged
+    name = func.coalesce(s.c.ref_name, s.c.ref_any)
+    owner = s.c.owner if "owner" in s.c else literal(None)
+    wanted = plan.local.execute(
+        select(by_name.label("key"), func.min(name).label("name"), func.min(owner).label("owner"))
+        .where(s.c.customer_id.is_(None), s.c.ref_code.is_(None), s.c.ref_n == 0)
+        .group_by(by_name)
+        .order_by(func.min(s.c.line))
+    ).all()
+    if not wanted:
+        return False
+    why = f"named by {plan.source} (import --create-customers)"
+    with Session(bind=plan.target) as session:
+        for row in wanted:
+            raw = {"name": row.name, "owner": row.owner or plan.opts.owner}
+            added = add_customer(session, plan.actor, raw, reason=why)
+            plan.created_customers.append(added.id)
+        session.flush()
+    keys = select(by_name.label("key")).where(
+        s.c.customer_id.is_(None), s.c.ref_code.is_(None), s.c.ref_n == 0
+    )
+    bring(plan, schema.customer, ("name_key",), keys)
+    return True
 
 
 def _resolve_contacts(plan: Plan) -> None:

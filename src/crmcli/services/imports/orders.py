@@ -118,6 +118,11 @@ def mapping(opts: ImportOptions) -> dict[str, str]:
     return opts.mapping
 
 
+def read_columns(opts: ImportOptions) -> list[str]:
+    """The columns the options read (--group-by, --where): none of them is unknown."""
+    return ([opts.group_by] if opts.group_by else []) + [c.header for c in parse_where(opts.where)]
+
+
 def computed(opts: ImportOptions) -> list[tuple[str, str, Sequence[str], Callable[[str], Any]]]:
     """The fields made of several cells, for ``tables.layout``."""
     names = _amount_names(opts.amount) if opts.amount else ()

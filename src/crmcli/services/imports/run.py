@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from crmcli import schema
 from crmcli.errors import InvalidInput
 from crmcli.io import tables as io_tables
-from crmcli.io.csvfile import CsvInput, write_csv
+from crmcli.io.csvfile import write_csv
 from crmcli.io.tables import Layout, Table
 from crmcli.services.context import Actor
 from crmcli.services.imports import decisions, orders, writing
@@ -34,7 +34,7 @@ from crmcli.services.imports.common import (
     Say,
 )
 from crmcli.services.imports.decisions import Mirror
-from crmcli.services.imports.staging import Stage, read_file
+from crmcli.services.imports.staging import Source, Stage, read_file
 
 # One import at a time writes to a server: two at once would each find the other's new
 # customers missing and add them twice. (SQLite's writers queue on BEGIN IMMEDIATE.)
@@ -58,6 +58,19 @@ def run_import(
     if tbl.name not in io_tables.IMPORTABLE:
         raise InvalidInput(f"{tbl.name} cannot be imported")
     orders.check_options(opts)
+    if opts.customer is not None and opts.by_org:
+        from crmcli.io.vcards import MESSAGES as CARDS
+
+        raise InvalidInput(CARDS["both"])
+    if opts.customer is not None:
+        # --customer of an address book: named as everywhere (code, name part, pinyin),
+        # then given to every card by its code.
+        from dataclasses import replace
+
+        from crmcli.services.customers import find_customer
+
+        with database.engine.connect() as conn:
+            opts = replace(opts, customer=find_customer(conn, opts.customer).code)
     with tempfile.TemporaryDirectory(prefix="crm-import-") as directory:
         stage = Stage(directory, tbl, keep_raw=opts.rejects is not None)
         try:
@@ -96,7 +109,7 @@ def _decide_and_write(
     actor: Actor,
     opts: ImportOptions,
     tbl: Table,
-    src: CsvInput,
+    src: Source,
     lay: Layout,
     stage: Stage,
     total: int,
@@ -175,7 +188,7 @@ def _read_tables(tbl: Table) -> list[Any]:
     return [schema.metadata.tables[name] for name in names]
 
 
-def _write_rejects(plan: Plan, src: CsvInput, lay: Layout, path: str) -> int:
+def _write_rejects(plan: Plan, src: Source, lay: Layout, path: str) -> int:
     width = len(lay.headers)
 
     def rows() -> Any:

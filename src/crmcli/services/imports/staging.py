@@ -41,8 +41,10 @@ from crmcli.io.csvfile import (
     file_blocks,
     starts_as_utf8,
 )
-from crmcli.io.tables import Layout, Table, UnrecognisedHeader
+from crmcli.io.tables import Layout, Table, UnrecognisedHeader, fold_header, map_values
 from crmcli.io.values import PRODUCT_SEPARATOR, ColumnRefused, unescape_formula
+from crmcli.io.vcards import CardInput
+from crmcli.io.workbook import WorkbookInput
 from crmcli.services.imports import orders
 from crmcli.services.imports.common import (
     MESSAGES,
@@ -53,6 +55,9 @@ from crmcli.services.imports.common import (
     Say,
     StageTables,
 )
+
+# What an import reads from: a CSV file, a workbook's sheet, an address book's cards.
+Source = CsvInput | WorkbookInput | CardInput
 
 WORK_CHUNK = 2000
 # The columns every staged row binds beside those the file fills.
@@ -141,8 +146,16 @@ class Validator:
     again cell by cell to say which. Per-row work is left to the rows that need it.
     """
 
-    def __init__(self, lay: Layout, stage: Stage, group: int | None = None) -> None:
+    def __init__(
+        self,
+        lay: Layout,
+        stage: Stage,
+        group: int | None = None,
+        broken: dict[int, str] | None = None,
+    ) -> None:
         tbl = stage.tbl
+        # Lines the reader could not make a row of (a broken vCard): rejected as they are.
+        self.broken = broken or {}
         self.parsers: list[tuple[Any, ...]] = [
             (index, col.target, col.parse, col.parse_all, col.required, _label(lay, index), col.key)
             for index, col in lay.fields
@@ -174,6 +187,7 @@ class Validator:
         }
         self.date_cells: list[dict[str, Any]] = []
         self.unknown = lay.unknown
+        self.value_maps = lay.values
         self.notes = tbl.notes
         self.derive = tbl.derive
         self.width = len(lay.headers)
@@ -211,6 +225,8 @@ class Validator:
                 else:
                     raw = [row[index] if index < len(row) else "" for row in cells]
                 texts = [text.strip() for text in raw]
+                if index in self.value_maps:
+                    texts = map_values(texts, self.value_maps[index])
             if "\n'" in "\n" + "\n".join(texts):
                 texts = [unescape_formula(t) if t[:1] == "'" else t for t in texts]
             if target in self.dates:
@@ -239,6 +255,10 @@ class Validator:
             for i in range(count):
                 if not any(texts[i] and i not in refused for texts, refused in given):
                     found.setdefault(i, []).append((self.ref_label, MESSAGES["no_customer"]))
+        if self.broken:
+            for i, line in enumerate(lines):
+                if line in self.broken:
+                    found[i] = [("", self.broken[line])]
         if self.derive is not None:
             for i, exc in self.derive(columns).items():
                 if i not in found:
@@ -424,7 +444,7 @@ def _label(lay: Layout, index: int) -> str:
 
 
 def _chunks(
-    src: CsvInput, keep: Callable[[list[str]], bool] | None, left_out: list[int]
+    src: Source, keep: Callable[[list[str]], bool] | None, left_out: list[int]
 ) -> Iterator[list[tuple[int, list[str]]]]:
     """The rows a chunk at a time; with ``keep`` only the rows it keeps (``left_out``
     counts the others)."""
@@ -462,7 +482,7 @@ class Shape:
 
 
 def _stage_rows(
-    src: CsvInput,
+    src: Source,
     lay: Layout,
     stage: Stage,
     shape: Shape,
@@ -470,7 +490,7 @@ def _stage_rows(
     say_progress: Progress | None,
 ) -> tuple[int, int]:
     """Validate every row into the staging file; returns (rows, rows with problems)."""
-    validator = Validator(lay, stage, shape.group)
+    validator = Validator(lay, stage, shape.group, getattr(src, "broken", None))
     total = bad = 0
     with stage.conn.begin():
         cursor = stage.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -500,23 +520,48 @@ def _stage_rows(
     return total, bad
 
 
+def _layout(opts: ImportOptions, tbl: Table, header: list[str]) -> Layout:
+    return io_tables.layout(
+        tbl,
+        header,
+        orders.mapping(opts),
+        adding=opts.on_duplicate != "update",
+        computed=orders.computed(opts),
+        keep_unknown=opts.group_by is None,
+        used=orders.read_columns(opts),
+        values=opts.value_maps,
+    )
+
+
+def _tell(say: Say, lay: Layout, shape: Shape, total: int) -> None:
+    """What the user should know of a file read: its columns, the lines left out and
+    the sales its lines made."""
+    for notice in lay.notices:
+        say(notice)
+    if shape.left_out[0]:
+        key = "left_out" if shape.left_out[0] > 1 else "left_out_one"
+        say(orders.MESSAGES[key].format(count=shape.left_out[0], conditions=shape.where))
+    if shape.group is not None:
+        key = "grouped" if shape.sales != 1 else "grouped_one"
+        say(
+            orders.MESSAGES[key].format(
+                lines=total, sales=shape.sales, label=_label(lay, shape.group)
+            )
+        )
+
+
 def read_file(
     opts: ImportOptions, tbl: Table, stage: Stage, say: Say, progress: Progress | None
-) -> tuple[CsvInput, Layout, int, int]:
+) -> tuple[Source, Layout, int, int]:
+    other = _other_reader(opts, tbl)
+    if other is not None:
+        return _read_other(other, opts, tbl, stage, say, progress)
     encoding = opts.encoding
     fell_back = False  # read again as GB18030 after UTF-8 failed past the sample
     while True:
         with CsvSource(opts.path, encoding=encoding, delimiter=opts.delimiter) as src:
             try:
-                lay = io_tables.layout(
-                    tbl,
-                    src.header,
-                    orders.mapping(opts),
-                    adding=opts.on_duplicate != "update",
-                    computed=orders.computed(opts),
-                    keep_unknown=opts.group_by is None,
-                    used=[opts.group_by] if opts.group_by else [],
-                )
+                lay = _layout(opts, tbl, src.header)
             except UnrecognisedHeader as exc:
                 hint = (
                     MESSAGES["encoding_hint"].format(encoding=src.encoding) if src.guessed else ""
@@ -551,16 +596,54 @@ def read_file(
                 encoding = "gb18030"
                 fell_back = True
                 continue
-            for notice in lay.notices:
-                say(notice)
-            if shape.left_out[0]:
-                key = "left_out" if shape.left_out[0] > 1 else "left_out_one"
-                say(orders.MESSAGES[key].format(count=shape.left_out[0], conditions=shape.where))
-            if shape.group is not None:
-                key = "grouped" if shape.sales != 1 else "grouped_one"
-                say(
-                    orders.MESSAGES[key].format(
-                        lines=total, sales=shape.sales, label=_label(lay, shape.group)
-                    )
-                )
+            _tell(say, lay, shape, total)
             return src, lay, total, bad
+
+
+def _other_reader(opts: ImportOptions, tbl: Table) -> WorkbookInput | CardInput | None:
+    """A workbook's sheet or an address book, read by their own readers; None for CSV."""
+    from crmcli.io import vcards, workbook
+
+    if workbook.is_workbook(opts.path):
+        mapped = set(orders.mapping(opts))
+        return workbook.open_workbook(
+            opts.path,
+            sheet=opts.sheet,
+            header_row=opts.header_row,
+            is_header=lambda text: (
+                tbl.match_header(text) is not None or fold_header(text) in mapped
+            ),
+        )
+    if opts.sheet is not None or opts.header_row is not None:
+        raise InvalidInput(MESSAGES["not_workbook"].format(name=os.path.basename(opts.path)))
+    if vcards.is_vcard(opts.path):
+        if tbl.name != "contacts":
+            raise InvalidInput(MESSAGES["vcard_table"].format(name=os.path.basename(opts.path)))
+        return vcards.open_cards(opts.path, customer=opts.customer, by_org=opts.by_org)
+    if opts.customer is not None or opts.by_org:
+        raise InvalidInput(MESSAGES["not_vcard"].format(name=os.path.basename(opts.path)))
+    return None
+
+
+def _read_other(
+    src: WorkbookInput | CardInput,
+    opts: ImportOptions,
+    tbl: Table,
+    stage: Stage,
+    say: Say,
+    progress: Progress | None,
+) -> tuple[Source, Layout, int, int]:
+    try:
+        lay = _layout(opts, tbl, src.header)
+    except UnrecognisedHeader as exc:
+        detail = exc.message.partition(" in: ")[2] or "empty"
+        raise InvalidInput(
+            MESSAGES["wrong_header"].format(
+                name=src.name, detail=f"headers: {detail}", encoding_hint=""
+            )
+        ) from None
+    shape = Shape(opts, src.header)
+    stage.reset(lay)
+    total, bad = _stage_rows(src, lay, stage, shape, say_progress=progress)
+    _tell(say, lay, shape, total)
+    return src, lay, total, bad

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -47,6 +47,13 @@ ADDED_FACTS: dict[str, Any] = {
     "plans": lambda r, why: history.plan_added(r.customer_id, r.id, r.due_on, why),
     "sales": lambda r, why: history.sale_added(
         r.customer_id, r.id, r.amount_micros, r.sold_on, why, currency=r.currency
+    ),
+    "complaints": lambda r, why: history.complaint_opened(
+        r.customer_id, r.id, r.severity, r.summary, why
+    ),
+    "surveys": lambda r, why: history.survey_added(r.customer_id, r.id, r.on, r.method, why),
+    "projects": lambda r, why: history.project_added(
+        r.customer_id, r.id, r.name, r.amount_cents, why
     ),
 }
 
@@ -301,6 +308,152 @@ def rebuild_indexes(plan: Plan, indexes: list[Any]) -> None:
     conn.exec_driver_sql(f"PRAGMA main.cache_size = {-CACHE_KIB}")
 
 
+def _complete_complaints(plan: Plan, batch_id: int) -> None:
+    """What ``crm complaint open`` and its steps fill in: the handler (else the customer's
+    owner), who recorded it, and the timeline, one step per time the row gave. The steps
+    are items of the batch, so its undo takes them away with their complaints."""
+    t, s = schema.complaint, schema.complaintstep
+    mine = items(batch_id, t.name)
+    plan.target.execute(
+        update(t).where(t.c.id.in_(mine), t.c.opened_by.is_(None)).values(opened_by=plan.actor.user)
+    )
+    before = plan.target.scalar(select(func.coalesce(func.max(s.c.id), 0))) or 0
+    now = schema.utcnow()
+    steps = (
+        ("opened", t.c.received_at, t.c.summary, t.c.severity),
+        ("responded", t.c.responded_at, None, None),
+        ("resolved", t.c.resolved_at, t.c.resolution, None),
+        ("closed", t.c.closed_at, t.c.feedback, None),
+    )
+    for kind, at, note, severity in steps:
+        plan.target.execute(
+            insert(s).from_select(
+                ["complaint_id", "at", "kind", "note", "severity", "by", "created_at"],
+                select(
+                    t.c.id,
+                    at,
+                    literal(kind),
+                    note if note is not None else literal(None, s.c.note.type),
+                    severity if severity is not None else literal(None, s.c.severity.type),
+                    literal(plan.actor.user),
+                    literal(now, s.c.created_at.type),
+                )
+                .where(t.c.id.in_(mine), at.is_not(None))
+                .order_by(t.c.id),
+            )
+        )
+    _items_past(plan, batch_id, s, before)
+
+
+def _items_past(plan: Plan, batch_id: int, t: Any, before: int) -> None:
+    """The rows of ``t`` past id ``before`` are the batch's too (the database is locked
+    for writing while an import runs): its undo takes them away."""
+    plan.target.execute(
+        insert(schema.importitem).from_select(
+            ["batch_id", "table_name", "row_id", "action"],
+            select(literal(batch_id), literal(t.name), t.c.id, literal("added")).where(
+                t.c.id > before
+            ),
+        )
+    )
+
+
+def _complete_projects(plan: Plan, batch_id: int) -> None:
+    """What ``crm project add`` and its moves fill in: the customer's project lead, who
+    added it, one product spelling for names that differ only in spaces or case (``GTX
+    Pro`` / ``GTXPro``: the earliest project's), and the stage history from which the
+    days in each stage are counted: evaluation from the day it was added, then the
+    stage it has, from the day it closed (else that same day)."""
+    t, st, c = schema.project, schema.projectstage, schema.customer
+    mine = items(batch_id, t.name)
+    target = plan.target
+    target.execute(
+        update(t)
+        .where(t.c.id.in_(mine), t.c.lead.is_(None))
+        .values(lead=select(c.c.project_lead).where(c.c.id == t.c.customer_id).scalar_subquery())
+    )
+    target.execute(update(t).where(t.c.id.in_(mine)).values(created_by=plan.actor.user))
+    earlier = t.alias("earlier")
+
+    def folded(column: Any) -> Any:
+        return func.lower(func.replace(column, " ", ""))
+
+    target.execute(
+        update(t)
+        .where(t.c.id.in_(mine), t.c.product.is_not(None))
+        .values(
+            product=select(earlier.c.product)
+            .where(folded(earlier.c.product) == folded(t.c.product))
+            .order_by(earlier.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+    )
+    before = target.scalar(select(func.coalesce(func.max(st.c.id), 0))) or 0
+    now, user = schema.utcnow(), plan.actor.user
+    query = select(t.c.id, t.c.stage, t.c.added_on, t.c.closed_on).where(t.c.id.in_(mine))
+    for part in target.execute(query.order_by(t.c.id)).partitions(CHUNK):
+        moves: list[dict[str, Any]] = []
+        for row in part:
+            began = datetime.combine(row.added_on, time())
+            moves.append(dict(project_id=row.id, stage="evaluation", from_stage=None, at=began))
+            if row.stage != "evaluation":
+                at = datetime.combine(row.closed_on, time()) if row.closed_on else began
+                moves.append(
+                    dict(project_id=row.id, stage=row.stage, from_stage="evaluation", at=at)
+                )
+        target.execute(insert(st), [{**m, "by": user, "created_at": now} for m in moves])
+    _items_past(plan, batch_id, st, before)
+    _promote(plan, mine)
+
+
+def _promote(plan: Plan, mine: Any) -> None:
+    """A prospect whose project reached the contract is a customer (成交) now, as when
+    ``crm project move`` takes one there."""
+    from sqlmodel import Session
+
+    from crmcli.models import Customer
+    from crmcli.services.customers import apply_changes
+    from crmcli.services.projects import CONTRACT, PROMOTED_STAGES, STAGES, promotion_reason
+
+    t, c = schema.project, schema.customer
+    promoted = (
+        select(t.c.customer_id, func.min(t.c.id).label("project_id"))
+        .join(c, c.c.id == t.c.customer_id)
+        .where(t.c.id.in_(mine), t.c.stage.in_(STAGES[CONTRACT:]), c.c.stage.in_(PROMOTED_STAGES))
+        .group_by(t.c.customer_id)
+        .order_by(t.c.customer_id)
+    )
+    rows = plan.target.execute(promoted).all()
+    if not rows:
+        return
+    with Session(bind=plan.target) as session:
+        for row in rows:
+            project = session.execute(select(t).where(t.c.id == row.project_id)).one()
+            why = promotion_reason(project.id, project.name, project.stage)
+            customer = session.get(Customer, row.customer_id)
+            apply_changes(session, plan.actor, customer, {"stage": "customer"}, why)
+        session.flush()
+
+
+def _complete_surveys(plan: Plan, batch_id: int) -> None:
+    """Who did the survey, as ``crm survey add`` records it: else the one importing."""
+    t = schema.survey
+    plan.target.execute(
+        update(t)
+        .where(t.c.id.in_(items(batch_id, t.name)), t.c.by.is_(None))
+        .values(by=plan.actor.user)
+    )
+
+
+# What a table's added rows still need that the hand-made command writes too.
+COMPLETE_ADDED: dict[str, Any] = {
+    "complaints": _complete_complaints,
+    "surveys": _complete_surveys,
+    "projects": _complete_projects,
+}
+
+
 def added_history(plan: Plan, batch_id: int) -> None:
     """One history line per record added, made by the helpers every command uses."""
     t, why = plan.table, reason(plan, batch_id)
@@ -391,9 +544,20 @@ def apply_updates(plan: Plan, batch_id: int) -> tuple[int, int, list[int]]:
 
 def write(plan: Plan, batch_id: int, result: ImportResult) -> None:
     """Everything an import writes, once its rows are decided."""
+    if plan.created_customers:
+        plan.target.execute(
+            insert(schema.importitem),
+            [
+                {"batch_id": batch_id, "table_name": "customer", "row_id": n, "action": "added"}
+                for n in plan.created_customers
+            ],
+        )
     code = generate_codes(plan)
     deferred = defer_indexes(plan)
     insert_added(plan, batch_id, code)
+    complete = COMPLETE_ADDED.get(plan.tbl.name)
+    if complete is not None:
+        complete(plan, batch_id)
     added_history(plan, batch_id)
     # The due days are recomputed over customers, reading their follow-ups and plans:
     # a customer table's indexes are built after it (its writes move no index entry),

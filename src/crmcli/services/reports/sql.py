@@ -1,0 +1,88 @@
+"""Portable SQL for the reports: differences of days and minutes, median and 90th
+percentile by window functions, the same figures on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class days_between(FunctionElement[int]):
+    """Whole calendar days from the second date to the first (``later - earlier``)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between)
+def _days_default(element: Any, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"(CAST({compiler.process(later, **kw)} AS DATE) - CAST({compiler.process(earlier, **kw)} AS DATE))"
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(ROUND(julianday(date({compiler.process(later, **kw)})) - "
+        f"julianday(date({compiler.process(earlier, **kw)}))) AS INTEGER)"
+    )
+
+
+class minutes_between(FunctionElement[int]):
+    """Whole minutes (rounded) from the second time to the first."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(minutes_between)
+def _minutes_default(element: Any, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(ROUND(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - "
+        f"{compiler.process(earlier, **kw)})) / 60) AS INTEGER)"
+    )
+
+
+@compiles(minutes_between, "sqlite")
+def _minutes_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(ROUND((julianday({compiler.process(later, **kw)}) - "
+        f"julianday({compiler.process(earlier, **kw)})) * 1440) AS INTEGER)"
+    )
+
+
+MEDIAN_DEFINITION = "median = the middle value (the mean of the two middle ones for an even count)"
+P90_DEFINITION = "90th percentile = the value at rank ⌈0.9 × n⌉ of n in ascending order"
+
+
+def median_p90(values: Any, group: Any, value: Any) -> Any:
+    """Per group of the subquery ``values``: the count, the median and the 90th
+    percentile (nearest rank) of ``value``, NULL values left out.
+
+    Both by ROW_NUMBER and COUNT over the group, so no engine's own percentile function
+    (SQLite has none) decides the figure."""
+    ranked = (
+        select(
+            group.label("g"),
+            value.label("x"),
+            func.row_number().over(partition_by=group, order_by=value).label("rn"),
+            func.count().over(partition_by=group).label("n"),
+        )
+        .select_from(values)
+        .where(value.is_not(None))
+        .subquery()
+    )
+    r = ranked.c
+    middle = and_(r.rn >= (r.n + 1) // 2, r.rn <= (r.n + 2) // 2)
+    return select(
+        r.g,
+        func.count(),
+        func.avg(case((middle, r.x))),
+        func.min(case((r.rn >= (9 * r.n + 9) // 10, r.x))),
+    ).group_by(r.g)

@@ -1,0 +1,48 @@
+"""Days that cannot be true (seed 000 第七条 准确性: records kept accurate).
+
+A follow-up, greeting, notice or plan completion dated after the day a command reckons
+from (``--as-of``, else today) would become the customer's last contact and hide it from
+``crm overdue``; an event before the customer was added happened to nobody we knew. Every
+writer of a dated event checks it here, so the rule is stated once. To back-fill, add the
+customer with ``customer add --as-of`` (or import it with its added day) first.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from crmcli.errors import InvalidInput
+
+FUTURE = "{what} {day} is in the future (today is {today}); record what has happened"
+BEFORE_ADDED = (
+    "{what} {day} is before {code} {name} was added ({added}); "
+    "to back-fill, add the customer with --as-of its first day"
+)
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def check_not_future(value: date | datetime, today: date, what: str) -> None:
+    day = _day(value)
+    if day > today:
+        raise InvalidInput(FUTURE.format(what=what, day=day, today=today))
+
+
+def check_not_before_added(customer: Any, value: date | datetime, what: str) -> None:
+    day = _day(value)
+    added = customer.created_on
+    if added is not None and day < added:
+        raise InvalidInput(
+            BEFORE_ADDED.format(
+                what=what, day=day, code=customer.code, name=customer.name, added=added
+            )
+        )
+
+
+def check_event_day(customer: Any, value: date | datetime, today: date, what: str) -> None:
+    """An event of a customer that has happened: not after today, not before it was added."""
+    check_not_future(value, today, what)
+    check_not_before_added(customer, value, what)
