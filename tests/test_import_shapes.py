@@ -562,3 +562,105 @@ def test_a_date_column_with_both_orders_far_apart_is_refused_whole(crm, tmp_path
     assert stderr[-1] == INVALID.format(bad=2102, rows=2102, name="dates.csv")
     assert sales(crm) == []
 
+
+def test_the_supermarket_dates_rewritten_in_two_forms_read_back_as_the_file_says(crm, tmp_path):
+    """The real export's days written as another system would mix them: a third US slash
+    dates (4/15/2017), a third day-first dashed dates with a two-digit year (15-04-17).
+    Each form's order is told by its own dates past the 12th; every day reads back."""
+    rows = supermarket_rows()[:1200]
+    add_customers(crm, tmp_path, sorted({r["顾客ID"] for r in rows}, key=int))
+    lines = [["顾客ID", "购买日期", "总价"]]
+    for i, r in enumerate(rows):
+        y, m, d = (int(p) for p in r["购买日期"].split("-"))
+        day = [r["购买日期"], f"{m}/{d}/{y}", f"{d:02d}-{m:02d}-{y % 100:02d}"][i % 3]
+        lines.append([r["顾客ID"], day, r["总价"]])
+    result, _ = imported(crm, "sales", write(tmp_path / "mixed-days.csv", lines))
+    assert result["added"] == 1200
+    assert Counter((s["customer_code"], s["sold_on"]) for s in sales(crm)) == Counter(
+        (r["顾客ID"], r["购买日期"]) for r in rows
+    )
+
+
+# --- order lines in a workbook, the management report in the base currency ------------------
+
+
+def test_order_lines_in_a_workbook_are_read_as_from_csv(crm, tmp_path):
+    """Online Retail as Excel holds it: invoice numbers as numbers, the moment of the
+    order a datetime cell, customer ids float cells, cancellations numbered C…"""
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    add_customers(crm, tmp_path, ["17850", "13047"])
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Online Retail"
+    sheet.append(["InvoiceNo", "Description", "Quantity", "InvoiceDate", "UnitPrice"])
+    sheet["F1"], sheet["G1"] = "CustomerID", "Country"
+    at = datetime(2010, 12, 1, 8, 26)
+    for row in (
+        [536365, "WHITE HANGING HEART", 6, at, 2.55, 17850.0, "United Kingdom"],
+        [536365, "WHITE METAL LANTERN", 6, at, 3.39, 17850.0, "United Kingdom"],
+        ["C536379", "Discount", -1, datetime(2010, 12, 1, 9, 41), 27.5, 17850.0, "United Kingdom"],
+        [536366, "HAND WARMER", 3, datetime(2010, 12, 2, 8, 28), 5.184, 13047.0, "Unspecified"],
+        [536367, "ALARM CLOCK", 2, datetime(2010, 12, 2, 9, 0), 4.25, 13047.0, "France"],
+    ):
+        sheet.append(row)
+    path = tmp_path / "Online Retail.xlsx"
+    book.save(path)
+    _, messages = imported(
+        crm,
+        "sales",
+        path,
+        "--amount",
+        "Quantity*UnitPrice",
+        "--group-by",
+        "InvoiceNo",
+        "--where",
+        "Country!=Unspecified",
+    )
+    assert messages == [
+        "1 line left out by --where Country!=Unspecified",
+        "4 lines make 3 sales, one per InvoiceNo",
+        f"imported {path} as batch #2: 3 added, 0 updated, 0 skipped, 0 rejected",
+    ]
+    assert [(s["customer_code"], s["sold_on"], s["amount"], s["note"]) for s in sales(crm)] == [
+        ("17850", "2010-12-01", "35.64", "InvoiceNo: 536365 (2 lines)"),
+        ("17850", "2010-12-01", "-27.50", "InvoiceNo: C536379"),
+        ("13047", "2010-12-02", "8.50", "InvoiceNo: 536367"),
+    ]
+
+
+def test_the_management_report_counts_sales_in_the_base_currency(crm, tmp_path):
+    currency_sales(crm, tmp_path)
+    refusal = crm.fails(2, "report", "summary", "--as-of", ON)
+    assert refusal.startswith("crm: sales in GBP, USD cannot be compared with sales in CNY")
+    assert crm.fails(2, "report", "all", "--as-of", ON, "-o", tmp_path / "r.html") == refusal
+    assert not (tmp_path / "r.html").exists()
+    crm.ok("config", "set", "currency.rates.USD", "7.1")
+    crm.ok("config", "set", "currency.rates.GBP", "9.05")
+    crm.ok("sale", "add", "CN1", "0.125", "--on", ON, "--as-of", ON)
+    report = crm.json("report", "all", "--as-of", ON)["sections"]
+    figures = report["summary"]["tables"]["figures"]
+    # 80 USD = 568, 50 GBP = 452.50, 610.125 CNY: never 160 + 610.125 as they are
+    assert [r["value"] for r in figures["rows"] if r["figure"] == "net sales"] == ["1630.625"]
+    assert figures["note"] == "net sales in CNY: GBP at 9.05, USD at 7.1"
+    monthly = {r["month"]: r["sales"] for r in report["summary"]["tables"]["monthly"]["rows"]}
+    assert (monthly["2025-01"], monthly["2025-02"], monthly["2025-03"]) == (
+        "1630.50",
+        "0.00",
+        "0.125",
+    )
+    grades = report["abc"]["tables"]["grades"]
+    assert grades["note"] == (
+        "net of every sale in the window, refunds included: ¥1,630.625 "
+        "(in CNY: GBP at 9.05, USD at 7.1)"
+    )
+    text = crm.ok("report", "summary", "--as-of", ON).stdout
+    assert "¥1,630.625" in text
+    # a sale in another currency corrected: its history in its own currency
+    crm.ok("sale", "edit", "1", "--amount", "99.995", "--as-of", ON)
+    history = crm.json("customer", "history", "US1")
+    assert [(h["old"], h["new"]) for h in history if h["field"] == "sale.1.amount"] == [
+        ("USD 100", "USD 99.995")
+    ]
