@@ -251,10 +251,10 @@ def sale_rows(rng: random.Random, counts: list[int], ticket: list[float]):
         base = ticket[i]
         for _ in range(k):
             if rand() < REFUND_SHARE:
-                cents = -max(1, int(base * (0.1 + 0.9 * rand()) * 100))
+                micros = -max(1, int(base * (0.1 + 0.9 * rand()) * 100)) * 10_000
             else:
-                cents = max(100, int(base * lognorm(0.0, 0.6) * 100))
-            yield (cid, days[int(rand() * ndays)], cents, "CNY", STAMP, STAMP)
+                micros = max(100, int(base * lognorm(0.0, 0.6) * 100)) * 10_000
+            yield (cid, days[int(rand() * ndays)], micros, "CNY", STAMP, STAMP)
 
 
 def chunks(rows, size: int = CHUNK):
@@ -306,7 +306,7 @@ def generate(env: Env, path: Path, customers: int, sales: int) -> dict:
     counts, ticket = sale_counts(rng, stages, sales)
     for batch in chunks(sale_rows(rng, counts, ticket)):
         db.executemany(
-            "INSERT INTO sale (customer_id, sold_on, amount_cents, currency, created_at,"
+            "INSERT INTO sale (customer_id, sold_on, amount_micros, currency, created_at,"
             " updated_at) VALUES (?,?,?,?,?,?)",
             batch,
         )
@@ -456,14 +456,14 @@ def distribution(db_path: Path) -> dict:
             )
         }
     grand = db.execute(
-        "SELECT sum(amount_cents) FROM sale JOIN customer c ON c.id = sale.customer_id "
+        "SELECT sum(amount_micros) FROM sale JOIN customer c ON c.id = sale.customer_id "
         "WHERE sold_on > '2025-12-31' AND sold_on <= ? AND c.stage NOT IN ('junk', 'lost')",
         (AS_OF,),
     ).fetchone()[0]
     out["sales_share_by_grade"] = {
         g: round(100.0 * t / grand, 1)
         for g, t in db.execute(
-            "SELECT c.grade, sum(s.amount_cents) FROM sale s JOIN customer c ON c.id = s.customer_id "
+            "SELECT c.grade, sum(s.amount_micros) FROM sale s JOIN customer c ON c.id = s.customer_id "
             "WHERE s.sold_on > '2025-12-31' AND s.sold_on <= ? AND c.grade IS NOT NULL "
             "GROUP BY c.grade ORDER BY c.grade",
             (AS_OF,),

@@ -49,10 +49,16 @@ def add_records(db: Path, as_of: date, sales: int, projects: int, complaints: in
         return as_of - timedelta(days=rng.randrange(365))
 
     conn.executemany(
-        "INSERT INTO sale (customer_id, sold_on, amount_cents, currency, created_at, updated_at)"
+        "INSERT INTO sale (customer_id, sold_on, amount_micros, currency, created_at, updated_at)"
         " VALUES (?, ?, ?, 'CNY', ?, ?)",
         (
-            (rng.choice(ids), day().isoformat(), rng.randrange(-5000, 500_000) * 100, now, now)
+            (
+                rng.choice(ids),
+                day().isoformat(),
+                rng.randrange(-5000, 500_000) * 1_000_000,
+                now,
+                now,
+            )
             for _ in range(sales)
         ),
     )

@@ -23,14 +23,14 @@ BEGIN IMMEDIATE;
 CREATE TEMP TABLE graded AS
 WITH agg AS (
     SELECT s.customer_id,
-           sum(s.amount_cents) AS total,
-           count(CASE WHEN s.amount_cents > 0 THEN 1 END) AS orders,
-           count(DISTINCT CASE WHEN s.amount_cents > 0 THEN substr(s.sold_on, 1, 7) END) AS months
+           sum(s.amount_micros) AS total,
+           count(CASE WHEN s.amount_micros > 0 THEN 1 END) AS orders,
+           count(DISTINCT CASE WHEN s.amount_micros > 0 THEN substr(s.sold_on, 1, 7) END) AS months
     FROM sale s JOIN customer c ON c.id = s.customer_id
     WHERE s.sold_on > '2025-12-31' AND s.sold_on <= '2026-12-31'
       AND c.stage NOT IN ('junk', 'lost')
     GROUP BY s.customer_id
-    HAVING sum(s.amount_cents) > 0
+    HAVING sum(s.amount_micros) > 0
 ),
 ranked AS (
     SELECT a.customer_id, a.total, a.orders, a.months,

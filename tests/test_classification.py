@@ -491,6 +491,8 @@ def test_report_abc_json_rows_and_shares(crm):
         "as_of": "2026-06-30",
         "window": {"after": "2025-06-30", "through": "2026-06-30", "months": 12},
         "total": "120000.00",
+        "net": "120000.00",
+        "currency": "CNY",
         "grades": [
             {"grade": "A", "customers": 2, "sales": "90000.00", "share": 75.0},
             {"grade": "B", "customers": 1, "sales": "20000.00", "share": 16.67},

@@ -180,8 +180,9 @@ def assert_nothing_written(crm, code="S1"):
         ("12.3.4", "not a number"),
         ("1e3", "not a number"),
         ("", "not a number"),
-        ("1.234", "more than two decimals"),
-        ("¥1,280.505", "more than two decimals"),
+        ("1.2345678", "more than six decimals"),
+        ("¥1,280.5050501", "more than six decimals"),
+        ("0.0000001", "more than six decimals"),
     ],
 )
 def test_bad_amounts_are_refused_with_one_line_and_nothing_written(crm, amount, words):

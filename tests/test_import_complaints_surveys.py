@@ -110,7 +110,9 @@ def test_importing_the_same_complaints_twice_adds_them_once(crm, customers, tmp_
     path = write(tmp_path / "c.csv", COMPLAINTS)
     crm.ok("import", "complaints", path, "--as-of", AS_OF)
     again = crm.ok("import", "complaints", path, "--as-of", AS_OF)
-    assert again.stderr.endswith("0 added, 0 updated, 2 skipped, 0 rejected\n")
+    assert again.stderr.endswith(
+        "nothing new, all 2 rows are already there (skipped as duplicates), 0 rejected\n"
+    )
     assert len(crm.json("complaint", "list", "--as-of", AS_OF)) == 2
 
 

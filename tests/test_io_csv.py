@@ -238,8 +238,8 @@ def test_parse_moment(text, expected):
         ("2024/13/45", "no such date '2024/13/45'"),
         ("yesterday", "cannot read date 'yesterday'"),
         ("2024-05-05 25:00", "no such time in date '2024-05-05 25:00'"),
-        ("2024-05-05 14:30", "expected a date without a time, not '2024-05-05 14:30'"),
-        ("11-08-16", "cannot read date '11-08-16'"),
+        ("11-08-16", "date '11-08-16' may be 2016-11-08 or 2016-08-11"),
+        ("11-08", "cannot read date '11-08'"),
     ],
 )
 def test_parse_day_refuses(text, message):
@@ -248,29 +248,40 @@ def test_parse_day_refuses(text, message):
     assert caught.value.message.startswith(message)
 
 
+def test_a_day_column_with_a_time_of_day_gives_the_date():
+    assert values.parse_day("2024-05-05 14:30") == date(2024, 5, 5)
+    assert values.parse_days(["2011-10-17 12:25:00", "2011/10/18 8:00"]) == [
+        date(2011, 10, 17),
+        date(2011, 10, 18),
+    ]
+
+
 @pytest.mark.parametrize(
-    ("text", "cents"),
+    ("text", "micros"),
     [
-        ("128000", 12_800_000),
-        ("1,280.50", 128_050),
-        ("¥128,000", 12_800_000),
-        ("￥1,280.5", 128_050),
-        ("-500", -50_000),
-        ("-¥500.00", -50_000),
-        ("１２８", 12_800),
+        ("128000", 128_000_000_000),
+        ("1,280.50", 1_280_500_000),
+        ("¥128,000", 128_000_000_000),
+        ("￥1,280.5", 1_280_500_000),
+        ("-500", -500_000_000),
+        ("-¥500.00", -500_000_000),
+        ("１２８", 128_000_000),
+        ("15.552", 15_552_000),
+        ("0.000001", 1),
     ],
 )
-def test_parse_cents(text, cents):
-    assert values.parse_cents(text) == cents
+def test_parse_micros(text, micros):
+    assert values.parse_micros(text) == micros
 
 
-def test_parse_cents_refuses():
+def test_parse_micros_refuses():
     for text, message in (
         ("0", "amount must not be zero"),
+        ("0.0000001", "amount '0.0000001' has more than six decimals"),
         ("abc", "amount 'abc' is not a number"),
     ):
         with pytest.raises(InvalidInput) as caught:
-            values.parse_cents(text)
+            values.parse_micros(text)
         assert caught.value.message == message
 
 

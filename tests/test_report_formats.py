@@ -68,7 +68,8 @@ def test_xlsx_has_a_sheet_per_section_with_typed_cells(shop, tmp_path):
                     elif kind == "money":
                         assert isinstance(cell.value, (int, float)), (key, col["key"])
                         assert Decimal(str(cell.value)).quantize(Decimal("0.01")) == Decimal(want)
-                        assert cell.number_format == "#,##0.00"
+                        # cents always, and the digits below the cent a sale kept
+                        assert cell.number_format == "#,##0.00####"
                     elif kind == "pct":
                         assert cell.value == want and cell.number_format == "0.0%"
                     elif kind == "date":

@@ -166,7 +166,8 @@ def worlds(draw):
             sales.append(
                 {
                     "customer": i,
-                    "cents": draw(st.integers(1, 10**10)) * draw(st.sampled_from([1, -1])),
+                    # Millionths, sub-cent amounts included (an order line at 15.552).
+                    "micros": draw(st.integers(1, 10**14)) * draw(st.sampled_from([1, -1])),
                     "sold_on": draw(st.dates(date(2026, 11, 1), date(2026, 12, 31))),
                     "product": draw(optional(awkward)),
                     "note": draw(optional(line_text)),
@@ -234,7 +235,7 @@ def populate(path: Path, world) -> None:
                 session,
                 actor,
                 made[spec["customer"]],
-                amount_cents=spec["cents"],
+                amount_micros=spec["micros"],
                 sold_on=spec["sold_on"],
                 product=spec["product"],
                 note=spec["note"],

@@ -10,6 +10,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,10 +113,19 @@ DEFAULTS: dict[str, Any] = {
     "project": {"approval_required": True, "archive_dir": ""},
     # 少发一条罚款10元 / 没有完成一个客户一次罚款10元 / 没有通知的一个客户一次罚款10元; 0 = off.
     "fines": {"greeting": 10, "monthly_call": 10, "campaign": 10},
+    # Sales in other currencies are never added to the base currency's as they are: grades
+    # compare customers in the base currency, each other currency at its rate here
+    # (rates.USD = 7.1: one USD is 7.1 of the base). A sale in a currency without a rate
+    # makes classification refuse, naming it.
+    "currency": {"base": "CNY", "rates": {}},
     # crm export plans --format ics: a reminder (VALARM) on every entry, alarm_minutes
     # before a plan with a time, at all_day_alarm on the day of an all-day one.
     "calendar": {"alarms": True, "alarm_minutes": 30, "all_day_alarm": "09:00"},
 }
+
+# ``currency.rates.USD``: one key per currency, none of them in DEFAULTS.
+_RATE_KEY = re.compile(r"currency\.rates\.[A-Z]{3}")
+_RATE_EXAMPLE = 1.0
 
 
 def _within(low: int, high: int, unit: str) -> Callable[[int], str | None]:
@@ -212,6 +222,19 @@ def _clock_time(value: str) -> str | None:
     return None
 
 
+def _currency_code(value: str) -> str | None:
+    return None if re.fullmatch(r"[A-Z]{3}", value) else "must be a currency code like CNY or USD"
+
+
+def _rate(value: float) -> str | None:
+    from decimal import Decimal
+
+    exponent = Decimal(repr(value)).as_tuple().exponent
+    if not 0 < value < 1_000_000 or not isinstance(exponent, int) or exponent < -6:
+        return "must be a rate above 0 and below 1,000,000 with at most six decimals"
+    return None
+
+
 def _archive_dir(value: str) -> str | None:
     if value and not Path(value).expanduser().is_absolute():
         return "must be an absolute path (or empty: beside the database file)"
@@ -253,6 +276,7 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "sla.resolution_days.major": _within(1, 365, "days"),
     "surveys.interval_months": _MONTHS,
     "surveys.stages": _stages,
+    "currency.base": _currency_code,
     "calendar.alarm_minutes": _within(0, 40320, "minutes"),  # four weeks
     "calendar.all_day_alarm": _clock_time,
 }
@@ -349,11 +373,23 @@ def _type_name(value: Any) -> str:
     return "text"
 
 
-def _check(key: str, value: Any) -> None:
+def _default_of(key: str) -> Any:
+    """The default a key's value is typed and checked like; unknown keys are refused."""
     defaults = flatten(DEFAULTS)
-    if key not in defaults:
-        raise InvalidInput(f"unknown config key {key!r}; see `crm config show`")
-    expected = defaults[key]
+    if key in defaults:
+        return defaults[key]
+    if _RATE_KEY.fullmatch(key):
+        return _RATE_EXAMPLE
+    if key.startswith("currency.rates."):
+        raise InvalidInput(
+            f"unknown config key {key!r}: a rate is named by a currency code in capitals, "
+            "e.g. currency.rates.USD"
+        )
+    raise InvalidInput(f"unknown config key {key!r}; see `crm config show`")
+
+
+def _check(key: str, value: Any) -> None:
+    expected = _default_of(key)
     ok = (
         isinstance(value, bool)
         if isinstance(expected, bool)
@@ -367,7 +403,7 @@ def _check(key: str, value: Any) -> None:
     )
     if not ok:
         raise InvalidInput(f"config {key} must be {_type_name(expected)}, not {value!r}")
-    check = VALIDATORS.get(key)
+    check = VALIDATORS.get(key) or (_rate if _RATE_KEY.fullmatch(key) else None)
     problem = check(value) if check else None
     if problem:
         raise InvalidInput(f"config {key} {problem}")
@@ -375,10 +411,7 @@ def _check(key: str, value: Any) -> None:
 
 def parse_value(key: str, text: str) -> Any:
     """Read a value typed on the command line as the type its default has."""
-    defaults = flatten(DEFAULTS)
-    if key not in defaults:
-        raise InvalidInput(f"unknown config key {key!r}; see `crm config show`")
-    expected = defaults[key]
+    expected = _default_of(key)
     raw = text.strip()
     value: Any
     try:
@@ -424,6 +457,8 @@ class Config:
             self._flat = flatten(self.tree)
         if key in self._flat:
             return self._flat[key]
+        if _RATE_KEY.fullmatch(key):
+            return None  # no rate for that currency (yet)
         node: Any = self.tree
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:

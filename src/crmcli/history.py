@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import schema
-from crmcli.text import money
+from crmcli.text import amount, money
 
 if TYPE_CHECKING:
     from sqlalchemy.sql import Select
@@ -140,14 +140,20 @@ def plan_added(customer_id: int, plan_id: int, due_on: date, reason: str | None 
 
 
 def sale_added(
-    customer_id: int, sale_id: int, amount_cents: int, sold_on: date, reason: str | None = None
+    customer_id: int,
+    sale_id: int,
+    amount_micros: int,
+    sold_on: date,
+    reason: str | None = None,
+    *,
+    currency: str = "CNY",
 ) -> Change:
-    kind = "refund" if amount_cents < 0 else "sale"
+    kind = "refund" if amount_micros < 0 else "sale"
     return Change(
         customer_id,
         kind,
         None,
-        f"#{sale_id} {money(amount_cents)} on {sold_on.isoformat()}",
+        f"#{sale_id} {amount(amount_micros, currency)} on {sold_on.isoformat()}",
         reason,
     )
 

@@ -168,14 +168,14 @@ class History(SQLModel, table=True):
 
 
 class Sale(SQLModel, table=True):
-    """购买记录: one order (positive) or refund (negative), in cents so sums are exact."""
+    """购买记录: one order (positive) or refund (negative), in millionths so sums are exact."""
 
     __table__ = schema.sale
 
     id: int | None = _column(schema.sale.c.id)
     customer_id: int = _column(schema.sale.c.customer_id)
     sold_on: date = _column(schema.sale.c.sold_on)
-    amount_cents: int = _column(schema.sale.c.amount_cents)
+    amount_micros: int = _column(schema.sale.c.amount_micros)
     currency: str = _column(schema.sale.c.currency)
     product: str | None = _column(schema.sale.c.product)
     note: str | None = _column(schema.sale.c.note)

@@ -247,14 +247,15 @@ history = Table(
     Index("ix_history_field_on", "field", "on"),
 )
 
-# 购买记录: one order (positive) or refund (negative), in cents so sums are exact.
+# 购买记录: one order (positive) or refund (negative), in millionths of its currency so
+# sums are exact, to the last digit of order lines priced below the cent (15.552).
 sale = Table(
     "sale",
     metadata,
     _id(),
     _owned_by("customer"),
     Column("sold_on", Date, nullable=False),
-    Column("amount_cents", BigInteger, nullable=False),
+    Column("amount_micros", BigInteger, nullable=False),
     Column("currency", String, nullable=False, default="CNY"),
     _text("product"),
     _text("note"),

@@ -77,6 +77,28 @@ ResultFormat = Annotated[
 Owner = Annotated[
     str | None, typer.Option("--owner", help="Owner of rows that name none (default: you).")
 ]
+Amount = Annotated[
+    str | None,
+    typer.Option(
+        "--amount",
+        help='The amount: a column, or two multiplied: "Quantity*UnitPrice" (exact).',
+    ),
+]
+GroupBy = Annotated[
+    str | None,
+    typer.Option(
+        "--group-by",
+        help="One sale per value of this column (an invoice): its lines summed, its first date.",
+    ),
+]
+Where = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--where",
+        help='Keep only the rows where COLUMN=VALUE or COLUMN!=VALUE ("Country!=Unspecified"); '
+        "repeatable, all must hold.",
+    ),
+]
 
 Sheet = Annotated[
     str | None,
@@ -119,6 +141,15 @@ SUMMARY = (
 DRY_SUMMARY = (
     "dry run of {source}: would add {added}, update {updated}, skip {skipped}, "
     "reject {rejected}; nothing written"
+)
+# Every row a duplicate (a file imported again): said in this one line, not row by row.
+NOTHING_NEW = (
+    "{verb} {source} as batch #{batch}: nothing new, all {skipped} rows are already there "
+    "(skipped as duplicates), {rejected} rejected"
+)
+DRY_NOTHING_NEW = (
+    "dry run of {source}: nothing new, all {skipped} rows are already there "
+    "(would skip them as duplicates), reject {rejected}; nothing written"
 )
 
 
@@ -221,6 +252,9 @@ def _run(
     *,
     map_values: list[str] | None = None,
     create_customers: bool = False,
+    amount: str | None = None,
+    group_by: str | None = None,
+    where: list[str] | None = None,
 ) -> None:
     from crmcli.errors import InvalidInput
     from crmcli.io.csvfile import check_readable, normalize_delimiter, normalize_encoding
@@ -256,7 +290,13 @@ def _run(
         header_row=parse_header_row(header_row),
         customer=customer,
         by_org=by_org,
+        amount=amount,
+        group_by=group_by,
+        where=list(where or []),
     )
+    from crmcli.services.imports.orders import check_options
+
+    check_options(opts)
     check_readable(file)
     who = actor(ctx, as_of)
     database = open_db(ctx, write=not dry_run, create=not dry_run)
@@ -275,7 +315,10 @@ def _run(
         "skipped": result.skipped,
         "rejected": result.rejected,
     }
-    message((DRY_SUMMARY if result.dry_run else SUMMARY).format(**values))
+    if result.nothing_new:
+        message((DRY_NOTHING_NEW if result.dry_run else NOTHING_NEW).format(**values))
+    else:
+        message((DRY_SUMMARY if result.dry_run else SUMMARY).format(**values))
     if rejects is not None:
         message(f"{result.rejects_written} rejected rows written to {rejects}")
     if output == "json":
@@ -387,13 +430,67 @@ for _table, _noun in (
     ("customers", "customers 客户"),
     ("contacts", "contacts 联系人 (rows name their customer by code or name)"),
     ("followups", "follow-ups 跟进记录 (rows name their customer by code or name)"),
-    ("sales", "sales 购买记录 (rows name their customer by code or name)"),
     ("plans", "plans 跟进计划 (rows name their customer by code or name)"),
     ("complaints", "complaints 客户投诉 (rows name their customer; status follows the times)"),
     ("surveys", "satisfaction surveys 满意度调查 (rows name their customer; scores 1–5)"),
     ("projects", "projects 合作项目, or another CRM's deals (rows name their customer)"),
 ):
     app.command(_table)(_command(_table, _noun))
+
+
+@app.command("sales")
+def sales(
+    ctx: typer.Context,
+    file: File,
+    encoding: Encoding = "auto",
+    delimiter: Delimiter = "auto",
+    map_: Map = None,
+    map_values: MapValues = None,
+    create_customers: CreateCustomers = False,
+    amount: Amount = None,
+    group_by: GroupBy = None,
+    where: Where = None,
+    on_duplicate: OnDuplicate = "skip",
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+    rejects: Rejects = None,
+    owner: Owner = None,
+    as_of: AsOfOpt = None,
+    format: ResultFormat = "table",
+    sheet: Sheet = None,
+    header_row: HeaderRow = None,
+) -> None:
+    _run(
+        ctx,
+        "sales",
+        file,
+        encoding,
+        delimiter,
+        map_,
+        on_duplicate,
+        dry_run,
+        skip_invalid,
+        rejects,
+        owner,
+        as_of,
+        format,
+        sheet,
+        header_row,
+        map_values=map_values,
+        create_customers=create_customers,
+        amount=amount,
+        group_by=group_by,
+        where=where,
+    )
+
+
+sales.__doc__ = (
+    _command("sales", "sales 购买记录 (rows name their customer by code or name)").__doc__
+    + '\n\nOrder lines (one line per product sold): --amount "Quantity*UnitPrice" '
+    "computes each line's amount exactly, --group-by InvoiceNo makes one sale of each "
+    "invoice's lines (summed, its earliest date), --where keeps the rows wanted. A line "
+    "with a negative quantity, and an invoice numbered C123…, are refunds."
+)
 
 
 @app.command("list")

@@ -207,20 +207,26 @@ def abc(
         return
     output = fmt(format)
     day = today(ctx, as_of)
-    from crmcli.services.classification import abc_rows
-    from crmcli.services.sales import cents_to_decimal
-    from crmcli.text import money as format_cents
+    from crmcli.io.values import format_micros
+    from crmcli.services.classification import abc_rows, window_net
+    from crmcli.text import amount
 
     database = open_db(ctx, write=False)
     with database.session() as session:
         window, rows, summary = abc_rows(session, state(ctx).config, day, limit)
+        net = window_net(session, state(ctx).config, window)
+    base = net.money.rates.base
+
+    def shown(micros: int) -> str:
+        return amount(micros, base)
+
     data = [
         {
             "rank": r["rank"],
             "code": r["code"],
             "name": r["name"],
             "owner": r["owner"],
-            "sales": cents_to_decimal(r["total"]),
+            "sales": format_micros(r["total"]),
             "share": _pct(r["total"], r["grand"]),
             "cumulative": _pct(r["running"], r["grand"]),
             "grade": r["grade"],
@@ -236,7 +242,7 @@ def abc(
         {
             "grade": s["grade"],
             "customers": s["customers"],
-            "sales": cents_to_decimal(s["total"]),
+            "sales": format_micros(s["total"]),
             "share": _pct(s["total"], grand),
         }
         for s in summary
@@ -246,14 +252,16 @@ def abc(
             {
                 "as_of": window.end,
                 "window": {"after": window.start, "through": window.end, "months": window.months},
-                "total": cents_to_decimal(grand),
+                "total": format_micros(grand),
+                "net": format_micros(net.total),
+                "currency": base,
                 "grades": grades,
                 "customers": data,
             }
         )
         return
     render(
-        [{**d, "sales": format_cents(r["total"])} for d, r in zip(data, rows, strict=True)],
+        [{**d, "sales": shown(r["total"])} for d, r in zip(data, rows, strict=True)],
         ABC_COLUMNS,
         output,
     )
@@ -261,9 +269,12 @@ def abc(
         parts = ", ".join(
             f"{g['grade']}: {g['customers']} customers, {g['share']} %" for g in grades
         )
+        rates = net.money.rates.described(net.money.currencies)
         message(
             f"net sales {window.start} (excl.) to {window.end}: "
-            f"{format_cents(grand)}" + (f" — {parts}" if parts else "")
+            f"{shown(net.total)}"
+            + (f" (in {base}: {rates})" if rates else "")
+            + (f" — {parts}" if parts else "")
         )
 
 

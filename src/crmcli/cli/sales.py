@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db, today
+from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db, state, today
 from crmcli.dates import parse_date
 from crmcli.output import Col, message, print_json, render
 
@@ -23,7 +23,7 @@ COLUMNS = (
 
 
 def _sale_json(sale, customer) -> dict:  # type: ignore[no-untyped-def]
-    from crmcli.services.sales import cents_to_decimal
+    from crmcli.io.values import format_micros
 
     return {
         "id": sale.id,
@@ -31,7 +31,7 @@ def _sale_json(sale, customer) -> dict:  # type: ignore[no-untyped-def]
         "customer_code": customer.code,
         "customer_name": customer.name,
         "sold_on": sale.sold_on,
-        "amount": cents_to_decimal(sale.amount_cents),
+        "amount": format_micros(sale.amount_micros),
         "currency": sale.currency,
         "product": sale.product,
         "note": sale.note,
@@ -42,10 +42,16 @@ def _sale_json(sale, customer) -> dict:  # type: ignore[no-untyped-def]
 def add(
     ctx: typer.Context,
     customer: Annotated[str, typer.Argument(help="Customer id, code, or part of its name.")],
-    amount: Annotated[str, typer.Argument(help="Amount in yuan: 128000, 1,280.50, ¥128,000.")],
+    amount: Annotated[
+        str, typer.Argument(help="Amount: 128000, 1,280.50, ¥128,000, 15.552 (to six decimals).")
+    ],
     on: Annotated[str | None, typer.Option("--on", help="Sale date (default today).")] = None,
     product: Annotated[str | None, typer.Option("--product")] = None,
     note: Annotated[str | None, typer.Option("--note")] = None,
+    currency: Annotated[
+        str | None,
+        typer.Option("--currency", help="Three-letter code (default: config currency.base)."),
+    ] = None,
     refund: Annotated[
         bool,
         typer.Option(
@@ -57,10 +63,12 @@ def add(
 ) -> None:
     """Record a sale (or, with --refund, a refund) for a customer."""
     output = fmt(format)
+    from crmcli.io.values import parse_currency
     from crmcli.services.sales import add_sale, parse_amount
-    from crmcli.text import money as format_cents
+    from crmcli.text import amount as shown
 
-    cents = parse_amount(amount, refund=refund)
+    micros = parse_amount(amount, refund=refund)
+    code = parse_currency(currency) if currency else str(state(ctx).config.get("currency.base"))
     day = today(ctx, as_of)
     sold_on = parse_date(on, day, what="--on date") if on else day
     who = actor(ctx, as_of)
@@ -70,11 +78,18 @@ def add(
     with database.session() as session:
         target = resolve_customer(session, customer)
         sale = add_sale(
-            session, who, target, amount_cents=cents, sold_on=sold_on, product=product, note=note
+            session,
+            who,
+            target,
+            amount_micros=micros,
+            sold_on=sold_on,
+            product=product,
+            note=note,
+            currency=code,
         )
-    kind = "refund" if cents < 0 else "sale"
+    kind = "refund" if micros < 0 else "sale"
     message(
-        f"recorded {kind} #{sale.id}: {format_cents(cents)} from {target.code} "
+        f"recorded {kind} #{sale.id}: {shown(micros, code)} from {target.code} "
         f"{target.name} on {sold_on}"
     )
     if output == "json":
@@ -101,7 +116,7 @@ def list_(
         raise InvalidInput(f"--from {start} is after --to {end}")
     from crmcli.services.customers import resolve_customer
     from crmcli.services.sales import list_sales
-    from crmcli.text import money as format_cents
+    from crmcli.text import amount, amounts
 
     database = open_db(ctx, write=False)
     with database.session() as session:
@@ -112,7 +127,7 @@ def list_(
             "id": s.id,
             "sold_on": s.sold_on,
             "customer": f"{c.code} {c.name}",
-            "amount": format_cents(s.amount_cents),
+            "amount": amount(s.amount_micros, s.currency),
             "product": s.product,
             "note": s.note,
         }
@@ -120,7 +135,10 @@ def list_(
     ]
     render(table, COLUMNS, output, json_rows=lambda: [_sale_json(s, c) for s, c in rows])
     if rows and output == "table":
-        message(f"{len(rows)} sales, total {format_cents(sum(s.amount_cents for s, _ in rows))}")
+        totals: dict[str, int] = {}
+        for s, _ in rows:
+            totals[s.currency] = totals.get(s.currency, 0) + s.amount_micros
+        message(f"{len(rows)} sales, total {amounts(totals)}")
 
 
 SaleId = Annotated[str, typer.Argument(help="Sale id (as crm sale list shows).")]
@@ -131,7 +149,7 @@ def edit(
     ctx: typer.Context,
     sale_id: SaleId,
     amount: Annotated[
-        str | None, typer.Option("--amount", help="The right amount in yuan.")
+        str | None, typer.Option("--amount", help="The right amount, in the sale's currency.")
     ] = None,
     on: Annotated[str | None, typer.Option("--on", help="The right date.")] = None,
     product: Annotated[str | None, typer.Option("--product", help='"" clears it.')] = None,
@@ -142,7 +160,6 @@ def edit(
     """Correct a sale (a refund stays a refund); the old values are kept in history."""
     from crmcli.services.corrections import edit_sale, get_sale, record_id
     from crmcli.services.sales import parse_amount
-    from crmcli.text import money as format_cents
 
     record_id(sale_id, "sale")
     day = today(ctx, as_of)
@@ -151,12 +168,12 @@ def edit(
     database = open_db(ctx, write=True)
     with database.session() as session:
         sale = get_sale(session, sale_id)
-        cents = parse_amount(amount, refund=sale.amount_cents < 0) if amount else None
+        micros = parse_amount(amount, refund=sale.amount_micros < 0) if amount else None
         changes = edit_sale(
             session,
             who,
             sale,
-            amount_cents=cents,
+            amount_micros=micros,
             sold_on=sold_on,
             product=product,
             note=note,
@@ -167,8 +184,6 @@ def edit(
     for change in changes:
         field = change.field.rsplit(".", 1)[-1]
         old, new = change.old, change.new
-        if field == "amount_cents":
-            field, old, new = "amount", format_cents(old), format_cents(new)
         message(
             f"sale #{sale.id} {field}: {old if old is not None else '—'} → "
             f"{new if new is not None else '—'}"

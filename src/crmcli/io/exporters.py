@@ -255,7 +255,7 @@ def write_xlsx(
                 cell.number_format = "yyyy-mm-dd hh:mm:ss" if value.second else "yyyy-mm-dd hh:mm"
             elif col.kind == t.AMOUNT:
                 cell.value = value
-                cell.number_format = "0.00"
+                cell.number_format = "0.00####"  # cents, and any finer digits kept
             elif col.kind == t.INT:
                 cell.value = value
             else:

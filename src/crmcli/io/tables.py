@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crmcli import enums
@@ -118,6 +118,8 @@ class Table:
     contact_ref: bool = False
     owner: str | None = None  # the column --owner fills when a row gives none
     defaults_today: tuple[str, ...] = ()  # date columns that default to the import day
+    # Columns that default to a config setting when a row gives none: column → config key.
+    defaults_config: dict[str, str] = field(default_factory=dict)
     aliases_index: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -233,6 +235,14 @@ def _text(value: str) -> str | None:
     return normalize.clean_text(value) or None
 
 
+def _code(value: str) -> str | None:
+    return _text(v.code_text(value))
+
+
+def _customer_code(value: str) -> Any:
+    return CUSTOMER_FIELDS["code"](v.code_text(value))
+
+
 def _memo(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     """Enumerations repeat down a column: parse each distinct text once per process."""
     seen: dict[str, Any] = {}
@@ -261,15 +271,44 @@ UPDATED_AT = Column("updated_at", ("更新时间", "修改时间"), kind=DATETIM
 
 CUSTOMER_CODE = Column(
     "customer_code",
-    ("customer code", "客户编号", "客户编码", "客户代码", "客户id", "customer id", "code", "编号"),
-    _text,
+    (
+        "customer code",
+        "客户编号",
+        "客户编码",
+        "客户代码",
+        "客户id",
+        "customer id",
+        "code",
+        "编号",
+        "顾客id",
+        "顾客编号",
+        "会员id",
+        "会员编号",
+        "client id",
+        "account id",
+    ),
+    _code,
     store="ref_code",
     kind=CODE,
     source="customer_code",
 )
 CUSTOMER_NAME = Column(
     "customer_name",
-    ("客户名称", "客户名", "公司名称", "公司", "company", "company name", "account"),
+    (
+        "客户名称",
+        "客户名",
+        "公司名称",
+        "公司",
+        "company",
+        "company name",
+        "account",
+        "account name",
+        "客户姓名",
+        "顾客姓名",
+        "顾客名称",
+        "client",
+        "client name",
+    ),
     _text,
     store="ref_name",
     source="customer_name",
@@ -295,8 +334,20 @@ CUSTOMERS = Table(
     columns=(
         Column(
             "code",
-            ("客户编号", "客户编码", "客户代码", "编号", "客户id", "customer id", "customer code"),
-            CUSTOMER_FIELDS["code"],
+            (
+                "客户编号",
+                "客户编码",
+                "客户代码",
+                "编号",
+                "客户id",
+                "customer id",
+                "customer code",
+                "顾客id",
+                "顾客编号",
+                "client id",
+                "account id",
+            ),
+            _customer_code,
             kind=CODE,
         ),
         Column(
@@ -317,6 +368,11 @@ CUSTOMERS = Table(
                 "单位名称",
                 "名称",
                 "姓名",
+                "客户姓名",
+                "顾客姓名",
+                "顾客名称",
+                "client",
+                "client name",
             ),
             CUSTOMER_FIELDS["name"],
             required=True,
@@ -570,7 +626,20 @@ PLANS = Table(
         CUSTOMER_EITHER,
         Column(
             "due_on",
-            ("due", "date", "due date", "日期", "计划日期", "到期日", "计划时间"),
+            (
+                "due",
+                "date",
+                "due date",
+                "deadline",
+                "due by",
+                "日期",
+                "计划日期",
+                "到期日",
+                "到期日期",
+                "截止日期",
+                "截止时间",
+                "计划时间",
+            ),
             v.parse_day,
             kind=DATE,
             parse_all=v.parse_days,
@@ -614,11 +683,19 @@ SALES = Table(
                 "date",
                 "sale date",
                 "order date",
+                "invoice date",
+                "purchase date",
+                "transaction date",
                 "日期",
                 "销售日期",
                 "订单日期",
                 "购买日期",
                 "成交日期",
+                "下单日期",
+                "下单时间",
+                "交易日期",
+                "付款日期",
+                "开票日期",
             ),
             v.parse_day,
             kind=DATE,
@@ -627,15 +704,45 @@ SALES = Table(
         ),
         Column(
             "amount",
-            ("total", "sales", "金额", "总价", "销售额", "订单金额", "成交金额", "总金额"),
-            v.parse_cents,
-            store="amount_cents",
+            (
+                "total",
+                "sales",
+                "revenue",
+                "total amount",
+                "order amount",
+                "金额",
+                "总价",
+                "销售额",
+                "订单金额",
+                "成交金额",
+                "总金额",
+                "实付金额",
+                "付款金额",
+                "交易金额",
+                "销售金额",
+            ),
+            v.parse_micros,
+            store="amount_micros",
             kind=AMOUNT,
-            export=v.format_cents,
+            export=v.format_micros,
             required=True,
         ),
-        Column("currency", ("币种", "货币"), v.parse_currency),
-        Column("product", ("产品", "产品名称", "商品", "商品名称"), v.plain_text),
+        Column("currency", ("currency code", "币种", "货币", "币别"), v.parse_currency),
+        Column(
+            "product",
+            (
+                "product name",
+                "item",
+                "item name",
+                "description",
+                "产品",
+                "产品名称",
+                "商品",
+                "商品名称",
+                "品名",
+            ),
+            v.plain_text,
+        ),
         Column("note", ("notes", "remark", "备注", "说明"), v.plain_text),
         ID,
         CREATED_AT,
@@ -643,7 +750,7 @@ SALES = Table(
     ),
     keys=(
         Key(
-            ("customer_id", "sold_on", "amount_cents"),
+            ("customer_id", "sold_on", "amount_micros"),
             "day, amount and product",
             optional=("product",),
             in_file=False,
@@ -653,6 +760,7 @@ SALES = Table(
     derive=_derive_child,
     notes="note",
     customer_ref=True,
+    defaults_config={"currency": "currency.base"},
 )
 
 # 客户投诉 (seed 003 四): a complaint and how far it went. The status follows from the
@@ -920,6 +1028,16 @@ class UnrecognisedHeader(InvalidInput):
     """Not one header of the row is known: a wrong encoding, or a file of another table."""
 
 
+@dataclass(frozen=True)
+class Computed:
+    """A field whose cell is made of several cells of a row, joined by
+    ``values.PRODUCT_SEPARATOR`` (``--amount "Quantity*UnitPrice"``)."""
+
+    indexes: tuple[int, ...]
+    column: Column  # the table's column, parsing the joined cells
+    label: str  # how rows' problems name it: Quantity*UnitPrice
+
+
 @dataclass
 class Layout:
     """How the columns of one file map onto a table."""
@@ -928,8 +1046,32 @@ class Layout:
     fields: list[tuple[int, Column]]  # file column index → the column it fills
     unknown: list[tuple[int, str]]  # columns kept in notes as "header: value" lines
     notices: list[str]  # what the user should know: ignored, left-out, duplicate columns
+    computed: list[Computed] = field(default_factory=list)
     # --map-values: file column index → its values (folded) → the texts crm reads instead
     values: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    def labels(self) -> dict[str, str]:
+        """Each stored column the file fills → the header (or expression) that fills it."""
+        found = {
+            col.target: self.headers[i].replace("\ufeff", "").strip() for i, col in self.fields
+        }
+        found.update((c.column.target, c.label) for c in self.computed)
+        return found
+
+    def targets(self) -> list[str]:
+        return [col.target for _, col in self.fields] + [c.column.target for c in self.computed]
+
+
+def header_index(headers: Sequence[str], name: str, what: str) -> int:
+    """The column of a file a header names (compared as headers are), or a refusal that
+    lists the file's headers; ``what`` is the option that names it."""
+    folded = fold_header(name)
+    for index, header in enumerate(headers):
+        if folded and fold_header(header) == folded:
+            return index
+    raise InvalidInput(
+        f"{what}: the file has no column {name.strip()!r}; its headers are: {_shown(headers)}"
+    )
 
 
 def parse_map(items: Sequence[str]) -> dict[str, str]:
@@ -1033,13 +1175,31 @@ def layout(
     mapping: dict[str, str],
     *,
     adding: bool = True,
+    computed: Sequence[tuple[str, str, Sequence[str], Callable[[str], Any]]] = (),
+    keep_unknown: bool = True,
+    used: Sequence[str] = (),
     values: dict[str, dict[str, str]] | None = None,
 ) -> Layout:
     """Match a file's header row to the table, or say exactly why it cannot be.
 
     A file that only updates records (``adding`` false) need not have the columns a new
     record requires; a row that would be added without them is refused on its own.
+    ``computed`` gives fields made of several cells: (field, the option that says so,
+    the headers of those cells, the parser of the cells joined); a column of the file
+    that would fill such a field is left out. Without ``keep_unknown`` the cells of
+    unknown columns are not kept (rows become one record that has a note of its own).
+    ``used`` names columns that options read (``--group-by``, ``--where``): not reported
+    as ignored.
     """
+    notes = tbl.notes if keep_unknown else None
+    made: list[Computed] = []
+    for key, what, names, parse in computed:
+        own = tbl.column(key)
+        assert own is not None and own.importable, key
+        indexes = tuple(header_index(headers, name, what) for name in names)
+        label = "*".join(headers[i].replace("\ufeff", "").strip() for i in indexes)
+        made.append(Computed(indexes, replace(own, parse=parse, parse_all=None), label))
+    made_keys = {c.column.key: c for c in made}
     fields: list[tuple[int, Column]] = []
     unknown: list[tuple[int, str]] = []
     ignored: list[str] = []
@@ -1080,8 +1240,13 @@ def layout(
         if not col.importable:
             ignored.append(label)
             continue
+        if col.key in made_keys:
+            notices.append(
+                f"column {label!r} is left out: {made_keys[col.key].label} gives {col.key}"
+            )
+            continue
         if col.key in seen:
-            if not tbl.notes:
+            if not notes:
                 raise InvalidInput(
                     f"columns {seen[col.key]!r} and {label!r} both give {col.key}; "
                     f"leave one out with --map '{label}='"
@@ -1094,15 +1259,20 @@ def layout(
             continue
         seen[col.key] = label
         fields.append((index, col))
-    if not fields:
+    if not fields and not made:
         raise UnrecognisedHeader(f"no header of {tbl.name} in: {_shown(headers)}")
-    named = [name for _, name in unknown if not name.startswith("column ")]
-    if named and tbl.notes is None:
-        raise InvalidInput(
-            f"unknown columns {', '.join(repr(n) for n in named)}: {tbl.name} have no notes to "
-            "keep them in; map them with --map 'HEADER=field' or leave them out with --map 'HEADER='"
-        )
-    present = {col.key for _, col in fields}
+    # Columns that are not fields but that options read: not named as ignored (their
+    # cells still go to notes where a table keeps them).
+    read: set[str] = set()
+    if not notes:
+        read.update(fold_header(name) for name in used)
+        read.update(fold_header(headers[i]) for c in made for i in c.indexes)
+    named = [
+        name
+        for _, name in unknown
+        if not name.startswith("column ") and fold_header(name) not in read
+    ]
+    present = {col.key for _, col in fields} | set(made_keys)
     for col in tbl.required_columns() if adding else ():
         if col.key not in present:
             raise InvalidInput(
@@ -1114,12 +1284,23 @@ def layout(
             "the file names no customer: add a customer_code, customer_name or customer column "
             "(客户编号 / 客户名称 / 客户), or name one with --map 'HEADER=customer'"
         )
-    if named and tbl.notes:
-        notices.append(f"columns kept in {tbl.notes}: {', '.join(named)}")
+    if named and notes:
+        notices.append(f"columns kept in {notes}: {', '.join(named)}")
+    elif named:
+        # One line for the file, not a failed import: exports carry columns of their own.
+        notices.append(
+            f"columns crm does not know, ignored: {', '.join(named)} "
+            "(name one with --map 'HEADER=field')"
+        )
     if ignored:
         notices.append(f"columns crm computes itself, ignored: {', '.join(ignored)}")
     if skipped:
         notices.append(f"columns left out (--map): {', '.join(skipped)}")
     return Layout(
-        list(headers), fields, unknown, notices, _value_maps(tbl, headers, fields, values or {})
+        list(headers),
+        fields,
+        unknown,
+        notices,
+        made,
+        _value_maps(tbl, headers, fields, values or {}),
     )

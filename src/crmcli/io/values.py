@@ -54,6 +54,17 @@ def plain_text(text: str) -> str | None:
     return text.strip() or None
 
 
+# A number a spreadsheet or a data tool wrote as a float: 17850.0 (pandas writes an id
+# column with a missing value as floats). As a code it is the whole number.
+_FLOAT_CODE = re.compile(r"([0-9]+)\.0+")
+
+
+def code_text(text: str) -> str:
+    """A code as the file gives it, but ``17850.0`` → ``17850``."""
+    m = _FLOAT_CODE.fullmatch(text.strip())
+    return m[1] if m else text
+
+
 def multiline_text(text: str) -> str | None:
     """Notes: each line cleaned like a name (NFKC, spaces folded), line breaks kept."""
     lines = [normalize.clean_text(line) for line in text.splitlines()]
@@ -332,7 +343,10 @@ def pinyin_keys(name: str) -> tuple[str, str]:
 
 _EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, after Excel's 1900 leap-day bug
 _YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-_MDY = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
+# Day and month in some order, then the year: 4/15/2017, 15.04.2017, 11-08-16. The
+# separator and the year's width make a value's form; each form's order is decided
+# apart in a column (a system that writes 11-08-16 may not be the one that wrote 4/15/2017).
+_DMY = re.compile(r"(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})(?!\d)")
 _SERIAL = re.compile(r"(\d{5})(?:\.(\d+))?")
 # A time after the date: 24-hour, or 12-hour as Excel and WPS show it, with 上午/下午
 # before it (下午 2:30) or AM/PM after it (2:30 PM).
@@ -343,15 +357,25 @@ _TIME = re.compile(
 _AFTERNOON = ("下午", "P", "p")
 DATE_HINT = "use 2026-11-22, 2026/11/22, 11/22/2026, 2026年11月22日 or an Excel date number"
 
-# How a slash date with the year last may be read: 15/4/2017 only day first, 4/15/2017 only
+# How a date with the year last may be read: 15/4/2017 only day first, 4/15/2017 only
 # month first, 4/5/2017 either way (5/5/2017 reads the same both ways: it is none of these).
 DAY_FIRST, MONTH_FIRST, EITHER = "day first", "month first", "either"
+# Excel's US dates: a column of slash dates with a four-digit year, none of which tells
+# the order, is month first. Every other form must show its order somewhere in the column.
+US_FORM = "/4"
 MIXED_ORDER = (
     "date {text!r}: this column has both day-first ({day!r}) and month-first ({month!r}) "
     "dates; write them as YYYY-MM-DD"
 )
+AMBIGUOUS = (
+    "date {text!r} may be {month_first} or {day_first}, and no other date of its form in "
+    "this column tells which; write it as YYYY-MM-DD"
+)
+# Two-digit years as POSIX strptime's %y reads them: 69–99 are 1969–1999, 00–68 2000–2068.
+_CENTURY_PIVOT = 69
 
-_Fields = tuple[int, int, int, time | None, str | None]
+_Form = str  # the separator and the year's width: "/4" for 4/15/2017, "-2" for 11-08-16
+_Fields = tuple[int, int, int, time | None, str | None, _Form | None]
 
 
 def _clock(rest: str, what: str, text: str) -> time | None:
@@ -375,41 +399,47 @@ def _clock(rest: str, what: str, text: str) -> time | None:
 
 def _fields(raw: str, what: str, text: str, order: str | None) -> _Fields | None:
     """Year, month and day as the cell gives them (not yet checked to exist), its time of
-    day, and for a slash date with the year last how it may be read; None when the cell is
-    in no date form. ``order`` DAY_FIRST reads a date that may go either way day first."""
+    day, and for a date with the year last how it may be read and its form; None when the
+    cell is in no date form. ``order`` DAY_FIRST reads a date that may go either way day
+    first, MONTH_FIRST month first; None reads it as its form's default (month first)."""
     m = _SERIAL.fullmatch(raw)
     if m:
         serial = Decimal(raw)
         day = _EXCEL_EPOCH + timedelta(days=int(serial))
         seconds = round((serial - int(serial)) * 86400)
         clock = (datetime.min + timedelta(seconds=min(seconds, 86399))).time() if seconds else None
-        return day.year, day.month, day.day, clock, None
-    for pattern in (_YMD, _MDY):
+        return day.year, day.month, day.day, clock, None, None
+    for pattern in (_YMD, _DMY):
         m = pattern.match(raw)
         if not m:
             continue
-        a, b, c = (int(g) for g in m.groups())
-        kind = None
+        kind = form = None
         if pattern is _YMD:
-            year, month, day_ = a, b, c
+            year, month, day_ = (int(g) for g in m.groups())
         else:
-            if a > 12 >= b:
+            a, sep, b, y = m.groups()
+            first, second = int(a), int(b)
+            form = f"{sep}{len(y)}"
+            year = int(y)
+            if len(y) == 2:
+                year += 1900 if year >= _CENTURY_PIVOT else 2000
+            if first > 12 >= second:
                 kind = DAY_FIRST
-            elif b > 12 >= a:
+            elif second > 12 >= first:
                 kind = MONTH_FIRST
-            elif a <= 12 and b <= 12 and a != b:
+            elif first <= 12 and second <= 12 and first != second:
                 kind = EITHER
             if kind == DAY_FIRST or (kind == EITHER and order == DAY_FIRST):
-                year, month, day_ = c, b, a
+                month, day_ = second, first
             else:  # 4/15/2017: Excel's US month/day/year
-                year, month, day_ = c, a, b
+                month, day_ = first, second
         rest = raw[m.end() :]
         clock = None
         if rest.strip():
             clock = _clock(rest, what, text)
             if clock is None:
                 return None
-        return year, month, day_, clock, kind
+        return year, month, day_, clock, kind, form
     return None
 
 
@@ -429,22 +459,28 @@ def date_fields(text: str, what: str = "date") -> tuple[int, int, int, time | No
 
 def _split_date(
     text: str, what: str, order: str | None = None
-) -> tuple[date, time | None, str | None]:
+) -> tuple[date, time | None, str | None, _Form | None]:
     found = _fields(nfkc(text).strip(), what, text, order)
     if found is None:
         raise InvalidInput(f"cannot read {what} {text!r}; {DATE_HINT}")
-    year, month, day_, clock, kind = found
+    year, month, day_, clock, kind, form = found
     try:
         day = date(year, month, day_)
     except ValueError:
         raise InvalidInput(f"no such {what} {text!r}") from None
     check_range(day, text, what=what)
-    return day, clock, kind
+    return day, clock, kind, form
+
+
+def _ambiguous(text: str) -> str:
+    month_first, _, _, _ = _split_date(text, "date", MONTH_FIRST)
+    day_first, _, _, _ = _split_date(text, "date", DAY_FIRST)
+    return AMBIGUOUS.format(text=text, month_first=month_first, day_first=day_first)
 
 
 def _day(day: date, clock: time | None, text: str) -> date:
-    if clock is not None and clock != time():
-        raise InvalidInput(f"expected a date without a time, not {text!r}")
+    """A day column's value: a date exported with its time of day (2011-10-17 12:25:00,
+    as order systems write the moment of an order) gives its date."""
     return day
 
 
@@ -452,13 +488,22 @@ def _moment(day: date, clock: time | None, text: str) -> datetime:
     return datetime.combine(day, clock or time())
 
 
+def _one(text: str) -> tuple[date, time | None]:
+    """One cell read alone: a date whose form does not say its order is refused unless
+    it is one of Excel's US dates."""
+    day, clock, kind, form = _split_date(text, "date")
+    if kind == EITHER and form != US_FORM:
+        raise InvalidInput(_ambiguous(text))
+    return day, clock
+
+
 def parse_day(text: str) -> date:
-    day, clock, _ = _split_date(text, "date")
+    day, clock = _one(text)
     return _day(day, clock, text)
 
 
 def parse_moment(text: str) -> datetime:
-    day, clock, _ = _split_date(text, "date")
+    day, clock = _one(text)
     return _moment(day, clock, text)
 
 
@@ -473,38 +518,89 @@ class ColumnRefused(InvalidInput):
         self.refused = refused
 
 
-def _date_column(texts: list[str], finish: Callable[[date, time | None, str], Any]) -> list[Any]:
-    """Each text of a column read as a date (None for an empty one), its slash dates in one
-    order for the whole column: day first when any of them can only be read day first
-    (15/4/2017), else month first as Excel's US dates; a column with both kinds refuses them
-    all. Raises ColumnRefused for the refused cells."""
+# What a column's dates of one form, all of them seen, make of those that may be read
+# either way: read them day first, refuse every date of the form (both orders occur),
+# refuse the undecided ones (nothing tells), or keep them month first (None).
+MIXED, UNDECIDED = "mixed", "undecided"
+
+
+def order_rule(form: _Form, kinds: set[str]) -> str | None:
+    if DAY_FIRST in kinds and MONTH_FIRST in kinds:
+        return MIXED
+    if DAY_FIRST in kinds:
+        return DAY_FIRST if EITHER in kinds else None
+    if MONTH_FIRST not in kinds and EITHER in kinds and form != US_FORM:
+        return UNDECIDED
+    return None
+
+
+def mixed_message(text: str, day_first: str, month_first: str) -> str:
+    return MIXED_ORDER.format(text=text, day=day_first, month=month_first)
+
+
+def undecided_message(text: str) -> str:
+    return _ambiguous(text)
+
+
+def reread(text: str, moment: bool) -> Any:
+    """A date that may be read either way, read day first."""
+    day, clock, _, _ = _split_date(text, "date", DAY_FIRST)
+    return _moment(day, clock, text) if moment else _day(day, clock, text)
+
+
+def read_date_column(
+    texts: list[str], moment: bool
+) -> tuple[list[Any], dict[int, str], list[tuple[int, _Form, str]]]:
+    """Each text of a column read as a date (None for an empty one), those that may be
+    read either way month first for now; returns the values, the refused cells' reasons
+    by position, and (position, form, kind) of every date with the year last, for the
+    caller to decide each form's order once it has seen the whole column (``order_rule``)."""
+    finish = _moment if moment else _day
     values: list[Any] = [None] * len(texts)
     refused: dict[int, str] = {}
-    slashed: dict[int, str] = {}
+    cells: list[tuple[int, _Form, str]] = []
     for i, text in enumerate(texts):
         if not text:
             continue
         try:
-            day, clock, kind = _split_date(text, "date")
+            day, clock, kind, form = _split_date(text, "date")
             values[i] = finish(day, clock, text)
         except InvalidInput as exc:
             refused[i] = exc.message
             continue
-        if kind is not None:
-            slashed[i] = kind
-    kinds = set(slashed.values())
-    if DAY_FIRST in kinds:
-        if MONTH_FIRST in kinds:
-            day_first = next(texts[i] for i, k in slashed.items() if k == DAY_FIRST)
-            month_first = next(texts[i] for i, k in slashed.items() if k == MONTH_FIRST)
-            for i in slashed:
+        if kind is not None and form is not None:
+            cells.append((i, form, kind))
+    return values, refused, cells
+
+
+def _date_column(texts: list[str], moment: bool) -> list[Any]:
+    """Each text of a column read as a date (None for an empty one). The dates with the
+    year last are read form by form (4/15/2017 and 11-08-16 are two forms), each form in
+    one order for the whole column: day first when any of its dates can only be read day
+    first (15/4/2017), month first when any can only be read month first; a form with both
+    kinds refuses them all. A form none of whose dates tells is month first for Excel's
+    US dates (4/5/2017) and refused otherwise: never guessed. Raises ColumnRefused for the
+    refused cells."""
+    values, refused, cells = read_date_column(texts, moment)
+    forms: dict[_Form, dict[int, str]] = {}
+    for i, form, kind in cells:
+        forms.setdefault(form, {})[i] = kind
+    for form, kinds_at in forms.items():
+        rule = order_rule(form, set(kinds_at.values()))
+        if rule == MIXED:
+            day_first = next(texts[i] for i, k in kinds_at.items() if k == DAY_FIRST)
+            month_first = next(texts[i] for i, k in kinds_at.items() if k == MONTH_FIRST)
+            for i in kinds_at:
                 values[i] = None
-                refused[i] = MIXED_ORDER.format(text=texts[i], day=day_first, month=month_first)
-        else:
-            for i, kind in slashed.items():
-                if kind == EITHER:
-                    day, clock, _ = _split_date(texts[i], "date", DAY_FIRST)
-                    values[i] = finish(day, clock, texts[i])
+                refused[i] = mixed_message(texts[i], day_first, month_first)
+        for i, kind in kinds_at.items():
+            if kind != EITHER:
+                continue
+            if rule == DAY_FIRST:
+                values[i] = reread(texts[i], moment)
+            elif rule == UNDECIDED:
+                values[i] = None
+                refused[i] = undecided_message(texts[i])
     if refused:
         raise ColumnRefused(values, dict(sorted(refused.items())))
     return values
@@ -512,12 +608,12 @@ def _date_column(texts: list[str], finish: Callable[[date, time | None, str], An
 
 def parse_days(texts: list[str]) -> list[date | None]:
     """``parse_day`` over a column of stripped texts, deciding day/month order once."""
-    return _date_column(texts, _day)
+    return _date_column(texts, moment=False)
 
 
 def parse_moments(texts: list[str]) -> list[datetime | None]:
     """``parse_moment`` over a column of stripped texts, deciding day/month order once."""
-    return _date_column(texts, _moment)
+    return _date_column(texts, moment=True)
 
 
 def parse_clock(text: str) -> str:
@@ -537,12 +633,16 @@ _AMOUNT = re.compile(
 )
 _SEPARATORS = str.maketrans("", "", ", ")
 TOO_LARGE = "amount {text!r} is more than {most}, the most one amount may be"
+# Sale amounts are stored in millionths of the currency unit: order lines priced to the
+# tenth of a cent (15.552) and their sums stay exact to the last digit of the source.
+MICROS = 1_000_000
+MICRO_PLACES = 6
+_PLACES = {2: "two", MICRO_PLACES: "six"}
 
 
-def amount_cents(text: str, *, zero: bool = False) -> int:
-    """An amount (¥1,280.50, ￥128,000, 1,234.50元, RMB 1,234.50) → cents, negative when it
-    has a minus sign before or after the currency. ``text`` is named in each refusal.
-    Zero is refused unless ``zero`` (a sale of nothing is a typo; a lost deal worth 0 is not)."""
+def amount_decimal(text: str) -> Decimal:
+    """An amount cell as an exact signed number (zero allowed), as ``amount_cents`` reads
+    it; ``text`` is named in each refusal."""
     cleaned = nfkc(text).strip()
     m = _AMOUNT.fullmatch(cleaned)
     if m is None or (m[1] and m[2]):
@@ -552,19 +652,42 @@ def amount_cents(text: str, *, zero: bool = False) -> int:
                 "between thousands (1,234.50)"
             )
         raise InvalidInput(f"amount {text!r} is not a number")
-    decimals = m[4] or ""
-    if len(decimals) > 2:
-        raise InvalidInput(f"amount {text!r} has more than two decimals")
-    digits = m[3].translate(_SEPARATORS).lstrip("0")
-    # Measured before int() reads it: a column of cents holds 64 bits, not 10,000 digits.
-    if len(digits) > len(str(MAX_AMOUNT_CENTS // 100)):
+    digits = m[3].translate(_SEPARATORS)
+    # The length is measured before Decimal reads it: a column holds 64 bits, not 10,000
+    # digits. The bound is in whole units (yuan), whatever the decimals.
+    most = Decimal(MAX_AMOUNT_CENTS) / 100
+    number = None
+    if len(digits.lstrip("0")) <= len(str(MAX_AMOUNT_CENTS // 100)):
+        number = Decimal(f"{digits}.{m[4] or '0'}")
+    if number is None or number > most:
         raise InvalidInput(TOO_LARGE.format(text=text, most=money(MAX_AMOUNT_CENTS)))
-    cents = int(digits or "0") * 100 + int(decimals.ljust(2, "0"))
+    return -number if "-" in (m[1], m[2]) else number
+
+
+def _units(number: Decimal, places: int, shown: str) -> int:
+    """``number`` in units of 10**-places, refused when it has more decimals."""
+    scaled = number.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        raise InvalidInput(f"amount {shown!r} has more than {_PLACES[places]} decimals")
+    return int(scaled)
+
+
+def amount_cents(text: str, *, zero: bool = False) -> int:
+    """An amount (¥1,280.50, ￥128,000, 1,234.50元, RMB 1,234.50) → cents, negative when it
+    has a minus sign before or after the currency. ``text`` is named in each refusal.
+    Zero is refused unless ``zero`` (a sale of nothing is a typo; a lost deal worth 0 is not)."""
+    cents = _units(amount_decimal(text), 2, text)
     if cents == 0 and not zero:
         raise InvalidInput("amount must not be zero")
-    if cents > MAX_AMOUNT_CENTS:
-        raise InvalidInput(TOO_LARGE.format(text=text, most=money(MAX_AMOUNT_CENTS)))
-    return -cents if "-" in (m[1], m[2]) else cents
+    return cents
+
+
+def amount_micros(text: str) -> int:
+    """A sale amount, read as ``amount_cents`` reads one, → millionths (up to six decimals)."""
+    micros = _units(amount_decimal(text), MICRO_PLACES, text)
+    if micros == 0:
+        raise InvalidInput("amount must not be zero")
+    return micros
 
 
 def parse_project_cents(text: str) -> int:
@@ -575,10 +698,32 @@ def parse_project_cents(text: str) -> int:
     return cents
 
 
-def parse_cents(text: str) -> int:
-    """An amount cell → cents; a negative amount, its minus sign before or after the
+def parse_micros(text: str) -> int:
+    """An amount cell → millionths; a negative amount, its minus sign before or after the
     currency, is a refund (a file has no --refund to say so)."""
-    return amount_cents(text)
+    return amount_micros(text)
+
+
+# ``--amount "Quantity*UnitPrice"``: the cell this module is given for such a column is
+# the two cells joined by PRODUCT_SEPARATOR.
+PRODUCT_SEPARATOR = "\x00"  # no cell holds it, and str.strip() keeps it
+
+
+def amount_product(text: str, *, zero: bool = False) -> int:
+    """Two cells joined by PRODUCT_SEPARATOR (a quantity and a price, in either order) →
+    their exact product in millionths. A negative quantity is a cancelled line: a refund.
+    ``zero`` allows a product of 0 (an order line given away within an invoice)."""
+    left, _, right = text.partition(PRODUCT_SEPARATOR)
+    factors = []
+    for cell in (left, right):
+        if not cell.strip():
+            raise InvalidInput("one of the two cells of the product is empty")
+        factors.append(amount_decimal(cell))
+    product = factors[0] * factors[1]
+    micros = _units(product, MICRO_PLACES, f"{left.strip()} × {right.strip()} = {product}")
+    if micros == 0 and not zero:
+        raise InvalidInput("amount must not be zero")
+    return micros
 
 
 def parse_currency(text: str) -> str:
@@ -616,6 +761,17 @@ def format_moment(value: datetime) -> str:
 
 def format_cents(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+def format_micros(micros: int) -> Decimal:
+    """A stored sale amount as an exact number: two decimals at least (1234.50), more
+    when it has them (15.552)."""
+    value = Decimal(micros).scaleb(-MICRO_PLACES).normalize()
+    exponent = value.as_tuple().exponent
+    return value if isinstance(exponent, int) and exponent < -2 else value.quantize(_CENT)
+
+
+_CENT = Decimal("0.01")
 
 
 def mask_phone(stored: str) -> str:

@@ -5,6 +5,8 @@ customer with net sales in the window, a temporary table holds only what changes
 and history rows and updates are written from it with INSERT … SELECT / UPDATE, so
 memory stays flat however many customers there are.
 
+- amounts: every sale in the base currency, other currencies at the configured rates
+  (``services.currencies``); a currency without a rate is refused by name.
 - grade A: the smallest set of top customers (by net sales, ties by code) whose sales
   reach grade_a_percent of the total; the customer that crosses a threshold belongs to
   the higher grade. B: the next ones up to grade_b_percent. C: the rest with sales.
@@ -43,7 +45,7 @@ from crmcli import history, schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.models import Customer, Sale
-from crmcli.services import cadence
+from crmcli.services import cadence, currencies
 from crmcli.services.context import Actor
 from crmcli.sqlfuncs import month_key, thousands, whole
 
@@ -62,25 +64,49 @@ def sales_window(config: Config, as_of: date) -> Window:
     return Window(as_of - relativedelta(months=months), as_of, months)
 
 
-def ranked_sales(config: Config, window: Window) -> Any:
+def _in_window(window: Window) -> tuple[Any, ...]:
+    return (Sale.sold_on > window.start, Sale.sold_on <= window.end)
+
+
+@dataclass(frozen=True)
+class Money:
+    """How the window's sales are counted: in the base currency, at these rates."""
+
+    rates: currencies.Rates
+    currencies: tuple[str, ...]  # those the window's sales are in
+
+    @property
+    def amount(self) -> Any:
+        return currencies.in_base(Sale.amount_micros, Sale.currency, self.rates, self.currencies)
+
+    @property
+    def unit(self) -> str:
+        """The base currency as ``text.amount`` writes it before a number."""
+        return "¥" if self.rates.base == "CNY" else f"{self.rates.base} "
+
+
+def window_money(conn: Any, config: Config, window: Window) -> Money:
+    """The currencies of the window's sales, each with its rate, or a refusal naming
+    those without one."""
+    return Money(*currencies.of_sales(conn, config, *_in_window(window)))
+
+
+def ranked_sales(config: Config, window: Window, money: Money) -> Any:
     """Customers with positive net sales in the window, ranked, graded and scored."""
     cls = config.get("classification")
-    positive = Sale.amount_cents > 0
+    amount = money.amount
+    positive = Sale.amount_micros > 0
     agg = (
         select(
             Sale.customer_id.label("customer_id"),
-            whole(func.sum(Sale.amount_cents)).label("total"),
+            whole(func.sum(amount)).label("total"),
             func.count(case((positive, 1))).label("orders"),
             func.count(distinct(case((positive, month_key(Sale.sold_on))))).label("months"),
         )
         .join(Customer, Customer.id == Sale.customer_id)
-        .where(
-            Sale.sold_on > window.start,
-            Sale.sold_on <= window.end,
-            Customer.stage.notin_(TERMINAL_STAGES),
-        )
+        .where(*_in_window(window), Customer.stage.notin_(TERMINAL_STAGES))
         .group_by(Sale.customer_id)
-        .having(func.sum(Sale.amount_cents) > 0)
+        .having(func.sum(amount) > 0)
         .cte("agg")
     )
     ranked = (
@@ -101,11 +127,17 @@ def ranked_sales(config: Config, window: Window) -> Any:
         .join(Customer, Customer.id == agg.c.customer_id)
         .cte("ranked")
     )
-    # Integer basis points keep the threshold comparison exact: before this customer,
-    # had the running total already reached the threshold?
-    before = (ranked.c.running - ranked.c.total) * 10000
-    a_bp = round(float(cls["grade_a_percent"]) * 100)
-    b_bp = round(float(cls["grade_b_percent"]) * 100)
+    # Before this customer, had the running total already reached the threshold?
+    # before × 10,000 < grand × bp, compared in whole numbers that stay within 64 bits
+    # however large the totals (millionths times basis points would not): with
+    # grand = q × 10,000 + r it is before - q × bp < ⌈r × bp ÷ 10,000⌉.
+    before = ranked.c.running - ranked.c.total
+    q, r = ranked.c.grand // 10000, ranked.c.grand % 10000
+
+    def below(percent: Any) -> Any:
+        bp = round(float(percent) * 100)
+        return before - q * bp < (r * bp + 9999) // 10000
+
     score = ranked.c.m_score + ranked.c.f_score + ranked.c.s_score
     return select(
         ranked.c.customer_id,
@@ -120,7 +152,9 @@ def ranked_sales(config: Config, window: Window) -> Any:
         ranked.c.s_score,
         score.label("score"),
         case(
-            (before < ranked.c.grand * a_bp, "A"), (before < ranked.c.grand * b_bp, "B"), else_="C"
+            (below(cls["grade_a_percent"]), "A"),
+            (below(cls["grade_b_percent"]), "B"),
+            else_="C",
         ).label("grade"),
         case(
             (score >= cls["value_high_score"], "high"),
@@ -195,8 +229,10 @@ class Outcome:
     changes: list[dict[str, Any]]
 
 
-def _yuan(cents: Any) -> Any:
-    """Whole yuan with thousands separators, and the cents when there are any."""
+def _yuan(micros: Any) -> Any:
+    """Whole units with thousands separators, and the cents (rounded) when there are any.
+    The totals shown are positive: classification ranks customers with net sales."""
+    cents = (micros + 5_000) // 10_000
     frac = cents % 100
     return thousands(cents // 100) + case(
         (frac == 0, literal("")),
@@ -205,7 +241,7 @@ def _yuan(cents: Any) -> Any:
     )
 
 
-def _reason_exprs(t: Table, window: Window, config: Config) -> dict[str, Any]:
+def _reason_exprs(t: Table, window: Window, config: Config, money: Money) -> dict[str, Any]:
     cls = config.get("classification")
     months = f" in {window.months} months, "
     grade_reason = case(
@@ -215,7 +251,7 @@ def _reason_exprs(t: Table, window: Window, config: Config) -> dict[str, Any]:
         ),
         else_=literal("grade ")
         + t.c.new_grade
-        + literal(": ¥")
+        + literal(": " + money.unit)
         + _yuan(t.c.total)
         + literal(months)
         + cast(t.c.orders, String)
@@ -262,10 +298,11 @@ def reclassify(
     cls = config.get("classification")
     window = sales_window(config, as_of)
     conn = session.connection()
+    money = window_money(conn, config, window)
     graded = _graded_table()
     graded.drop(conn, checkfirst=True)
     graded.create(conn)
-    ranked = ranked_sales(config, window)
+    ranked = ranked_sales(config, window, money)
     names = [col.name for col in graded.c]
     conn.execute(insert(graded).from_select(names, select(*(ranked.c[n] for n in names))))
     c = schema.customer.c
@@ -325,7 +362,7 @@ def reclassify(
         ).all()
     ]
     changed = conn.execute(select(func.count()).select_from(table)).scalar_one()
-    reasons = _reason_exprs(table, window, config)
+    reasons = _reason_exprs(table, window, config, money)
     changes: list[dict[str, Any]] = []
     if dry_run or detail_limit:
         detail = (
@@ -387,7 +424,7 @@ def abc_rows(
 ) -> tuple[Window, list[dict[str, Any]], list[dict[str, Any]]]:
     """The Pareto table the grades come from, and a summary per grade."""
     window = sales_window(config, as_of)
-    graded = ranked_sales(config, window)
+    graded = ranked_sales(config, window, window_money(session, config, window))
     query = (
         select(
             graded.c.rank,
@@ -421,3 +458,21 @@ def abc_rows(
         for g, n, total, grand in session.execute(summary_query)
     ]
     return window, rows, summary
+
+
+@dataclass(frozen=True)
+class Net:
+    """All the sales of a window, refunds included, in the base currency."""
+
+    total: int  # millionths of the base currency
+    money: Money
+
+
+def window_net(session: Any, config: Config, window: Window) -> Net:
+    """The net of every sale in the window (the ABC report's header): refunds count, and
+    so do customers whose refunds outweigh their sales, who have no grade."""
+    money = window_money(session, config, window)
+    total = session.execute(
+        select(whole(func.coalesce(func.sum(money.amount), 0))).where(*_in_window(window))
+    ).scalar_one()
+    return Net(int(total), money)

@@ -19,7 +19,7 @@ from crmcli.history import Change
 from crmcli.services import timeline
 from crmcli.services.context import Actor
 from crmcli.services.customer_list import escape_like
-from crmcli.text import money
+from crmcli.text import amount
 from crmcli.text.bounds import looks_like_id
 from crmcli.text.bounds import record_id as bounded
 
@@ -187,7 +187,7 @@ def get_sale(session: Session, text: str) -> Sale:
 
 
 def sale_text(s: Any) -> str:
-    return f"{money(s.amount_cents)} on {s.sold_on.isoformat()}" + (
+    return f"{amount(s.amount_micros, s.currency)} on {s.sold_on.isoformat()}" + (
         f" ({s.product})" if s.product else ""
     )
 
@@ -197,7 +197,7 @@ def edit_sale(
     actor: Actor,
     sale: Sale,
     *,
-    amount_cents: int | None = None,
+    amount_micros: int | None = None,
     sold_on: date | None = None,
     product: str | None = None,
     note: str | None = None,
@@ -205,8 +205,8 @@ def edit_sale(
 ) -> list[Change]:
     customer = _customer(session, sale.customer_id)
     values: dict[str, Any] = {}
-    if amount_cents is not None:
-        values["amount_cents"] = amount_cents
+    if amount_micros is not None:
+        values["amount_micros"] = amount_micros
     if sold_on is not None:
         timeline.check_event_day(customer, sold_on, actor.today, "--on")
         values["sold_on"] = sold_on
@@ -214,7 +214,17 @@ def edit_sale(
         values["product"] = product.strip() or None
     if note is not None:
         values["note"] = note.strip() or None
-    changes = _changes(sale, values, f"sale.{sale.id}", reason)
+    changes = [
+        # History keeps an amount as it is shown (¥1,200, USD 15.552), not in millionths.
+        change._replace(
+            field=f"sale.{sale.id}.amount",
+            old=amount(change.old, sale.currency),
+            new=amount(change.new, sale.currency),
+        )
+        if change.field == f"sale.{sale.id}.amount_micros"
+        else change
+        for change in _changes(sale, values, f"sale.{sale.id}", reason)
+    ]
     history.record(session, actor, changes)
     session.flush()
     return changes

@@ -182,7 +182,7 @@ def _sale(session: Session, actor: Actor, row: dict[str, str]) -> None:
         session,
         actor,
         customer,
-        amount_cents=parse_amount(row["amount"].lstrip("-"), refund=row["amount"].startswith("-")),
+        amount_micros=parse_amount(row["amount"].lstrip("-"), refund=row["amount"].startswith("-")),
         sold_on=date.fromisoformat(row["on"]),
         product=row.get("product") or None,
         note=row.get("note") or None,

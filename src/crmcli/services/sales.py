@@ -1,4 +1,4 @@
-"""购买记录: sales and refunds, kept in cents so totals are exact."""
+"""购买记录: sales and refunds, kept in millionths of their currency so totals are exact."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from sqlmodel import Session
 
 from crmcli import history, schema
 from crmcli.errors import InvalidInput
-from crmcli.io.values import amount_cents
+from crmcli.io.values import amount_micros
 from crmcli.models import Customer, Sale
 from crmcli.services.context import Actor
 from crmcli.text import money
-from crmcli.text.bounds import SALES_TOTAL_CENTS
+from crmcli.text.bounds import SALES_TOTAL_CENTS, SALES_TOTAL_MICROS
 
 TOTAL_TOO_LARGE = (
     "sales and refunds would add up to more than {most}, the most crmcli can total; "
@@ -24,15 +24,16 @@ TOTAL_TOO_LARGE = (
 
 
 def parse_amount(text: str, *, refund: bool = False) -> int:
-    """Text like 128000, 1,280.50 or ¥128,000 → cents; refunds are negative and flagged.
+    """Text like 128000, 1,280.50, 15.552 or ¥128,000 → millionths; refunds are negative
+    and flagged.
 
-    Read as an import reads an amount cell (``values.amount_cents``), except that a
+    Read as an import reads an amount cell (``values.amount_micros``), except that a
     minus sign alone does not make a refund here: ``--refund`` does.
     """
-    cents = amount_cents(text)
-    if cents < 0 and not refund:
+    micros = amount_micros(text)
+    if micros < 0 and not refund:
         raise InvalidInput(f"amount {text} is negative: record a refund with --refund")
-    return -abs(cents) if refund else cents
+    return -abs(micros) if refund else micros
 
 
 def add_sale(
@@ -40,7 +41,7 @@ def add_sale(
     actor: Actor,
     customer: Customer,
     *,
-    amount_cents: int,
+    amount_micros: int,
     sold_on: date,
     product: str | None = None,
     note: str | None = None,
@@ -52,7 +53,7 @@ def add_sale(
     sale = Sale(
         customer_id=customer.id,
         sold_on=sold_on,
-        amount_cents=amount_cents,
+        amount_micros=amount_micros,
         currency=currency,
         product=(product or "").strip() or None,
         note=(note or "").strip() or None,
@@ -63,7 +64,7 @@ def add_sale(
     history.record(
         session,
         actor,
-        [history.sale_added(customer.id, sale.id, amount_cents, sold_on)],  # type: ignore[arg-type]
+        [history.sale_added(customer.id, sale.id, amount_micros, sold_on, currency=currency)],  # type: ignore[arg-type]
     )
     return sale
 
@@ -87,15 +88,16 @@ def list_sales(
 
 
 def cents_to_decimal(cents: int) -> Decimal:
+    """A project's amount (kept in cents) as a number."""
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
 def check_sales_total(bind: Any) -> None:
     """Refuse (exit 2) a write after which every sale and refund together, in absolute
     amounts, would pass ``SALES_TOTAL_CENTS``: then every sum the reports and the ABC
-    grading make of them (and those scaled to basis points) fits in 64 bits. Summed as
+    grading make of them fits in 64 bits. Summed as
     floating point, which cannot overflow; the margin below 2^63 dwarfs its rounding."""
-    amount = schema.sale.c.amount_cents
+    amount = schema.sale.c.amount_micros
     total = bind.execute(select(func.sum(func.abs(amount) * 1.0))).scalar()
-    if total is not None and float(total) > SALES_TOTAL_CENTS:
+    if total is not None and float(total) > SALES_TOTAL_MICROS:
         raise InvalidInput(TOTAL_TOO_LARGE.format(most=money(SALES_TOTAL_CENTS)))

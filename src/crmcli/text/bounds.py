@@ -4,11 +4,11 @@ store or a sum it cannot add up.
 
 An id is an INTEGER column: 64 bits in SQLite, 32 on PostgreSQL, where a larger number
 in a query is an error, not a miss; so a record number past 2^31 - 1, which neither
-engine hands out (ids count up from 1), is read as no record. An amount is a BIGINT of
-cents. The ABC
-grading compares running totals scaled by 10,000 (basis points) in SQL, so the sum of
-every sale's amount, scaled so, must still fit in 64 bits: ``SALES_TOTAL_CENTS`` bounds
-it, and each amount is bounded well below that.
+engine hands out (ids count up from 1), is read as no record. A sale amount is a BIGINT
+of millionths, a project's one of cents: each is bounded in whole yuan, and the sum of
+every sale's amount, which the reports and the ABC grading add up in SQL, must still fit
+in 64 bits: ``SALES_TOTAL_CENTS`` bounds it, ``SALES_TOTAL_MICROS`` is the same bound in
+the unit the sales are stored in.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ MAX_ID = 2**31 - 1
 # ¥1,000,000,000,000.00: one sale, refund or project amount.
 MAX_AMOUNT_CENTS = 10**14
 # ¥9,000,000,000,000.00: every sale and refund together (their absolute amounts), so that
-# totals × 10,000 stay within 2^63 - 1.
+# their sum in millionths stays within 2^63 - 1.
 SALES_TOTAL_CENTS = 9 * 10**14
+SALES_TOTAL_MICROS = SALES_TOTAL_CENTS * 10**4
 # --limit: any count a listing could have (LIMIT takes 64 bits on both engines).
 MAX_LIMIT = 2**63 - 1
 

@@ -80,6 +80,11 @@ class ImportOptions:
     skip_invalid: bool = False
     rejects: str | None = None
     owner: str | None = None
+    # Order lines (``orders``): the amount as a column or a product of two, the column
+    # whose lines make one sale, the lines kept (COLUMN=VALUE, COLUMN!=VALUE).
+    amount: str | None = None
+    group_by: str | None = None
+    where: list[str] = field(default_factory=list)
     # A workbook's sheet (name or 1-based index) and header row (None: found).
     sheet: str | None = None
     header_row: int | None = None
@@ -103,6 +108,8 @@ class ImportResult:
     rejected: int = 0
     rejects_written: int = 0
     dry_run: bool = False
+    # Every row not rejected is a record already in the database (a file imported again).
+    nothing_new: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -156,6 +163,8 @@ class StageTables:
             Column("decided", Integer),
             # "label\tfield" lines of required cells left empty: needed to add, not to update.
             Column("missing", String),
+            # The invoice an order line belongs to (``--group-by``): one sale per value.
+            Column("grp", String),
             # Every row is added unless phase 2 finds a reason not to (``decisions.classify``).
             Column("action", String, server_default="add"),
         )
@@ -209,10 +218,8 @@ class Plan:
         self.actor = actor
         self.source = source
         self.table = schema.metadata.tables[tbl.table]
-        self.labels = {
-            col.target: lay.headers[i].replace("\ufeff", "").strip() for i, col in lay.fields
-        }
-        self.present = {col.target for _, col in lay.fields}
+        self.labels = lay.labels()
+        self.present = set(lay.targets())
         self.adding = 0  # rows to add, once ``decisions.classify`` has decided
         self.given: set[str] = set()  # the key columns some staged row has
         # Customers --create-customers added for rows that named unknown ones: the batch's.

@@ -604,6 +604,23 @@ def counts(plan: Plan) -> dict[str, int]:
     return found
 
 
+def all_known(plan: Plan) -> bool:
+    """Whether every row that is not rejected is skipped as a record already in the
+    database (a file imported again), and there is at least one."""
+    s = plan.staged
+    kept = s.c.action != "reject"
+    known = and_(
+        s.c.action == "skip",
+        s.c.dup_of.is_(None),
+        s.c.target_id.is_not(None),
+        func.coalesce(s.c.target_n, 1) == 1,
+    )
+    return bool(
+        plan.local.scalar(select(exists().where(known)))
+        and not plan.local.scalar(select(exists().where(kept, ~known)))
+    )
+
+
 def rejected_lines(plan: Plan) -> int:
     p = plan.stage.problems
     return int(plan.local.scalar(select(func.count(p.c.line.distinct()))) or 0)
@@ -612,9 +629,10 @@ def rejected_lines(plan: Plan) -> int:
 # --- what the user is told ----------------------------------------------------------------
 
 
-def row_reports(plan: Plan) -> Iterator[tuple[int, str]]:
+def row_reports(plan: Plan, *, known: bool = True) -> Iterator[tuple[int, str]]:
     """Per-row lines for duplicates that are skipped, merged, update a record or leave
-    it unchanged."""
+    it unchanged; without ``known``, none for a row skipped as the one record it is
+    already in the database as."""
     s = plan.staged
     last = 0
     while True:
@@ -648,6 +666,8 @@ def row_reports(plan: Plan) -> Iterator[tuple[int, str]]:
                 text = MESSAGES[r.action].format(
                     line=r.line, desc=names.get(r.target_id), key=r.target_key
                 )
+            elif not known:
+                continue
             else:
                 text = MESSAGES["skip_db"].format(
                     line=r.line, desc=names.get(r.target_id), key=r.target_key

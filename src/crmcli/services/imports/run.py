@@ -21,7 +21,7 @@ from crmcli.io import tables as io_tables
 from crmcli.io.csvfile import write_csv
 from crmcli.io.tables import Layout, Table
 from crmcli.services.context import Actor
-from crmcli.services.imports import decisions, writing
+from crmcli.services.imports import decisions, orders, writing
 from crmcli.services.imports.common import (
     MESSAGES,
     ON_DUPLICATE,
@@ -57,6 +57,7 @@ def run_import(
     tbl = io_tables.table(opts.table)
     if tbl.name not in io_tables.IMPORTABLE:
         raise InvalidInput(f"{tbl.name} cannot be imported")
+    orders.check_options(opts)
     if opts.customer is not None and opts.by_org:
         from crmcli.io.vcards import MESSAGES as CARDS
 
@@ -147,9 +148,13 @@ def _decide_and_write(
             decisions.classify(plan)
             decisions.merge_rows(plan)
             decisions.mark_unchanged(plan)
-            for _, text in heapq.merge(decisions.problem_lines(plan), decisions.row_reports(plan)):
-                say(text)
             counts = decisions.counts(plan)
+            # A file imported again skips every row: the summary says so in one line,
+            # not one line per row (thousands of them).
+            result.nothing_new = decisions.all_known(plan)
+            reports = decisions.row_reports(plan, known=not result.nothing_new)
+            for _, text in heapq.merge(decisions.problem_lines(plan), reports):
+                say(text)
             plan.adding = counts["add"]
             bad = decisions.rejected_lines(plan)
             result.rejected = bad

@@ -45,7 +45,9 @@ _GENERATED = re.compile(r"C[0-9]{6}")
 ADDED_FACTS: dict[str, Any] = {
     "contacts": lambda r, why: history.contact_added(r.customer_id, r.name, why),
     "plans": lambda r, why: history.plan_added(r.customer_id, r.id, r.due_on, why),
-    "sales": lambda r, why: history.sale_added(r.customer_id, r.id, r.amount_cents, r.sold_on, why),
+    "sales": lambda r, why: history.sale_added(
+        r.customer_id, r.id, r.amount_micros, r.sold_on, why, currency=r.currency
+    ),
     "complaints": lambda r, why: history.complaint_opened(
         r.customer_id, r.id, r.severity, r.summary, why
     ),
@@ -200,6 +202,9 @@ def added_rows(plan: Plan, code: Any) -> Any:
             expr = func.coalesce(s.c[name], *fallbacks)
         elif name in tbl.defaults_today:
             expr = func.coalesce(s.c[name], literal(actor.today, column.type))
+        elif name in tbl.defaults_config:
+            setting = actor.config.get(tbl.defaults_config[name])
+            expr = func.coalesce(s.c[name], literal(setting, column.type))
         elif name == "code" and tbl.name == "customers":
             expr = code
         elif name in staged:

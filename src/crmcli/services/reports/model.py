@@ -15,7 +15,8 @@ from typing import Any
 # Column kinds: how a value is written in each format.
 TEXT = "text"
 INT = "int"
-MONEY = "money"  # cents (int) in the rows; yuan in every output
+# millionths (int) in the rows, of the row's "currency" (else CNY); units in every output
+MONEY = "money"
 PCT = "pct"  # a fraction 0–1 (or None) in the rows; percent in every output
 NUMBER = "number"  # a float (hours, days, scores), two places
 DATE = "date"

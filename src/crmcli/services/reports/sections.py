@@ -23,6 +23,7 @@ from sqlalchemy import Float, and_, case, cast, func, literal, select
 from crmcli import schema
 from crmcli.config import Config
 from crmcli.enums import CHANNEL, SEVERITY, STAGE, TERMINAL_STAGES, TIER
+from crmcli.services import currencies
 from crmcli.services.reports.model import (
     AUTO,
     DATE,
@@ -50,6 +51,8 @@ from crmcli.services.reports.sql import (
 )
 from crmcli.sqlfuncs import month_key, to_date, whole
 
+# Money in the rows is in millionths (what sales are kept in); projects are kept in cents.
+CENT = 10_000
 ACTIVE_STAGES = ("customer", "loyal")
 PROSPECT_STAGES = ("lead", "target", "qualified")
 
@@ -162,9 +165,9 @@ def _project_closes(period: Period) -> Any:
         month_key(p.closed_on).label("month"),
         func.count(case((p.stage == "completed", 1))).label("completed"),
         func.count(case((p.stage == "lost", 1))).label("lost"),
-        whole(func.coalesce(func.sum(case((p.stage == "completed", p.amount_cents))), 0)).label(
-            "won_cents"
-        ),
+        whole(
+            func.coalesce(func.sum(case((p.stage == "completed", p.amount_cents))), 0) * CENT
+        ).label("won_micros"),
     ).where(
         p.stage.in_(("completed", "lost")), p.closed_on >= period.start, p.closed_on <= period.end
     )
@@ -194,10 +197,11 @@ def summary(bind: Any, config: Config, period: Period) -> Section:
     )
     in_period = and_(f.at >= _start(period.start), f.at < _after(period.end))
     followups = _count(bind, _owned(select(func.count()).where(in_period), f.owner, period))
+    amount, base, converted = _sales_in_base(bind, config, period)
     sales_query = (
         select(
-            whole(func.coalesce(func.sum(s.amount_cents), 0)),
-            func.count(case((s.amount_cents > 0, 1))),
+            whole(func.coalesce(func.sum(amount), 0)),
+            func.count(case((s.amount_micros > 0, 1))),
         )
         .join(schema.customer, c.id == s.customer_id)
         .where(s.sold_on >= period.start, s.sold_on <= period.end)
@@ -242,7 +246,11 @@ def summary(bind: Any, config: Config, period: Period) -> Section:
         "figures",
         "Key figures",
         [Column("figure", "Figure"), Column("value", "Value", AUTO)],
-        [{"figure": name, "value": value, "kind": kind} for name, value, kind in figures],
+        [
+            {"figure": name, "value": value, "kind": kind, "currency": base}
+            for name, value, kind in figures
+        ],
+        note=f"net sales in {base}: {converted}" if converted else None,
     )
     rates = Table(
         "rates",
@@ -259,7 +267,7 @@ def summary(bind: Any, config: Config, period: Period) -> Section:
         ],
         note=PER_100,
     )
-    monthly = _monthly(bind, period)
+    monthly = _monthly(bind, period, amount, base)
     return Section(
         "summary",
         "Summary",
@@ -268,7 +276,19 @@ def summary(bind: Any, config: Config, period: Period) -> Section:
     )
 
 
-def _monthly(bind: Any, period: Period) -> Table:
+def _sales_in_base(bind: Any, config: Config, period: Period) -> tuple[Any, str, str]:
+    """The period's sale amounts in the base currency, other currencies at their rates
+    (``services.currencies``: never added as they are); the base currency; the rates
+    used (``USD at 7.1``, empty when every sale is in the base currency)."""
+    s = schema.sale.c
+    rates, found = currencies.of_sales(
+        bind, config, s.sold_on >= period.start, s.sold_on <= period.end
+    )
+    amount = currencies.in_base(s.amount_micros, s.currency, rates, found)
+    return amount, rates.base, rates.described(found)
+
+
+def _monthly(bind: Any, period: Period, amount: Any, base: str) -> Table:
     c, f, s = schema.customer.c, schema.followup.c, schema.sale.c
     at_day = to_date(f.at)
     fq = _owned(
@@ -279,7 +299,7 @@ def _monthly(bind: Any, period: Period) -> Table:
         period,
     ).group_by(month_key(at_day))
     sq = _owned(
-        select(month_key(s.sold_on), whole(func.sum(s.amount_cents)))
+        select(month_key(s.sold_on), whole(func.sum(amount)))
         .join(schema.customer, c.id == s.customer_id)
         .where(s.sold_on >= period.start, s.sold_on <= period.end),
         c.owner,
@@ -297,7 +317,12 @@ def _monthly(bind: Any, period: Period) -> Table:
             Column("sales", "Net sales", MONEY),
         ],
         [
-            {"month": m, "followups": int(follow.get(m, 0)), "sales": int(sold.get(m) or 0)}
+            {
+                "month": m,
+                "followups": int(follow.get(m, 0)),
+                "sales": int(sold.get(m) or 0),
+                "currency": base,
+            }
             for m in months
         ],
     )
@@ -445,7 +470,7 @@ def pipeline(bind: Any, config: Config, period: Period) -> Section:
     )
     stage_q = (
         _owned(
-            select(p.stage, func.count(), whole(func.coalesce(func.sum(p.amount_cents), 0))),
+            select(p.stage, func.count(), whole(func.coalesce(func.sum(p.amount_cents), 0) * CENT)),
             p.owner,
             period,
         )
@@ -491,7 +516,7 @@ def pipeline(bind: Any, config: Config, period: Period) -> Section:
         for bucket, key in ((per_owner, r.owner or "—"), (per_month, r.month)):
             bucket[key][0] += r.completed
             bucket[key][1] += r.lost
-            bucket[key][2] += int(r.won_cents or 0)
+            bucket[key][2] += int(r.won_micros or 0)
     success_columns = [
         Column("completed", "Completed", INT),
         Column("lost", "Lost", INT),
@@ -886,7 +911,7 @@ def staff(bind: Any, config: Config, period: Period) -> Section:
         row = line(r.owner)
         row["won"] += r.completed
         row["lost"] += r.lost
-        row["won_value"] += int(r.won_cents or 0)
+        row["won_value"] += int(r.won_micros or 0)
     for r, response, resolution in _judged(bind, config, period):
         row = line(r.handler)
         row["complaints"] += 1
@@ -967,12 +992,22 @@ def staff(bind: Any, config: Config, period: Period) -> Section:
 
 
 def abc(bind: Any, config: Config, period: Period, limit: int = 20) -> Section:
-    from crmcli.services.classification import abc_rows
+    from crmcli.services.classification import abc_rows, window_net
+    from crmcli.text import amount
 
     window, rows, summary_rows = abc_rows(bind, config, period.end, None if period.owner else limit)
     if period.owner:
         rows = [r for r in rows if r["owner"] == period.owner][:limit]
     grand = summary_rows[0]["grand"] if summary_rows else 0
+    net = window_net(bind, config, window)
+    base = net.money.rates.base
+    rates = net.money.rates.described(net.money.currencies)
+    notes = [
+        # The grades share out the positive totals; the net is every sale, refunds included.
+        f"net of every sale in the window, refunds included: {amount(net.total, base)}"
+        + (f" (in {base}: {rates})" if rates else ""),
+        "grades are the whole team's" if period.owner else "",
+    ]
     grades = Table(
         "grades",
         f"Grades: net sales {window.start} (excl.) to {window.end}",
@@ -988,10 +1023,11 @@ def abc(bind: Any, config: Config, period: Period, limit: int = 20) -> Section:
                 "customers": int(s["customers"]),
                 "sales": int(s["total"]),
                 "share": rate(int(s["total"]), int(grand)),
+                "currency": base,
             }
             for s in summary_rows
         ],
-        note="grades are the whole team's" if period.owner else None,
+        note="; ".join(filter(None, notes)),
     )
     customers = Table(
         "customers",
@@ -1025,6 +1061,7 @@ def abc(bind: Any, config: Config, period: Period, limit: int = 20) -> Section:
                 "cumulative": rate(int(r["running"]), int(r["grand"])),
                 "grade": r["grade"],
                 "value": r["value"],
+                "currency": base,
             }
             for r in rows
         ],

@@ -4,7 +4,6 @@ markdown, csv, html). Phones and e-mails are masked here when ``--redact`` asks.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from crmcli.services.reports.model import (
@@ -25,13 +24,16 @@ def kind_of(col: Column, row: dict[str, Any]) -> str:
 
 
 def typed(col: Column, row: dict[str, Any], redact: bool) -> Any:
-    """The value with its type: yuan as a Decimal, a rate as a fraction, a date as a date."""
+    """The value with its type: money as a Decimal (cents, and any further digits it has),
+    a rate as a fraction, a date as a date."""
     value = row.get(col.key)
     if value is None:
         return None
     kind = kind_of(col, row)
     if kind == MONEY:
-        return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
+        from crmcli.io.values import format_micros
+
+        return format_micros(int(value))
     if kind == INT:
         return int(value)
     if kind in (PCT, NUMBER):
@@ -59,9 +61,9 @@ def text(col: Column, row: dict[str, Any], redact: bool, *, plain: bool = False)
     if plain:
         return value.isoformat() if isinstance(value, date) else str(value)
     if kind == MONEY:
-        from crmcli.text import money
+        from crmcli.text import amount
 
-        return money(int(row[col.key]))
+        return amount(int(row[col.key]), str(row.get("currency") or "CNY"))
     if kind == PCT:
         return f"{value * 100:.1f}%"
     if kind == NUMBER:
@@ -74,13 +76,13 @@ def text(col: Column, row: dict[str, Any], redact: bool, *, plain: bool = False)
 
 
 def number(col: Column, row: dict[str, Any]) -> float | None:
-    """The length of a bar: yuan for money, percent for a rate."""
+    """The length of a bar: units of the currency for money, percent for a rate."""
     value = row.get(col.key)
     if value is None:
         return None
     kind = kind_of(col, row)
     if kind == MONEY:
-        return int(value) / 100
+        return int(value) / 1_000_000
     if kind == PCT:
         return float(value) * 100
     return float(value)

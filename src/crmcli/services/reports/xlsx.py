@@ -2,7 +2,7 @@
 
 Each sheet starts with its first table's header row, frozen; the section's other tables
 follow below it, each after an empty row and a title row, and the definitions of the
-rates close the sheet. Money is in yuan (``#,##0.00``), rates are fractions shown as
+rates close the sheet. Money is in units of its currency (``#,##0.00####``), rates are fractions shown as
 percent (``0.0%``), phones and e-mails text (masked with ``--redact``).
 """
 
@@ -13,7 +13,8 @@ from typing import IO, Any
 from crmcli.services.reports import values
 from crmcli.services.reports.model import DATE, MONEY, NUMBER, PCT, Report
 
-FORMATS = {MONEY: "#,##0.00", PCT: "0.0%", NUMBER: "0.00", DATE: "yyyy-mm-dd"}
+# Money with its cents, and the digits below the cent a sale kept (15.552).
+FORMATS = {MONEY: "#,##0.00####", PCT: "0.0%", NUMBER: "0.00", DATE: "yyyy-mm-dd"}
 
 
 def write_xlsx(report: Report, out: IO[Any], *, redact: bool) -> None:
