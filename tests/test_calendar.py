@@ -234,3 +234,28 @@ def test_lunar_festivals_agree_with_the_library_in_years_with_and_without_a_leap
             lunar_month,
             lunar_day,
         )
+
+
+@pytest.mark.parametrize("year", [1984, 2023, 2025, 2026])
+def test_birthday_keys_of_a_period_agree_with_the_librarys_lunar_date_day_by_day(year):
+    """The keys of a whole year, found in one pass over its lunar months, name each day's
+    own lunar month-day as the library converts it (1984, 2023 and 2025 have leap months;
+    a leap month's days are keys of leap-month birthdays only)."""
+    from lunar_python import Solar
+
+    found = calendar.birthday_keys_between(date(year, 1, 1), date(year, 12, 31))
+    assert [day for day, _ in found] == [
+        date(year, 1, 1) + timedelta(days=i) for i in range(len(found))
+    ]
+    assert found[-1][0] == date(year, 12, 31)
+    leap_days = 0
+    for day, keys in found:
+        lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
+        own = f"{abs(lunar.getMonth()):02d}-{lunar.getDay():02d}"
+        assert keys.solar[0] == f"{day:%m-%d}"
+        if lunar.getMonth() < 0:
+            leap_days += 1
+            assert keys.lunar == () and own in keys.lunar_leap
+        else:
+            assert own in keys.lunar
+    assert (leap_days == 0) == (year == 2026)

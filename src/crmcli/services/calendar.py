@@ -8,9 +8,11 @@ day each festival is on is written here, as the law states it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 from crmcli.enums import HOLIDAY_ALIASES, HOLIDAYS
 from crmcli.errors import InvalidInput
@@ -144,21 +146,46 @@ def birthday_keys(day: date) -> BirthdayKeys:
     leap-month birthday falls in the leap month when the year has it, otherwise in the
     regular month of that number.
     """
-    from lunar_python import LunarMonth, LunarYear, Solar
+    return birthday_keys_between(day, day)[0][1]
 
-    solar = [f"{day:%m-%d}"]
-    if day.month == 2 and day.day == 28 and not _is_leap_year(day.year):
-        solar.append("02-29")
-    lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
-    month, lday, lyear = lunar.getMonth(), lunar.getDay(), lunar.getYear()
-    days = [lday]
-    if lday == 29 and LunarMonth.fromYm(lyear, month).getDayCount() == 29:
-        days.append(30)
-    keys = [f"{abs(month):02d}-{d:02d}" for d in days]
-    if month < 0:  # a leap month: only leap-month birthdays are celebrated in it
-        return BirthdayKeys(tuple(solar), (), tuple(keys))
-    leap_too = LunarYear.fromYear(lyear).getLeapMonth() != month
-    return BirthdayKeys(tuple(solar), tuple(keys), tuple(keys) if leap_too else ())
+
+def birthday_keys_between(start: date, end: date) -> list[tuple[date, BirthdayKeys]]:
+    """``birthday_keys`` of every day from ``start`` to ``end``, in one pass: the lunar
+    months covering the period are built once, where converting each day on its own
+    builds its lunar year again (a year of days took a second)."""
+    from lunar_python import LunarYear, Solar
+
+    first_jd = int(Solar.fromYmd(start.year, start.month, start.day).getJulianDay() + 0.5)
+    months: dict[int, object] = {}
+    for lunar_year in range(start.year - 1, end.year + 1):
+        for m in LunarYear.fromYear(lunar_year).getMonths():
+            months[int(m.getFirstJulianDay() + 0.5)] = m
+    firsts = sorted(months)
+    leap_of: dict[int, int] = {}
+    found = []
+    i = bisect_right(firsts, first_jd) - 1
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        jd = first_jd + offset
+        while i + 1 < len(firsts) and firsts[i + 1] <= jd:
+            i += 1
+        lunar_month: Any = months[firsts[i]]
+        month, lday, lyear = lunar_month.getMonth(), jd - firsts[i] + 1, lunar_month.getYear()
+        solar = [f"{day:%m-%d}"]
+        if day.month == 2 and day.day == 28 and not _is_leap_year(day.year):
+            solar.append("02-29")
+        days = [lday]
+        if lday == 29 and lunar_month.getDayCount() == 29:
+            days.append(30)
+        keys = tuple(f"{abs(month):02d}-{d:02d}" for d in days)
+        if month < 0:  # a leap month: only leap-month birthdays are celebrated in it
+            found.append((day, BirthdayKeys(tuple(solar), (), keys)))
+            continue
+        if lyear not in leap_of:
+            leap_of[lyear] = LunarYear.fromYear(lyear).getLeapMonth()
+        leap_too = leap_of[lyear] != month
+        found.append((day, BirthdayKeys(tuple(solar), keys, keys if leap_too else ())))
+    return found
 
 
 def _is_leap_year(year: int) -> bool:

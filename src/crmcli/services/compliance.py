@@ -16,7 +16,27 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import and_, case, exists, false, or_, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    column,
+    exists,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+    values,
+)
 
 from crmcli import schema
 from crmcli.config import Config
@@ -61,21 +81,31 @@ class _Then(NamedTuple):
     owner: Any
 
 
-def _state_on(bind: Any, t: Any, day: date) -> _Then:
+def _state_on(bind: Any, t: Any, day: Any, *, since: date | None = None) -> _Then:
     """Stage and owner at the end of ``day``: a duty of a past day is owed by the
     customer's stage then, and charged to whoever owned it then.
 
-    Where no stage or owner changed after ``day`` (today's duties, and any day before
-    the last such change) they are the columns themselves; otherwise a customer changed
-    since has, from its first change after the day, the value that change replaced."""
+    ``day`` is a date, or a column of days none before ``since`` (the occasions of a
+    period). Where no stage or owner changed after the first such day (today's duties,
+    and any day before the last such change) they are the columns themselves; otherwise
+    a customer changed since has, from its first change after the day, the value that
+    change replaced."""
     c, h = t.customer.c, t.history.c
     fields = ("stage", "owner")
-    later = select(h.id).where(h.field.in_(fields), h.on > day)
+    first = day if since is None else since
+    later = select(h.id).where(h.field.in_(fields), h.on > first)
     if not bind.execute(select(later.exists())).scalar():
         return _Then(c.stage, c.owner)
 
     def then(field: str, now: Any) -> Any:
-        changed = select(h.customer_id).where(h.field == field, h.on > day)
+        # Customers changed after the first day: one list, read once; for a column of
+        # days, whether the change came after the row's own day too.
+        changed = c.id.in_(select(h.customer_id).where(h.field == field, h.on > first))
+        if since is not None:
+            changed = and_(
+                changed,
+                exists().where(h.customer_id == c.id, h.field == field, h.on > day),
+            )
         replaced = (
             select(h.old)
             .where(h.customer_id == c.id, h.field == field, h.on > day)
@@ -83,7 +113,7 @@ def _state_on(bind: Any, t: Any, day: date) -> _Then:
             .limit(1)
             .scalar_subquery()
         )
-        return case((c.id.in_(changed), replaced), else_=now)
+        return case((changed, replaced), else_=now)
 
     return _Then(then("stage", c.stage), then("owner", c.owner))
 
@@ -132,6 +162,7 @@ class GreetingRow(NamedTuple):
     contact_id: int | None
     contact_name: str | None
     done: bool
+    day: date
 
 
 def greetings_on(
@@ -143,6 +174,10 @@ def greetings_on(
     pending_only: bool = False,
 ) -> list[Duty]:
     """Every greeting owed on ``day``; ``done`` when one was recorded as sent that day."""
+    return _duties(greeting_rows(bind, config, day, owner=owner, pending_only=pending_only))
+
+
+def _duties(rows: list[GreetingRow]) -> list[Duty]:
     return [
         Duty(
             "greeting",
@@ -151,14 +186,14 @@ def greetings_on(
             g.name,
             g.owner,
             g.occasion,
-            day,
+            g.day,
             contact_id=g.contact_id,
             contact_name=g.contact_name,
             detail=g.detail,
             done=bool(g.done),
             extra={"occasion_kind": g.kind},
         )
-        for g in greeting_rows(bind, config, day, owner=owner, pending_only=pending_only)
+        for g in rows
     ]
 
 
@@ -172,81 +207,229 @@ def greeting_rows(
 ) -> list[GreetingRow]:
     """The greetings of ``greetings_on`` as plain rows, for long lists (``crm remind``):
     by occasion, then customers in name order (a contact's birthday after the customer's)."""
-    settings = config.get("greetings")
-    t = schema
-    c = t.customer.c
-    then = _state_on(bind, t, day)
-    base = [_eligible(c, then.stage, settings), c.created_on <= day]
-    if owner:
-        base.append(then.owner == owner)
-    rows: list[GreetingRow] = []
-    for occ in calendar.occasions_on(
-        day, holiday_names=settings["holidays"], kinds=settings["occasions"]
-    ):
-        rows += _customer_greetings(
-            bind,
-            t,
-            then,
-            day,
-            occ.name,
-            occ.kind,
-            base,
-            pending_only,
-            detail=f"{occ.name} ({_kind_label(occ.kind)})",
+    return greeting_rows_between(bind, config, day, day, owner=owner, pending_only=pending_only)
+
+
+# Within a day: the holidays and solar terms in ``calendar.occasions_on``'s order, then
+# the customers' own birthdays, then their contacts'.
+_CUSTOMER_BIRTHDAY, _CONTACT_BIRTHDAY = 1000, 1001
+
+
+def greeting_rows_between(
+    bind: Any,
+    config: Config,
+    start: date,
+    end: date,
+    *,
+    owner: str | None = None,
+    pending_only: bool = False,
+) -> list[GreetingRow]:
+    """The greetings owed on each day from ``start`` to ``end``: by day, then as
+    ``greeting_rows`` orders a day's."""
+    query = _greetings_query(bind, config, start, end, owner=owner, pending_only=pending_only)
+    if query is None:
+        return []
+    u = query.subquery()
+    rows = bind.execute(select(u).order_by(u.c.day, u.c.rank, u.c.sort_key, u.c.tiebreak)).all()
+    labels: dict[tuple[str, str], str] = {}
+    found: list[GreetingRow] = []
+    for r in rows:
+        if r.contact_id is not None:
+            who = f"{r.contact_name} ({r.title})" if r.title else f"{r.contact_name}"
+            detail = f"{who} 生日"
+        elif r.kind == "birthday":
+            detail = f"{r.name} 生日"
+        else:
+            key = (r.occasion, r.kind)
+            if key not in labels:
+                labels[key] = f"{r.occasion} ({_kind_label(r.kind)})"
+            detail = labels[key]
+        found.append(
+            GreetingRow(
+                r.customer_id,
+                r.code,
+                r.name,
+                r.owner,
+                r.occasion,
+                r.kind,
+                detail,
+                r.contact_id,
+                r.contact_name,
+                bool(r.done),
+                r.day,
+            )
         )
+    return found
+
+
+def _greetings_query(
+    bind: Any,
+    config: Config,
+    start: date,
+    end: date,
+    *,
+    owner: str | None = None,
+    pending_only: bool = False,
+) -> Any:
+    """Every greeting owed from ``start`` to ``end`` as one query (None when the period
+    has no occasion): the period's occasions, computed in one pass over its days, are a
+    small table of days joined to the customers (and contacts) owed them, with
+    ``done`` when it was sent by the end of its day. The ONE definition of who is owed
+    which greeting: ``crm greet list``, ``crm greet missed`` and the staff report all
+    read it."""
+    settings = config.get("greetings")
+    occasions: list[tuple[date, datetime, str, str, int]] = []
+    birthdays: list[tuple[date, datetime, bool, bool | None, str]] = []
+    day = start
+    while day <= end:
+        until = datetime.combine(day + timedelta(days=1), datetime.min.time())
+        found = calendar.occasions_on(
+            day, holiday_names=settings["holidays"], kinds=settings["occasions"]
+        )
+        occasions += [(day, until, o.name, o.kind, rank) for rank, o in enumerate(found)]
+        day += timedelta(days=1)
     if "birthday" in settings["occasions"]:
-        rows += _birthdays(bind, t, then, day, base, pending_only)
-    return rows
+        for day, keys in calendar.birthday_keys_between(start, end):
+            until = datetime.combine(day + timedelta(days=1), datetime.min.time())
+            birthdays += [(day, until, False, None, md) for md in keys.solar]
+            birthdays += [(day, until, True, False, md) for md in keys.lunar]
+            birthdays += [(day, until, True, True, md) for md in keys.lunar_leap]
+    t = schema
+    c, p, g = t.customer.c, t.contact.c, t.greeting.c
+    parts = []
+    if occasions:
+        occ = (
+            values(
+                column("day", Date),
+                column("until", DateTime),
+                column("occasion", String),
+                column("kind", String),
+                column("rank", Integer),
+                name="occasion_day",
+            )
+            .data(occasions)
+            .cte("occasion_day")
+        )
+        o = occ.c
+        # A holiday or solar-term greeting is owed to the customer: one sent to any of
+        # its contacts (``greet done … --contact``) pays it.
+        sent = exists().where(
+            g.customer_id == c.id, g.on == o.day, g.occasion == o.occasion, g.sent_at < o.until
+        )  # sent by the end of its day: a greeting recorded later is still a miss
+        parts.append(
+            _greeting_select(
+                bind, t, settings, start, o.day, owner, pending_only, sent,
+                occasion=o.occasion, kind=o.kind, rank=o.rank, tiebreak=c.id, source=occ,
+            )
+        )  # fmt: skip
+    if birthdays:
+        bd = (
+            values(
+                column("day", Date),
+                column("until", DateTime),
+                column("lunar", Boolean),
+                column("leap", Boolean),
+                column("md", String),
+                name="birthday_day",
+            )
+            .data(birthdays)
+            .cte("birthday_day")
+        )
+        b = bd.c
+
+        def born(person: Any) -> Any:
+            return and_(
+                person.birthday_lunar == b.lunar,
+                person.birth_md == b.md,
+                or_(b.leap.is_(None), person.birthday_leap == b.leap),
+            )
+
+        # The customer's own birthday; a contact's is a duty of its own.
+        own = exists().where(
+            g.customer_id == c.id,
+            g.contact_id.is_(None),
+            g.on == b.day,
+            g.occasion == calendar.BIRTHDAY,
+            g.sent_at < b.until,
+        )
+        parts.append(
+            _greeting_select(
+                bind, t, settings, start, b.day, owner, pending_only, own,
+                occasion=literal(calendar.BIRTHDAY), kind=literal("birthday"),
+                rank=literal(_CUSTOMER_BIRTHDAY), tiebreak=c.id, source=bd, born=born(c),
+            )
+        )  # fmt: skip
+        theirs = exists().where(
+            g.customer_id == c.id,
+            g.contact_id == p.id,
+            g.on == b.day,
+            g.occasion == calendar.BIRTHDAY,
+            g.sent_at < b.until,
+        )
+        parts.append(
+            _greeting_select(
+                bind, t, settings, start, b.day, owner, pending_only, theirs,
+                occasion=literal(calendar.BIRTHDAY), kind=literal("birthday"),
+                rank=literal(_CONTACT_BIRTHDAY), tiebreak=p.id, source=bd, born=born(p),
+                contact=True,
+            )
+        )  # fmt: skip
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
-def _customer_greetings(
+def _greeting_select(
     bind: Any,
     t: Any,
-    then: _Then,
-    day: date,
-    occasion: str,
-    kind: str,
-    conditions: list[Any],
+    settings: dict[str, Any],
+    start: date,
+    day: Any,
+    owner: str | None,
     pending_only: bool,
+    done: Any,
     *,
-    detail: str,
-) -> list[GreetingRow]:
-    """Customer-level greetings (not to a contact) of one occasion on a day; ``detail``
-    may name the customer as {name}."""
-    c = t.customer.c
-    g = t.greeting.c
-    sent = [g.customer_id == c.id, g.on == day, g.occasion == occasion, _timely(g, day)]
-    if kind == "birthday":
-        # The customer's own birthday; a contact's is a duty of its own (``_birthdays``).
-        sent.append(g.contact_id.is_(None))
-    # A holiday or solar-term greeting is owed to the customer: one sent to any of its
-    # contacts (``greet done … --contact``) pays it.
-    done = exists().where(*sent)
-    query = select(*_customer_cols(c, then), _done(done, pending_only)).where(*conditions)
+    occasion: Any,
+    kind: Any,
+    rank: Any,
+    tiebreak: Any,
+    source: Any,
+    born: Any = None,
+    contact: bool = False,
+) -> Any:
+    """The customers (or, with ``contact``, the contacts) owed one kind of greeting on
+    the days of ``source``, owed by the stage of that day and charged to its owner."""
+    c, p = t.customer.c, t.contact.c
+    then = _state_on(bind, t, day, since=start)
+    query = select(
+        c.id.label("customer_id"),
+        c.code,
+        c.name,
+        then.owner.label("owner"),
+        occasion.label("occasion"),
+        kind.label("kind"),
+        # Typed NULLs: PostgreSQL matches the columns of a UNION by type.
+        (p.id if contact else cast(null(), Integer)).label("contact_id"),
+        (p.name if contact else cast(null(), String)).label("contact_name"),
+        (p.title if contact else cast(null(), String)).label("title"),
+        _done(done, pending_only),
+        day.label("day"),
+        rank.label("rank"),
+        c.sort_key.label("sort_key"),
+        tiebreak.label("tiebreak"),
+    )
+    if contact:
+        query = query.select_from(
+            source.join(t.contact, born).join(t.customer, c.id == p.customer_id)
+        )
+    else:
+        query = query.select_from(source.join(t.customer, born if born is not None else true()))
+    query = query.where(_eligible(c, then.stage, settings), c.created_on <= day)
+    if owner:
+        query = query.where(then.owner == owner)
     if pending_only:
         query = query.where(~done)
-    # all(): one fetch of every row, where iterating the result fetches them one by one
-    rows = bind.execute(query.order_by(*_by_name(c))).all()
-    if "{name}" in detail:
-        return [
-            GreetingRow(
-                id_,
-                code,
-                name,
-                owner,
-                occasion,
-                kind,
-                detail.replace("{name}", name),
-                None,
-                None,
-                d,
-            )
-            for id_, code, name, owner, d in rows
-        ]
-    return [
-        GreetingRow(id_, code, name, owner, occasion, kind, detail, None, None, d)
-        for id_, code, name, owner, d in rows
-    ]
+    return query
 
 
 def _done(done: Any, pending_only: bool) -> Any:
@@ -255,103 +438,28 @@ def _done(done: Any, pending_only: bool) -> Any:
     return (false() if pending_only else done).label("done")
 
 
-def _timely(g: Any, day: date) -> Any:
-    """Sent by the end of its day (a greeting recorded later is still a miss)."""
-    return g.sent_at < datetime.combine(day + timedelta(days=1), datetime.min.time())
-
-
 def _kind_label(kind: str) -> str:
     return {"holiday": "法定节假日", "solar_term": "节气", "birthday": "生日"}[kind]
-
-
-def _birthday_match(table: Any, keys: calendar.BirthdayKeys) -> Any:
-    t = table.c
-    conditions = [and_(t.birthday_lunar.is_(False), t.birth_md.in_(keys.solar))]
-    if keys.lunar:
-        conditions.append(
-            and_(t.birthday_lunar.is_(True), t.birthday_leap.is_(False), t.birth_md.in_(keys.lunar))
-        )
-    if keys.lunar_leap:
-        conditions.append(
-            and_(
-                t.birthday_lunar.is_(True),
-                t.birthday_leap.is_(True),
-                t.birth_md.in_(keys.lunar_leap),
-            )
-        )
-    return or_(*conditions)
-
-
-def _birthdays(
-    bind: Any, t: Any, then: _Then, day: date, base: list[Any], pending_only: bool
-) -> list[GreetingRow]:
-    keys = calendar.birthday_keys(day)
-    c = t.customer.c
-    p = t.contact.c
-    g = t.greeting.c
-    rows = _customer_greetings(
-        bind,
-        t,
-        then,
-        day,
-        calendar.BIRTHDAY,
-        "birthday",
-        [*base, _birthday_match(t.customer, keys)],
-        pending_only,
-        detail="{name} 生日",
-    )
-    theirs = exists().where(
-        g.customer_id == c.id,
-        g.contact_id == p.id,
-        g.on == day,
-        g.occasion == calendar.BIRTHDAY,
-        _timely(g, day),
-    )
-    query = (
-        select(
-            *_customer_cols(c, then),
-            p.id.label("contact_id"),
-            p.name.label("contact_name"),
-            p.title,
-            _done(theirs, pending_only),
-        )
-        .join(t.customer, c.id == p.customer_id)
-        .where(*base, _birthday_match(t.contact, keys))
-    )
-    if pending_only:
-        query = query.where(~theirs)
-    for id_, code, name, owner, contact_id, contact_name, title, done in bind.execute(
-        query.order_by(c.sort_key, p.id)
-    ).all():
-        who = f"{contact_name} ({title})" if title else f"{contact_name}"
-        detail = f"{who} 生日"
-        rows.append(
-            GreetingRow(
-                id_,
-                code,
-                name,
-                owner,
-                calendar.BIRTHDAY,
-                "birthday",
-                detail,
-                contact_id,
-                contact_name,
-                done,
-            )
-        )
-    return rows
 
 
 def missed_greetings(
     session: Any, config: Config, start: date, end: date, *, owner: str | None = None
 ) -> list[Duty]:
     """Greetings owed on the days from ``start`` to ``end`` that were not sent in time."""
-    missed: list[Duty] = []
-    day = start
-    while day <= end:
-        missed.extend(greetings_on(session, config, day, owner=owner, pending_only=True))
-        day += timedelta(days=1)
-    return missed
+    return _duties(
+        greeting_rows_between(session, config, start, end, owner=owner, pending_only=True)
+    )
+
+
+def missed_greeting_counts(
+    bind: Any, config: Config, start: date, end: date, *, owner: str | None = None
+) -> dict[str | None, int]:
+    """How many of ``missed_greetings`` each owner has: the same query, counted in SQL."""
+    query = _greetings_query(bind, config, start, end, owner=owner, pending_only=True)
+    if query is None:
+        return {}
+    u = query.subquery()
+    return {o: int(n) for o, n in bind.execute(select(u.c.owner, func.count()).group_by(u.c.owner))}
 
 
 def mark_greeting(
@@ -499,6 +607,19 @@ def calls_missing_rows(
     until: date | None = None,
 ) -> list[Any]:
     """The customers of ``calls_missing`` as rows of id, code, name and owner, in name order."""
+    c = schema.customer.c
+    query = _calls_missing_query(bind, config, month_of, owner=owner, until=until)
+    return bind.execute(query.order_by(*_by_name(c))).all()
+
+
+def _calls_missing_query(
+    bind: Any,
+    config: Config,
+    month_of: date,
+    *,
+    owner: str | None = None,
+    until: date | None = None,
+) -> Any:
     settings = config.get("monthly_call")
     first, following = month_bounds(month_of)
     stop = min(following, until) if until else following
@@ -519,7 +640,20 @@ def calls_missing_rows(
     )
     if owner:
         query = query.where(then.owner == owner)
-    return bind.execute(query.order_by(*_by_name(c))).all()
+    return query
+
+
+def _months_ended(start: date, end: date, as_of: date) -> list[date]:
+    """The first days of the months that ended between ``start`` and ``end``, before
+    ``as_of``."""
+    months = []
+    first, following = month_bounds(start)
+    while following - timedelta(days=1) <= end:
+        month_end = following - timedelta(days=1)
+        if month_end >= start and month_end < as_of:
+            months.append(first)
+        first, following = following, month_bounds(following)[1]
+    return months
 
 
 def missed_calls(
@@ -533,13 +667,25 @@ def missed_calls(
 ) -> list[Duty]:
     """Months that ended between ``start`` and ``end`` (and before ``as_of``) without a call."""
     missed: list[Duty] = []
-    first, following = month_bounds(start)
-    while following - timedelta(days=1) <= end:
-        month_end = following - timedelta(days=1)
-        if month_end >= start and month_end < as_of:
-            missed.extend(calls_missing(session, config, first, owner=owner))
-        first, following = following, month_bounds(following)[1]
+    for first in _months_ended(start, end, as_of):
+        missed.extend(calls_missing(session, config, first, owner=owner))
     return missed
+
+
+def missed_call_counts(
+    bind: Any, config: Config, start: date, end: date, as_of: date, *, owner: str | None = None
+) -> dict[str | None, int]:
+    """How many of ``missed_calls`` each owner has, counted in SQL."""
+    counts: dict[str | None, int] = {}
+    for first in _months_ended(start, end, as_of):
+        _add_counts(counts, bind, _calls_missing_query(bind, config, first, owner=owner))
+    return counts
+
+
+def _add_counts(counts: dict[str | None, int], bind: Any, query: Any) -> None:
+    u = query.subquery()
+    for o, n in bind.execute(select(u.c.owner, func.count()).group_by(u.c.owner)):
+        counts[o] = counts.get(o, 0) + int(n)
 
 
 # -- campaigns ------------------------------------------------------------------------
@@ -657,6 +803,14 @@ def campaign_audience_rows(
 ) -> list[Any]:
     """The customers of ``campaign_audience`` as rows of id, code, name, owner and done,
     in name order."""
+    c = schema.customer.c
+    query = _audience_query(bind, campaign, owner=owner, include_told=include_told)
+    return bind.execute(query.order_by(*_by_name(c))).all()
+
+
+def _audience_query(
+    bind: Any, campaign: Any, *, owner: str | None = None, include_told: bool = False
+) -> Any:
     t = schema
     c = t.customer.c
     n = t.campaignnotice.c
@@ -676,7 +830,7 @@ def campaign_audience_rows(
         query = query.where(then.owner == owner)
     if not include_told:
         query = query.where(~told)
-    return bind.execute(query.order_by(*_by_name(c))).all()
+    return query
 
 
 def campaigns_between(
@@ -707,6 +861,16 @@ def missed_notices(
     return missed
 
 
+def missed_notice_counts(
+    bind: Any, start: date, end: date, as_of: date, *, owner: str | None = None
+) -> dict[str | None, int]:
+    """How many of ``missed_notices`` each owner has, counted in SQL."""
+    counts: dict[str | None, int] = {}
+    for campaign in campaigns_between(bind, start, min(end, as_of - timedelta(days=1))):
+        _add_counts(counts, bind, _audience_query(bind, campaign, owner=owner))
+    return counts
+
+
 # -- fines ----------------------------------------------------------------------------
 
 
@@ -720,11 +884,21 @@ class FineLine:
 
 
 def fines_by_owner(config: Config, misses: list[Duty]) -> list[FineLine]:
+    counts: dict[str, dict[str | None, int]] = {}
+    for duty in misses:
+        per_owner = counts.setdefault(duty.kind, {})
+        per_owner[duty.owner] = per_owner.get(duty.owner, 0) + 1
+    return fines_of_counts(config, counts)
+
+
+def fines_of_counts(config: Config, counts: dict[str, dict[str | None, int]]) -> list[FineLine]:
+    """Each owner's misses and fine, from the misses of each kind counted per owner."""
     rates = config.get("fines")
     lines: dict[str | None, FineLine] = {}
     attr = {"greeting": "greetings", "monthly_call": "monthly_calls", "campaign": "campaigns"}
-    for duty in misses:
-        line = lines.setdefault(duty.owner, FineLine(duty.owner))
-        setattr(line, attr[duty.kind], getattr(line, attr[duty.kind]) + 1)
-        line.fine += rates[duty.kind]
+    for kind, per_owner in counts.items():
+        for owner, n in per_owner.items():
+            line = lines.setdefault(owner, FineLine(owner))
+            setattr(line, attr[kind], getattr(line, attr[kind]) + n)
+            line.fine += rates[kind] * n
     return sorted(lines.values(), key=lambda x: (-x.fine, x.owner or ""))

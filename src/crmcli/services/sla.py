@@ -130,6 +130,9 @@ def calendar_known(year: int) -> bool:
 # --- counting --------------------------------------------------------------------------
 
 
+# typed: True is refused where 1 is a target; a report asks for the same few targets
+# for each of its (up to 100,000) complaints, and exact arithmetic is not free.
+@lru_cache(maxsize=64, typed=True)
 def counted_target(hours: float, clock: Clock) -> timedelta:
     """The counted time a target of ``hours`` amounts to on ``clock``.
 

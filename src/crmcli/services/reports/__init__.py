@@ -43,13 +43,14 @@ def build(
     names: Sequence[str],
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    from crmcli.services.reports.sections import SECTIONS
+    from crmcli.services.reports.sections import SECTIONS, shared
 
     report = Report(when)
-    for name in names:
-        if progress is not None:
-            progress(name)
-        report.sections.append(SECTIONS[name](bind, config, when))
+    with shared():
+        for name in names:
+            if progress is not None:
+                progress(name)
+            report.sections.append(SECTIONS[name](bind, config, when))
     return report
 
 

@@ -13,7 +13,9 @@ The rules themselves stay where they live: the SLA targets of a complaint
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time
 from statistics import median
 from typing import Any
@@ -597,9 +599,35 @@ def _complaint_rows(bind: Any, period: Period) -> list[Any]:
     return bind.execute(_owned(query, k.handler, period)).all()
 
 
+# What more than one section needs, computed once per report (``shared``): the SLA
+# judgement of each complaint is read by the complaints and the staff sections.
+_SHARED: ContextVar[dict[Any, Any] | None] = ContextVar("report_shared", default=None)
+
+
+@contextmanager
+def shared() -> Iterator[None]:
+    """While a report is built, figures two sections read are computed once."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 def _judged(bind: Any, config: Config, period: Period) -> list[tuple[Any, Any, Any]]:
     """Each complaint of the period with its two targets at the end of the period:
     the SLA rule of ``services.complaints``, applied to each."""
+    memo = _SHARED.get()
+    key = ("judged", period.start, period.end, period.owner)
+    if memo is not None and key in memo:
+        return memo[key]  # type: ignore[no-any-return]
+    found = _judge(bind, config, period)
+    if memo is not None:
+        memo[key] = found
+    return found
+
+
+def _judge(bind: Any, config: Config, period: Period) -> list[tuple[Any, Any, Any]]:
     from crmcli.services.complaints import Facts, targets, waiting_spans
 
     rows = _complaint_rows(bind, period)
@@ -918,14 +946,21 @@ def staff(bind: Any, config: Config, period: Period) -> Section:
         row["_within"] += all(
             t.state not in ("missed", "breaching") for t in (response, resolution)
         )
-    misses = compliance.missed_greetings(bind, config, period.start, period.end, owner=period.owner)
-    misses += compliance.missed_calls(
-        bind, config, period.start, period.end, _after(period.end).date(), owner=period.owner
-    )
-    misses += compliance.missed_notices(
-        bind, period.start, period.end, _after(period.end).date(), owner=period.owner
-    )
-    for fine in compliance.fines_by_owner(config, misses):
+    # Counted in SQL: a year's misses run to millions of rows, and only their number
+    # per owner is shown.
+    as_of = _after(period.end).date()
+    misses = {
+        "greeting": compliance.missed_greeting_counts(
+            bind, config, period.start, period.end, owner=period.owner
+        ),
+        "monthly_call": compliance.missed_call_counts(
+            bind, config, period.start, period.end, as_of, owner=period.owner
+        ),
+        "campaign": compliance.missed_notice_counts(
+            bind, period.start, period.end, as_of, owner=period.owner
+        ),
+    }
+    for fine in compliance.fines_of_counts(config, misses):
         row = line(fine.owner)
         row["missed_greetings"] = fine.greetings
         row["missed_calls"] = fine.monthly_calls
