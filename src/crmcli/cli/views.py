@@ -72,13 +72,16 @@ def customer_json(customer: Any) -> dict[str, Any]:
 
 
 def customer_row(customer: Any) -> dict[str, Any]:
+    from crmcli.enums import STAGE, TIER
+    from crmcli.i18n import _, label
     from crmcli.text.normalize import phone_display
 
+    tier = label(TIER, customer.tier)
     return {
         "code": customer.code,
         "name": customer.name,
-        "tier": customer.tier + (" (locked)" if customer.tier_locked else ""),
-        "stage": customer.stage,
+        "tier": _("{tier} (locked)").format(tier=tier) if customer.tier_locked else tier,
+        "stage": label(STAGE, customer.stage),
         "owner": customer.owner,
         "phone": phone_display(customer.phone),
         "last_contact": customer.last_contact_at.date() if customer.last_contact_at else None,
