@@ -35,7 +35,11 @@ class Col:
 def check_format(fmt: str, allowed: Sequence[str] = FORMATS) -> str:
     folded = fmt.strip().lower()
     if folded not in allowed:
-        raise InvalidInput(f"unknown format {fmt!r}; expected one of: {', '.join(allowed)}")
+        raise InvalidInput(
+            _("unknown format {fmt!r}; expected one of: {allowed}").format(
+                fmt=fmt, allowed=", ".join(allowed)
+            )
+        )
     return folded
 
 

@@ -14,18 +14,32 @@ from typing import Any
 from crmcli.i18n import _, language
 
 
+def _original(obj: Any, attr: str) -> str | None:
+    """The English text of a help attribute, kept the first time it is translated (a
+    process that runs commands in both languages, as the tests do, starts from it)."""
+    kept = obj.__dict__.setdefault("_crm_help", {})
+    if attr not in kept:
+        kept[attr] = getattr(obj, attr, None)
+    return kept[attr]
+
+
+def _english(obj: Any, attr: str) -> str | None:
+    return obj.__dict__.get("_crm_help", {}).get(attr, getattr(obj, attr, None))
+
+
 def translate(command: Any, ctx: Any) -> Any:
     """Put the command's help texts (and its subcommands') in the interface language."""
-    if language() == "en" or getattr(command, "_crm_translated", False):
-        return command
-    command._crm_translated = True
+    if language() == "en" and "_crm_help" not in command.__dict__:
+        return command  # never translated: already English
     for attr in ("help", "short_help", "epilog"):
-        text = getattr(command, attr, None)
+        text = _original(command, attr)
         if text:
             setattr(command, attr, _(text))
     for param in (*command.params, command.get_help_option(ctx)):
-        if param is not None and getattr(param, "help", None):
-            param.help = _(param.help)
+        if param is not None:
+            text = _original(param, "help")
+            if text:
+                param.help = _(text)
     for sub in getattr(command, "commands", {}).values():
         translate(sub, ctx)
     return command
@@ -33,12 +47,13 @@ def translate(command: Any, ctx: Any) -> Any:
 
 def _texts(command: Any) -> Iterator[str]:
     for attr in ("help", "short_help", "epilog"):
-        text = getattr(command, attr, None)
+        text = _english(command, attr)
         if text:
             yield text
     for param in command.params:
-        if getattr(param, "help", None):
-            yield param.help
+        text = _english(param, "help")
+        if text:
+            yield text
     for sub in getattr(command, "commands", {}).values():
         yield from _texts(sub)
 
@@ -50,8 +65,8 @@ def help_texts() -> list[str]:
     from crmcli.cli import COMMANDS, app, load_command
 
     root = typer.main.get_command(app)
-    found = [root.help or "", *(line for _module, line in COMMANDS.values())]
-    found += [getattr(p, "help", None) or "" for p in root.params]
+    found = [_english(root, "help") or "", *(line for _module, line in COMMANDS.values())]
+    found += [_english(p, "help") or "" for p in root.params]
     for name in COMMANDS:
         command = load_command(name)
         found += _texts(command)

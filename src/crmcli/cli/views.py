@@ -149,8 +149,11 @@ def plan_json(p: Any, customer: Any | None = None) -> dict[str, Any]:
     return data
 
 
-def history_row(h: Any) -> dict[str, Any]:
-    return {**history_json(h), "at": f"{h.at:%Y-%m-%d %H:%M}"}
+def history_row(h: Any, tz_name: str) -> dict[str, Any]:
+    """A history row for people: its UTC time on the team's clock (config timezone)."""
+    from crmcli.dates import local_time
+
+    return {**history_json(h), "at": f"{local_time(h.at, tz_name):%Y-%m-%d %H:%M}"}
 
 
 def history_json(h: Any) -> dict[str, Any]:
@@ -168,7 +171,7 @@ def history_json(h: Any) -> dict[str, Any]:
 
 
 HISTORY_COLUMNS = (
-    Col("at", "When (UTC)"),
+    Col("at", "When"),
     Col("user", "Who"),
     Col("field", "Field"),
     Col("old", "Old"),
