@@ -124,7 +124,13 @@ def _parse_datetime(text: str, today: date, what: str) -> tuple[datetime, bool]:
     if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", raw):
         raw = raw.replace("年", "-").replace("月", "-").replace("日", "")
     if not re.fullmatch(r"[\d\s:/.T-]+", raw) or not _LOOSE.match(raw):
-        raise InvalidInput(f"cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri")
+        from crmcli.i18n import _
+
+        raise InvalidInput(
+            _("cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri").format(
+                what=what, text=text
+            )
+        )
     from dateutil import parser
 
     try:
@@ -178,3 +184,11 @@ def now_in(tz_name: str) -> datetime:
     from zoneinfo import ZoneInfo
 
     return datetime.now(ZoneInfo(tz_name)).replace(tzinfo=None, microsecond=0)
+
+
+def local_time(utc: datetime, tz_name: str) -> datetime:
+    """A stored UTC time (history rows keep naive UTC) on the team's clock, naive, to the second."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    return utc.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name)).replace(tzinfo=None, microsecond=0)

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from crmcli.errors import InvalidInput
+from crmcli.i18n import N_
 
 
 def _fold(text: str) -> str:
@@ -44,15 +45,21 @@ class Choice:
                 return value
         if self.free and folded:
             return text.strip()
+        from crmcli.i18n import _
+
         allowed = ", ".join(f"{v} ({self.labels[v][0]})" for v in self.labels)
-        raise InvalidInput(f"unknown {self.name} {text!r}; expected one of: {allowed}")
+        raise InvalidInput(
+            _("unknown {what} {text!r}; expected one of: {allowed}").format(
+                what=_(self.name), text=text, allowed=allowed
+            )
+        )
 
     def parse_many(self, text: str) -> list[str]:
         return [self.parse(part) for part in text.replace("，", ",").split(",") if part.strip()]
 
 
 TIER = Choice(
-    "tier",
+    N_("tier"),
     {
         "core": ("核心", "核心客户"),
         "key": ("重点", "重点客户"),
@@ -63,7 +70,7 @@ TIER = Choice(
 
 # Lifecycle of seed 003 客户状态: lead → target → qualified → customer → loyal; junk/lost end it.
 STAGE = Choice(
-    "stage",
+    N_("stage"),
     {
         "lead": ("潜在", "潜在客户"),
         "target": ("目标", "目标客户"),
@@ -77,7 +84,7 @@ STAGE = Choice(
 TERMINAL_STAGES = ("junk", "lost")
 
 CHANNEL = Choice(
-    "channel",
+    N_("channel"),
     {
         "phone": ("电话", "电话拜访", "电话回访"),
         "visit": ("上门拜访", "拜访", "上门", "上门回访"),
@@ -91,7 +98,7 @@ CHANNEL = Choice(
 
 # How the customer was first reached (seed 000 第八条, seed 003 外拓/来访).
 ACQUISITION = Choice(
-    "acquisition channel",
+    N_("acquisition channel"),
     {
         "market-research": ("市场调研",),
         "online": ("网络营销", "网络"),
@@ -103,16 +110,16 @@ ACQUISITION = Choice(
     },
 )
 
-SOURCE = Choice("source", {"inbound": ("主动咨询",), "outbound": ("被动咨询",)})
-KIND = Choice("kind", {"company": ("公司", "企业"), "person": ("个人",)})
+SOURCE = Choice(N_("source"), {"inbound": ("主动咨询",), "outbound": ("被动咨询",)})
+KIND = Choice(N_("kind"), {"company": ("公司", "企业"), "person": ("个人",)})
 SCALE = Choice(
-    "scale",
+    N_("scale"),
     {"large": ("大型", "大型企业"), "medium": ("中型", "中型企业"), "small": ("小型", "小型企业")},
 )
-NEED = Choice("need", {"general": ("一般需求", "一般"), "special": ("特殊需求", "特殊")})
-POTENTIAL = Choice("potential", {"high": ("高",), "low": ("低",)})
+NEED = Choice(N_("need"), {"general": ("一般需求", "一般"), "special": ("特殊需求", "特殊")})
+POTENTIAL = Choice(N_("potential"), {"high": ("高",), "low": ("低",)})
 INDUSTRY = Choice(
-    "industry",
+    N_("industry"),
     {
         "manufacturing": ("制造业", "制造"),
         "services": ("服务业", "服务"),
@@ -123,14 +130,15 @@ INDUSTRY = Choice(
     free=True,
 )
 PLAN_STATUS = Choice(
-    "plan status", {"open": ("待办",), "done": ("完成", "已完成"), "cancelled": ("取消", "已取消")}
+    N_("plan status"),
+    {"open": ("待办",), "done": ("完成", "已完成"), "cancelled": ("取消", "已取消")},
 )
-GENDER = Choice("gender", {"male": ("男",), "female": ("女",)})
+GENDER = Choice(N_("gender"), {"male": ("男",), "female": ("女",)})
 
 
 # 客户投诉 graded by its nature (seed 003 四: 一般/重要/重大).
 SEVERITY = Choice(
-    "severity",
+    N_("severity"),
     {
         "general": ("一般", "一般投诉"),
         "important": ("重要", "重要投诉"),
@@ -139,7 +147,7 @@ SEVERITY = Choice(
 )
 # Forward only: open → responded → resolved → closed (reopen is a command of its own).
 COMPLAINT_STATUS = Choice(
-    "complaint status",
+    N_("complaint status"),
     {
         "open": ("待答复", "未处理"),
         "responded": ("已答复", "处理中"),
@@ -149,7 +157,7 @@ COMPLAINT_STATUS = Choice(
 )
 # How a survey was done (seed 003 五: 问卷, 电话回访, 网上调查, 上门).
 SURVEY_METHOD = Choice(
-    "survey method",
+    N_("survey method"),
     {
         "questionnaire": ("问卷", "问卷调查"),
         "phone": ("电话", "电话回访"),
@@ -183,7 +191,7 @@ HOLIDAY_ALIASES = {
 
 # 意向客户转化流程 (seed 000 第十三条): forward only; lost 失败 from any open stage.
 PROJECT_STAGE = Choice(
-    "project stage",
+    N_("project stage"),
     {
         "evaluation": ("项目评估", "评估"),
         "negotiation": ("合作洽谈", "洽谈"),
@@ -197,7 +205,7 @@ PROJECT_STAGE = Choice(
 PROJECT_CLOSED_STAGES = ("completed", "lost")
 # 项目合同、协议、报告、资料 (seed 002 四.3).
 PROJECT_DOC_KIND = Choice(
-    "document kind",
+    N_("document kind"),
     {
         "contract": ("合同",),
         "agreement": ("协议",),

@@ -32,9 +32,15 @@ class NotFound(CrmError):
 
 class Ambiguous(NotFound):
     def __init__(self, what: str, ref: str, candidates: list[str]) -> None:
+        from crmcli.i18n import _
+
         shown = "; ".join(candidates[:10])
-        more = f" (and {len(candidates) - 10} more)" if len(candidates) > 10 else ""
-        super().__init__(f"{what} {ref!r} is ambiguous: {shown}{more}")
+        more = _(" (and {n} more)").format(n=len(candidates) - 10) if len(candidates) > 10 else ""
+        super().__init__(
+            _("{what} {ref!r} is ambiguous: {shown}{more}").format(
+                what=_(what), ref=ref, shown=shown, more=more
+            )
+        )
         self.candidates = candidates
 
 

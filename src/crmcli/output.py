@@ -20,6 +20,7 @@ from functools import cache
 from typing import Any, TextIO
 
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 
 FORMATS = ("table", "json", "csv", "tsv")
 
@@ -34,7 +35,11 @@ class Col:
 def check_format(fmt: str, allowed: Sequence[str] = FORMATS) -> str:
     folded = fmt.strip().lower()
     if folded not in allowed:
-        raise InvalidInput(f"unknown format {fmt!r}; expected one of: {', '.join(allowed)}")
+        raise InvalidInput(
+            _("unknown format {fmt!r}; expected one of: {allowed}").format(
+                fmt=fmt, allowed=", ".join(allowed)
+            )
+        )
     return folded
 
 
@@ -169,7 +174,7 @@ def _rich_table(
     console = Console(file=out, no_color=not use_color(out), highlight=False)
     table = Table(title=title, header_style="bold", show_lines=False)
     for col in columns:
-        table.add_column(col.header, justify=col.justify, overflow="fold")  # type: ignore[arg-type]
+        table.add_column(_(col.header), justify=col.justify, overflow="fold")  # type: ignore[arg-type]
     for row in zip(*values, strict=True):
         table.add_row(*(_cell(v) for v in row))
     console.print(table)
@@ -218,7 +223,7 @@ def _plain_table(values: Sequence[Sequence[Any]], columns: Sequence[Col], out: T
     padded: list[list[str]] = []
     last = len(columns) - 1
     for i, (col, column) in enumerate(zip(columns, values, strict=True)):
-        cells = [col.header]
+        cells = [_(col.header)]
         cells += [v if type(v) is str else _cell(v) for v in column]
         joined = "".join(cells)
         if "\n" in joined:  # a line break becomes a space: same length, same script

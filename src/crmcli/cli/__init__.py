@@ -61,7 +61,9 @@ class CrmGroup(TyperGroup):
             return None
         from typer.core import TyperCommand
 
-        return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1], callback=None)
+        from crmcli.i18n import _
+
+        return TyperCommand(cmd_name, help=_(COMMANDS[cmd_name][1]), callback=None)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0]
@@ -70,6 +72,9 @@ class CrmGroup(TyperGroup):
             from crmcli.cli.params import speed_up
 
             speed_up(command, ctx)
+            from crmcli.cli.helptexts import translate
+
+            translate(command, ctx)
         if command is None and not ctx.resilient_parsing:
             from difflib import get_close_matches
 
@@ -82,6 +87,11 @@ class CrmGroup(TyperGroup):
         from crmcli.cli.params import speed_up
 
         speed_up(self, ctx)  # the root's own options (--db) too
+        from crmcli.cli.helptexts import translate
+        from crmcli.i18n import reset
+
+        reset()  # each run chooses its language afresh (tests run many in one process)
+        translate(self, ctx)
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:

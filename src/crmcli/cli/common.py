@@ -153,10 +153,13 @@ def confirm(action: str, yes: bool) -> None:
     import sys
 
     from crmcli.errors import EXIT_USAGE, InvalidInput
+    from crmcli.i18n import _
 
     if yes:
         return
     if not sys.stdin.isatty():
-        raise InvalidInput(f"{action}: pass --yes to confirm (no terminal to ask on)")
+        raise InvalidInput(
+            _("{action}: pass --yes to confirm (no terminal to ask on)").format(action=action)
+        )
     if not typer.confirm(f"{action}?", err=True):
         raise typer.Exit(EXIT_USAGE)

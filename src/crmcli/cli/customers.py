@@ -16,6 +16,7 @@ from crmcli.cli.common import (
     confirm,
     fmt,
     open_db,
+    state,
     today,
 )
 from crmcli.output import message, print_json, render, render_record, shown
@@ -302,12 +303,19 @@ def show(
             }
         )
         return
-    _show_table(c, detail, overdue_days)
+    _show_table(c, detail, overdue_days, state(ctx).config.timezone)
 
 
-def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int) -> None:
+def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int, tz_name: str) -> None:
+    from crmcli import enums
+    from crmcli.dates import local_time
     from crmcli.enums import STAGE, TIER
+    from crmcli.i18n import _, label, language, ngettext
     from crmcli.text.normalize import phone_display
+
+    def both(choice: Any, value: str) -> str:
+        """English shows the value and its Chinese label; Chinese the label alone."""
+        return f"{value} {choice.label(value)}" if language() == "en" else choice.label(value)
 
     def because(field: str) -> str:
         last = detail["classification"].get(field)
@@ -316,45 +324,57 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int) -> None:
         return f" — {last['reason']} ({last['at']:%Y-%m-%d}, {last['command']})"
 
     profile = [
-        ("Code", cu.code),
-        ("Name", cu.name),
-        ("Kind", cu.kind),
+        (_("Code"), cu.code),
+        (_("Name"), cu.name),
+        (_("Kind"), cu.kind and label(enums.KIND, cu.kind)),
         (
-            "Tier",
-            f"{cu.tier} {TIER.label(cu.tier)}"
-            + (" (locked)" if cu.tier_locked else "")
+            _("Tier"),
+            (
+                _("{tier} (locked)").format(tier=both(TIER, cu.tier))
+                if cu.tier_locked
+                else both(TIER, cu.tier)
+            )
             + because("tier"),
         ),
-        ("Stage", f"{cu.stage} {STAGE.label(cu.stage)}"),
-        ("Grade", cu.grade and cu.grade + because("grade")),
-        ("Value", cu.value and cu.value + because("value")),
-        ("Owner", cu.owner),
-        ("Contact", cu.contact_name),
-        ("Phone", phone_display(cu.phone)),
-        ("Email", cu.email),
-        ("Address", cu.address),
-        ("Region", cu.region),
-        ("Industry", cu.industry),
-        ("Scale", cu.scale),
-        ("Need", cu.need),
-        ("Needs", cu.needs_note),
-        ("Business", cu.main_business),
-        ("Budget", cu.budget),
-        ("Source", cu.source),
-        ("Channel", cu.channel),
-        ("Potential", cu.potential),
-        ("Likelihood", f"{cu.likelihood}%" if cu.likelihood is not None else None),
-        ("Plan", cu.cooperation_plan),
-        ("Intake", cu.intake_by),
-        ("Project lead", cu.project_lead),
-        ("Birthday", views.birthday_text(cu)),
-        ("Tags", cu.tags),
-        ("Notes", cu.notes),
-        ("Added", cu.created_on),
-        ("Last contact", cu.last_contact_at),
+        (_("Stage"), both(STAGE, cu.stage)),
+        (_("Grade"), cu.grade and cu.grade + because("grade")),
+        (_("Value"), cu.value and cu.value + because("value")),
+        (_("Owner"), cu.owner),
+        (_("Contact"), cu.contact_name),
+        (_("Phone"), phone_display(cu.phone)),
+        (_("Email"), cu.email),
+        (_("Address"), cu.address),
+        (_("Region"), cu.region),
+        (_("Industry"), cu.industry and label(enums.INDUSTRY, cu.industry)),
+        (_("Scale"), cu.scale and label(enums.SCALE, cu.scale)),
+        (_("Need"), cu.need and label(enums.NEED, cu.need)),
+        (_("Needs"), cu.needs_note),
+        (_("Business"), cu.main_business),
+        (_("Budget"), cu.budget),
+        (_("Source"), cu.source and label(enums.SOURCE, cu.source)),
+        (_("Channel"), cu.channel and label(enums.ACQUISITION, cu.channel)),
+        (_("Potential"), cu.potential and label(enums.POTENTIAL, cu.potential)),
+        (_("Likelihood"), f"{cu.likelihood}%" if cu.likelihood is not None else None),
+        (_("Plan"), cu.cooperation_plan),
+        (_("Intake"), cu.intake_by),
+        (_("Project lead"), cu.project_lead),
+        (_("Birthday"), views.birthday_text(cu)),
+        (_("Tags"), cu.tags),
+        (_("Notes"), cu.notes),
+        (_("Added"), cu.created_on),
+        (_("Last contact"), cu.last_contact_at and f"{cu.last_contact_at:%Y-%m-%d %H:%M}"),
         (
             "Next due",
-            f"{cu.next_due_at}" + (f" ({overdue_days} days overdue)" if overdue_days else "")
+            f"{cu.next_due_at}"
+            + (
+                " ("
+                + ngettext("{n} day overdue", "{n} days overdue", overdue_days).format(
+                    n=overdue_days
+                )
+                + ")"
+                if overdue_days
+                else ""
+            )
             if cu.next_due_at
             else None,
         ),
@@ -369,7 +389,8 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int) -> None:
                         x.title,
                         phone_display(x.phone),
                         x.email,
-                        views.birthday_text(x) and f"birthday {views.birthday_text(x)}",
+                        views.birthday_text(x)
+                        and _("birthday {day}").format(day=views.birthday_text(x)),
                     ],
                 )
             ),
@@ -379,7 +400,7 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int) -> None:
     followups = [
         (
             f"{x.at:%Y-%m-%d %H:%M}",
-            f"{x.channel}: {x.summary}"
+            f"{label(enums.CHANNEL, x.channel)}: {x.summary}"
             + (f" → {x.result}" if x.result else "")
             + (f" ({x.owner})" if x.owner else ""),
         )
@@ -388,14 +409,16 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int) -> None:
     plans = [
         (
             f"#{x.id} {x.due_on}" + (f" {x.due_time}" if x.due_time else ""),
-            f"[{x.status}] {x.channel}: {x.content}",
+            f"[{label(enums.PLAN_STATUS, x.status)}] {label(enums.CHANNEL, x.channel)}: {x.content}",
         )
         for x in detail["plans"]
     ]
     history = [
         (
-            f"{x.at:%Y-%m-%d %H:%M}",
-            f"{x.field}: {shown(x.old)} → {shown(x.new)} by {x.user}"
+            f"{local_time(x.at, tz_name):%Y-%m-%d %H:%M}",
+            _("{field}: {old} → {new} by {user}").format(
+                field=x.field, old=shown(x.old), new=shown(x.new), user=x.user
+            )
             + (f" ({x.reason})" if x.reason else ""),
         )
         for x in detail["history"]
@@ -403,10 +426,10 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int) -> None:
     render_record(
         [
             (f"{cu.name} ({cu.code})", profile),
-            ("Contacts", contacts),
-            ("Follow-ups", followups),
-            ("Plans", plans),
-            ("History", history),
+            (_("Contacts"), contacts),
+            (_("Follow-ups"), followups),
+            (_("Plans"), plans),
+            (_("History"), history),
         ]
     )
 
@@ -427,7 +450,7 @@ def history(
         customer = find_customer(connection, ref)
         rows = customer_history(connection, customer, limit)
     render(
-        [views.history_row(h) for h in rows],
+        [views.history_row(h, state(ctx).config.timezone) for h in rows],
         views.HISTORY_COLUMNS,
         output,
         json_rows=lambda: [views.history_json(h) for h in rows],

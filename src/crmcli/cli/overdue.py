@@ -62,6 +62,7 @@ def overdue(
     tier_value = TIER.parse(tier) if tier else None
     day = today(ctx, as_of)
     from crmcli.cli.common import state
+    from crmcli.i18n import _, label
     from crmcli.services.cadence import overdue_customers
     from crmcli.services.complaints import open_major
 
@@ -69,7 +70,13 @@ def overdue(
     with database.reading() as connection:
         known_owner(connection, owner)
         items = overdue_customers(
-            connection, state(ctx).config, day, owner=owner, tier=tier_value, limit=limit
+            connection,
+            state(ctx).config,
+            day,
+            owner=owner,
+            tier=tier_value,
+            limit=limit,
+            text=None if output == "json" else _,
         )
         # A customer with an open major complaint (重大投诉) is flagged on its row.
         major = open_major(connection, [i.id for i in items])
@@ -78,13 +85,13 @@ def overdue(
             "days_overdue": i.days_overdue,
             "code": i.code,
             "name": i.name,
-            "tier": i.tier,
+            "tier": label(TIER, i.tier),
             "owner": i.owner,
-            "last_contact": i.last_contact_at.date() if i.last_contact_at else "never",
+            "last_contact": i.last_contact_at.date() if i.last_contact_at else _("never"),
             "due_on": i.due_on,
             "reason": "; ".join(
                 [
-                    *(f"open major complaint #{k}" for k in major.get(i.id, ())),
+                    *(_("open major complaint #{id}").format(id=k) for k in major.get(i.id, ())),
                     *(r.text for r in i.reasons),
                 ]
             ),

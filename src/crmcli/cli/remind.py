@@ -49,12 +49,15 @@ def remind(
     monthly calls, campaigns, surveys due."""
     output = fmt(format)
     day = today(ctx, as_of)
+    from crmcli.i18n import _
     from crmcli.services.remind import DUTY_LABELS, SECTIONS, digest, summarize
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
         known_owner(connection, owner)
-        sections = digest(connection, state(ctx).config, day, owner=owner)
+        sections = digest(
+            connection, state(ctx).config, day, owner=owner, text=None if output == "json" else _
+        )
     total = sum(len(items) for items in sections.values())
     if output == "json":
         if total or not quiet_if_clear:
@@ -71,18 +74,21 @@ def remind(
                     {**head, **{name: [i.as_dict() for i in sections[name]] for name in SECTIONS}}
                 )
     elif total and summary:
+        duties = {label: _(label) for label in DUTY_LABELS.values()}
         lines = [
-            {**row, "most_days_late": row["most_days_late"] or None} for row in summarize(sections)
+            {**row, "duty": duties[row["duty"]], "most_days_late": row["most_days_late"] or None}
+            for row in summarize(sections)
         ]
         render(lines, SUMMARY_COLUMNS, output)
     elif total:  # a clear day prints nothing at all, not even a csv header
         items = [i for name in SECTIONS for i in sections[name]]
+        duty = {name: _(label) for name, label in DUTY_LABELS.items()}
         if not owner:
             items.sort(key=lambda i: i.owner or "")  # stable: keeps the section order
         render_columns(
             [
                 [i.owner for i in items],
-                [DUTY_LABELS[i.section] for i in items],
+                [duty[i.section] for i in items],
                 [f"{i.code} {i.name}" for i in items],
                 [i.detail for i in items],
                 [i.days_late or None for i in items],

@@ -72,13 +72,16 @@ def customer_json(customer: Any) -> dict[str, Any]:
 
 
 def customer_row(customer: Any) -> dict[str, Any]:
+    from crmcli.enums import STAGE, TIER
+    from crmcli.i18n import _, label
     from crmcli.text.normalize import phone_display
 
+    tier = label(TIER, customer.tier)
     return {
         "code": customer.code,
         "name": customer.name,
-        "tier": customer.tier + (" (locked)" if customer.tier_locked else ""),
-        "stage": customer.stage,
+        "tier": _("{tier} (locked)").format(tier=tier) if customer.tier_locked else tier,
+        "stage": label(STAGE, customer.stage),
         "owner": customer.owner,
         "phone": phone_display(customer.phone),
         "last_contact": customer.last_contact_at.date() if customer.last_contact_at else None,
@@ -146,8 +149,11 @@ def plan_json(p: Any, customer: Any | None = None) -> dict[str, Any]:
     return data
 
 
-def history_row(h: Any) -> dict[str, Any]:
-    return {**history_json(h), "at": f"{h.at:%Y-%m-%d %H:%M}"}
+def history_row(h: Any, tz_name: str) -> dict[str, Any]:
+    """A history row for people: its UTC time on the team's clock (config timezone)."""
+    from crmcli.dates import local_time
+
+    return {**history_json(h), "at": f"{local_time(h.at, tz_name):%Y-%m-%d %H:%M}"}
 
 
 def history_json(h: Any) -> dict[str, Any]:
@@ -165,7 +171,7 @@ def history_json(h: Any) -> dict[str, Any]:
 
 
 HISTORY_COLUMNS = (
-    Col("at", "When (UTC)"),
+    Col("at", "When"),
     Col("user", "Who"),
     Col("field", "Field"),
     Col("old", "Old"),

@@ -18,7 +18,8 @@ from sqlalchemy import and_, case, exists, func, insert, select, update
 
 from crmcli import schema
 from crmcli.config import Config
-from crmcli.enums import TERMINAL_STAGES, TIER
+from crmcli.enums import CHANNEL, TERMINAL_STAGES, TIER
+from crmcli.i18n import N_
 from crmcli.sqlfuncs import add_days, earliest, to_date
 
 POLICY_KEY = "cadence_policy"
@@ -26,15 +27,19 @@ POLICY_KEY = "cadence_policy"
 DUE_COLUMNS = ("contact_due_on", "visit_due_on", "callback_due_on", "plan_due_on")
 POLICY_SECTIONS = ("cadence", "outreach")
 
+# English in JSON; a table shows them through the catalogue (``text`` of overdue_customers).
 REASONS = {
-    "contact": "last {what} {since}; {tier} customers need one every {days} days",
-    "none_since_added": "no {what} since added {since}; {tier} customers need one every {days} days",
-    "visit": "no visit since {since}; {tier} customers need a visit every {days} days",
-    "callback": "outreach customer added {since}: call back within {days} days",
-    "plan": "plan #{plan_id} due {due}: {content}",
-    "never": "never contacted (added {since})",
+    "contact": N_("last {what} {since}; {tier} customers need one every {days} days"),
+    "none_since_added": N_(
+        "no {what} since added {since}; {tier} customers need one every {days} days"
+    ),
+    "visit": N_("no visit since {since}; {tier} customers need a visit every {days} days"),
+    "callback": N_("outreach customer added {since}: call back within {days} days"),
+    "plan": N_("plan #{plan_id} due {due}: {content}"),
+    "never": N_("never contacted (added {since})"),
     # "project": services.projects.LATE_REASON
 }
+CONTACT_WORDS = (N_("contact"), N_("{channels} contact"))
 
 
 def _tier_case(config: Config, tier: Any, base: Callable[[list[str]], Any], *, visit: bool) -> Any:
@@ -288,8 +293,10 @@ def overdue_customers(
     owner: str | None = None,
     tier: str | None = None,
     limit: int | None = None,
+    text: Callable[[str], str] | None = None,
 ) -> list[OverdueCustomer]:
-    """Customers whose earliest due day is before ``as_of``, most days late first."""
+    """Customers whose earliest due day is before ``as_of``, most days late first; their
+    reasons in English, or made with ``text`` (a catalogue's gettext) for people."""
     t = schema
     c = t.customer.c
     query = select(
@@ -319,7 +326,7 @@ def overdue_customers(
     rows = bind.execute(query).all()
     late_plans = [r.id for r in rows if r.plan_due_on is not None and r.plan_due_on < as_of]
     plans = _late_plans(bind, t, as_of, late_plans)
-    explain = _Explainer(config, as_of)
+    explain = _Explainer(config, as_of, text)
     no_plans: list[Any] = []
     # Rows are unpacked by position: named access costs more than the rest of the loop.
     found = [
@@ -362,7 +369,9 @@ def overdue_customers(
             _sort_key,
         ) in rows
     ]
-    return _with_late_projects(bind, as_of, found, rows, owner=owner, tier=tier, limit=limit)
+    return _with_late_projects(
+        bind, as_of, found, rows, owner=owner, tier=tier, limit=limit, text=text
+    )
 
 
 def _with_late_projects(
@@ -374,10 +383,11 @@ def _with_late_projects(
     owner: str | None,
     tier: str | None,
     limit: int | None,
+    text: Callable[[str], str] | None = None,
 ) -> list[OverdueCustomer]:
     """Add the open projects past their expected close (services.projects) as reasons of
     their customers, who are overdue then whatever their cadence says."""
-    from crmcli.services.projects import late_projects
+    from crmcli.services.projects import LATE_REASON, late_projects
 
     late = late_projects(bind, as_of, customer_owner=owner, tier=tier)
     if not late:
@@ -386,7 +396,14 @@ def _with_late_projects(
     by_id = {item.id: item for item in found}
     for project in late:
         reason = OverdueReason(
-            "project", project.expected_on, (as_of - project.expected_on).days, project.reason
+            "project",
+            project.expected_on,
+            (as_of - project.expected_on).days,
+            project.reason
+            if text is None
+            else text(LATE_REASON).format(
+                id=project.id, name=project.name, expected=project.expected_on
+            ),
         )
         item = by_id.get(project.customer_id)
         if item is None:
@@ -428,13 +445,13 @@ def _late_plans(bind: Any, t: Any, as_of: date, ids: list[int]) -> dict[int, lis
     return found
 
 
-def _channel_words(channels: list[str]) -> str:
+def _channel_words(channels: list[str], text: Callable[[str], str], name: Any) -> str:
     """'contact' when every usual channel counts, else e.g. 'phone contact'."""
     from crmcli.config import ALL_CONTACT_CHANNELS
 
     if set(ALL_CONTACT_CHANNELS) <= set(channels):
-        return "contact"
-    return "/".join(channels) + " contact"
+        return text(CONTACT_WORDS[0])
+    return text(CONTACT_WORDS[1]).format(channels="/".join(name(CHANNEL, c) for c in channels))
 
 
 def _around(template: str, **fields: Any) -> tuple[str, str]:
@@ -454,18 +471,26 @@ class _TierRule:
     visit: tuple[str, str]
 
 
-def _tier_rules(config: Config) -> dict[str, _TierRule]:
+def _tier_rules(config: Config, text: Callable[[str], str] | None) -> dict[str, _TierRule]:
+    from crmcli.i18n import label
+
+    def english(choice: Any, value: str) -> str:
+        return value
+
+    name = english if text is None else label
+    say = text or str
     rules = {}
     for tier in TIER.values:
         rule = config.get(f"cadence.{tier}")
-        what = _channel_words(rule["channels"])
+        what = _channel_words(rule["channels"], say, name)
         days, visit_days = rule["days"], rule["visit_days"]
+        shown = name(TIER, tier)
         rules[tier] = _TierRule(
             timedelta(days=days),
             timedelta(days=visit_days),
-            _around(REASONS["contact"], what=what, tier=tier, days=days),
-            _around(REASONS["none_since_added"], what=what, tier=tier, days=days),
-            _around(REASONS["visit"], tier=tier, days=visit_days),
+            _around(say(REASONS["contact"]), what=what, tier=shown, days=days),
+            _around(say(REASONS["none_since_added"]), what=what, tier=shown, days=days),
+            _around(say(REASONS["visit"]), tier=shown, days=visit_days),
         )
     return rules
 
@@ -473,10 +498,14 @@ def _tier_rules(config: Config) -> dict[str, _TierRule]:
 class _Explainer:
     """Why one customer is overdue: a reason per rule it broke, earliest first."""
 
-    def __init__(self, config: Config, as_of: date) -> None:
-        self.rules = _tier_rules(config)
-        self.never = _around(REASONS["never"])
-        self.callback = _around(REASONS["callback"], days=int(config.get("outreach.callback_days")))
+    def __init__(self, config: Config, as_of: date, text: Callable[[str], str] | None) -> None:
+        say = text or str
+        self.rules = _tier_rules(config, text)
+        self.never = _around(say(REASONS["never"]))
+        self.callback = _around(
+            say(REASONS["callback"]), days=int(config.get("outreach.callback_days"))
+        )
+        self.plan = say(REASONS["plan"])
         self.as_of = as_of
 
     def __call__(
@@ -514,7 +543,7 @@ class _Explainer:
                 OverdueReason("callback", callback_due, (as_of - callback_due).days, text)
             )
         for plan in plans:
-            text = REASONS["plan"].format(plan_id=plan.id, due=plan.due_on, content=plan.content)
+            text = self.plan.format(plan_id=plan.id, due=plan.due_on, content=plan.content)
             reasons.append(OverdueReason("plan", plan.due_on, (as_of - plan.due_on).days, text))
         if len(reasons) > 1:
             reasons.sort(key=lambda r: (r.due_on, r.rule))

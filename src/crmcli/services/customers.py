@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, or_, select
 from crmcli import history, schema
 from crmcli.errors import Ambiguous, InvalidInput, NotFound
 from crmcli.history import DERIVED
+from crmcli.i18n import N_, _
 from crmcli.services import cadence
 from crmcli.services.context import Actor
 from crmcli.services.customer_list import escape_like
@@ -40,7 +41,7 @@ def find_customer(bind: Any, ref: str) -> Row[Any]:
     customer, c = schema.customer, schema.customer.c
     text = ref.strip()
     if not text:
-        raise InvalidInput("customer reference must not be empty")
+        raise InvalidInput(_("customer reference must not be empty"))
     number = record_id(text) if text.isdigit() else None
     if number is not None:
         found = customer_row(bind, number)
@@ -54,7 +55,7 @@ def find_customer(bind: Any, ref: str) -> Row[Any]:
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
-        raise Ambiguous("customer", ref, [f"{r.code} {r.name}" for r in exact])
+        raise Ambiguous(N_("customer"), ref, [f"{r.code} {r.name}" for r in exact])
     pattern = f"%{escape_like(key)}%"
     partial = bind.execute(
         select(customer)
@@ -71,8 +72,8 @@ def find_customer(bind: Any, ref: str) -> Row[Any]:
     if len(partial) == 1:
         return partial[0]
     if partial:
-        raise Ambiguous("customer", ref, [f"{r.code} {r.name}" for r in partial])
-    raise NotFound(f"no customer matches {ref!r}")
+        raise Ambiguous(N_("customer"), ref, [f"{r.code} {r.name}" for r in partial])
+    raise NotFound(_("no customer matches {ref!r}").format(ref=ref))
 
 
 def resolve_customer(session: Session, ref: str) -> Customer:
@@ -157,12 +158,12 @@ def add_customer(
     primary contact given is a contact of its own."""
     values = parse_fields(CUSTOMER_FIELDS, raw)
     if not values.get("name"):
-        raise InvalidInput("customer name must not be empty")
+        raise InvalidInput(_("customer name must not be empty"))
     values.update(_birthday_values(birthday, lunar or None, leap or None))
     code = values.get("code")
     if code:
         if _code_taken(session, code):
-            raise InvalidInput(f"customer code {code!r} already exists")
+            raise InvalidInput(_("customer code {code!r} already exists").format(code=code))
     else:
         values["code"] = _next_code(session)
     values.setdefault("owner", actor.user)

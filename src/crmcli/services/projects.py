@@ -37,6 +37,7 @@ from crmcli import enums, history, schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound, StorageError
+from crmcli.i18n import N_
 from crmcli.services.context import Actor
 from crmcli.text.bounds import looks_like_id, record_id
 
@@ -48,7 +49,7 @@ CONTRACT = STAGES.index("contract")
 PROMOTED_STAGES = ("lead", "target", "qualified")
 
 SUCCESS_DEFINITION = "completed ÷ (completed + lost)"
-LATE_REASON = "project #{id} {name} expected {expected}"
+LATE_REASON = N_("project #{id} {name} expected {expected}")
 
 MESSAGES = {
     "already": "project #{id} is already {stage}",

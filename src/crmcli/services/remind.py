@@ -10,6 +10,7 @@ satisfaction survey.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from crmcli import schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
+from crmcli.i18n import N_
 from crmcli.services import cadence, complaints, compliance, projects, surveys
 
 SECTIONS = (
@@ -31,16 +33,17 @@ SECTIONS = (
     "campaigns",
     "surveys",
 )
+# English in JSON; the table shows them through the catalogue.
 DUTY_LABELS = {
-    "overdue": "contact overdue",
-    "complaints": "complaint late",
-    "surveys": "survey due",
-    "plans": "plan due",
-    "projects": "project late",
-    "greetings_today": "greet today",
-    "greetings_missed": "greeting missed",
-    "monthly_calls": "monthly call",
-    "campaigns": "tell about campaign",
+    "overdue": N_("contact overdue"),
+    "complaints": N_("complaint late"),
+    "surveys": N_("survey due"),
+    "plans": N_("plan due"),
+    "projects": N_("project late"),
+    "greetings_today": N_("greet today"),
+    "greetings_missed": N_("greeting missed"),
+    "monthly_calls": N_("monthly call"),
+    "campaigns": N_("tell about campaign"),
 }
 
 
@@ -73,12 +76,18 @@ class Item(NamedTuple):
 
 
 def digest(
-    bind: Any, config: Config, as_of: date, *, owner: str | None = None
+    bind: Any,
+    config: Config,
+    as_of: date,
+    *,
+    owner: str | None = None,
+    text: Callable[[str], str] | None = None,
 ) -> dict[str, list[Item]]:
-    """Every duty of the day by section; ``bind`` is a Core connection or a session."""
+    """Every duty of the day by section; ``bind`` is a Core connection or a session;
+    ``text`` (a catalogue's gettext) words the overdue reasons for people."""
     yesterday = as_of - timedelta(days=1)
     return {
-        "overdue": _overdue(bind, config, as_of, owner),
+        "overdue": _overdue(bind, config, as_of, owner, text),
         "complaints": _complaints(bind, config, as_of, owner),
         "plans": _plans(bind, as_of, owner),
         "projects": _projects(bind, as_of, owner),
@@ -90,9 +99,11 @@ def digest(
     }
 
 
-def _overdue(bind: Any, config: Config, as_of: date, owner: str | None) -> list[Item]:
+def _overdue(
+    bind: Any, config: Config, as_of: date, owner: str | None, text: Callable[[str], str] | None
+) -> list[Item]:
     items = []
-    for row in cadence.overdue_customers(bind, config, as_of, owner=owner):
+    for row in cadence.overdue_customers(bind, config, as_of, owner=owner, text=text):
         reasons = [r for r in row.reasons if r.rule not in ("plan", "project")]
         if reasons:
             earliest = reasons[0]

@@ -1,0 +1,193 @@
+"""The interface language: how it is chosen, and what it changes (headers, help, labels)
+while JSON and csv headers stay English."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from crmcli import i18n
+
+
+@pytest.fixture(autouse=True)
+def fresh_language():
+    i18n.reset()
+    yield
+    i18n.reset()
+
+
+def write_config(isolated, text: str) -> None:
+    (isolated / "config.toml").write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("env", "config", "expected"),
+    [
+        ({}, None, "en"),
+        ({"LANG": "zh_CN.UTF-8"}, None, "zh"),
+        ({"LC_MESSAGES": "zh_TW.UTF-8", "LANG": "en_US.UTF-8"}, None, "zh"),
+        # The first of LC_ALL, LC_MESSAGES, LANG that is set decides, as in POSIX.
+        ({"LC_ALL": "C.UTF-8", "LANG": "zh_CN.UTF-8"}, None, "en"),
+        ({"LC_ALL": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, None, "zh"),
+        ({"CRM_LANG": "zh", "LANG": "en_US.UTF-8"}, None, "zh"),
+        ({"CRM_LANG": "en", "LC_ALL": "zh_CN.UTF-8"}, None, "en"),
+        # lang in the config file comes first of all.
+        ({"CRM_LANG": "zh"}, 'lang = "en"\n', "en"),
+        ({"LANG": "en_US.UTF-8"}, 'lang = "zh"\n', "zh"),
+        # A config file that does not set lang leaves the choice to the environment.
+        ({"CRM_LANG": "zh"}, 'timezone = "Asia/Shanghai"\n', "zh"),
+    ],
+)
+def test_language_is_chosen_config_then_crm_lang_then_locale(
+    monkeypatch, isolated, env, config, expected
+):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if config is not None:
+        write_config(isolated, config)
+    assert i18n.detect() == expected
+
+
+def test_config_set_lang_zh_turns_the_interface_chinese(crm, isolated):
+    crm.ok(
+        "customer", "add", "华东机械", "--code", "C001", "--tier", "core", "--as-of", "2026-11-01"
+    )
+    english = crm.ok("customer", "list").stdout
+    assert english.splitlines()[0].split() == [
+        "Code", "Name", "Tier", "Stage", "Owner", "Phone", "Last", "contact", "Next", "due"
+    ]  # fmt: skip
+    crm.ok("config", "set", "lang", "zh")
+    chinese = crm.ok("customer", "list").stdout
+    assert chinese.splitlines()[0].split()[:4] == ["编号", "名称", "分类", "状态"]
+    assert chinese.splitlines()[1].split()[:3] == ["C001", "华东机械", "核心"]
+
+
+def test_machine_formats_stay_english_in_chinese(crm, monkeypatch):
+    monkeypatch.setenv("CRM_LANG", "zh")
+    crm.ok(
+        "customer", "add", "华东机械", "--code", "C001", "--tier", "core", "--as-of", "2026-11-01"
+    )
+    rows = json.loads(crm.ok("customer", "list", "--format", "json").stdout)
+    assert (rows[0]["code"], rows[0]["tier"], rows[0]["stage"]) == ("C001", "core", "lead")
+    csv_head = crm.ok("customer", "list", "--format", "csv").stdout.splitlines()[0]
+    assert csv_head == "code,name,tier,stage,owner,phone,last_contact,next_due"
+
+
+def test_help_in_chinese(crm, monkeypatch):
+    english = crm.ok("--help").stdout
+    assert "Who must be contacted, most days late first." in english
+    monkeypatch.setenv("CRM_LANG", "zh")
+    chinese = crm.ok("--help").stdout
+    assert "Who must be contacted" not in chinese
+    assert "需要联系的客户，逾期最久的在前。" in chinese
+    overdue = crm.ok("overdue", "--help").stdout
+    assert "只看这一分类。" in overdue
+
+
+def test_english_opens_no_catalogue(isolated):
+    """English is the source language: a run in English reads no catalogue at all."""
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from crmcli.cli import app\n"
+        "from crmcli import i18n\n"
+        "result = CliRunner().invoke(app, ['overdue', '--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(i18n.language(), i18n._translations is None)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["en", "True"]
+
+
+def test_compiled_catalogue_matches_its_source():
+    """The .mo that gettext reads holds every translation of the .po (rebuilt by
+    ``pip install -e .`` or ``pybabel compile``)."""
+    import gettext
+
+    from babel.messages.pofile import read_po
+
+    po = i18n.LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "crmcli.po"
+    with po.open("rb") as source:
+        catalogue = read_po(source)
+    compiled = gettext.translation(i18n.DOMAIN, i18n.LOCALE_DIR, languages=["zh_CN"])
+    stale = [
+        m.id
+        for m in catalogue
+        if m.id and m.string and isinstance(m.id, str) and compiled.gettext(m.id) != m.string
+    ]
+    assert stale == []
+
+
+ROOT = i18n.LOCALE_DIR.parents[2]  # the repository: babel.cfg and src/
+
+
+def test_every_text_shown_to_people_has_a_chinese_translation(tmp_path, monkeypatch):
+    """Extract the texts as the README says (babel.cfg) and look each up in the .po."""
+    from babel.messages.frontend import CommandLineInterface
+    from babel.messages.pofile import read_po
+
+    pot = tmp_path / "crmcli.pot"
+    monkeypatch.chdir(ROOT)
+    keywords = ["-k", "N_", "-k", "ngettext:1,2", "-k", "Col:2"]
+    CommandLineInterface().run(
+        ["pybabel", "-q", "extract", "-F", "babel.cfg", *keywords, "-o", str(pot), "."]
+    )
+    with pot.open("rb") as source:
+        wanted = [m.id for m in read_po(source) if m.id]
+    po = i18n.LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "crmcli.po"
+    with po.open("rb") as source:
+        catalogue = read_po(source)
+    missing = []
+    for msgid in wanted:
+        key = msgid[0] if isinstance(msgid, tuple) else msgid
+        entry = catalogue.get(key)
+        strings = (
+            ()
+            if entry is None
+            else (entry.string if isinstance(entry.string, tuple) else (entry.string,))
+        )
+        if entry is None or not all(strings) or entry.fuzzy:
+            missing.append(key)
+    assert len(wanted) > 400  # the help texts were extracted too
+    assert missing == []
+
+
+def command_paths() -> list[list[str]]:
+    from crmcli.cli import COMMANDS, load_command
+
+    paths: list[list[str]] = [[]]
+
+    def walk(prefix: list[str], command) -> None:
+        paths.append(prefix)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk([*prefix, name], sub)
+
+    for name in COMMANDS:
+        walk([name], load_command(name))
+    return paths
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_command_help_renders(crm, monkeypatch, lang):
+    from crmcli.cli import COMMANDS
+
+    monkeypatch.setenv("CRM_LANG", lang)
+    monkeypatch.setenv("COLUMNS", "80")
+    paths = command_paths()
+    assert len(paths) > 100
+    for path in paths:
+        result = crm(*path, "--help")
+        assert result.exit_code == 0, (path, result.output, result.exception)
+        assert "Usage:" in result.stdout, path
+    listing = crm.ok("--help").stdout
+    # The root listing: every command's one-line help, in the language asked for.
+    for name, (_module, line) in COMMANDS.items():
+        i18n.reset(lang)
+        shown = i18n._(line)
+        assert shown.split("，")[0].split(",")[0][:12] in " ".join(listing.split()), name
+    if lang == "zh":
+        assert "Show this message and exit." not in crm.ok("customer", "add", "--help").stdout
+        assert "显示本帮助并退出。" in crm.ok("customer", "add", "--help").stdout
