@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-REALDATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "realdata" / "chinese"
+from conftest import REALDATA as _REALDATA
+
+REALDATA = _REALDATA / "chinese"
 SUPERMARKET = REALDATA / "chaoshi_lingshou_supermarket_sales_cleaned.csv"
 ON = "2025-03-01"
 INVALID = (
