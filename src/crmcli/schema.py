@@ -203,6 +203,8 @@ followup = Table(
     *_stamps(),
     Index("ix_followup_customer_channel_at", "customer_id", "channel", "at"),
     Index("ix_followup_owner_at", "owner", "at"),
+    # Covering: the reports count a period's follow-ups by owner, channel and month.
+    Index("ix_followup_at_owner_channel", "at", "owner", "channel"),
     Index("ix_followup_project_at", "project_id", "at"),
 )
 
@@ -260,8 +262,10 @@ sale = Table(
     _text("product"),
     _text("note"),
     *_stamps(),
-    Index("ix_sale_customer_on", "customer_id", "sold_on"),
-    Index("ix_sale_on_customer", "sold_on", "customer_id"),
+    # Covering: the reports and the grading sum amounts per currency over a window of
+    # days, and per customer; both read the index alone (see 0012).
+    Index("ix_sale_customer_on_amount", "customer_id", "sold_on", "currency", "amount_micros"),
+    Index("ix_sale_on_customer_amount", "sold_on", "customer_id", "currency", "amount_micros"),
 )
 
 # 客户投诉 (seed 003 四): received, graded 一般/重要/重大, answered (24 h, 三.1), resolved,

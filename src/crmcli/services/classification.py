@@ -103,8 +103,7 @@ def ranked_sales(config: Config, window: Window, money: Money) -> Any:
             func.count(case((positive, 1))).label("orders"),
             func.count(distinct(case((positive, month_key(Sale.sold_on))))).label("months"),
         )
-        .join(Customer, Customer.id == Sale.customer_id)
-        .where(*_in_window(window), Customer.stage.notin_(TERMINAL_STAGES))
+        .where(*_in_window(window))
         .group_by(Sale.customer_id)
         .having(func.sum(amount) > 0)
         .cte("agg")
@@ -124,7 +123,10 @@ def ranked_sales(config: Config, window: Window, money: Money) -> Any:
             func.ntile(5).over(order_by=(agg.c.orders, Customer.code)).label("f_score"),
             func.ntile(5).over(order_by=(agg.c.months, Customer.code)).label("s_score"),
         )
+        # The stage is asked of each customer once, after its sales are summed (from
+        # the covering index alone), not of each sale.
         .join(Customer, Customer.id == agg.c.customer_id)
+        .where(Customer.stage.notin_(TERMINAL_STAGES))
         .cte("ranked")
     )
     # Before this customer, had the running total already reached the threshold?
@@ -425,7 +427,10 @@ def abc_rows(
     """The Pareto table the grades come from, and a summary per grade."""
     window = sales_window(config, as_of)
     graded = ranked_sales(config, window, window_money(session, config, window))
-    query = (
+    # One pass over the ranking (its window functions are most of the cost): each row
+    # also carries its grade's count and total, read from the grade's first row.
+    per_grade = {"partition_by": graded.c.grade}
+    with_grades = (
         select(
             graded.c.rank,
             Customer.code,
@@ -439,23 +444,32 @@ def abc_rows(
             graded.c.grade,
             graded.c.value,
             graded.c.score,
+            func.count().over(**per_grade).label("grade_customers"),
+            whole(func.sum(graded.c.total).over(**per_grade)).label("grade_total"),
+            func.row_number().over(order_by=graded.c.rank, **per_grade).label("grade_first"),
         )
         .join(Customer, Customer.id == graded.c.customer_id)
-        .order_by(graded.c.rank)
+        .subquery()
     )
+    query = select(with_grades).order_by(with_grades.c.rank)
     if limit:
-        query = query.limit(limit)
-    rows = [dict(r._mapping) for r in session.execute(query)]
-    summary_query = (
-        select(
-            graded.c.grade, func.count(), whole(func.sum(graded.c.total)), func.max(graded.c.grand)
-        )
-        .group_by(graded.c.grade)
-        .order_by(graded.c.grade)
-    )
+        query = query.where((with_grades.c.rank <= limit) | (with_grades.c.grade_first == 1))
+    found = [dict(r._mapping) for r in session.execute(query)]
+    extra = ("grade_customers", "grade_total", "grade_first")
+    rows = [
+        {k: v for k, v in r.items() if k not in extra}
+        for r in found
+        if not limit or r["rank"] <= limit
+    ]
     summary = [
-        {"grade": g, "customers": n, "total": total, "grand": grand}
-        for g, n, total, grand in session.execute(summary_query)
+        {
+            "grade": r["grade"],
+            "customers": r["grade_customers"],
+            "total": r["grade_total"],
+            "grand": r["grand"],
+        }
+        for r in sorted(found, key=lambda r: r["grade"])
+        if r["grade_first"] == 1
     ]
     return window, rows, summary
 

@@ -6,7 +6,7 @@ notices of a campaign added after that day. A campaign added with ``--as-of`` ke
 that day; campaigns recorded before this revision take the UTC date of ``created_at``.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-03
 """
 
