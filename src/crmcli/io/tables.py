@@ -96,6 +96,10 @@ class Key:
     # Rows equal on the key are still different records when both have a value in one of
     # these columns and the values differ: two people of one name, each with a phone.
     apart: tuple[str, ...] = ()
+    # The same, between two rows of one file only (never against the database): the
+    # record number an export gives each row. An export lists every record once, so two
+    # of its rows with different numbers are two records, however alike.
+    apart_in_file: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -266,6 +270,17 @@ _yes_no = _memo(CUSTOMER_FIELDS["tier_locked"])
 # --- the tables ---------------------------------------------------------------------------
 
 ID = Column("id", kind=INT)
+
+
+def _source_id(value: str) -> str | None:
+    """The record number a row had where it was exported, kept while importing only."""
+    return value.strip() or None
+
+
+# Contacts are matched by name within a customer, and one customer may have two people of
+# one name (one without a phone, or told apart only by a birthday): the exported id tells
+# the rows of one file apart, and is never written.
+SOURCE_ID = Column("id", parse=_source_id, store="source_id", source="id", kind=INT)
 CREATED_AT = Column("created_at", ("创建时间",), kind=DATETIME)
 UPDATED_AT = Column("updated_at", ("更新时间", "修改时间"), kind=DATETIME)
 
@@ -537,13 +552,13 @@ CONTACTS = Table(
         Column("birthday_lunar", ("lunar", "农历", "农历生日"), _yes_no, kind=BOOL),
         Column("birthday_leap", ("leap", "闰月"), _yes_no, kind=BOOL),
         Column("notes", ("note", "remark", "remarks", "备注", "说明"), v.multiline_text),
-        ID,
+        SOURCE_ID,
         CREATED_AT,
         UPDATED_AT,
     ),
     keys=(
-        Key(("customer_id", "phone"), "phone"),
-        Key(("customer_id", "name"), "name", apart=("phone",)),
+        Key(("customer_id", "phone"), "phone", apart_in_file=("source_id",)),
+        Key(("customer_id", "name"), "name", apart=("phone",), apart_in_file=("source_id",)),
     ),
     derived={**REF_KEYS, "birthday": ("birth_md",)},
     derive=_derive_contact,

@@ -305,6 +305,7 @@ def find_duplicates(plan: Plan) -> None:
                     decided=1,
                 )
             )
+            _narrow(plan, key)
         if key.decisive:
             local.execute(update(s).where(s.c.decided.is_(None), applicable).values(decided=1))
 
@@ -320,7 +321,7 @@ def _in_file(plan: Plan, key: Key, compared: tuple[str, ...], applicable: Any) -
         .having(func.count() > 1)
         .subquery("f")
     )
-    if not key.apart:
+    if not key.apart and not key.apart_in_file:
         # Only groups with more than one row are looked at: found through the index.
         local.execute(
             update(s)
@@ -342,7 +343,7 @@ def _in_file(plan: Plan, key: Key, compared: tuple[str, ...], applicable: Any) -
             *(e.c[c].is_not_distinct_from(r.c[c]) for c in compared),
             e.c.line < r.c.line,
             e.c.problem.is_(None),
-            *_together(key, e, r),
+            *_together(key, e, r, key.apart + key.apart_in_file),
         )
         .scalar_subquery()
     )
@@ -359,6 +360,26 @@ def _in_file(plan: Plan, key: Key, compared: tuple[str, ...], applicable: Any) -
     )
 
 
+def _narrow(plan: Plan, key: Key) -> None:
+    """A row matching several records by ``key`` is the one of them it would leave
+    unchanged, when only one is (a file exported and imported again names each of two
+    people of one name by their other values)."""
+    s, t = plan.staged, plan.table
+    same = and_(
+        _match(key, t, s),
+        *(or_(s.c[c].is_(None), t.c[c] == s.c[c]) for c in update_columns(plan)),
+    )
+    plan.local.execute(
+        update(s)
+        .where(
+            s.c.target_key == key.label,
+            s.c.target_n > 1,
+            select(func.count()).select_from(t).where(same).scalar_subquery() == 1,
+        )
+        .values(target_n=1, target_id=select(func.min(t.c.id)).where(same).scalar_subquery())
+    )
+
+
 def _match(key: Key, t: Any, s: Any) -> Any:
     """A target row ``t`` and a staged row ``s`` are one record by ``key``."""
     return and_(
@@ -368,16 +389,19 @@ def _match(key: Key, t: Any, s: Any) -> Any:
     )
 
 
-def _together(key: Key, a: Any, b: Any) -> list[Any]:
+def _together(key: Key, a: Any, b: Any, apart: tuple[str, ...] | None = None) -> list[Any]:
     """Rows ``a`` and ``b``, equal on ``key``, are not kept apart by its ``apart``
-    columns (each column missing from one of them, or the same in both)."""
+    columns, or by those given (each column missing from one of them, or the same in
+    both); a column only one side has keeps nothing apart (the exported id, say, that
+    the database does not store)."""
     return [
         or_(
             func.coalesce(a.c[c], "") == "",
             func.coalesce(b.c[c], "") == "",
             a.c[c] == b.c[c],
         )
-        for c in key.apart
+        for c in (key.apart if apart is None else apart)
+        if c in a.c and c in b.c
     ]
 
 
