@@ -708,7 +708,10 @@ def test_unknown_and_ambiguous_customers_are_row_errors(crm, tmp_path, two_custo
     assert crm.json("sale", "list") == []
 
 
-def test_sales_amounts_refunds_and_duplicates(crm, tmp_path, two_customers):
+def test_sales_amounts_refunds_and_duplicates(crm, tmp_path):
+    # customers since before their orders (an order before one was added is refused)
+    crm.ok("customer", "add", "华为技术", "--code", "HW", "--as-of", "2024-01-01")
+    crm.ok("customer", "add", "Acme", "--code", "AC", "--as-of", "2024-01-01")
     path = write(
         tmp_path / "orders.csv",
         [

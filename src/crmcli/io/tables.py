@@ -122,6 +122,9 @@ class Table:
     contact_ref: bool = False
     owner: str | None = None  # the column --owner fills when a row gives none
     defaults_today: tuple[str, ...] = ()  # date columns that default to the import day
+    # The day of the event a row records: not before its customer was added (seed 000
+    # 第七条 准确性), as the command that records one one at a time checks.
+    event_day: str | None = None
     # Columns that default to a config setting when a row gives none: column → config key.
     defaults_config: dict[str, str] = field(default_factory=dict)
     aliases_index: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
@@ -628,6 +631,7 @@ FOLLOWUPS = Table(
     customer_ref=True,
     contact_ref=True,
     owner="owner",
+    event_day="at",
 )
 
 PLANS = Table(
@@ -681,6 +685,7 @@ PLANS = Table(
     derive=_derive_child,
     customer_ref=True,
     owner="owner",
+    event_day="due_on",
 )
 
 SALES = Table(
@@ -776,6 +781,7 @@ SALES = Table(
     notes="note",
     customer_ref=True,
     defaults_config={"currency": "currency.base"},
+    event_day="sold_on",
 )
 
 # 客户投诉 (seed 003 四): a complaint and how far it went. The status follows from the
@@ -868,6 +874,7 @@ COMPLAINTS = Table(
     derive=_derive_complaint,
     customer_ref=True,
     owner="handler",
+    event_day="received_at",
 )
 
 
@@ -915,6 +922,7 @@ SURVEYS = Table(
     derive=_derive_child,
     customer_ref=True,
     contact_ref=True,
+    event_day="on",
 )
 
 
@@ -1018,6 +1026,7 @@ PROJECTS = Table(
     customer_ref=True,
     owner="owner",
     defaults_today=("added_on",),
+    event_day="added_on",
 )
 
 TABLES: dict[str, Table] = {
