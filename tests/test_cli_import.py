@@ -608,6 +608,57 @@ def test_contacts_of_one_name_survive_export_and_import(crm, tmp_path, two_custo
     ]
 
 
+def test_people_of_one_name_told_apart_only_by_a_birthday_survive_export_and_import(
+    crm, tmp_path, two_customers, monkeypatch
+):
+    crm.ok("contact", "add", "AC", "张伟", "--birthday", "1980-01-02")
+    crm.ok("contact", "add", "AC", "张伟", "--birthday", "1990-05-06")
+    crm.ok("contact", "add", "AC", "张伟", "--phone", "13800001111")
+    crm.ok("contact", "add", "AC", "李四")
+    exported = tmp_path / "contacts.csv"
+    crm.ok("export", "contacts", "-o", exported)
+    monkeypatch.setenv("CRM_DB", str(tmp_path / "fresh.db"))
+    crm.ok("customer", "add", "Acme", "--code", "AC", "--as-of", ON)
+    people = [
+        ("张伟", "", "1980-01-02"),
+        ("张伟", "", "1990-05-06"),
+        ("张伟", "+8613800001111", ""),
+        ("李四", "", ""),
+    ]
+
+    def listed():
+        found = crm.json("contact", "list", "AC")
+        return sorted((c["name"], c["phone"] or "", c["birthday"] or "") for c in found)
+
+    result, messages = imported(crm, "contacts", exported)
+    assert messages[1:] == [
+        f"imported {exported} as batch #1: 4 added, 0 updated, 0 skipped, 0 rejected"
+    ]
+    assert listed() == people
+    # imported again, the export adds nothing: each row is the one record it was
+    result, messages = imported(crm, "contacts", exported)
+    assert messages[1:] == [
+        f"imported {exported} as batch #2: nothing new, all 4 rows are already there"
+        " (skipped as duplicates), 0 rejected"
+    ]
+    result, _ = imported(crm, "contacts", exported, "--on-duplicate", "update")
+    assert (result["added"], result["updated"], result["unchanged"]) == (0, 0, 4)
+    assert listed() == people
+    # without the ids a file's rows of one name, one of them without a phone, are one
+    # person, as in any other file
+    rows = list(csv.reader(io.StringIO(exported.read_text(encoding="utf-8"))))
+    keep = [i for i, h in enumerate(rows[0]) if h != "id"]
+    bare = write(tmp_path / "bare.csv", [[row[i] for i in keep] for row in rows])
+    monkeypatch.setenv("CRM_DB", str(tmp_path / "bare.db"))
+    crm.ok("customer", "add", "Acme", "--code", "AC", "--as-of", ON)
+    result, messages = imported(crm, "contacts", bare)
+    assert messages[1:] == [
+        "line 3: skipped, duplicate of line 2 (same name)",
+        "line 4: skipped, duplicate of line 2 (same name)",
+        f"imported {bare} as batch #1: 2 added, 0 updated, 2 skipped, 0 rejected",
+    ]
+
+
 def test_followups_name_their_customer_by_code_or_name(crm, tmp_path, two_customers):
     crm.ok("contact", "add", "HW", "孙亚芳")
     path = write(
@@ -657,7 +708,10 @@ def test_unknown_and_ambiguous_customers_are_row_errors(crm, tmp_path, two_custo
     assert crm.json("sale", "list") == []
 
 
-def test_sales_amounts_refunds_and_duplicates(crm, tmp_path, two_customers):
+def test_sales_amounts_refunds_and_duplicates(crm, tmp_path):
+    # customers since before their orders (an order before one was added is refused)
+    crm.ok("customer", "add", "华为技术", "--code", "HW", "--as-of", "2024-01-01")
+    crm.ok("customer", "add", "Acme", "--code", "AC", "--as-of", "2024-01-01")
     path = write(
         tmp_path / "orders.csv",
         [

@@ -455,27 +455,32 @@ def run(world: World, action: tuple[Any, ...]) -> None:
     if kind == "import followups":
         (rows,) = args
         table = [["customer", "at", "channel", "summary"]]
+        before = False  # a row dated before its customer was added refuses the file
         for index, days_back, at_hour, channel in rows:
             code = world.customer(index)
             if code is None:
                 return
-            table.append([code, moment(days_back, at_hour), channel, f"call {len(world.commands)}"])
+            at = moment(days_back, at_hour)
+            before = before or date.fromisoformat(at[:10]) < world.added(code)
+            table.append([code, at, channel, f"call {len(world.commands)}"])
         path = world.csv("followups", table)
-        world.crm("import", "followups", path, "--as-of", day)
+        world.crm("import", "followups", path, "--as-of", day, allowed=(2,) if before else (0,))
         return
     if kind == "import plans":
         (rows,) = args
         table = [["customer", "due_on", "content", "status"]]
+        before = False
         for index, due, status in rows:
             code = world.customer(index)
             if code is None:
                 return
             due_on = world.day + timedelta(days=due)
+            before = before or due_on < world.added(code)
             table.append(
                 [code, due_on.isoformat(), f"step {len(world.commands)}.{len(table)}", status]
             )
         path = world.csv("plans", table)
-        world.crm("import", "plans", path, "--as-of", day)
+        world.crm("import", "plans", path, "--as-of", day, allowed=(2,) if before else (0,))
         return
     if kind in ("plan done", "plan cancel"):
         plans = world.open_plans()

@@ -51,7 +51,9 @@ def supermarket_rows() -> list[dict[str, str]]:
 
 
 def add_customers(crm, tmp_path: Path, codes: list[str]) -> None:
-    rows = [["顾客ID", "客户名称"]] + [[code, f"顾客{code}"] for code in codes]
+    # customers since before the export's first sale: no sale is dated before one was added
+    rows = [["顾客ID", "客户名称", "建档日期"]]
+    rows += [[code, f"顾客{code}", "2000-01-01"] for code in codes]
     result, _ = imported(crm, "customers", write(tmp_path / "customers.csv", rows))
     assert result["added"] == len(codes)
 
@@ -354,7 +356,7 @@ def test_amounts_below_the_cent_are_kept_exactly_and_total_to_the_last_digit(crm
 
 
 def test_sale_add_keeps_sub_cent_amounts_and_the_history_shows_them(crm):
-    crm.ok("customer", "add", "华为", "--code", "HW", "--as-of", ON)
+    crm.ok("customer", "add", "华为", "--code", "HW", "--as-of", "2000-01-01")
     crm.ok("sale", "add", "HW", "15.552", "--on", ON)
     assert [s["amount"] for s in sales(crm)] == ["15.552"]
     history = crm.json("customer", "history", "HW")

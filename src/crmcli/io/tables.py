@@ -96,6 +96,10 @@ class Key:
     # Rows equal on the key are still different records when both have a value in one of
     # these columns and the values differ: two people of one name, each with a phone.
     apart: tuple[str, ...] = ()
+    # The same, between two rows of one file only (never against the database): the
+    # record number an export gives each row. An export lists every record once, so two
+    # of its rows with different numbers are two records, however alike.
+    apart_in_file: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,9 @@ class Table:
     contact_ref: bool = False
     owner: str | None = None  # the column --owner fills when a row gives none
     defaults_today: tuple[str, ...] = ()  # date columns that default to the import day
+    # The day of the event a row records: not before its customer was added (seed 000
+    # 第七条 准确性), as the command that records one one at a time checks.
+    event_day: str | None = None
     # Columns that default to a config setting when a row gives none: column → config key.
     defaults_config: dict[str, str] = field(default_factory=dict)
     aliases_index: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
@@ -266,6 +273,17 @@ _yes_no = _memo(CUSTOMER_FIELDS["tier_locked"])
 # --- the tables ---------------------------------------------------------------------------
 
 ID = Column("id", kind=INT)
+
+
+def _source_id(value: str) -> str | None:
+    """The record number a row had where it was exported, kept while importing only."""
+    return value.strip() or None
+
+
+# Contacts are matched by name within a customer, and one customer may have two people of
+# one name (one without a phone, or told apart only by a birthday): the exported id tells
+# the rows of one file apart, and is never written.
+SOURCE_ID = Column("id", parse=_source_id, store="source_id", source="id", kind=INT)
 CREATED_AT = Column("created_at", ("创建时间",), kind=DATETIME)
 UPDATED_AT = Column("updated_at", ("更新时间", "修改时间"), kind=DATETIME)
 
@@ -537,13 +555,13 @@ CONTACTS = Table(
         Column("birthday_lunar", ("lunar", "农历", "农历生日"), _yes_no, kind=BOOL),
         Column("birthday_leap", ("leap", "闰月"), _yes_no, kind=BOOL),
         Column("notes", ("note", "remark", "remarks", "备注", "说明"), v.multiline_text),
-        ID,
+        SOURCE_ID,
         CREATED_AT,
         UPDATED_AT,
     ),
     keys=(
-        Key(("customer_id", "phone"), "phone"),
-        Key(("customer_id", "name"), "name", apart=("phone",)),
+        Key(("customer_id", "phone"), "phone", apart_in_file=("source_id",)),
+        Key(("customer_id", "name"), "name", apart=("phone",), apart_in_file=("source_id",)),
     ),
     derived={**REF_KEYS, "birthday": ("birth_md",)},
     derive=_derive_contact,
@@ -613,6 +631,7 @@ FOLLOWUPS = Table(
     customer_ref=True,
     contact_ref=True,
     owner="owner",
+    event_day="at",
 )
 
 PLANS = Table(
@@ -666,6 +685,7 @@ PLANS = Table(
     derive=_derive_child,
     customer_ref=True,
     owner="owner",
+    event_day="due_on",
 )
 
 SALES = Table(
@@ -761,6 +781,7 @@ SALES = Table(
     notes="note",
     customer_ref=True,
     defaults_config={"currency": "currency.base"},
+    event_day="sold_on",
 )
 
 # 客户投诉 (seed 003 四): a complaint and how far it went. The status follows from the
@@ -853,6 +874,7 @@ COMPLAINTS = Table(
     derive=_derive_complaint,
     customer_ref=True,
     owner="handler",
+    event_day="received_at",
 )
 
 
@@ -900,6 +922,7 @@ SURVEYS = Table(
     derive=_derive_child,
     customer_ref=True,
     contact_ref=True,
+    event_day="on",
 )
 
 
@@ -1003,6 +1026,7 @@ PROJECTS = Table(
     customer_ref=True,
     owner="owner",
     defaults_today=("added_on",),
+    event_day="added_on",
 )
 
 TABLES: dict[str, Table] = {

@@ -42,6 +42,14 @@ def check_not_before_added(customer: Any, value: date | datetime, what: str) -> 
         )
 
 
+def before_added(day: Any, added: Any) -> Any:
+    """``check_not_before_added`` as an SQL condition, for many rows at once (an import's):
+    ``day``, a date or a time on one, is before ``added``, the day its customer was added."""
+    from sqlalchemy import and_
+
+    return and_(added.is_not(None), day < added)
+
+
 def check_event_day(customer: Any, value: date | datetime, today: date, what: str) -> None:
     """An event of a customer that has happened: not after today, not before it was added."""
     check_not_future(value, today, what)

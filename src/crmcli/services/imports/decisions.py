@@ -12,6 +12,7 @@ chunks of the staged keys. The same statements decide either way.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -194,7 +195,11 @@ def _create_named(plan: Plan, by_name: Any) -> bool:
     """--create-customers: add each customer that rows name by a name no customer has
     (one per name, as ``crm customer add`` adds one: a generated code, its owner the
     first row's owner, else --owner, else the one importing). A code no customer has is
-    still refused: a code is an identity, and a typo in one would make a second customer."""
+    still refused: a code is an identity, and a typo in one would make a second customer.
+    One is added on the day of its first event in the file, if that is earlier than the
+    import's: it was a customer then (``check_event_days``)."""
+    from dataclasses import replace
+
     from sqlmodel import Session
 
     from crmcli.services.customers import add_customer
@@ -202,8 +207,15 @@ def _create_named(plan: Plan, by_name: Any) -> bool:
     s = plan.staged
     name = func.coalesce(s.c.ref_name, s.c.ref_any)
     owner = s.c.owner if "owner" in s.c else literal(None)
+    event = plan.tbl.event_day
+    first = s.c[event] if event is not None and event in plan.present else literal(None)
     wanted = plan.local.execute(
-        select(by_name.label("key"), func.min(name).label("name"), func.min(owner).label("owner"))
+        select(
+            by_name.label("key"),
+            func.min(name).label("name"),
+            func.min(owner).label("owner"),
+            func.min(first).label("first"),
+        )
         .where(s.c.customer_id.is_(None), s.c.ref_code.is_(None), s.c.ref_n == 0)
         .group_by(by_name)
         .order_by(func.min(s.c.line))
@@ -214,7 +226,11 @@ def _create_named(plan: Plan, by_name: Any) -> bool:
     with Session(bind=plan.target) as session:
         for row in wanted:
             raw = {"name": row.name, "owner": row.owner or plan.opts.owner}
-            added = add_customer(session, plan.actor, raw, reason=why)
+            day = row.first.date() if isinstance(row.first, datetime) else row.first
+            actor = plan.actor
+            if day is not None and day < actor.today:
+                actor = replace(actor, today=day)
+            added = add_customer(session, actor, raw, reason=why)
             plan.created_customers.append(added.id)
         session.flush()
     keys = select(by_name.label("key")).where(
@@ -258,6 +274,31 @@ def _resolve_contacts(plan: Plan) -> None:
             plan.labels["contact_ref"],
             MESSAGES[key].format(customer=customer, ref=row.contact_ref, n=row.contact_n),
         )
+
+
+def check_event_days(plan: Plan) -> None:
+    """A row's event dated before its customer was added is refused, by line, as the
+    command recording one event is (``timeline``)."""
+    from crmcli.services.timeline import BEFORE_ADDED, before_added
+
+    column = plan.tbl.event_day
+    if column is None or column not in plan.present:
+        return
+    s, c = plan.staged, schema.customer.c
+    day = s.c[column]
+    early = plan.local.execute(
+        select(s.c.line, day.label("day"), c.code, c.name, c.created_on)
+        .join_from(s, schema.customer, c.id == s.c.customer_id)
+        .where(s.c.problem.is_(None), day.is_not(None), before_added(day, c.created_on))
+        .order_by(s.c.line)
+    ).all()
+    label = plan.label(column)
+    for row in early:
+        day_of = row.day.date() if isinstance(row.day, datetime) else row.day
+        text = BEFORE_ADDED.format(
+            what=label, day=day_of, code=row.code, name=row.name, added=row.created_on
+        )
+        plan.problem(row.line, label, text)
 
 
 # --- duplicates ---------------------------------------------------------------------------
@@ -305,6 +346,7 @@ def find_duplicates(plan: Plan) -> None:
                     decided=1,
                 )
             )
+            _narrow(plan, key)
         if key.decisive:
             local.execute(update(s).where(s.c.decided.is_(None), applicable).values(decided=1))
 
@@ -320,7 +362,7 @@ def _in_file(plan: Plan, key: Key, compared: tuple[str, ...], applicable: Any) -
         .having(func.count() > 1)
         .subquery("f")
     )
-    if not key.apart:
+    if not key.apart and not key.apart_in_file:
         # Only groups with more than one row are looked at: found through the index.
         local.execute(
             update(s)
@@ -342,7 +384,7 @@ def _in_file(plan: Plan, key: Key, compared: tuple[str, ...], applicable: Any) -
             *(e.c[c].is_not_distinct_from(r.c[c]) for c in compared),
             e.c.line < r.c.line,
             e.c.problem.is_(None),
-            *_together(key, e, r),
+            *_together(key, e, r, key.apart + key.apart_in_file),
         )
         .scalar_subquery()
     )
@@ -359,6 +401,26 @@ def _in_file(plan: Plan, key: Key, compared: tuple[str, ...], applicable: Any) -
     )
 
 
+def _narrow(plan: Plan, key: Key) -> None:
+    """A row matching several records by ``key`` is the one of them it would leave
+    unchanged, when only one is (a file exported and imported again names each of two
+    people of one name by their other values)."""
+    s, t = plan.staged, plan.table
+    same = and_(
+        _match(key, t, s),
+        *(or_(s.c[c].is_(None), t.c[c] == s.c[c]) for c in update_columns(plan)),
+    )
+    plan.local.execute(
+        update(s)
+        .where(
+            s.c.target_key == key.label,
+            s.c.target_n > 1,
+            select(func.count()).select_from(t).where(same).scalar_subquery() == 1,
+        )
+        .values(target_n=1, target_id=select(func.min(t.c.id)).where(same).scalar_subquery())
+    )
+
+
 def _match(key: Key, t: Any, s: Any) -> Any:
     """A target row ``t`` and a staged row ``s`` are one record by ``key``."""
     return and_(
@@ -368,16 +430,19 @@ def _match(key: Key, t: Any, s: Any) -> Any:
     )
 
 
-def _together(key: Key, a: Any, b: Any) -> list[Any]:
+def _together(key: Key, a: Any, b: Any, apart: tuple[str, ...] | None = None) -> list[Any]:
     """Rows ``a`` and ``b``, equal on ``key``, are not kept apart by its ``apart``
-    columns (each column missing from one of them, or the same in both)."""
+    columns, or by those given (each column missing from one of them, or the same in
+    both); a column only one side has keeps nothing apart (the exported id, say, that
+    the database does not store)."""
     return [
         or_(
             func.coalesce(a.c[c], "") == "",
             func.coalesce(b.c[c], "") == "",
             a.c[c] == b.c[c],
         )
-        for c in key.apart
+        for c in (key.apart if apart is None else apart)
+        if c in a.c and c in b.c
     ]
 
 

@@ -144,6 +144,7 @@ def _decide_and_write(
                 os.path.basename(result.source),
             )
             decisions.resolve_customers(plan)
+            decisions.check_event_days(plan)
             decisions.find_duplicates(plan)
             decisions.classify(plan)
             decisions.merge_rows(plan)
