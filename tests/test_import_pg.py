@@ -113,9 +113,9 @@ def story(crm, files: Path) -> tuple[dict, list[str], dict]:
         files / "销售.csv",
         [
             ["客户编号", "日期", "金额", "产品"],
-            ["HW", "2026/3/1", "¥1,000", "服务器"],
-            ["C000003", "2026-03-02", "-30", "退款"],
-            ["HW", "2026/3/1", "¥1,000", "服务器"],
+            ["HW", "2026/11/1", "¥1,000", "服务器"],
+            ["C000003", "2026-11-01", "-30", "退款"],
+            ["HW", "2026/11/1", "¥1,000", "服务器"],
         ],
     )
     imported("sales", sales)
@@ -152,7 +152,7 @@ def test_an_import_into_postgresql_gives_what_it_gives_into_sqlite(
     assert codes["HW"]["email"] == "ren@huawei.com"  # updated, not added again
     hw = {(h["field"], h["old"], h["new"], h["reason"]) for h in pg_after["history"]["HW"]}
     assert ("email", None, "ren@huawei.com", "import #1 from 客户.csv") in hw
-    assert ("sale", None, "#3 ¥1,000 on 2026-03-01", "import #3 from 销售.csv") in hw
+    assert ("sale", None, "#3 ¥1,000 on 2026-11-01", "import #3 from 销售.csv") in hw
     assert {(s["customer_code"], s["amount"]) for s in pg_after["sales"]} >= {("HW", "1000.00")}
     assert [b["added"] for b in pg_after["batches"]] == [3, 3, 3, 1]
     # Undone: only the customer added by hand is left, as it was before the imports.
