@@ -206,13 +206,25 @@ def _storage_problem(exc: BaseException) -> tuple[str, int] | None:
 
 
 def _fail(ctx: Any, message: str, code: int) -> None:
-    sys.stderr.write(f"crm: {message}\n")
+    sys.stderr.write(f"crm: {_one_line(message)}\n")
     ctx.exit(code)
 
 
 def _say(message: str, code: int) -> int:
-    sys.stderr.write(f"crm: {message}\n")
+    sys.stderr.write(f"crm: {_one_line(message)}\n")
     return code
+
+
+def _one_line(message: str) -> str:
+    """The reason as one printable line: a control character, line separator, direction
+    mark or undecodable byte that came with what the user typed (a name, a path) is shown
+    escaped (``\\x1e``, ``\\u202e``), so that it cannot break the line, reorder it on
+    the terminal, or fail to encode."""
+    if message.isprintable():
+        return message
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in message
+    )
 
 
 def _debug(exc: BaseException) -> None:
