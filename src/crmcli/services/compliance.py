@@ -262,6 +262,13 @@ def greeting_rows_between(
     return found
 
 
+def _day_table(name: str, rows: list[tuple[Any, ...]], **kinds: Any) -> Any:
+    """Rows of (day, the moment it ends, *kinds' columns) as a small table of days."""
+    columns = [column("day", Date), column("until", DateTime)]
+    columns += [column(key, kind) for key, kind in kinds.items()]
+    return values(*columns, name=name).data(rows).cte(name)
+
+
 def _greetings_query(
     bind: Any,
     config: Config,
@@ -298,18 +305,7 @@ def _greetings_query(
     c, p, g = t.customer.c, t.contact.c, t.greeting.c
     parts = []
     if occasions:
-        occ = (
-            values(
-                column("day", Date),
-                column("until", DateTime),
-                column("occasion", String),
-                column("kind", String),
-                column("rank", Integer),
-                name="occasion_day",
-            )
-            .data(occasions)
-            .cte("occasion_day")
-        )
+        occ = _day_table("occasion_day", occasions, occasion=String, kind=String, rank=Integer)
         o = occ.c
         # A holiday or solar-term greeting is owed to the customer: one sent to any of
         # its contacts (``greet done … --contact``) pays it.
@@ -323,18 +319,7 @@ def _greetings_query(
             )
         )  # fmt: skip
     if birthdays:
-        bd = (
-            values(
-                column("day", Date),
-                column("until", DateTime),
-                column("lunar", Boolean),
-                column("leap", Boolean),
-                column("md", String),
-                name="birthday_day",
-            )
-            .data(birthdays)
-            .cte("birthday_day")
-        )
+        bd = _day_table("birthday_day", birthdays, lunar=Boolean, leap=Boolean, md=String)
         b = bd.c
 
         def born(person: Any) -> Any:
@@ -344,14 +329,19 @@ def _greetings_query(
                 or_(b.leap.is_(None), person.birthday_leap == b.leap),
             )
 
+        def wished(whom: Any) -> Any:
+            """A birthday greeting sent to ``whom`` (the customer itself, or one contact)
+            by the end of the day."""
+            return exists().where(
+                g.customer_id == c.id,
+                whom,
+                g.on == b.day,
+                g.occasion == calendar.BIRTHDAY,
+                g.sent_at < b.until,
+            )
+
         # The customer's own birthday; a contact's is a duty of its own.
-        own = exists().where(
-            g.customer_id == c.id,
-            g.contact_id.is_(None),
-            g.on == b.day,
-            g.occasion == calendar.BIRTHDAY,
-            g.sent_at < b.until,
-        )
+        own = wished(g.contact_id.is_(None))
         parts.append(
             _greeting_select(
                 bind, t, settings, start, b.day, owner, pending_only, own,
@@ -359,13 +349,7 @@ def _greetings_query(
                 rank=literal(_CUSTOMER_BIRTHDAY), tiebreak=c.id, source=bd, born=born(c),
             )
         )  # fmt: skip
-        theirs = exists().where(
-            g.customer_id == c.id,
-            g.contact_id == p.id,
-            g.on == b.day,
-            g.occasion == calendar.BIRTHDAY,
-            g.sent_at < b.until,
-        )
+        theirs = wished(g.contact_id == p.id)
         parts.append(
             _greeting_select(
                 bind, t, settings, start, b.day, owner, pending_only, theirs,
