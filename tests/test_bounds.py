@@ -128,7 +128,7 @@ def test_the_largest_id_is_an_id_like_any_other(crm, db, db_sql, engine_name):
 
 # --- amounts and the sums of them ---------------------------------------------------------
 
-TOO_LARGE = "crm: amount {!r} is more than ¥1,000,000,000,000, the most one amount may be\n"
+TOO_LARGE = "crm: amount {!r} is more than ¥1,000,000,000,000.00, the most one amount may be\n"
 
 
 @pytest.mark.parametrize(
@@ -151,7 +151,7 @@ def test_the_largest_amount_is_kept_to_the_cent(crm, db):
 
 
 SUM_TOO_LARGE = (
-    "crm: sales and refunds would add up to more than ¥9,000,000,000,000, the most crmcli "
+    "crm: sales and refunds would add up to more than ¥9,000,000,000,000.00, the most crmcli "
     "can total; check the amounts (nothing was written)\n"
 )
 

@@ -241,7 +241,7 @@ def test_window_months_come_from_the_config(crm):
     [change] = result["changes"]
     assert change["code"] == "IN"
     assert change["grade"]["reason"] == (
-        "grade A: ¥2,000 in 6 months, 2 orders, top 100 % of sales"
+        "grade A: ¥2,000.00 in 6 months, 2 orders, top 100 % of sales"
     )
 
 
@@ -422,7 +422,7 @@ def test_history_reasons_are_exact(crm):
     found = {h["field"]: h for h in history(crm, "X", "grade", "value", "tier")}
     rows = {field: found[field] for field in ("grade", "value", "tier")}
     assert rows["grade"]["reason"] == (
-        "grade A: ¥1,234,000 in 12 months, 8 orders, top 41 % of sales"
+        "grade A: ¥1,234,000.00 in 12 months, 8 orders, top 41 % of sales"
     )
     # 3 customers in NTILE(5): buckets 1, 2, 3 by amount (Z, Y, X), orders (Y 2, Z 3,
     # X 8) and months (Z 1, Y 2, X 8) — X scores 3 + 3 + 3 = 9: mid.
@@ -430,7 +430,7 @@ def test_history_reasons_are_exact(crm):
         "value mid: RFM score 9 = amount 3 + orders 3 + months 3 (quintiles 1–5)"
     )
     assert rows["tier"]["reason"] == (
-        "tier core from grade A: ¥1,234,000 in 12 months, 8 orders, top 41 % of sales"
+        "tier core from grade A: ¥1,234,000.00 in 12 months, 8 orders, top 41 % of sales"
     )
     assert [(h["old"], h["new"], h["user"], h["command"]) for h in rows.values()] == [
         (None, "A", "tester", "reclassify"),
@@ -439,10 +439,10 @@ def test_history_reasons_are_exact(crm):
     ]
     # Y: before it 41 % (A), with it 74 %; Z: 74 % → 100 %, B (crosses 90 %).
     assert history(crm, "Y", "grade")[0]["reason"] == (
-        "grade A: ¥1,000,000 in 12 months, 2 orders, top 74 % of sales"
+        "grade A: ¥1,000,000.00 in 12 months, 2 orders, top 74 % of sales"
     )
     assert history(crm, "Z", "grade")[0]["reason"] == (
-        "grade B: ¥776,000 in 12 months, 3 orders, top 100 % of sales"
+        "grade B: ¥776,000.00 in 12 months, 3 orders, top 100 % of sales"
     )
 
 
@@ -455,7 +455,7 @@ def test_customer_show_json_contains_the_classification_reasons(crm):
     cls = shown["classification"]
     assert {k: (v["reason"], v["command"], v["user"]) for k, v in cls.items()} == {
         "grade": (
-            "grade A: ¥1,234,000 in 12 months, 8 orders, top 41 % of sales",
+            "grade A: ¥1,234,000.00 in 12 months, 8 orders, top 41 % of sales",
             "reclassify",
             "tester",
         ),
@@ -465,7 +465,7 @@ def test_customer_show_json_contains_the_classification_reasons(crm):
             "tester",
         ),
         "tier": (
-            "tier core from grade A: ¥1,234,000 in 12 months, 8 orders, top 41 % of sales",
+            "tier core from grade A: ¥1,234,000.00 in 12 months, 8 orders, top 41 % of sales",
             "reclassify",
             "tester",
         ),

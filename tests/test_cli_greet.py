@@ -492,7 +492,7 @@ def test_missed_fines_per_owner(crm):
         10,
     )
     table = crm.ok("greet", "missed", *window)
-    assert "8 misses, ¥80 in fines" in table.stderr
+    assert "8 misses, ¥80.00 in fines" in table.stderr
     # Every miss, of every kind, then each owner's fines.
     misses, totals = table.stdout.split("\n\n")
     lines = misses.splitlines()

@@ -971,12 +971,12 @@ def test_an_imported_sale_or_refund_leaves_the_line_sale_add_leaves(crm, tmp_pat
 
     # Sales #1 and #2 were added by hand, #3 and #4 by the import.
     assert lines("AC") == [
-        ("refund", None, "#2 -¥30 on 2026-03-02", None),
-        ("sale", None, "#1 ¥1,000 on 2026-03-01", None),
+        ("refund", None, "#2 -¥30.00 on 2026-03-02", None),
+        ("sale", None, "#1 ¥1,000.00 on 2026-03-01", None),
     ]
     assert lines("BO") == [
-        ("refund", None, "#4 -¥30 on 2026-03-02", "import #1 from s.csv"),
-        ("sale", None, "#3 ¥1,000 on 2026-03-01", "import #1 from s.csv"),
+        ("refund", None, "#4 -¥30.00 on 2026-03-02", "import #1 from s.csv"),
+        ("sale", None, "#3 ¥1,000.00 on 2026-03-01", "import #1 from s.csv"),
     ]
 
 

@@ -86,7 +86,7 @@ def test_sale_edit_and_void_leave_the_abc_figures(crm, hw):
     crm.ok("sale", "add", "HW", "1000", "--on", "2026-11-03", "--as-of", DAY)
     crm.ok("sale", "add", "HW", "50", "--refund", "--on", "2026-11-04", "--as-of", DAY)
     out = crm.ok("sale", "edit", "1", "--amount", "1,200", "--product", "服务器", "--as-of", DAY)
-    assert out.stderr == "sale #1 amount: ¥1,000 → ¥1,200\nsale #1 product: — → 服务器\n"
+    assert out.stderr == "sale #1 amount: ¥1,000.00 → ¥1,200.00\nsale #1 product: — → 服务器\n"
     # A refund stays a refund when corrected.
     crm.ok("sale", "edit", "2", "--amount", "60", "--as-of", DAY)
     assert [s["amount"] for s in crm.json("sale", "list")] == ["1200.00", "-60.00"]
@@ -97,13 +97,13 @@ def test_sale_edit_and_void_leave_the_abc_figures(crm, hw):
     assert [s["id"] for s in crm.json("sale", "list")] == [2]
     assert history(crm, "HW")[0] == (
         "sale.1",
-        "¥1,200 on 2026-11-03 (服务器)",
+        "¥1,200.00 on 2026-11-03 (服务器)",
         "voided",
         "sale void",
         "entered twice",
     )
     # History keeps an amount as it is shown, not in the unit it is stored in.
-    assert ("sale.2.amount", "-¥50", "-¥60", "sale edit", None) in history(crm, "HW")
+    assert ("sale.2.amount", "-¥50.00", "-¥60.00", "sale edit", None) in history(crm, "HW")
     abc = crm.json("report", "abc", "--as-of", DAY)
     assert "1200" not in str(abc) and "1,200" not in str(abc)
 

@@ -236,7 +236,7 @@ def test_sale_add_and_refund(history):
         "--as-of", "2026-03-08",
     )  # fmt: skip
     assert rows == [
-        ("A1", "sale", None, "#1 ¥128,000 on 2026-03-01", "sale add", None, "2026-03-08")
+        ("A1", "sale", None, "#1 ¥128,000.00 on 2026-03-01", "sale add", None, "2026-03-08")
     ]
     rows = history.run(
         "sale", "add", "A1", "5000.50", "--refund", "--on", "2026-03-09", "--note", "退货",
@@ -256,8 +256,8 @@ def test_reclassify_rows_carry_their_reason_and_are_dated_like_stage_set(history
     history.run("sale", "add", "A1", "9000", "--on", "2026-03-05", "--as-of", "2026-03-05")
     history.run("sale", "add", "B1", "1000", "--on", "2026-03-06", "--as-of", "2026-03-06")
     rows = history.run("reclassify", "--as-of", "2026-03-31")
-    a_reason = "¥9,000 in 12 months, 1 order, top 90 % of sales"
-    c_reason = "¥1,000 in 12 months, 1 order, top 100 % of sales"
+    a_reason = "¥9,000.00 in 12 months, 1 order, top 90 % of sales"
+    c_reason = "¥1,000.00 in 12 months, 1 order, top 100 % of sales"
     assert rows == [
         ("A1", "grade", None, "A", "reclassify", f"grade A: {a_reason}", "2026-03-31"),
         ("B1", "grade", None, "C", "reclassify", f"grade C: {c_reason}", "2026-03-31"),
@@ -411,12 +411,12 @@ def test_sale_add_and_an_import_of_the_same_sale_leave_the_same_line(history, tm
     )
     imported = history.run("import", "sales", path, "--as-of", "2026-04-02")
     assert [r[1:4] for r in by_hand] == [
-        ("sale", None, "#1 ¥1,000 on 2026-04-01"),
-        ("refund", None, "#2 -¥30 on 2026-04-02"),
+        ("sale", None, "#1 ¥1,000.00 on 2026-04-01"),
+        ("refund", None, "#2 -¥30.00 on 2026-04-02"),
     ]
     assert [r[1:4] for r in imported] == [
-        ("sale", None, "#3 ¥1,000 on 2026-04-01"),
-        ("refund", None, "#4 -¥30 on 2026-04-02"),
+        ("sale", None, "#3 ¥1,000.00 on 2026-04-01"),
+        ("refund", None, "#4 -¥30.00 on 2026-04-02"),
     ]
 
 

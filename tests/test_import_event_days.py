@@ -117,3 +117,31 @@ def test_sales_of_customers_the_import_adds_are_not_before_them(crm, tmp_path):
         ("NewCo", "2026-02-01"),
         ("NewCo", "2026-03-05"),
     ]
+
+
+def test_a_follow_up_after_the_import_day_is_refused_by_line(crm, acme, tmp_path):
+    """A follow-up dated after the import's day would become the customer's last contact
+    and hide it from `crm overdue`: refused as `crm log --at` refuses it. The last moment
+    of the day itself is not in the future."""
+    path = write(
+        tmp_path / "followups.csv",
+        [
+            ["customer", "at", "channel", "summary"],
+            ["K1", "2026-12-01 00:00", "phone", "tomorrow"],
+            ["K1", f"{AS_OF} 23:59", "phone", "tonight"],
+        ],
+    )
+    before = crm.ok("export", "followups").stdout
+    stderr = crm.fails(2, "import", "followups", path, "--as-of", AS_OF)
+    assert stderr.splitlines()[-2:] == [
+        f"line 2, column at: at 2026-12-01 is in the future (today is {AS_OF}); "
+        "record what has happened",
+        INVALID.format(name=path.name),
+    ]
+    assert crm.ok("export", "followups").stdout == before
+    result = crm(
+        "import", "followups", path, "--as-of", AS_OF, "--skip-invalid", "--format", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (json.loads(result.stdout)["added"], json.loads(result.stdout)["rejected"]) == (1, 1)
+    assert [f["summary"] for f in crm.json("log", "list")] == ["tonight"]

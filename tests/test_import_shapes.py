@@ -385,8 +385,8 @@ def currency_sales(crm, tmp_path):
 def test_amounts_in_different_currencies_are_never_added_together(crm, tmp_path):
     currency_sales(crm, tmp_path)
     listing = crm.ok("sale", "list", "--as-of", ON, "--format", "table")
-    assert listing.stderr == "5 sales, total ¥610 + GBP 50 + USD 80\n"
-    assert "USD 100" in listing.stdout and "GBP 50" in listing.stdout
+    assert listing.stderr == "5 sales, total ¥610.00 + GBP 50.00 + USD 80.00\n"
+    assert "USD 100.00" in listing.stdout and "GBP 50.00" in listing.stdout
     assert [(s["amount"], s["currency"]) for s in sales(crm)] == [
         ("100.00", "USD"),
         ("50.00", "GBP"),
@@ -442,7 +442,7 @@ def test_report_abc_header_is_the_net_of_every_sale_refunds_included(crm):
     assert report["net"] == "870.00"
     table = crm.ok("report", "abc", "--as-of", ON, "--format", "table")
     assert table.stderr == (
-        "net sales 2024-03-01 (excl.) to 2025-03-01: ¥870 — A: 1 customers, 100.0 %\n"
+        "net sales 2024-03-01 (excl.) to 2025-03-01: ¥870.00 — A: 1 customers, 100.0 %\n"
     )
 
 
@@ -666,5 +666,5 @@ def test_the_management_report_counts_sales_in_the_base_currency(crm, tmp_path):
     crm.ok("sale", "edit", "1", "--amount", "99.995", "--as-of", ON)
     history = crm.json("customer", "history", "US1")
     assert [(h["old"], h["new"]) for h in history if h["field"] == "sale.1.amount"] == [
-        ("USD 100", "USD 99.995")
+        ("USD 100.00", "USD 99.995")
     ]

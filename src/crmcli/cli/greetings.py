@@ -219,9 +219,10 @@ def missed(
             sys.stdout.write("\n")
         render(data, FINE_COLUMNS, output)
         if output == "table" and lines:
-            message(
-                f"{start} to {end}: {len(misses)} misses, ¥{sum(x.fine for x in lines)} in fines"
-            )
+            from crmcli.text import money
+
+            owed = money(sum(x.fine for x in lines) * 100)
+            message(f"{start} to {end}: {len(misses)} misses, {owed} in fines")
         return
     render(
         _missed_rows(misses, rates),

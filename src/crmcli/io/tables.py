@@ -125,6 +125,9 @@ class Table:
     # The day of the event a row records: not before its customer was added (seed 000
     # 第七条 准确性), as the command that records one one at a time checks.
     event_day: str | None = None
+    # ... and one that has happened: not after the import's day either (a follow-up dated
+    # later would become the last contact and hide its customer from the overdue list).
+    event_past: bool = False
     # Columns that default to a config setting when a row gives none: column → config key.
     defaults_config: dict[str, str] = field(default_factory=dict)
     aliases_index: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
@@ -632,6 +635,7 @@ FOLLOWUPS = Table(
     contact_ref=True,
     owner="owner",
     event_day="at",
+    event_past=True,
 )
 
 PLANS = Table(

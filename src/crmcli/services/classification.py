@@ -232,12 +232,12 @@ class Outcome:
 
 
 def _yuan(micros: Any) -> Any:
-    """Whole units with thousands separators, and the cents (rounded) when there are any.
-    The totals shown are positive: classification ranks customers with net sales."""
+    """Whole units with thousands separators and the cents (rounded), as ``text.money``
+    shows an amount. The totals shown are positive: classification ranks customers with
+    net sales."""
     cents = (micros + 5_000) // 10_000
     frac = cents % 100
     return thousands(cents // 100) + case(
-        (frac == 0, literal("")),
         (frac < 10, literal(".0") + cast(frac, String)),
         else_=literal(".") + cast(frac, String),
     )

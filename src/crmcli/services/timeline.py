@@ -50,6 +50,14 @@ def before_added(day: Any, added: Any) -> Any:
     return and_(added.is_not(None), day < added)
 
 
+def after_day(value: Any, today: date) -> Any:
+    """``check_not_future`` as an SQL condition: ``value``, a date or a time on one, falls
+    after ``today``."""
+    from datetime import timedelta
+
+    return value >= datetime.combine(today + timedelta(days=1), datetime.min.time())
+
+
 def check_event_day(customer: Any, value: date | datetime, today: date, what: str) -> None:
     """An event of a customer that has happened: not after today, not before it was added."""
     check_not_future(value, today, what)

@@ -277,9 +277,10 @@ def _resolve_contacts(plan: Plan) -> None:
 
 
 def check_event_days(plan: Plan) -> None:
-    """A row's event dated before its customer was added is refused, by line, as the
-    command recording one event is (``timeline``)."""
-    from crmcli.services.timeline import BEFORE_ADDED, before_added
+    """A row's event dated before its customer was added (or, for an event that has
+    happened, after the import's day) is refused, by line, as the command recording one
+    event is (``timeline``)."""
+    from crmcli.services.timeline import BEFORE_ADDED, FUTURE, after_day, before_added
 
     column = plan.tbl.event_day
     if column is None or column not in plan.present:
@@ -299,6 +300,17 @@ def check_event_days(plan: Plan) -> None:
             what=label, day=day_of, code=row.code, name=row.name, added=row.created_on
         )
         plan.problem(row.line, label, text)
+    if not plan.tbl.event_past:
+        return
+    today = plan.actor.today
+    late = plan.local.execute(
+        select(s.c.line, day.label("day"))
+        .where(s.c.problem.is_(None), day.is_not(None), after_day(day, today))
+        .order_by(s.c.line)
+    ).all()
+    for row in late:
+        day_of = row.day.date() if isinstance(row.day, datetime) else row.day
+        plan.problem(row.line, label, FUTURE.format(what=label, day=day_of, today=today))
 
 
 # --- duplicates ---------------------------------------------------------------------------
