@@ -28,8 +28,8 @@ def write(path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
-def imported(crm, *args):
-    result = crm("import", *args, "--as-of", ON, "--format", "json")
+def imported(crm, *args, as_of=ON):
+    result = crm("import", *args, "--as-of", as_of, "--format", "json")
     assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
     return json.loads(result.stdout)
 
@@ -277,7 +277,7 @@ def test_followups_read_am_pm_and_chinese_half_days(crm, tmp_path, hw):
             ["HW", "11/10/2026 12:15 pm", "phone", "e"],
         ],
     )
-    assert imported(crm, "followups", path)["added"] == 5
+    assert imported(crm, "followups", path, as_of="2026-11-10")["added"] == 5
     followups = crm.json("customer", "show", "HW")["followups"]
     assert sorted((f["summary"], f["at"]) for f in followups) == [
         ("a", "2026-11-04 14:30"),
