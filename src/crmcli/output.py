@@ -25,11 +25,34 @@ from crmcli.i18n import _
 FORMATS = ("table", "json", "csv", "tsv")
 
 
+# Columns of free text, by the key every table gives them: on a terminal they take the
+# width the other columns leave and wrap at words; in a plain table a very long one is cut.
+# Every other column (codes, dates, times, numbers, tiers, stages, owners) is kept whole
+# on one line: it is never broken across lines.
+FREE_TEXT = frozenset(
+    {
+        "name", "customer", "reason", "why", "summary", "detail", "content", "note",
+        "notes", "comment", "title", "product", "result", "old", "new", "command",
+        "audience", "response", "resolution", "source", "stages",
+    }
+)  # fmt: skip
+# Below this many columns a free-text column is no longer worth reading: the rows are
+# shown one field per line instead.
+FREE_MIN = 12
+# A free-text cell wider than this is cut in a plain (piped) table: one pasted page in a
+# name must not widen every row; csv, tsv and json keep it whole.
+PLAIN_CUT = 120
+
+
 @dataclass(frozen=True)
 class Col:
     key: str
     header: str
     justify: str = "left"
+
+    @property
+    def free(self) -> bool:
+        return self.key in FREE_TEXT
 
 
 def check_format(fmt: str, allowed: Sequence[str] = FORMATS) -> str:
@@ -168,16 +191,154 @@ def render_columns(
 def _rich_table(
     values: Sequence[Sequence[Any]], columns: Sequence[Col], title: str | None, out: TextIO
 ) -> None:
+    from rich.cells import cell_len
     from rich.console import Console
-    from rich.table import Table
+    from rich.padding import Padding
+    from rich.text import Text
 
-    console = Console(file=out, no_color=not use_color(out), highlight=False)
-    table = Table(title=title, header_style="bold", show_lines=False)
-    for col in columns:
-        table.add_column(_(col.header), justify=col.justify, overflow="fold")  # type: ignore[arg-type]
-    for row in zip(*values, strict=True):
-        table.add_row(*(_cell(v) for v in row))
-    console.print(table)
+    from crmcli.styles import styler
+
+    colour = use_color(out)
+    console = Console(file=out, color_system="auto" if colour else None, highlight=False)
+    headers = [_(col.header) for col in columns]
+    cells = [[_cell(v).replace("\n", " ") for v in column] for column in values]
+    natural = [
+        max(cell_len(header), *map(cell_len, column))
+        for header, column in zip(headers, cells, strict=True)
+    ]
+    # What a column needs at least: its widest cell unless it is free text, and its
+    # header's longest word (a header may wrap at its spaces).
+    least = [
+        max(
+            max(map(cell_len, header.split() or [""])),
+            0 if col.free else max(map(cell_len, cells_)),
+        )
+        for header, col, cells_ in zip(headers, columns, cells, strict=True)
+    ]
+    free = [col.free for col in columns]
+    stylers = [styler(col.key) if colour else None for col in columns]
+    # Free-text columns that would be too narrow in the table, the last first, go on
+    # lines of their own under each row, as wide as the terminal allows.
+    shown = list(range(len(columns)))
+    widths = _fit(natural, least, free, console.width)
+    below: list[int] = []
+    while widths is None or (len(below) < sum(free) and _narrow(widths, shown, natural, free)):
+        candidates = [i for i in shown[1:] if free[i]]
+        if not candidates:
+            break
+        below.insert(0, candidates[-1])
+        shown.remove(candidates[-1])
+        widths = _fit(
+            [natural[i] for i in shown],
+            [least[i] for i in shown],
+            [free[i] for i in shown],
+            console.width,
+        )
+    if widths is None:
+        _rich_records(console, headers, cells, colour)
+        return
+    if not below:
+        console.print(
+            _table(headers, columns, widths, zip(*cells, strict=True), stylers, colour, title)
+        )
+        return
+    pick = [columns[i] for i in shown]
+    styles = [stylers[i] for i in shown]
+    indent = widths[0] + 2
+    console.print(_table([headers[i] for i in shown], pick, widths, [], styles, colour, title))
+    for row in zip(*cells, strict=True):
+        console.print(_table(None, pick, widths, [[row[i] for i in shown]], styles, colour))
+        for i in below:
+            if row[i]:
+                text = row[i] if len(below) == 1 else f"{headers[i]}: {row[i]}"
+                console.print(Padding(Text(text, overflow="fold"), (0, 0, 0, indent)))
+
+
+def _narrow(widths: list[int], shown: list[int], natural: list[int], free: list[bool]) -> bool:
+    """A free-text column of the table would take more than two lines."""
+    return any(free[i] and natural[i] > 2 * width for i, width in zip(shown, widths, strict=True))
+
+
+def _table(
+    headers: Sequence[str] | None,
+    columns: Sequence[Col],
+    widths: Sequence[int],
+    rows: Any,
+    stylers: Sequence[Any],
+    colour: bool,
+    title: str | None = None,
+) -> Any:
+    """A Rich table of fixed column widths: no border, a rule under the header."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        show_header=headers is not None,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+        header_style="bold" if colour else "",
+    )
+    for index, (col, width) in enumerate(zip(columns, widths, strict=True)):
+        header = headers[index] if headers is not None else ""
+        table.add_column(header, justify=col.justify, width=width, overflow="fold")  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(
+            *(
+                Text(text, style=(style(text) or "") if style else "")
+                for text, style in zip(row, stylers, strict=False)
+            )
+        )
+    return table
+
+
+def _fit(natural: list[int], least: list[int], free: list[bool], width: int) -> list[int] | None:
+    """Column widths within ``width`` terminal columns (two between columns): every
+    column whole if they fit; else kept columns at ``least`` and free-text ones sharing
+    what is left, the narrower ones whole; None when that leaves too little for them."""
+    room = width - 2 * (len(natural) - 1)
+    if sum(natural) <= room:
+        return list(natural)
+    widths = [n if f else m for n, m, f in zip(natural, least, free, strict=True)]
+    if sum(widths) <= room:
+        return widths
+    flexible = [i for i, is_free in enumerate(free) if is_free]
+    left = room - sum(w for i, w in enumerate(widths) if not free[i])
+    if not flexible or left < max(FREE_MIN, *(least[i] for i in flexible)) * len(flexible):
+        return None
+    # Water-filling: a column narrower than an equal share keeps its width, and the
+    # others share the rest equally.
+    pending = sorted(flexible, key=widths.__getitem__)
+    while pending:
+        share = left // len(pending)
+        index = pending[0]
+        if widths[index] > share:
+            for j, i in enumerate(pending):
+                widths[i] = share + (1 if j < left - share * len(pending) else 0)
+            break
+        left -= widths[index]
+        pending.pop(0)
+    return widths
+
+
+def _rich_records(console: Any, headers: list[str], cells: list[list[str]], colour: bool) -> None:
+    """Rows too wide for the terminal, one field per line, a blank line between rows."""
+    from rich.table import Table
+    from rich.text import Text
+
+    for index, row in enumerate(zip(*cells, strict=True)):
+        if index:
+            console.print()
+        grid = Table.grid(padding=(0, 2, 0, 0))
+        grid.add_column(no_wrap=True, style="bold" if colour else "")
+        grid.add_column(overflow="fold")
+        for header, text in zip(headers, row, strict=True):
+            if text:
+                grid.add_row(Text(header), Text(text))
+        console.print(grid)
 
 
 # East Asian Wide and Fullwidth ranges (Hangul, CJK, kana, fullwidth forms): two columns.
@@ -217,6 +378,15 @@ def _widths(cells: list[str], joined: str) -> list[int]:
     return [len(text) if text.isascii() else _width(text) for text in cells]
 
 
+def _cut(text: str) -> str:
+    """A cell of at most PLAIN_CUT columns: a longer one ends in an ellipsis."""
+    if len(text) <= PLAIN_CUT // 2 or _width(text) <= PLAIN_CUT:
+        return text
+    from rich.cells import set_cell_size
+
+    return set_cell_size(text, PLAIN_CUT - 1) + "…"
+
+
 def _plain_table(values: Sequence[Sequence[Any]], columns: Sequence[Col], out: TextIO) -> None:
     # Column by column, so that a long list costs a few list comprehensions per column
     # rather than a function call per cell.
@@ -228,6 +398,9 @@ def _plain_table(values: Sequence[Sequence[Any]], columns: Sequence[Col], out: T
         joined = "".join(cells)
         if "\n" in joined:  # a line break becomes a space: same length, same script
             cells = [text.replace("\n", " ") for text in cells]
+        if col.free and max(map(len, cells)) > PLAIN_CUT // 2:  # might be too wide
+            cells = [_cut(text) for text in cells]
+            joined = "".join(cells)
         if i == last and col.justify != "right":
             padded.append(cells)  # nothing follows it: no padding
             continue
@@ -262,16 +435,39 @@ def render_record(
     from rich.cells import cell_len
 
     out = out or sys.stdout
+    console = None
+    if is_terminal(out):
+        # On a terminal a long value wraps under itself, not under its key.
+        from rich.console import Console
+
+        colour = use_color(out)
+        console = Console(file=out, color_system="auto" if colour else None, highlight=False)
     for index, (heading, pairs) in enumerate(sections):
-        shown = [(k, _cell(v)) for k, v in pairs if v not in (None, "", [])]
+        shown = [(k, _cell(v).replace("\n", " ")) for k, v in pairs if v not in (None, "", [])]
         if not shown and index:
             continue
         if index:
             out.write("\n")
+        if console is not None:
+            _rich_section(console, heading, shown, colour)
+            continue
         out.write(f"{heading}\n")
         width = max((cell_len(k) for k, _ in shown), default=0)
         for key, value in shown:
             out.write(f"  {key}{' ' * (width - cell_len(key))}  {value}\n")
+
+
+def _rich_section(console: Any, heading: str, pairs: list[tuple[str, str]], colour: bool) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console.print(Text(heading, style="bold" if colour else ""))
+    grid = Table.grid(padding=(0, 2, 0, 0), pad_edge=False)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for key, value in pairs:
+        grid.add_row(Text("  " + key), Text(value))
+    console.print(grid)
 
 
 def shown(value: Any) -> str:

@@ -364,7 +364,7 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int, tz_name: str
         (_("Added"), cu.created_on),
         (_("Last contact"), cu.last_contact_at and f"{cu.last_contact_at:%Y-%m-%d %H:%M}"),
         (
-            "Next due",
+            _("Next due"),
             f"{cu.next_due_at}"
             + (
                 " ("
