@@ -343,7 +343,7 @@ def _rich_records(console: Any, headers: list[str], cells: list[list[str]], colo
 
 # East Asian Wide and Fullwidth ranges (Hangul, CJK, kana, fullwidth forms): two columns.
 # Those of the Basic Multilingual Plane are all three bytes long in UTF-8.
-_WIDE_BMP = (
+WIDE_BMP = (
     "\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
     "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
 )
@@ -355,12 +355,12 @@ def _scripts() -> tuple[re.Pattern[str], re.Pattern[str]]:
     BMP: compiled when a table first needs them (several milliseconds that the commands
     printing no table, such as ``crm log``, need not pay)."""
     return (
-        re.compile(f"[{_WIDE_BMP}\U00020000-\U0003fffd]"),
-        re.compile(f"[^\x00-\x7f{_WIDE_BMP}]"),
+        re.compile(f"[{WIDE_BMP}\U00020000-\U0003fffd]"),
+        re.compile(f"[^\x00-\x7f{WIDE_BMP}]"),
     )
 
 
-def _width(text: str) -> int:
+def cell_width(text: str) -> int:
     """Terminal columns of a cell (wide CJK characters count two)."""
     if text.isascii():
         return len(text)
@@ -375,12 +375,12 @@ def _widths(cells: list[str], joined: str) -> list[int]:
         # Only ASCII (one byte, one column) and wide BMP characters (three bytes, two
         # columns): the width is the mean of the length and the UTF-8 size.
         return [(len(text) + len(text.encode())) >> 1 for text in cells]
-    return [len(text) if text.isascii() else _width(text) for text in cells]
+    return [len(text) if text.isascii() else cell_width(text) for text in cells]
 
 
 def _cut(text: str) -> str:
     """A cell of at most PLAIN_CUT columns: a longer one ends in an ellipsis."""
-    if len(text) <= PLAIN_CUT // 2 or _width(text) <= PLAIN_CUT:
+    if len(text) <= PLAIN_CUT // 2 or cell_width(text) <= PLAIN_CUT:
         return text
     from rich.cells import set_cell_size
 

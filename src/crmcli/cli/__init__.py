@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from crmcli import __version__
+from crmcli.cli.helptexts import HelpContext
 from crmcli.errors import EXIT_INTERNAL, EXIT_STORAGE, EXIT_USAGE, CrmError
 
 # Every top-level command: the module that defines it, and its one-line help. Modules are
@@ -52,6 +53,8 @@ class CrmGroup(TyperGroup):
     """The root: loads commands on demand, and turns every CrmError (and storage
     failure) into one line on stderr and its exit code."""
 
+    context_class = HelpContext
+
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
@@ -63,7 +66,8 @@ class CrmGroup(TyperGroup):
 
         from crmcli.i18n import _
 
-        return TyperCommand(cmd_name, help=_(COMMANDS[cmd_name][1]), callback=None)
+        line = _(COMMANDS[cmd_name][1])
+        return TyperCommand(cmd_name, help=line, short_help=line, callback=None)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0]
@@ -170,8 +174,10 @@ def load_command(name: str) -> Any:
         holder = typer.Typer()
         module.register(holder)
         group = typer.main.get_group(holder)
+        from crmcli.cli.helptexts import plain_help
+
         for registered, command in group.commands.items():
-            _LOADED[registered] = command
+            _LOADED[registered] = plain_help(command)
     return _LOADED[name]
 
 
