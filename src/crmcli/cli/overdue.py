@@ -89,7 +89,7 @@ def overdue(
             "owner": i.owner,
             "last_contact": i.last_contact_at.date() if i.last_contact_at else _("never"),
             "due_on": i.due_on,
-            "reason": "; ".join(
+            "reason": _("; ").join(
                 [
                     *(_("open major complaint #{id}").format(id=k) for k in major.get(i.id, ())),
                     *(r.text for r in i.reasons),
