@@ -77,6 +77,24 @@ Birthday = Annotated[str | None, typer.Option("--birthday", help="1985-03-08 or 
 Tags = Annotated[str | None, typer.Option("--tags", help="Comma-separated tags.")]
 Notes = Annotated[str | None, typer.Option("--notes")]
 Reason = Annotated[str | None, typer.Option("--reason", help="Why; kept in history.")]
+# The same options as filters of customer list.
+OnlyTier = Annotated[
+    str | None,
+    typer.Option(
+        "--tier", help="Only this tier: core 核心, key 重点, general 一般, potential 潜在."
+    ),
+]
+OnlyStage = Annotated[
+    str | None,
+    typer.Option(
+        "--stage",
+        help="Only this stage: lead 潜在, target 目标, qualified 意向, customer 成交, "
+        "loyal 忠诚, junk, lost.",
+    ),
+]
+OnlyOwner = Annotated[
+    str | None, typer.Option("--owner", help="Only the customers this salesperson follows up.")
+]
 
 
 # Option names that differ from the customer field they set; the rest are the same.
@@ -237,9 +255,9 @@ def edit(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    tier: Tier = None,
-    stage: Stage = None,
-    owner: Owner = None,
+    tier: OnlyTier = None,
+    stage: OnlyStage = None,
+    owner: OnlyOwner = None,
     search: Annotated[
         str | None, typer.Option("--search", "-s", help="Part of name, pinyin, code or phone.")
     ] = None,

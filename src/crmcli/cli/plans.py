@@ -34,7 +34,10 @@ def add(
     due: Annotated[str, typer.Option("--due", help="fri, +3d, 2026-12-01 10:00 …")],
     content: Annotated[str, typer.Option("--content", help="What is to be done.")],
     channel: Annotated[str, typer.Option("--channel", help="How: phone, visit, …")] = "phone",
-    owner: OwnerOpt = None,
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="Who is to do it (default: the customer's owner, else you)."),
+    ] = None,
     as_of: AsOfOpt = None,
     format: FormatOpt = "table",
 ) -> None:
