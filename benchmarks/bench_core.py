@@ -538,22 +538,36 @@ def check_startup(env: Env, runs: int) -> list[Row]:
             )
         )
     e = env.environ()
-    times = medians(
-        {
-            "sqlmodel": [env.python, "-c", "import sqlmodel"],
-            "help": [env.crm, "--help"],
-            "overdue-help": [env.crm, "overdue", "--help"],
-        },
-        {**e, "COLUMNS": "100"},
-        runs,
-    )
-    base = times["sqlmodel"]
-    rows.append(Row('python -c "import sqlmodel" (baseline)', base))
-    ratio = times["help"] / base
-    rows.append(
-        Row("crm --help", times["help"], ratio, f"≤ {HELP_TARGET}× baseline", ratio <= HELP_TARGET)
-    )
-    rows.append(Row("crm overdue --help", times["overdue-help"], times["overdue-help"] / base))
+    # Both interface languages: Chinese opens the gettext catalogue, English none.
+    for lang in ("en", "zh"):
+        times = medians(
+            {
+                "sqlmodel": [env.python, "-c", "import sqlmodel"],
+                "help": [env.crm, "--help"],
+                "overdue-help": [env.crm, "overdue", "--help"],
+            },
+            {**e, "COLUMNS": "100", "CRM_LANG": lang},
+            runs,
+        )
+        base = times["sqlmodel"]
+        rows.append(Row(f'python -c "import sqlmodel" (baseline, {lang} run)', base))
+        ratio = times["help"] / base
+        rows.append(
+            Row(
+                f"crm --help (CRM_LANG={lang})",
+                times["help"],
+                ratio,
+                f"≤ {HELP_TARGET}× baseline",
+                ratio <= HELP_TARGET,
+            )
+        )
+        rows.append(
+            Row(
+                f"crm overdue --help (CRM_LANG={lang})",
+                times["overdue-help"],
+                times["overdue-help"] / base,
+            )
+        )
     return rows
 
 
@@ -574,6 +588,11 @@ def check_overdue(env: Env, ds: Dataset, runs: int) -> tuple[list[Row], int]:
     }
     times = medians(commands, e, runs)
     base = times["baseline"]
+    chinese = medians(
+        {"baseline": commands["baseline"], "table": commands["table"]},
+        {**e, "CRM_LANG": "zh"},
+        runs,
+    )
     owned = scalar(
         env.db,
         "SELECT count(*) FROM customer WHERE next_due_at < ? AND owner = ?",
@@ -597,6 +616,14 @@ def check_overdue(env: Env, ds: Dataset, runs: int) -> tuple[list[Row], int]:
             times["json"] / base,
             f"(≤ {OVERDUE_TARGET}×, info)",
             note="same rows",
+        ),
+        Row(
+            "crm overdue (table, piped, CRM_LANG=zh)",
+            chinese["table"],
+            chinese["table"] / chinese["baseline"],
+            f"≤ {OVERDUE_TARGET}× baseline",
+            chinese["table"] / chinese["baseline"] <= OVERDUE_TARGET,
+            "the reasons and headers in Chinese",
         ),
         Row(
             f"crm overdue --owner {owner}",

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -792,6 +793,17 @@ def test_import_list_shows_each_batch(crm, tmp_path):
         "updated": 0,
     }
     assert batch["undone_at"] is None
+
+
+def test_import_list_shows_when_on_the_team_clock_and_json_keeps_utc(crm, tmp_path, db_sql):
+    path = write(tmp_path / "a.csv", [["name"], ["A"]])
+    imported(crm, "customers", path)
+    db_sql("UPDATE importbatch SET at = :at", at=datetime(2026, 11, 20, 17, 30, 15, 123456))
+    header, row = crm.ok("import", "list").stdout.splitlines()
+    assert header.split()[:4] == ["Batch", "Table", "File", "When"]
+    # Asia/Shanghai, the default time zone: eight hours ahead, and to the minute
+    assert "2026-11-21 01:30  tester" in row
+    assert crm.json("import", "list")[0]["at"].startswith("2026-11-20 17:30:15")
 
 
 def test_undo_is_blocked_by_later_batches_then_works_in_order_and_only_once(crm, tmp_path, db_sql):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db
+from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db, state
 from crmcli.output import Col, message, print_json, render
 
 app = typer.Typer(
@@ -125,7 +125,7 @@ BATCH_COLUMNS = (
     Col("id", "Batch", "right"),
     Col("kind", "Table"),
     Col("source", "File"),
-    Col("at", "When (UTC)"),
+    Col("at", "When"),
     Col("user", "Who"),
     Col("added", "Added", "right"),
     Col("updated", "Updated", "right"),
@@ -502,12 +502,15 @@ def list_(ctx: typer.Context, format: FormatOpt = "table") -> None:
     database = open_db(ctx, write=False)
     with database.session() as session:
         batches = list_batches(session)
+    from crmcli.dates import local_time
+
+    zone = state(ctx).config.timezone
     rows = [
         {
             "id": b.id,
             "kind": b.kind,
             "source": b.source,
-            "at": f"{b.at:%Y-%m-%d %H:%M}",
+            "at": f"{local_time(b.at, zone):%Y-%m-%d %H:%M}",
             "user": b.user,
             "added": b.added,
             "updated": b.updated,
