@@ -8,7 +8,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcli.output import Col, _width, _widths, print_json, render, render_columns
+from crmcli.output import Col, _widths, cell_width, print_json, render, render_columns
 
 COLUMNS = (Col("owner", "Owner"), Col("name", "Customer"), Col("late", "Late", "right"))
 
@@ -27,13 +27,13 @@ NAME_CHARS = st.sampled_from(
 
 @given(st.lists(st.text(NAME_CHARS, max_size=12), min_size=1, max_size=30))
 def test_column_widths_agree_with_the_width_of_each_cell(cells):
-    assert _widths(cells, "".join(cells)) == [_width(text) for text in cells]
+    assert _widths(cells, "".join(cells)) == [cell_width(text) for text in cells]
 
 
 def test_cjk_width_counts_two_columns():
-    assert _width("华为 Apex") == 9
-    assert _width("（１）") == 6
-    assert _width("café—“x”") == 8
+    assert cell_width("华为 Apex") == 9
+    assert cell_width("（１）") == 6
+    assert cell_width("café—“x”") == 8
 
 
 def plain(rows, columns=COLUMNS):
@@ -141,3 +141,30 @@ def test_json_of_short_data_is_indented_as_before():
     out = io.StringIO()
     print_json({"a": [1, 2], "b": None}, out)
     assert out.getvalue() == '{\n  "a": [\n    1,\n    2\n  ],\n  "b": null\n}\n'
+
+
+def test_one_very_long_name_is_cut_in_the_plain_table_and_kept_whole_in_csv_and_json():
+    pasted = "某" * 5000  # a page pasted into a name: 10,000 columns wide
+    rows = [{"owner": "li", "name": pasted, "late": 3}, {"owner": "wang", "name": "Zen", "late": 1}]
+    lines = plain(rows).splitlines()
+    # The name column is as wide as the cut cell (at most 120 columns), not 10,000.
+    assert lines[1] == "li     " + "某" * 59 + "…" + "  " + "   3"
+    assert lines[2] == "wang   Zen" + " " * 116 + "  " + "   1"
+    assert {cell_width(line) for line in lines} == {7 + 119 + 2 + 4}
+    for fmt in ("csv", "json"):
+        out = io.StringIO()
+        render(rows, COLUMNS, fmt, out=out)
+        assert pasted in out.getvalue()
+
+
+def test_a_reason_crm_composed_is_never_cut_however_long():
+    reason = "no phone contact since added 2026-09-14; potential customers need one every 30 days"
+    reasons = "; ".join([reason, "plan #12 due 2026-11-10: send the price list", reason])
+    out = io.StringIO()
+    render(
+        [{"owner": "li", "reason": reasons}],
+        (Col("owner", "Owner"), Col("reason", "Why")),
+        "table",
+        out=out,
+    )
+    assert out.getvalue().splitlines()[1] == "li     " + reasons

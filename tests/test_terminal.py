@@ -151,3 +151,20 @@ def test_colour_says_how_late_and_which_tier_and_none_without_a_colour_terminal(
         crm.ok("overdue", "--as-of", DAY).stdout,  # a pipe
     ):
         assert "\x1b[" not in quiet
+
+
+def test_a_complaint_past_its_target_is_red_and_one_met_green(crm, world):
+    crm.ok(
+        "complaint", "open", "C0001", "-s", "important", "-m", "售后工程师未按约上门",
+        "--at", "2026-11-12 15:00", "--as-of", DAY,
+    )  # fmt: skip
+    crm.ok(
+        "complaint", "open", "C0002", "-s", "general", "-m", "Wrong invoice",
+        "--at", "2026-11-18 09:00", "--as-of", DAY,
+    )  # fmt: skip
+    crm.ok("complaint", "respond", "2", "--at", "2026-11-18 10:00", "--as-of", DAY)
+    coloured = on_terminal("complaint", "list", "--as-of", DAY, colour=True, term="xterm-256color")
+    assert "\x1b[1;31mbreaching" in coloured
+    assert "\x1b[32mmet" in coloured
+    lines = plain(on_terminal("complaint", "list", "--as-of", DAY))
+    check_whole(lines, ["C0001", "C0002", "2026-11-12 15:00", "2026-11-18 09:00", "important"])

@@ -39,9 +39,11 @@ FREE_TEXT = frozenset(
 # Below this many columns a free-text column is no longer worth reading: the rows are
 # shown one field per line instead.
 FREE_MIN = 12
-# A free-text cell wider than this is cut in a plain (piped) table: one pasted page in a
-# name must not widen every row; csv, tsv and json keep it whole.
+# A cell of text people typed (a name, a summary, a note) wider than this is cut in a
+# plain (piped) table: one pasted page in a name must not widen every row; csv, tsv and
+# json keep it whole. What crm composes itself (reasons, details) is never cut.
 PLAIN_CUT = 120
+COMPOSED = frozenset({"reason", "why", "detail", "response", "resolution", "stages", "audience"})
 
 
 @dataclass(frozen=True)
@@ -250,8 +252,12 @@ def _rich_table(
         console.print(_table(None, pick, widths, [[row[i] for i in shown]], styles, colour))
         for i in below:
             if row[i]:
-                text = row[i] if len(below) == 1 else f"{headers[i]}: {row[i]}"
-                console.print(Padding(Text(text, overflow="fold"), (0, 0, 0, indent)))
+                style = stylers[i]
+                text = Text(row[i], style=(style(row[i]) or "") if style else "")
+                if len(below) > 1:
+                    text = Text.assemble(f"{headers[i]}: ", text)
+                text.overflow = "fold"
+                console.print(Padding(text, (0, 0, 0, indent)))
 
 
 def _narrow(widths: list[int], shown: list[int], natural: list[int], free: list[bool]) -> bool:
@@ -384,7 +390,8 @@ def _cut(text: str) -> str:
         return text
     from rich.cells import set_cell_size
 
-    return set_cell_size(text, PLAIN_CUT - 1) + "…"
+    # (a wide character that would straddle the cut leaves a space, dropped here)
+    return set_cell_size(text, PLAIN_CUT - 1).rstrip() + "…"
 
 
 def _plain_table(values: Sequence[Sequence[Any]], columns: Sequence[Col], out: TextIO) -> None:
@@ -398,7 +405,7 @@ def _plain_table(values: Sequence[Sequence[Any]], columns: Sequence[Col], out: T
         joined = "".join(cells)
         if "\n" in joined:  # a line break becomes a space: same length, same script
             cells = [text.replace("\n", " ") for text in cells]
-        if col.free and max(map(len, cells)) > PLAIN_CUT // 2:  # might be too wide
+        if col.free and col.key not in COMPOSED and max(map(len, cells)) > PLAIN_CUT // 2:
             cells = [_cut(text) for text in cells]
             joined = "".join(cells)
         if i == last and col.justify != "right":
