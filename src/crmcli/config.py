@@ -19,6 +19,7 @@ from typing import Any
 
 from crmcli.enums import CHANNEL, STAGE, TIER
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 
 ALL_CONTACT_CHANNELS = ["phone", "visit", "meeting", "email", "wechat"]
 
@@ -382,10 +383,11 @@ def _default_of(key: str) -> Any:
         return _RATE_EXAMPLE
     if key.startswith("currency.rates."):
         raise InvalidInput(
-            f"unknown config key {key!r}: a rate is named by a currency code in capitals, "
-            "e.g. currency.rates.USD"
+            _(
+                "unknown config key {key!r}: a rate is named by a currency code in capitals, e.g. currency.rates.USD"
+            ).format(key=key)
         )
-    raise InvalidInput(f"unknown config key {key!r}; see `crm config show`")
+    raise InvalidInput(_("unknown config key {key!r}; see `crm config show`").format(key=key))
 
 
 def _check(key: str, value: Any) -> None:
@@ -402,11 +404,15 @@ def _check(key: str, value: Any) -> None:
         else isinstance(value, str)
     )
     if not ok:
-        raise InvalidInput(f"config {key} must be {_type_name(expected)}, not {value!r}")
+        raise InvalidInput(
+            _("config {key} must be {expected}, not {value!r}").format(
+                key=key, expected=_type_name(expected), value=value
+            )
+        )
     check = VALIDATORS.get(key) or (_rate if _RATE_KEY.fullmatch(key) else None)
     problem = check(value) if check else None
     if problem:
-        raise InvalidInput(f"config {key} {problem}")
+        raise InvalidInput(_("config {key} {problem}").format(key=key, problem=problem))
 
 
 def parse_value(key: str, text: str) -> Any:
@@ -428,7 +434,11 @@ def parse_value(key: str, text: str) -> Any:
         else:
             value = raw
     except ValueError:
-        raise InvalidInput(f"config {key} must be {_type_name(expected)}, not {text!r}") from None
+        raise InvalidInput(
+            _("config {key} must be {expected}, not {text!r}").format(
+                key=key, expected=_type_name(expected), text=text
+            )
+        ) from None
     if key.endswith("channels"):
         value = [CHANNEL.parse(v) for v in value]
     _check(key, value)
@@ -462,7 +472,9 @@ class Config:
         node: Any = self.tree
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
-                raise InvalidInput(f"unknown config key {key!r}; see `crm config show`")
+                raise InvalidInput(
+                    _("unknown config key {key!r}; see `crm config show`").format(key=key)
+                )
             node = node[part]
         return node
 
@@ -537,16 +549,22 @@ def load(path: Path | None = None) -> Config:
     try:
         user_tree = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"config file {path} is not valid TOML: {exc}") from None
+        raise InvalidInput(
+            _("config file {path} is not valid TOML: {exc}").format(path=path, exc=exc)
+        ) from None
     except OSError as exc:
-        raise InvalidInput(f"cannot read config file {path}: {exc.strerror}") from None
+        raise InvalidInput(
+            _("cannot read config file {path}: {strerror}").format(path=path, strerror=exc.strerror)
+        ) from None
     for key, value in flatten(user_tree).items():
         try:
             _check(key, value)
         except InvalidInput as exc:
-            raise InvalidInput(f"{exc.message} (in {path})") from None
+            raise InvalidInput(
+                _("{message} (in {path})").format(message=exc.message, path=path)
+            ) from None
     loaded = Config(path, user_tree)
     problem = _cross_checks(loaded.tree)
     if problem:
-        raise InvalidInput(f"{problem} (in {path})")
+        raise InvalidInput(_("{problem} (in {path})").format(problem=problem, path=path))
     return loaded

@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 
 _RELATIVE = re.compile(r"^([+-])\s*(\d+)\s*([dwmy])$")
 _WEEKDAYS = {
@@ -86,7 +87,9 @@ def check_range(day: date, text: str, *, what: str = "date") -> None:
     """Refuse a day outside FIRST_DAY…LAST_DAY (a typo such as 9999-12-31)."""
     if not FIRST_DAY <= day <= LAST_DAY:
         raise InvalidInput(
-            f"{what} {text.strip()!r} is out of range; use a day from {FIRST_DAY} to {LAST_DAY}"
+            _("{what} {strip!r} is out of range; use a day from {FIRST_DAY} to {LAST_DAY}").format(
+                what=what, strip=text.strip(), FIRST_DAY=FIRST_DAY, LAST_DAY=LAST_DAY
+            )
         )
 
 
@@ -114,7 +117,9 @@ def _parse_datetime(text: str, today: date, what: str) -> tuple[datetime, bool]:
         day = _relative(folded, today)
     except (ValueError, OverflowError):
         raise InvalidInput(
-            f"cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri"
+            _("cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri").format(
+                what=what, text=text
+            )
         ) from None
     if day is not None:
         return datetime.combine(day, time()), False
@@ -124,8 +129,6 @@ def _parse_datetime(text: str, today: date, what: str) -> tuple[datetime, bool]:
     if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", raw):
         raw = raw.replace("年", "-").replace("月", "-").replace("日", "")
     if not re.fullmatch(r"[\d\s:/.T-]+", raw) or not _LOOSE.match(raw):
-        from crmcli.i18n import _
-
         raise InvalidInput(
             _("cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri").format(
                 what=what, text=text
@@ -141,7 +144,9 @@ def _parse_datetime(text: str, today: date, what: str) -> tuple[datetime, bool]:
         )
     except (ValueError, OverflowError):
         raise InvalidInput(
-            f"cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri"
+            _("cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri").format(
+                what=what, text=text
+            )
         ) from None
     has_time = bool(re.search(r"\d:\d", raw))
     return value.replace(tzinfo=None), has_time
@@ -164,7 +169,9 @@ def _as_in_files(raw: str, text: str, today: date, what: str) -> tuple[datetime,
         clock = clock_of(raw, what)
     except (InvalidInput, ValueError):
         raise InvalidInput(
-            f"cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri"
+            _("cannot read {what} {text!r}; use 2026-11-22, today, +3d or fri").format(
+                what=what, text=text
+            )
         ) from None
     if clock is not None:
         return datetime.combine(today, clock), True

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crmcli.errors import StorageError
+from crmcli.i18n import _
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -92,9 +93,9 @@ def server_url(target: str) -> Any:
     url = make_url(target)
     if url.get_backend_name() != "postgresql":
         raise StorageError(
-            f"cannot open database {url.render_as_string(hide_password=True)}: "
-            "crmcli works with SQLite files and PostgreSQL servers "
-            "(postgresql+psycopg://user@host/db)"
+            _(
+                "cannot open database {render_as_string}: crmcli works with SQLite files and PostgreSQL servers (postgresql+psycopg://user@host/db)"
+            ).format(render_as_string=url.render_as_string(hide_password=True))
         )
     if url.drivername != "postgresql+psycopg":
         url = url.set(drivername="postgresql+psycopg")
@@ -104,26 +105,42 @@ def server_url(target: str) -> Any:
 def _check_sqlite_path(path: Path, create: bool) -> None:
     parent = path.parent
     if not parent.is_dir():
-        raise StorageError(f"cannot open database {path}: directory {parent} does not exist")
+        raise StorageError(
+            _("cannot open database {path}: directory {parent} does not exist").format(
+                path=path, parent=parent
+            )
+        )
     if path.exists():
         if path.is_dir():
-            raise StorageError(f"cannot open database {path}: it is a directory")
+            raise StorageError(
+                _("cannot open database {path}: it is a directory").format(path=path)
+            )
         if not os.access(path, os.R_OK | os.W_OK):
-            raise StorageError(f"cannot open database {path}: permission denied")
+            raise StorageError(
+                _("cannot open database {path}: permission denied").format(path=path)
+            )
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
         if head and head != SQLITE_MAGIC:
-            raise StorageError(f"{path} is not a crmcli database (not an SQLite file)")
+            raise StorageError(
+                _("{path} is not a crmcli database (not an SQLite file)").format(path=path)
+            )
         return
     if not create:
-        raise StorageError(f"no database at {path}; run `crm init` first")
+        raise StorageError(_("no database at {path}; run `crm init` first").format(path=path))
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise StorageError(f"cannot create database {path}: directory {parent} is not writable")
+        raise StorageError(
+            _("cannot create database {path}: directory {parent} is not writable").format(
+                path=path, parent=parent
+            )
+        )
     # Created readable by its owner only (SPEC §6); SQLite gives -wal/-shm the same mode.
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
     except OSError as exc:
-        raise StorageError(f"cannot create database {path}: {exc.strerror}") from None
+        raise StorageError(
+            _("cannot create database {path}: {strerror}").format(path=path, strerror=exc.strerror)
+        ) from None
     os.close(fd)
 
 
@@ -194,7 +211,7 @@ def make_engine(target: str, *, write: bool, read_only: bool = False) -> Engine:
             import psycopg  # noqa: F401
         except ImportError:
             raise StorageError(
-                "PostgreSQL needs the psycopg driver: pip install 'crmcli[postgresql]'"
+                _("PostgreSQL needs the psycopg driver: pip install 'crmcli[postgresql]'")
             ) from None
         url = server_url(target)
         user = _acting_user()
@@ -274,9 +291,9 @@ def current_revision(engine: Engine, target: str | None = None) -> str | None:
             conn.rollback()
             if inspect(conn).get_table_names():
                 raise StorageError(
-                    f"{_shown(target) if target else engine.url.database} holds tables "
-                    "but no crmcli schema version; "
-                    "it is not a crmcli database"
+                    _(
+                        "{value} holds tables but no crmcli schema version; it is not a crmcli database"
+                    ).format(value=_shown(target) if target else engine.url.database)
                 ) from None
             return None
 
@@ -317,8 +334,9 @@ def _upgrade_on(conn: Connection, revision: str) -> None:
         broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
         if broken:
             raise StorageError(
-                f"the upgrade would leave {len(broken)} rows pointing at missing rows "
-                f"(first: table {broken[0][0]}); nothing was changed"
+                _(
+                    "the upgrade would leave {n} rows pointing at missing rows (first: table {broken}); nothing was changed"
+                ).format(n=len(broken), broken=broken[0][0])
             )
 
 
@@ -456,7 +474,9 @@ def open_database(target: str, *, write: bool, create: bool | None = None) -> Da
         # A file is refused before it exists; on a server the empty database does exist,
         # and what a read must not make is crmcli's schema in it.
         engine.dispose()
-        raise StorageError(f"no database at {_shown(target)}; run `crm init` first")
+        raise StorageError(
+            _("no database at {target}; run `crm init` first").format(target=_shown(target))
+        )
     created = _bring_to_head(target, path)
     _use_wal(engine)
     return Database(target, engine, created=created)
@@ -487,7 +507,9 @@ def _probe_file(path: Path) -> str | None:
         if "alembic_version" not in names:
             if any(not name.startswith("sqlite_") for name in names):
                 raise StorageError(
-                    f"{path} holds tables but no crmcli schema version; it is not a crmcli database"
+                    _(
+                        "{path} holds tables but no crmcli schema version; it is not a crmcli database"
+                    ).format(path=path)
                 )
             return None
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -501,8 +523,9 @@ def _probe_file(path: Path) -> str | None:
 def _refuse_newer(target: str, revision: str | None) -> None:
     if revision is not None and revision not in REVISIONS:
         raise StorageError(
-            f"database {_shown(target)} has schema {revision}, newer than this crmcli knows "
-            f"(up to {HEAD}); upgrade crmcli to use it"
+            _(
+                "database {target} has schema {revision}, newer than this crmcli knows (up to {HEAD}); upgrade crmcli to use it"
+            ).format(target=_shown(target), revision=revision, HEAD=HEAD)
         )
 
 
@@ -547,7 +570,11 @@ def _bring_to_head(target: str, path: Path | None) -> bool:
                 reason = _reason(exc)
                 if "locked" in reason or "busy" in reason:
                     raise StorageError(_unreadable(target, exc)) from None
-                raise StorageError(f"cannot {verb} database {_shown(target)}: {reason}") from None
+                raise StorageError(
+                    _("cannot {verb} database {target}: {reason}").format(
+                        verb=verb, target=_shown(target), reason=reason
+                    )
+                ) from None
     finally:
         engine.dispose()
 

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from crmcli import __version__
 from crmcli.cli.helptexts import HelpContext
 from crmcli.errors import EXIT_INTERNAL, EXIT_STORAGE, EXIT_USAGE, CrmError
+from crmcli.i18n import _
 
 # Every top-level command: the module that defines it, and its one-line help. Modules are
 # imported only when their command runs, so `crm --help` and `crm overdue` do not pay for
@@ -141,7 +142,7 @@ class CrmGroup(TyperGroup):
             _debug(exc)
             code = _say(" ".join(exc.format_message().split()), exc.exit_code)
         except typer_errors.Abort:
-            code = _say("aborted", 1)
+            code = _say(_("aborted"), 1)
         except CrmError as exc:
             _debug(exc)
             code = _say(exc.message, exc.exit_code)
@@ -153,9 +154,9 @@ class CrmGroup(TyperGroup):
             else:
                 what = " ".join(str(exc).split())
                 code = _say(
-                    f"internal error: {type(exc).__name__}"
-                    + (f": {what}" if what else "")
-                    + " (a bug; CRM_DEBUG=1 shows where)",
+                    _("internal error: {name__}{value} (a bug; CRM_DEBUG=1 shows where)").format(
+                        name__=type(exc).__name__, value=f": {what}" if what else ""
+                    ),
                     EXIT_INTERNAL,
                 )
         if not standalone_mode:
@@ -260,16 +261,19 @@ def _check_arguments(argv: list[str]) -> None:
         except UnicodeEncodeError:
             raw = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
             raise CrmError(
-                f"argument {position} ('{raw}') is not valid UTF-8 text; "
-                "type it in UTF-8 (check the terminal's encoding)"
+                _(
+                    "argument {position} ('{raw}') is not valid UTF-8 text; type it in UTF-8 (check the terminal's encoding)"
+                ).format(position=position, raw=raw)
             ) from None
         if "\x00" in arg:
-            raise CrmError(f"argument {position} contains a NUL character")
+            raise CrmError(
+                _("argument {position} contains a NUL character").format(position=position)
+            )
     user = os.environ.get("CRM_USER", "")
     try:
         user.encode("utf-8")
     except UnicodeEncodeError:
-        raise CrmError("CRM_USER is not valid UTF-8 text") from None
+        raise CrmError(_("CRM_USER is not valid UTF-8 text")) from None
 
 
 app = typer.Typer(

@@ -18,6 +18,7 @@ from crmcli.cli.common import (
     today,
 )
 from crmcli.dates import parse_date
+from crmcli.i18n import _
 from crmcli.output import Col, message, render
 
 app = typer.Typer(help="Campaigns and thank-you events 营销活动/答谢会.", no_args_is_help=True)
@@ -63,7 +64,11 @@ def add(
     database = open_db(ctx, write=True, create=True)
     with database.session() as session:
         campaign = add_campaign(session, who, name, day, stage_values)
-    message(f"campaign {campaign.name} on {campaign.on} for stages {campaign.stages}")
+    message(
+        _("campaign {name} on {on} for stages {stages}").format(
+            name=campaign.name, on=campaign.on, stages=campaign.stages
+        )
+    )
 
 
 @app.command("notify")
@@ -94,13 +99,16 @@ def notify(
     late = notice.notified_at.date() >= target_campaign.on
     outside = not compliance.in_audience(target_campaign, target)
     message(
-        f"{target.code} {target.name} told about {target_campaign.name}"
-        + (" (on or after its day: still a miss)" if late else "")
-        + (
-            f" (not in its audience: customers of stages {target_campaign.stages}"
-            f" added before {target_campaign.on})"
+        _("{code} {name} told about {campaign}{late}{outside}").format(
+            code=target.code,
+            name=target.name,
+            campaign=target_campaign.name,
+            late=_(" (on or after its day: still a miss)") if late else "",
+            outside=_(
+                " (not in its audience: customers of stages {stages} added before {on})"
+            ).format(stages=target_campaign.stages, on=target_campaign.on)
             if outside
-            else ""
+            else "",
         )
     )
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db
+from crmcli.i18n import _
 from crmcli.output import Col, message, print_json, render
 from crmcli.text.bounds import MAX_LIMIT
 
@@ -91,7 +92,11 @@ def reclassify(
         )
         return
     verb = "would change" if dry_run else "changed"
-    message(f"sales {w.start} (excl.) to {w.end}: {outcome.changed_customers} customers {verb}")
+    message(
+        _("sales {start} (excl.) to {end}: {changed_customers} customers {verb}").format(
+            start=w.start, end=w.end, changed_customers=outcome.changed_customers, verb=verb
+        )
+    )
     if outcome.changes:
         render(
             [

@@ -15,6 +15,7 @@ from crmcli.cli.common import (
     open_db,
     state,
 )
+from crmcli.i18n import _
 from crmcli.output import Col, message, print_json, render
 
 app = typer.Typer(help="Complaints 客户投诉, with their SLA clocks.", no_args_is_help=True)
@@ -90,7 +91,9 @@ def _open_step(
         )
     extra = "".join(f"; {d}" for d in done)
     message(
-        f"complaint #{complaint.id} {kind} at {when:%Y-%m-%d %H:%M} ({complaint.status}){extra}"
+        _("complaint #{id} {kind} at {when:%Y-%m-%d %H:%M} ({status}){extra}").format(
+            id=complaint.id, kind=kind, when=when, status=complaint.status, extra=extra
+        )
     )
 
 
@@ -141,8 +144,16 @@ def open_(
             channel=channel_value,
         )
     message(
-        f"complaint #{complaint.id} from {target.code} {target.name} ({severity_value}), "
-        f"received {when:%Y-%m-%d %H:%M}, handled by {complaint.handler or 'nobody'}"
+        _(
+            "complaint #{id} from {code} {name} ({severity_value}), received {when:%Y-%m-%d %H:%M}, handled by {value}"
+        ).format(
+            id=complaint.id,
+            code=target.code,
+            name=target.name,
+            severity_value=severity_value,
+            when=when,
+            value=complaint.handler or _("nobody"),
+        )
     )
     if output == "json":
         print_json({"id": complaint.id, "customer_id": target.id, "severity": severity_value})
@@ -216,7 +227,9 @@ def close(
     if satisfied is not None:
         folded = satisfied.strip().lower()
         if folded not in ("yes", "no", "y", "n", "是", "否", "满意", "不满意"):
-            raise InvalidInput(f"--satisfied must be yes or no, not {satisfied!r}")
+            raise InvalidInput(
+                _("--satisfied must be yes or no, not {satisfied!r}").format(satisfied=satisfied)
+            )
         answer = folded in ("yes", "y", "是", "满意")
     _open_step(ctx, complaint_id, "closed", at, as_of, note=feedback, satisfied=answer)
 
@@ -260,8 +273,9 @@ def _unpublished(config: Any, moments: list[Any]) -> None:
     if years:
         shown = ", ".join(str(y) for y in years)
         message(
-            f"note: working time in {shown} counts weekends only: "
-            "the statutory holidays of that year are not published yet"
+            _(
+                "note: working time in {shown} counts weekends only: the statutory holidays of that year are not published yet"
+            ).format(shown=shown)
         )
 
 
@@ -375,9 +389,18 @@ def show(
         )
         return
     message(
-        f"complaint #{item.id} from {item.code} {item.name}: {item.severity}, {item.status}"
-        f"{' (waiting on the customer)' if item.waiting_since else ''}; "
-        f"response {target_text(item.response)}; resolution {target_text(item.resolution)}"
+        _(
+            "complaint #{id} from {code} {name}: {severity}, {status}{value}; response {response}; resolution {resolution}"
+        ).format(
+            id=item.id,
+            code=item.code,
+            name=item.name,
+            severity=item.severity,
+            status=item.status,
+            value=_(" (waiting on the customer)") if item.waiting_since else "",
+            response=target_text(item.response),
+            resolution=target_text(item.resolution),
+        )
     )
     render(steps, STEP_COLUMNS, output)
 

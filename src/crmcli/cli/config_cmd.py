@@ -9,6 +9,7 @@ import typer
 
 from crmcli import config as config_mod
 from crmcli.cli.common import fmt, state
+from crmcli.i18n import _
 from crmcli.output import message, print_json
 
 app = typer.Typer(help="Policy settings (TOML).", no_args_is_help=True)
@@ -59,7 +60,11 @@ def set_(
     old = cfg.get(key)
     cfg.set(key, parsed)
     cfg.save()
-    message(f"{key}: {_plain(old)} → {_plain(parsed)} (in {cfg.path})")
+    message(
+        _("{key}: {old} → {parsed} (in {path})").format(
+            key=key, old=_plain(old), parsed=_plain(parsed), path=cfg.path
+        )
+    )
 
 
 @app.command("path")
@@ -67,7 +72,7 @@ def path(ctx: typer.Context) -> None:
     """Where the config file is (it may not exist yet) and which database is used."""
     st = state(ctx)
     typer.echo(str(st.config.path))
-    message(f"database: {st.db_target()}")
+    message(_("database: {db_target}").format(db_target=st.db_target()))
 
 
 def register(root: typer.Typer) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from crmcli.cli import views
 from crmcli.cli.common import FormatOpt, actor, fmt, open_db
+from crmcli.i18n import _
 from crmcli.output import Col, message, print_json, render, shown
 
 if TYPE_CHECKING:
@@ -117,9 +118,13 @@ def edit(
         person = resolve_contact(session, target, contact)
         changes = edit_contact(session, who, person, raw, birthday=birthday, lunar=lunar, leap=leap)
     if not changes:
-        message(f"contact #{person.id} {person.name}: nothing changed")
+        message(_("contact #{id} {name}: nothing changed").format(id=person.id, name=person.name))
     for field, old, new in changes:
-        message(f"contact #{person.id} {field}: {shown(old)} → {shown(new)}")
+        message(
+            _("contact #{id} {field}: {old} → {new}").format(
+                id=person.id, field=field, old=shown(old), new=shown(new)
+            )
+        )
 
 
 @app.command("list")
@@ -171,7 +176,11 @@ def delete(
         target = resolve_customer(session, customer)
         person = resolve_contact(session, target, contact)
         delete_contact(session, who, target, person, reason)
-    message(f"deleted contact #{person.id} {person.name} of {target.code} {target.name}")
+    message(
+        _("deleted contact #{id} {name} of {code} {name2}").format(
+            id=person.id, name=person.name, code=target.code, name2=target.name
+        )
+    )
 
 
 def register(root: typer.Typer) -> None:

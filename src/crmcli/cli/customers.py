@@ -19,6 +19,7 @@ from crmcli.cli.common import (
     state,
     today,
 )
+from crmcli.i18n import _
 from crmcli.output import message, print_json, render, render_record, shown
 from crmcli.text.bounds import MAX_LIMIT
 
@@ -181,8 +182,14 @@ def add(
             allow_duplicate=allow_duplicate,
         )
     message(
-        f"added {customer.code} {customer.name} ({customer.tier}, {customer.stage}, "
-        f"owner {customer.owner}); next due {customer.next_due_at}"
+        _("added {code} {name} ({tier}, {stage}, owner {owner}); next due {next_due_at}").format(
+            code=customer.code,
+            name=customer.name,
+            tier=customer.tier,
+            stage=customer.stage,
+            owner=customer.owner,
+            next_due_at=customer.next_due_at,
+        )
     )
     if output == "json":
         print_json(views.customer_json(customer))
@@ -243,7 +250,7 @@ def edit(
             session, who, customer, raw, birthday=birthday, lunar=lunar, leap=leap, reason=reason
         )
     if not changes:
-        message(f"{customer.code} {customer.name}: nothing changed")
+        message(_("{code} {name}: nothing changed").format(code=customer.code, name=customer.name))
         return
     for field, old, new in changes:
         message(
@@ -505,11 +512,15 @@ def merge(
                 f"{n} {name} both had" for name, n in plan.dropped.items()
             )
         if dry_run:
-            message(f"dry run: {what}; nothing written")
+            message(_("dry run: {what}; nothing written").format(what=what))
             return
         confirm(what[0].upper() + what[1:], yes)
         merge_customers(session, who, plan)
-    message(f"merged {dup.code} into {kept.code} ({moved})")
+    message(
+        _("merged {code} into {code2} ({moved})").format(
+            code=dup.code, code2=kept.code, moved=moved
+        )
+    )
 
 
 @app.command("purge")
@@ -534,14 +545,14 @@ def purge(
             f" and its {counts}" if counts else ""
         )
         if dry_run:
-            message(f"dry run: {what}; nothing written")
+            message(_("dry run: {what}; nothing written").format(what=what))
             return
         confirm(what[0].upper() + what[1:] + ", for good", yes)
         purge_customer(session, who, target)
     warning = forget(database.engine)
-    message(f"purged customer #{target.id}")
+    message(_("purged customer #{id}").format(id=target.id))
     if warning:
-        message(f"warning: {warning}")
+        message(_("warning: {warning}").format(warning=warning))
 
 
 def register(root: typer.Typer) -> None:

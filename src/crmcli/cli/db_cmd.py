@@ -12,6 +12,7 @@ import typer
 
 from crmcli.cli.common import FormatOpt, fmt, open_db, state
 from crmcli.errors import InvalidInput, StorageError
+from crmcli.i18n import _
 from crmcli.output import Col, message, render
 
 app = typer.Typer(
@@ -24,16 +25,20 @@ def init(ctx: typer.Context) -> None:
     st = state(ctx)
     cfg = st.config
     if cfg.path.exists():
-        message(f"config: {cfg.path} (exists)")
+        message(_("config: {path} (exists)").format(path=cfg.path))
     else:
         cfg.user_tree = copy.deepcopy(cfg.tree)
         cfg.save()
-        message(f"config: {cfg.path} (created with the policy defaults)")
+        message(_("config: {path} (created with the policy defaults)").format(path=cfg.path))
     database = open_db(ctx, write=True, create=True)
     from crmcli.db import HEAD, shown
 
     made = "created" if database.created else "exists"
-    message(f"database: {shown(database.target)} ({made}, schema {HEAD})")
+    message(
+        _("database: {target} ({made}, schema {HEAD})").format(
+            target=shown(database.target), made=made, HEAD=HEAD
+        )
+    )
 
 
 def _sqlite_path(ctx: typer.Context, what: str) -> Path:
@@ -78,15 +83,19 @@ def check(ctx: typer.Context, format: FormatOpt = "table") -> None:
             raise StorageError(f"{report.shown}: " + "; ".join(report.problems))
         rows = [{"table": name, "rows": count} for name, count in report.counts]
         render(rows, CHECK_COLUMNS, output)
-        message(f"{report.shown}: ok" + (f" ({report.note})" if report.note else ""))
+        message(
+            _("{shown}: ok{value}").format(
+                shown=report.shown, value=f" ({report.note})" if report.note else ""
+            )
+        )
         return
     path = _sqlite_path(ctx, "check")
     if not path.exists():
-        raise StorageError(f"no database at {path}")
+        raise StorageError(_("no database at {path}").format(path=path))
     problems = storage.check_file(path)
     if problems:
         raise StorageError(f"{path}: " + "; ".join(problems))
-    message(f"{path}: ok")
+    message(_("{path}: ok").format(path=path))
 
 
 @app.command("restore")
@@ -102,18 +111,22 @@ def restore(
     path = _sqlite_path(ctx, "restore")
     problems = storage.restore_problems(source, path)
     if problems:
-        raise InvalidInput(f"refusing to restore {source}: " + "; ".join(problems))
+        raise InvalidInput(
+            _("refusing to restore {source}: {problems}").format(
+                source=source, problems="; ".join(problems)
+            )
+        )
     if dry_run:
-        message(f"{source} is sound; it would replace {path}")
+        message(_("{source} is sound; it would replace {path}").format(source=source, path=path))
         return
     if not yes:
         if not sys.stdin.isatty():
-            raise InvalidInput("restore replaces the database; pass --yes to confirm")
+            raise InvalidInput(_("restore replaces the database; pass --yes to confirm"))
         typer.confirm(f"Replace {path} with {source}?", abort=True)
     kept = storage.restore(path, source)
-    message(f"restored {path} from {source}")
+    message(_("restored {path} from {source}").format(path=path, source=source))
     if kept is not None:
-        message(f"the database it replaced is kept in {kept}")
+        message(_("the database it replaced is kept in {kept}").format(kept=kept))
 
 
 COPY_COLUMNS = (Col("table", "Table"), Col("rows", "Rows", "right"), Col("checksum", "sha256"))
@@ -166,10 +179,10 @@ def copy_(
 
     output = fmt(format)
     if (to is None) == (from_ is None):
-        raise InvalidInput("db copy needs --to TARGET or --from SOURCE (one of them)")
+        raise InvalidInput(_("db copy needs --to TARGET or --from SOURCE (one of them)"))
     other = (to if to is not None else from_) or ""
     if not other.strip():
-        raise InvalidInput("db copy needs a database file or URL after --to/--from")
+        raise InvalidInput(_("db copy needs a database file or URL after --to/--from"))
     here = state(ctx).db_target()
     source, target = (here, other) if to is not None else (other, here)
     update, stop = _copy_progress()
@@ -181,8 +194,15 @@ def copy_(
     rows = [{"table": t.name, "rows": t.rows, "checksum": t.checksum} for t in result.tables]
     render(rows, COPY_COLUMNS, output)
     message(
-        f"copied {len(result.tables)} tables ({result.rows:,} rows, schema {result.revision}) "
-        f"from {result.source} to {result.target}; row counts and checksums match"
+        _(
+            "copied {n} tables ({rows:,} rows, schema {revision}) from {source} to {target}; row counts and checksums match"
+        ).format(
+            n=len(result.tables),
+            rows=result.rows,
+            revision=result.revision,
+            source=result.source,
+            target=result.target,
+        )
     )
 
 
@@ -206,13 +226,15 @@ def grant(
     target = state(ctx).db_target()
     if is_sqlite(target):
         raise InvalidInput(
-            f"db grant needs a PostgreSQL database (team mode); {target} is an SQLite file"
+            _(
+                "db grant needs a PostgreSQL database (team mode); {target} is an SQLite file"
+            ).format(target=target)
         )
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
-            raise InvalidInput("--password-stdin read no password")
+            raise InvalidInput(_("--password-stdin read no password"))
     database = open_db(ctx, write=True)
     done = access.grant(database, name, chosen, password=password)
     sees = "the customers it owns" if chosen == "sales" else "every customer"
@@ -220,8 +242,17 @@ def grant(
     moved = f", no longer {done.before}" if done.before else ""
     with_pw = ", password set" if done.password else ""
     message(
-        f"{done.user}: login role {how}, member of {done.group}{moved}{with_pw}; "
-        f"sees {sees} in {shown(database.target)}"
+        _(
+            "{user}: login role {how}, member of {group}{moved}{with_pw}; sees {sees} in {target}"
+        ).format(
+            user=done.user,
+            how=how,
+            group=done.group,
+            moved=moved,
+            with_pw=with_pw,
+            sees=sees,
+            target=shown(database.target),
+        )
     )
 
 
@@ -231,7 +262,7 @@ def migrate(ctx: typer.Context) -> None:
     from crmcli.db import HEAD
 
     database = open_db(ctx, write=True, create=True)
-    message(f"{database.target}: schema {HEAD}")
+    message(_("{target}: schema {HEAD}").format(target=database.target, HEAD=HEAD))
 
 
 def register(root: typer.Typer) -> None:

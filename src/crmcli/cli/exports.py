@@ -14,6 +14,7 @@ import typer
 
 from crmcli.cli.common import AsOfOpt, OwnerOpt, state, today
 from crmcli.db import sqlite_file
+from crmcli.i18n import _
 from crmcli.io.files import opened, output_target, replacing
 from crmcli.output import message
 
@@ -261,7 +262,7 @@ def _child_command(table: str, doc: str, *, dated: bool) -> Any:
         from crmcli.errors import InvalidInput
 
         if not dated and (from_ or to):
-            raise InvalidInput(f"--from/--to do not apply to {table}")
+            raise InvalidInput(_("--from/--to do not apply to {table}").format(table=table))
         filters = {"customer": customer, "owner": owner, "from": from_, "to": to}
         _export(ctx, table, format, output, excel, redact, filters, as_of)
 

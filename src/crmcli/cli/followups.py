@@ -17,6 +17,7 @@ from crmcli.cli import views
 from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, moment, open_db, today
 from crmcli.dates import parse_datetime
 from crmcli.enums import CHANNEL
+from crmcli.i18n import _
 from crmcli.output import Col, message, print_json, render
 
 
@@ -96,7 +97,7 @@ def log(
     if next_action and not next_:
         from crmcli.errors import InvalidInput
 
-        raise InvalidInput("--next-action needs --next (the date of the next step)")
+        raise InvalidInput(_("--next-action needs --next (the date of the next step)"))
     who = actor(ctx, as_of)
     from crmcli.services.customers import customer_row, find_customer
     from crmcli.services.followups import get_plan, log_followup
@@ -134,10 +135,18 @@ def log(
             project_id=project_id,
         )
         next_due = customer_row(session, target.id).next_due_at  # type: ignore[union-attr]
-    message(f"logged {channel_value} with {target.code} {target.name} at {when:%Y-%m-%d %H:%M}")
+    message(
+        _("logged {channel_value} with {code} {name} at {when:%Y-%m-%d %H:%M}").format(
+            channel_value=channel_value, code=target.code, name=target.name, when=when
+        )
+    )
     if plan is not None:
-        message(f"planned #{plan.id} {plan.due_on}: {plan.content}")
-    message(f"next due {next_due}")
+        message(
+            _("planned #{id} {due_on}: {content}").format(
+                id=plan.id, due_on=plan.due_on, content=plan.content
+            )
+        )
+    message(_("next due {next_due}").format(next_due=next_due))
     if output == "json":
         print_json(
             {
@@ -174,7 +183,7 @@ def list_(
     start = parse_date(from_, day, what="--from date") if from_ else None
     end = parse_date(to, day, what="--to date") if to else None
     if start and end and start > end:
-        raise InvalidInput(f"--from {start} is after --to {end}")
+        raise InvalidInput(_("--from {start} is after --to {end}").format(start=start, end=end))
     channel_value = CHANNEL.parse(channel) if channel else None
     from crmcli.cli.common import known_owner
     from crmcli.services.corrections import list_followups
@@ -268,10 +277,14 @@ def edit(
             reason=reason,
         )
     if not changes:
-        message(f"follow-up #{followup.id}: nothing changed")
+        message(_("follow-up #{id}: nothing changed").format(id=followup.id))
     for change in changes:
         field = change.field.rsplit(".", 1)[-1]
-        message(f"follow-up #{followup.id} {field}: {_shown(change.old)} → {_shown(change.new)}")
+        message(
+            _("follow-up #{id} {field}: {old} → {new}").format(
+                id=followup.id, field=field, old=_shown(change.old), new=_shown(change.new)
+            )
+        )
 
 
 @app.command("delete")
@@ -290,7 +303,7 @@ def delete(
     with database.session() as session:
         followup = get_followup(session, followup_id)
         change = delete_followup(session, who, followup, reason)
-    message(f"deleted follow-up #{followup.id} ({change.old})")
+    message(_("deleted follow-up #{id} ({old})").format(id=followup.id, old=change.old))
 
 
 def _shown(value: object) -> str:

@@ -21,6 +21,7 @@ from crmcli.cli.common import (
     today,
 )
 from crmcli.dates import parse_date
+from crmcli.i18n import _
 from crmcli.output import Col, message, print_json, render
 
 app = typer.Typer(
@@ -152,9 +153,17 @@ def done(
     late = greeting.sent_at.date() > day
     owed = is_eligible(target, state(ctx).config.get("greetings"))
     message(
-        f"greeting {greeting.occasion} {day} to {(person or target).name} marked sent"
-        + (" (late: it still counts as missed)" if late else "")
-        + ("" if owed else f" (no greeting is owed to a customer in stage {target.stage})")
+        _("greeting {occasion} {day} to {name} marked sent{late}{not_owed}").format(
+            occasion=greeting.occasion,
+            day=day,
+            name=(person or target).name,
+            late=_(" (late: it still counts as missed)") if late else "",
+            not_owed=""
+            if owed
+            else _(" (no greeting is owed to a customer in stage {stage})").format(
+                stage=target.stage
+            ),
+        )
     )
 
 
@@ -185,9 +194,13 @@ def missed(
     from crmcli.errors import InvalidInput
 
     if start > end:
-        raise InvalidInput(f"--from {start} is after --to {end}")
+        raise InvalidInput(_("--from {start} is after --to {end}").format(start=start, end=end))
     if end >= base:
-        raise InvalidInput(f"--to {end} has not ended yet (as of {base}); misses are of past days")
+        raise InvalidInput(
+            _("--to {end} has not ended yet (as of {base}); misses are of past days").format(
+                end=end, base=base
+            )
+        )
     from crmcli.services import compliance
 
     cfg = state(ctx).config
@@ -222,7 +235,11 @@ def missed(
             from crmcli.text import money
 
             owed = money(sum(x.fine for x in lines) * 100)
-            message(f"{start} to {end}: {len(misses)} misses, {owed} in fines")
+            message(
+                _("{start} to {end}: {n} misses, {owed} in fines").format(
+                    start=start, end=end, n=len(misses), owed=owed
+                )
+            )
         return
     render(
         _missed_rows(misses, rates),
@@ -257,7 +274,11 @@ def undo(
         greeting = undo_greeting(
             session, who, target, occasion, day=day, contact=person, reason=reason
         )
-    message(f"greeting {greeting.occasion} {day} to {(person or target).name}: no longer sent")
+    message(
+        _("greeting {occasion} {day} to {name}: no longer sent").format(
+            occasion=greeting.occasion, day=day, name=(person or target).name
+        )
+    )
 
 
 def _missed_rows(misses: list[Any], rates: dict[str, int]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db, state
+from crmcli.i18n import _
 from crmcli.output import Col, message, print_json, render
 
 app = typer.Typer(
@@ -265,10 +266,12 @@ def _run(
     mode = on_duplicate.strip().lower()
     if mode not in ("skip", "update", "error"):
         raise InvalidInput(
-            f"unknown --on-duplicate {on_duplicate!r}; expected skip, update or error"
+            _("unknown --on-duplicate {on_duplicate!r}; expected skip, update or error").format(
+                on_duplicate=on_duplicate
+            )
         )
     if rejects == "-" and output == "json":
-        raise InvalidInput("--rejects - and --format json would both write to stdout")
+        raise InvalidInput(_("--rejects - and --format json would both write to stdout"))
     if rejects is not None and rejects != "-":
         _check_rejects(rejects, file, _database_file(ctx))
     from crmcli.services.imports import ImportOptions, run_import
@@ -320,7 +323,11 @@ def _run(
     else:
         message((DRY_SUMMARY if result.dry_run else SUMMARY).format(**values))
     if rejects is not None:
-        message(f"{result.rejects_written} rejected rows written to {rejects}")
+        message(
+            _("{rejects_written} rejected rows written to {rejects}").format(
+                rejects_written=result.rejects_written, rejects=rejects
+            )
+        )
     if output == "json":
         print_json(result.as_dict())
 
@@ -566,7 +573,9 @@ def undo(
     from crmcli.text.bounds import looks_like_id
 
     if not looks_like_id(batch):
-        raise InvalidInput(f"batch must be a number (see crm import list), not {batch!r}")
+        raise InvalidInput(
+            _("batch must be a number (see crm import list), not {batch!r}").format(batch=batch)
+        )
     who = actor(ctx)
     database = open_db(ctx, write=not dry_run)
     with database.session() as session:
@@ -575,19 +584,22 @@ def undo(
         if result.blocked_by:
             later = ", ".join(f"#{b}" for b in result.blocked_by)
             raise CrmError(
-                f"cannot undo import #{target.id}: later imports {later} changed or added rows "
-                f"under what it imported; undo them first"
+                _(
+                    "cannot undo import #{id}: later imports {later} changed or added rows under what it imported; undo them first"
+                ).format(id=target.id, later=later)
             )
         if result.dependents and not force:
             raise InvalidInput(
-                f"cannot undo import #{target.id}: what it added has "
-                f"{describe_counts(result.dependents)} recorded since; --force deletes them too"
+                _(
+                    "cannot undo import #{id}: what it added has {dependents} recorded since; --force deletes them too"
+                ).format(id=target.id, dependents=describe_counts(result.dependents))
             )
         if result.edited and not force:
             shown = ", ".join(result.edited[:5]) + (" …" if len(result.edited) > 5 else "")
             raise InvalidInput(
-                f"cannot undo import #{target.id}: values it updated were changed since "
-                f"({shown}); --force puts back the values from before the import anyway"
+                _(
+                    "cannot undo import #{id}: values it updated were changed since ({shown}); --force puts back the values from before the import anyway"
+                ).format(id=target.id, shown=shown)
             )
         since = (
             f" (and {describe_counts(result.dependents)} recorded since)"
@@ -600,13 +612,13 @@ def undo(
             f"{describe_counts(result.restored) or 'nothing'}"
         )
         if dry_run:
-            message(f"dry run: undo {plan}; nothing written")
+            message(_("dry run: undo {plan}; nothing written").format(plan=plan))
             return
         from crmcli.cli.common import confirm
 
         confirm(f"Undo {plan}", yes)
         undo_batch(session, who, target, force=force)
-    message(f"undid {plan}")
+    message(_("undid {plan}").format(plan=plan))
 
 
 def register(root: typer.Typer) -> None:

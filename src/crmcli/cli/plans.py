@@ -10,6 +10,7 @@ from crmcli.cli import views
 from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, actor, fmt, moment, open_db, today
 from crmcli.dates import parse_datetime
 from crmcli.enums import CHANNEL, PLAN_STATUS
+from crmcli.i18n import _
 from crmcli.output import Col, message, print_json, render
 
 app = typer.Typer(help="Follow-up plans 跟进计划.", no_args_is_help=True)
@@ -57,9 +58,14 @@ def add(
             session, who, target, due=due_at, channel=channel_value, content=content, owner=owner
         )
     message(
-        f"planned #{plan.id} for {target.code} {target.name} on {plan.due_on}"
-        + (f" {plan.due_time}" if plan.due_time else "")
-        + f": {plan.content}"
+        _("planned #{id} for {code} {name} on {due_on}{value}: {content}").format(
+            id=plan.id,
+            code=target.code,
+            name=target.name,
+            due_on=plan.due_on,
+            value=f" {plan.due_time}" if plan.due_time else "",
+            content=plan.content,
+        )
     )
     if output == "json":
         print_json(views.plan_json(plan, target))
@@ -136,8 +142,9 @@ def done(
         plan = get_plan(session, plan_id)
         followup = complete_plan(session, who, plan, at=when, summary=summary, result=result)
     message(
-        f"plan #{plan.id} done (follow-up #{followup.id}, {followup.channel} "
-        f"{followup.at:%Y-%m-%d %H:%M})"
+        _("plan #{id} done (follow-up #{id2}, {channel} {at:%Y-%m-%d %H:%M})").format(
+            id=plan.id, id2=followup.id, channel=followup.channel, at=followup.at
+        )
     )
 
 
@@ -155,7 +162,7 @@ def cancel(
     with database.session() as session:
         plan = get_plan(session, plan_id)
         cancel_plan(session, who, plan, reason)
-    message(f"plan #{plan.id} cancelled")
+    message(_("plan #{id} cancelled").format(id=plan.id))
 
 
 @app.command("edit")
@@ -191,12 +198,14 @@ def edit(
             reason=reason,
         )
     if not changes:
-        message(f"plan #{plan.id}: nothing changed")
+        message(_("plan #{id}: nothing changed").format(id=plan.id))
     for change in changes:
         field = change.field.rsplit(".", 1)[-1]
         old = "—" if change.old is None else change.old
         new = "—" if change.new is None else change.new
-        message(f"plan #{plan.id} {field}: {old} → {new}")
+        message(
+            _("plan #{id} {field}: {old} → {new}").format(id=plan.id, field=field, old=old, new=new)
+        )
 
 
 def register(root: typer.Typer) -> None:

@@ -19,6 +19,7 @@ from crmcli.cli.common import (
     today,
 )
 from crmcli.errors import EXIT_FOUND
+from crmcli.i18n import _
 from crmcli.output import Col, message, print_json, render, render_record
 
 app = typer.Typer(help="Projects 合作项目: stages, approval, documents.", no_args_is_help=True)
@@ -141,8 +142,14 @@ def add(
         )
         (listed,) = list_projects(session.connection(), who.today, project_id=project.id)
     message(
-        f"project #{project.id} {project.name} of {target.code} {target.name} added"
-        f" ({_amount(cents) or 'no amount'}, expected {expected_on or 'not set'})"
+        _("project #{id} {name} of {code} {customer} added ({amount}, expected {expected})").format(
+            id=project.id,
+            name=project.name,
+            code=target.code,
+            customer=target.name,
+            amount=_amount(cents) or _("no amount"),
+            expected=expected_on or _("not set"),
+        )
     )
     if output == "json":
         print_json(listed.as_dict())
@@ -308,7 +315,11 @@ def _step(
         project = get_project(session, project_id)
         before = project.stage
         done = move(session, who, project, value, at=when, note=note)
-    message(f"project #{project.id} {project.name}: {before} → {value} at {when:%Y-%m-%d %H:%M}")
+    message(
+        _("project #{id} {name}: {before} → {value} at {when:%Y-%m-%d %H:%M}").format(
+            id=project.id, name=project.name, before=before, value=value, when=when
+        )
+    )
     for line in done:
         message(line)
 
@@ -354,7 +365,11 @@ def reopen(
         project = get_project(session, project_id)
         before = project.stage
         back = reopen_project(session, who, project, at=when, reason=reason)
-    message(f"project #{project.id} {project.name}: {before} → {back} (reopened)")
+    message(
+        _("project #{id} {name}: {before} → {back} (reopened)").format(
+            id=project.id, name=project.name, before=before, back=back
+        )
+    )
 
 
 @app.command("approve")
@@ -378,8 +393,9 @@ def approve(
         project = get_project(session, project_id)
         approve_project(session, who, project, by=by, at=when)
     message(
-        f"project #{project.id} {project.name} approved by {project.approved_by} "
-        f"at {when:%Y-%m-%d %H:%M}"
+        _("project #{id} {name} approved by {approved_by} at {when:%Y-%m-%d %H:%M}").format(
+            id=project.id, name=project.name, approved_by=project.approved_by, when=when
+        )
     )
 
 
@@ -436,7 +452,11 @@ def doc_add(
     with database.session() as session:
         project = get_project(session, project_id)
         doc = add_document(session, who, project, source, kind=kind_value, archive=archive)
-    message(f"archived {kind_value} {doc.name} of project #{project.id} as {archive / doc.sha256}")
+    message(
+        _("archived {kind_value} {name} of project #{id} as {value}").format(
+            kind_value=kind_value, name=doc.name, id=project.id, value=archive / doc.sha256
+        )
+    )
     if output == "json":
         print_json(_doc_json(doc))
 
@@ -480,7 +500,7 @@ def doc_verify(
         )
     for line in problems:
         typer.echo(line)
-    message(f"{checked} documents checked, {len(problems)} problems")
+    message(_("{checked} documents checked, {n} problems").format(checked=checked, n=len(problems)))
     if problems:
         raise typer.Exit(EXIT_FOUND)
 
@@ -505,7 +525,11 @@ def doc_get(
         project = get_project(session, project_id)
         doc = find_document(session.connection(), project.id, name)
     copy_document(doc, archive, dest, force=force)
-    message(f"wrote {doc.name} of project #{project.id} to {dest} ({doc.size} bytes)")
+    message(
+        _("wrote {name} of project #{id} to {dest} ({size} bytes)").format(
+            name=doc.name, id=project.id, dest=dest, size=doc.size
+        )
+    )
 
 
 def register(root: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, fmt, open_db, state, today
+from crmcli.i18n import _, ngettext
 from crmcli.output import Col, message, print_json, render
 from crmcli.text.bounds import MAX_LIMIT
 
@@ -128,7 +129,9 @@ def _emit(
         writing = replacing(target, output, binary) if whole else opened(target, output, binary)
         with writing as out:
             reports.write(report, chosen, out, redact=redact)
-    message(f"wrote {len(report.sections)} report sections to {output}")
+    message(
+        _("wrote {n} report sections to {output}").format(n=len(report.sections), output=output)
+    )
 
 
 def _section_command(name: str, doc: str) -> None:
@@ -267,14 +270,22 @@ def abc(
     )
     if output == "table":
         parts = ", ".join(
-            f"{g['grade']}: {g['customers']} customers, {g['share']} %" for g in grades
+            ngettext(
+                "{grade}: {n} customer, {share} %",
+                "{grade}: {n} customers, {share} %",
+                g["customers"],
+            ).format(grade=g["grade"], n=g["customers"], share=g["share"])
+            for g in grades
         )
         rates = net.money.rates.described(net.money.currencies)
         message(
-            f"net sales {window.start} (excl.) to {window.end}: "
-            f"{shown(net.total)}"
-            + (f" (in {base}: {rates})" if rates else "")
-            + (f" — {parts}" if parts else "")
+            _("net sales {start} (excl.) to {end}: {total}{rates}{grades}").format(
+                start=window.start,
+                end=window.end,
+                total=shown(net.total),
+                rates=_(" (in {base}: {rates})").format(base=base, rates=rates) if rates else "",
+                grades=f" — {parts}" if parts else "",
+            )
         )
 
 

@@ -8,6 +8,7 @@ import typer
 
 from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db, state, today
 from crmcli.dates import parse_date
+from crmcli.i18n import _
 from crmcli.output import Col, message, print_json, render
 
 app = typer.Typer(help="Sales 购买记录 (orders and refunds).", no_args_is_help=True)
@@ -89,8 +90,14 @@ def add(
         )
     kind = "refund" if micros < 0 else "sale"
     message(
-        f"recorded {kind} #{sale.id}: {shown(micros, code)} from {target.code} "
-        f"{target.name} on {sold_on}"
+        _("recorded {kind} #{id}: {micros} from {code} {name} on {sold_on}").format(
+            kind=kind,
+            id=sale.id,
+            micros=shown(micros, code),
+            code=target.code,
+            name=target.name,
+            sold_on=sold_on,
+        )
     )
     if output == "json":
         print_json(_sale_json(sale, target))
@@ -113,7 +120,7 @@ def list_(
     from crmcli.errors import InvalidInput
 
     if start and end and start > end:
-        raise InvalidInput(f"--from {start} is after --to {end}")
+        raise InvalidInput(_("--from {start} is after --to {end}").format(start=start, end=end))
     from crmcli.services.customers import resolve_customer
     from crmcli.services.sales import list_sales
     from crmcli.text import amount, amounts
@@ -136,9 +143,9 @@ def list_(
     render(table, COLUMNS, output, json_rows=lambda: [_sale_json(s, c) for s, c in rows])
     if rows and output == "table":
         totals: dict[str, int] = {}
-        for s, _ in rows:
+        for s, _customer in rows:
             totals[s.currency] = totals.get(s.currency, 0) + s.amount_micros
-        message(f"{len(rows)} sales, total {amounts(totals)}")
+        message(_("{n} sales, total {totals}").format(n=len(rows), totals=amounts(totals)))
 
 
 SaleId = Annotated[str, typer.Argument(help="Sale id (as crm sale list shows).")]
@@ -180,13 +187,17 @@ def edit(
             reason=reason,
         )
     if not changes:
-        message(f"sale #{sale.id}: nothing changed")
+        message(_("sale #{id}: nothing changed").format(id=sale.id))
     for change in changes:
         field = change.field.rsplit(".", 1)[-1]
         old, new = change.old, change.new
         message(
-            f"sale #{sale.id} {field}: {old if old is not None else '—'} → "
-            f"{new if new is not None else '—'}"
+            _("sale #{id} {field}: {value} → {value2}").format(
+                id=sale.id,
+                field=field,
+                value=old if old is not None else "—",
+                value2=new if new is not None else "—",
+            )
         )
 
 
@@ -207,7 +218,7 @@ def void(
     with database.session() as session:
         sale = get_sale(session, sale_id)
         change = void_sale(session, who, sale, reason)
-    message(f"voided sale #{sale.id} ({change.old})")
+    message(_("voided sale #{id} ({old})").format(id=sale.id, old=change.old))
 
 
 def register(root: typer.Typer) -> None:

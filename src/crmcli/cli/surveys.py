@@ -17,6 +17,7 @@ from crmcli.cli.common import (
     state,
     today,
 )
+from crmcli.i18n import _
 from crmcli.output import Col, message, render
 
 app = typer.Typer(help="Satisfaction surveys 满意度调查.", no_args_is_help=True)
@@ -107,8 +108,14 @@ def add(
             comment=comment,
         )
     message(
-        f"survey #{survey.id} of {target.code} {target.name} on {when} ({method_value}): "
-        f"overall {overall_of(survey)}"
+        _("survey #{id} of {code} {name} on {when} ({method_value}): overall {survey}").format(
+            id=survey.id,
+            code=target.code,
+            name=target.name,
+            when=when,
+            method_value=method_value,
+            survey=overall_of(survey),
+        )
     )
 
 

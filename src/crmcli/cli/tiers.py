@@ -8,6 +8,7 @@ import typer
 
 from crmcli.cli.common import AsOfOpt, actor, open_db
 from crmcli.enums import STAGE, TIER
+from crmcli.i18n import _
 from crmcli.output import message
 
 tier_app = typer.Typer(
@@ -48,7 +49,11 @@ def set_tier(
         target = resolve_customer(session, customer)
         changes = set_tier_service(session, who, target, value, lock=lock, reason=reason)
     if not changes:
-        message(f"{target.code} {target.name} is already {value}")
+        message(
+            _("{code} {name} is already {value}").format(
+                code=target.code, name=target.name, value=value
+            )
+        )
     for field, old, new in changes:
         message(f"{target.code} {target.name} {field}: {old} → {new}")
 
@@ -79,9 +84,17 @@ def set_stage(
         target = resolve_customer(session, customer)
         changes = apply_changes(session, who, target, {"stage": value}, reason)
     if not changes:
-        message(f"{target.code} {target.name} is already {value}")
+        message(
+            _("{code} {name} is already {value}").format(
+                code=target.code, name=target.name, value=value
+            )
+        )
     for _field, old, new in changes:
-        message(f"{target.code} {target.name} stage: {old} → {new}")
+        message(
+            _("{code} {name} stage: {old} → {new}").format(
+                code=target.code, name=target.name, old=old, new=new
+            )
+        )
 
 
 def _not_ahead(ctx: typer.Context, as_of: str | None) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 
 SAMPLE_BYTES = 64 * 1024
 SCAN_BYTES = 1024 * 1024
@@ -173,7 +174,7 @@ def normalize_encoding(name: str) -> str | None:
         return codecs.lookup(folded).name
     except LookupError:
         raise InvalidInput(
-            f"unknown encoding {name!r}; use auto, utf-8, gb18030 or utf-16"
+            _("unknown encoding {name!r}; use auto, utf-8, gb18030 or utf-16").format(name=name)
         ) from None
 
 
@@ -182,7 +183,9 @@ def normalize_delimiter(text: str) -> str | None:
         return None
     if text in DELIMITERS or text.lower() in DELIMITERS:
         return DELIMITERS.get(text, DELIMITERS.get(text.lower()))
-    raise InvalidInput(f"unknown delimiter {text!r}; use auto, ',', ';', tab or '|'")
+    raise InvalidInput(
+        _("unknown delimiter {text!r}; use auto, ',', ';', tab or '|'").format(text=text)
+    )
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -267,7 +270,9 @@ class CsvInput:
                 line,
             ) from None
         except csv.Error as exc:
-            raise InvalidInput(f"{self.name}: line {last + 1}: {exc}") from None
+            raise InvalidInput(
+                _("{name}: line {value}: {exc}").format(name=self.name, value=last + 1, exc=exc)
+            ) from None
 
 
 def check_readable(path: str) -> None:
@@ -284,11 +289,11 @@ def _open_binary(path: str) -> tuple[BinaryIO, str, int | None, bool]:
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed by the caller's context
     except FileNotFoundError:
-        raise InvalidInput(f"no such file: {path}") from None
+        raise InvalidInput(_("no such file: {path}").format(path=path)) from None
     except IsADirectoryError:
-        raise InvalidInput(f"{path} is a directory, not a CSV file") from None
+        raise InvalidInput(_("{path} is a directory, not a CSV file").format(path=path)) from None
     except PermissionError:
-        raise InvalidInput(f"cannot read {path}: permission denied") from None
+        raise InvalidInput(_("cannot read {path}: permission denied").format(path=path)) from None
     return fh, os.path.basename(path), os.fstat(fh.fileno()).st_size, True
 
 
@@ -326,11 +331,13 @@ def open_stream(
 ) -> CsvInput:
     sample = fh.read(SAMPLE_BYTES)
     if not sample.strip():
-        raise InvalidInput(f"{name} is empty")
+        raise InvalidInput(_("{name} is empty").format(name=name))
     if sample.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         # Workbooks are read by their own reader, from a file (io.workbook).
         raise InvalidInput(
-            f"{name} is a workbook; name its file to import it (crm import customers FILE.xlsx)"
+            _(
+                "{name} is a workbook; name its file to import it (crm import customers FILE.xlsx)"
+            ).format(name=name)
         )
     guessed = encoding is None
     chosen = encoding or detect_encoding(sample)
@@ -342,8 +349,9 @@ def open_stream(
         hint = likely if likely != chosen else "gb18030" if chosen.startswith("utf") else "utf-8"
         if guessed:
             raise InvalidInput(
-                f"cannot tell the encoding of {name}: it is neither UTF-8 nor GB18030; "
-                "pass it with --encoding"
+                _(
+                    "cannot tell the encoding of {name}: it is neither UTF-8 nor GB18030; pass it with --encoding"
+                ).format(name=name)
             ) from None
         if not isinstance(exc, UnicodeDecodeError):
             # UTF-16 (or -32) forced on a file without a byte-order mark: say what the
@@ -364,8 +372,9 @@ def open_stream(
         odd = _implausible(text)
         if odd is not None:
             raise InvalidInput(
-                f"cannot tell the encoding of {name}: read as {chosen} it contains "
-                f"U+{ord(odd):04X}; pass it with --encoding"
+                _(
+                    "cannot tell the encoding of {name}: read as {chosen} it contains U+{odd:04X}; pass it with --encoding"
+                ).format(name=name, chosen=chosen, odd=ord(odd))
             )
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     sep = delimiter or sniff_delimiter(first_line)
@@ -382,7 +391,7 @@ def open_stream(
             header_line = reader.line_num
             break
     if header is None:
-        raise InvalidInput(f"{name} has no header row")
+        raise InvalidInput(_("{name} has no header row").format(name=name))
     return CsvInput(
         name=name,
         encoding=chosen,
@@ -416,7 +425,9 @@ def write_csv(
             if out is not sys.stdout:
                 out.close()
     except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise InvalidInput(
+            _("cannot write {path}: {value}").format(path=path, value=exc.strerror or exc)
+        ) from None
     return count
 
 

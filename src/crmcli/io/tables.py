@@ -20,6 +20,7 @@ from typing import Any
 
 from crmcli import enums
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 from crmcli.io import values as v
 from crmcli.text import normalize
 from crmcli.text.fields import CONTACT_FIELDS, CUSTOMER_FIELDS
@@ -814,14 +815,18 @@ def _derive_complaint(columns: dict[str, list[Any]]) -> dict[int, CellError]:
             if at is None:
                 continue
             if last is not None and at < last[1]:
-                problems.setdefault(i, CellError(name, f"{name} is before {last[0]}"))
+                problems.setdefault(
+                    i, CellError(name, _("{name} is before {last}").format(name=name, last=last[0]))
+                )
             last, reached = (name, at), status
         if given is not None and given[i] is not None and given[i] != reached:
             problems.setdefault(
                 i,
                 CellError(
                     "status",
-                    f"status {given[i]} does not match the times given (they say {reached})",
+                    _("status {given} does not match the times given (they say {reached})").format(
+                        given=given[i], reached=reached
+                    ),
                 ),
             )
         statuses.append(reached)
@@ -952,7 +957,13 @@ def _derive_project(columns: dict[str, list[Any]]) -> dict[int, CellError]:
             for key, day in (("closed_on", closed[i]), ("expected_on", expected[i])):
                 if day is not None and day < added[i]:
                     problems.setdefault(
-                        i, CellError(key, f"{key} {day} is before the project began ({added[i]})")
+                        i,
+                        CellError(
+                            key,
+                            _("{key} {day} is before the project began ({added})").format(
+                                key=key, day=day, added=added[i]
+                            ),
+                        ),
                     )
     return problems
 
@@ -1044,7 +1055,9 @@ def table(name: str) -> Table:
         return TABLES[name]
     except KeyError:
         raise InvalidInput(
-            f"unknown table {name!r}; expected one of: {', '.join(TABLES)}"
+            _("unknown table {name!r}; expected one of: {TABLES}").format(
+                name=name, TABLES=", ".join(TABLES)
+            )
         ) from None
 
 
@@ -1098,7 +1111,9 @@ def header_index(headers: Sequence[str], name: str, what: str) -> int:
         if folded and fold_header(header) == folded:
             return index
     raise InvalidInput(
-        f"{what}: the file has no column {name.strip()!r}; its headers are: {_shown(headers)}"
+        _("{what}: the file has no column {part!r}; its headers are: {headers}").format(
+            what=what, strip=name.strip(), headers=_shown(headers)
+        )
     )
 
 
@@ -1111,12 +1126,16 @@ def parse_map(items: Sequence[str]) -> dict[str, str]:
                 continue
             if "=" not in part:
                 raise InvalidInput(
-                    f"--map {part.strip()!r}: expected HEADER=field, e.g. 手机=phone"
+                    _("--map {part!r}: expected HEADER=field, e.g. 手机=phone").format(
+                        part=part.strip()
+                    )
                 )
-            header, _, target = part.partition("=")
+            header, _equals, target = part.partition("=")
             if not header.strip():
                 raise InvalidInput(
-                    f"--map {part.strip()!r}: the file's header is missing before '='"
+                    _("--map {part!r}: the file's header is missing before '='").format(
+                        part=part.strip()
+                    )
                 )
             mapping[fold_header(header)] = target.strip()
     return mapping
@@ -1136,7 +1155,9 @@ def parse_value_maps(items: Sequence[str]) -> dict[str, dict[str, str]]:
         column, colon, pairs = item.partition(":")
         if not colon or not fold_header(column):
             raise InvalidInput(
-                f"--map-values {item!r}: expected COLUMN:VALUE=ours,…, e.g. deal_stage:Won=completed"
+                _(
+                    "--map-values {item!r}: expected COLUMN:VALUE=ours,…, e.g. deal_stage:Won=completed"
+                ).format(item=item)
             )
         values = maps.setdefault(fold_header(column), {})
         for part in re.split(r"[,，]", pairs):
@@ -1145,8 +1166,9 @@ def parse_value_maps(items: Sequence[str]) -> dict[str, dict[str, str]]:
             source, equals, target = part.partition("=")
             if not equals or not source.strip() or not target.strip():
                 raise InvalidInput(
-                    f"--map-values {column.strip()}:{part.strip()}: expected VALUE=ours, "
-                    "e.g. Won=completed"
+                    _(
+                        "--map-values {strip}:{strip2}: expected VALUE=ours, e.g. Won=completed"
+                    ).format(strip=column.strip(), strip2=part.strip())
                 )
             values[fold_value(source)] = target.strip()
     return maps
@@ -1177,8 +1199,9 @@ def _value_maps(
         )
         if index is None:
             raise InvalidInput(
-                f"--map-values names a column {tbl.name} do not read from this file: {name}; "
-                f"its headers are: {_shown(headers)}"
+                _(
+                    "--map-values names a column {name} do not read from this file: {name2}; its headers are: {headers}"
+                ).format(name=tbl.name, name2=name, headers=_shown(headers))
             )
         col = dict(fields)[index]
         assert col.parse is not None  # fields hold importable columns only
@@ -1187,7 +1210,12 @@ def _value_maps(
                 col.parse(target)
             except InvalidInput as exc:
                 raise InvalidInput(
-                    f"--map-values {headers[index].strip()}:{source}={target}: {exc.message}"
+                    _("--map-values {strip}:{source}={target}: {message}").format(
+                        strip=headers[index].strip(),
+                        source=source,
+                        target=target,
+                        message=exc.message,
+                    )
                 ) from None
         found[index] = values
     return found
@@ -1238,7 +1266,9 @@ def layout(
     for source in mapping:
         if source not in folded_headers:
             raise InvalidInput(
-                f"--map names a column the file does not have; its headers are: {_shown(headers)}"
+                _("--map names a column the file does not have; its headers are: {headers}").format(
+                    headers=_shown(headers)
+                )
             )
     for index, header in enumerate(headers):
         label = header.replace("\ufeff", "").strip()
@@ -1257,8 +1287,9 @@ def layout(
             if col is None or not col.importable:
                 allowed = ", ".join(c.key for c in tbl.columns if c.importable)
                 raise InvalidInput(
-                    f"--map {label}={target}: {tbl.name} have no field {target!r}; "
-                    f"fields: {allowed}"
+                    _(
+                        "--map {label}={target}: {name} have no field {target!r}; fields: {allowed}"
+                    ).format(label=label, target=target, name=tbl.name, allowed=allowed)
                 )
         else:
             col = tbl.match_header(header)
@@ -1276,8 +1307,9 @@ def layout(
         if col.key in seen:
             if not notes:
                 raise InvalidInput(
-                    f"columns {seen[col.key]!r} and {label!r} both give {col.key}; "
-                    f"leave one out with --map '{label}='"
+                    _(
+                        "columns {seen!r} and {label!r} both give {key}; leave one out with --map '{label}='"
+                    ).format(seen=seen[col.key], label=label, key=col.key)
                 )
             unknown.append((index, label))
             notices.append(
@@ -1288,7 +1320,9 @@ def layout(
         seen[col.key] = label
         fields.append((index, col))
     if not fields and not made:
-        raise UnrecognisedHeader(f"no header of {tbl.name} in: {_shown(headers)}")
+        raise UnrecognisedHeader(
+            _("no header of {name} in: {headers}").format(name=tbl.name, headers=_shown(headers))
+        )
     # Columns that are not fields but that options read: not named as ignored (their
     # cells still go to notes where a table keeps them).
     read: set[str] = set()
@@ -1304,13 +1338,16 @@ def layout(
     for col in tbl.required_columns() if adding else ():
         if col.key not in present:
             raise InvalidInput(
-                f"the file has no {col.key} column (headers: {_shown(headers)}); "
-                f"name one with --map 'HEADER={col.key}'"
+                _(
+                    "the file has no {key} column (headers: {headers}); name one with --map 'HEADER={key}'"
+                ).format(key=col.key, headers=_shown(headers))
             )
     if tbl.customer_ref and not present & {"customer_code", "customer_name", "customer"}:
         raise InvalidInput(
-            "the file names no customer: add a customer_code, customer_name or customer column "
-            "(客户编号 / 客户名称 / 客户), or name one with --map 'HEADER=customer'"
+            _(
+                "the file names no customer: add a customer_code, customer_name or customer column "
+                "(客户编号 / 客户名称 / 客户), or name one with --map 'HEADER=customer'"
+            )
         )
     if named and notes:
         notices.append(f"columns kept in {notes}: {', '.join(named)}")

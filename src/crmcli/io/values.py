@@ -18,6 +18,7 @@ from typing import Any
 
 from crmcli.dates import check_range
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 from crmcli.text import money, normalize
 from crmcli.text.bounds import MAX_AMOUNT_CENTS
 
@@ -387,14 +388,16 @@ def _clock(rest: str, what: str, text: str) -> time | None:
     half = t.group(1) or t.group(6)
     if half:
         if not 1 <= hour <= 12:
-            raise InvalidInput(f"no such time in {what} {text!r}")
+            raise InvalidInput(_("no such time in {what} {text!r}").format(what=what, text=text))
         hour = hour % 12 + (12 if half in _AFTERNOON else 0)
     second = int(t.group(4) or 0)
     micro = int((t.group(5) or "0").ljust(6, "0"))
     try:
         return time(hour, minute, second, micro)
     except ValueError:
-        raise InvalidInput(f"no such time in {what} {text!r}") from None
+        raise InvalidInput(
+            _("no such time in {what} {text!r}").format(what=what, text=text)
+        ) from None
 
 
 def _fields(raw: str, what: str, text: str, order: str | None) -> _Fields | None:
@@ -462,12 +465,16 @@ def _split_date(
 ) -> tuple[date, time | None, str | None, _Form | None]:
     found = _fields(nfkc(text).strip(), what, text, order)
     if found is None:
-        raise InvalidInput(f"cannot read {what} {text!r}; {DATE_HINT}")
+        raise InvalidInput(
+            _("cannot read {what} {text!r}; {DATE_HINT}").format(
+                what=what, text=text, DATE_HINT=DATE_HINT
+            )
+        )
     year, month, day_, clock, kind, form = found
     try:
         day = date(year, month, day_)
     except ValueError:
-        raise InvalidInput(f"no such {what} {text!r}") from None
+        raise InvalidInput(_("no such {what} {text!r}").format(what=what, text=text)) from None
     check_range(day, text, what=what)
     return day, clock, kind, form
 
@@ -619,7 +626,7 @@ def parse_moments(texts: list[str]) -> list[datetime | None]:
 def parse_clock(text: str) -> str:
     m = re.fullmatch(r"(\d{1,2}):(\d{2})", nfkc(text).strip())
     if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        raise InvalidInput(f"cannot read time {text!r}; use 14:30")
+        raise InvalidInput(_("cannot read time {text!r}; use 14:30").format(text=text))
     return f"{int(m.group(1)):02d}:{m.group(2)}"
 
 
@@ -648,10 +655,11 @@ def amount_decimal(text: str) -> Decimal:
     if m is None or (m[1] and m[2]):
         if m is None and "," in cleaned and _AMOUNT.fullmatch(cleaned.translate(_SEPARATORS)):
             raise InvalidInput(
-                f"cannot read amount {text!r}: use a point for decimals and commas only "
-                "between thousands (1,234.50)"
+                _(
+                    "cannot read amount {text!r}: use a point for decimals and commas only between thousands (1,234.50)"
+                ).format(text=text)
             )
-        raise InvalidInput(f"amount {text!r} is not a number")
+        raise InvalidInput(_("amount {text!r} is not a number").format(text=text))
     digits = m[3].translate(_SEPARATORS)
     # The length is measured before Decimal reads it: a column holds 64 bits, not 10,000
     # digits. The bound is in whole units (yuan), whatever the decimals.
@@ -668,7 +676,11 @@ def _units(number: Decimal, places: int, shown: str) -> int:
     """``number`` in units of 10**-places, refused when it has more decimals."""
     scaled = number.scaleb(places)
     if scaled != scaled.to_integral_value():
-        raise InvalidInput(f"amount {shown!r} has more than {_PLACES[places]} decimals")
+        raise InvalidInput(
+            _("amount {shown!r} has more than {PLACES} decimals").format(
+                shown=shown, PLACES=_PLACES[places]
+            )
+        )
     return int(scaled)
 
 
@@ -678,7 +690,7 @@ def amount_cents(text: str, *, zero: bool = False) -> int:
     Zero is refused unless ``zero`` (a sale of nothing is a typo; a lost deal worth 0 is not)."""
     cents = _units(amount_decimal(text), 2, text)
     if cents == 0 and not zero:
-        raise InvalidInput("amount must not be zero")
+        raise InvalidInput(_("amount must not be zero"))
     return cents
 
 
@@ -686,7 +698,7 @@ def amount_micros(text: str) -> int:
     """A sale amount, read as ``amount_cents`` reads one, → millionths (up to six decimals)."""
     micros = _units(amount_decimal(text), MICRO_PLACES, text)
     if micros == 0:
-        raise InvalidInput("amount must not be zero")
+        raise InvalidInput(_("amount must not be zero"))
     return micros
 
 
@@ -694,7 +706,7 @@ def parse_project_cents(text: str) -> int:
     """A project's amount → cents: never negative; 0 is kept (a lost deal's value)."""
     cents = amount_cents(text, zero=True)
     if cents < 0:
-        raise InvalidInput(f"project amount must not be negative, not {text!r}")
+        raise InvalidInput(_("project amount must not be negative, not {text!r}").format(text=text))
     return cents
 
 
@@ -713,16 +725,16 @@ def amount_product(text: str, *, zero: bool = False) -> int:
     """Two cells joined by PRODUCT_SEPARATOR (a quantity and a price, in either order) →
     their exact product in millionths. A negative quantity is a cancelled line: a refund.
     ``zero`` allows a product of 0 (an order line given away within an invoice)."""
-    left, _, right = text.partition(PRODUCT_SEPARATOR)
+    left, _sep, right = text.partition(PRODUCT_SEPARATOR)
     factors = []
     for cell in (left, right):
         if not cell.strip():
-            raise InvalidInput("one of the two cells of the product is empty")
+            raise InvalidInput(_("one of the two cells of the product is empty"))
         factors.append(amount_decimal(cell))
     product = factors[0] * factors[1]
     micros = _units(product, MICRO_PLACES, f"{left.strip()} × {right.strip()} = {product}")
     if micros == 0 and not zero:
-        raise InvalidInput("amount must not be zero")
+        raise InvalidInput(_("amount must not be zero"))
     return micros
 
 
@@ -731,14 +743,16 @@ def parse_currency(text: str) -> str:
     if code in ("¥", "RMB", "人民币", "元"):
         return "CNY"
     if not re.fullmatch(r"[A-Z]{3}", code):
-        raise InvalidInput(f"currency must be a three-letter code like CNY, not {text!r}")
+        raise InvalidInput(
+            _("currency must be a three-letter code like CNY, not {text!r}").format(text=text)
+        )
     return code
 
 
 def parse_grade(text: str) -> str:
     grade = nfkc(text).strip().upper()
     if grade not in ("A", "B", "C"):
-        raise InvalidInput(f"grade must be A, B or C, not {text!r}")
+        raise InvalidInput(_("grade must be A, B or C, not {text!r}").format(text=text))
     return grade
 
 
@@ -746,7 +760,7 @@ def parse_value_level(text: str) -> str:
     folded = nfkc(text).strip().lower()
     levels = {"high": "high", "高": "high", "mid": "mid", "中": "mid", "low": "low", "低": "low"}
     if folded not in levels:
-        raise InvalidInput(f"value must be high, mid or low, not {text!r}")
+        raise InvalidInput(_("value must be high, mid or low, not {text!r}").format(text=text))
     return levels[folded]
 
 

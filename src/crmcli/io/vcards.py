@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 
 SUFFIXES = (".vcf", ".vcard")
 HEADER = ["customer", "name", "title", "phone", "email", "birthday", "gender", "notes"]
@@ -133,9 +134,9 @@ def open_cards(path: str, *, customer: str | None, by_org: bool) -> CardInput:
         with open(path, "rb") as fh:
             data = fh.read()
     except FileNotFoundError:
-        raise InvalidInput(f"no such file: {path}") from None
+        raise InvalidInput(_("no such file: {path}").format(path=path)) from None
     except PermissionError:
-        raise InvalidInput(f"cannot read {path}: permission denied") from None
+        raise InvalidInput(_("cannot read {path}: permission denied").format(path=path)) from None
     rows: list[tuple[int, list[str]]] = []
     broken: dict[int, str] = {}
     own_codes = False

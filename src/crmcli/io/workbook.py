@@ -25,6 +25,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 from crmcli.io.values import FORMULA_START
 
 _QUOTED = "'"
@@ -168,9 +169,9 @@ def open_workbook(
             # By content, not by suffix: a WPS .et is either container.
             book = CalamineWorkbook.from_filelike(fh)
     except FileNotFoundError:
-        raise InvalidInput(f"no such file: {path}") from None
+        raise InvalidInput(_("no such file: {path}").format(path=path)) from None
     except PermissionError:
-        raise InvalidInput(f"cannot read {path}: permission denied") from None
+        raise InvalidInput(_("cannot read {path}: permission denied").format(path=path)) from None
     except Exception as exc:  # calamine's errors: a damaged or password-protected file
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InvalidInput(MESSAGES["unreadable"].format(name=name, reason=reason)) from None

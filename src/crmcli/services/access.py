@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -86,10 +87,12 @@ class Granted:
 
 def parse_role(value: str | None) -> str:
     if value is None:
-        raise InvalidInput("db grant needs --role sales or --role manager")
+        raise InvalidInput(_("db grant needs --role sales or --role manager"))
     role = ROLE_LABELS.get(value.strip().lower())
     if role is None:
-        raise InvalidInput(f"unknown role {value!r}; expected sales or manager")
+        raise InvalidInput(
+            _("unknown role {value!r}; expected sales or manager").format(value=value)
+        )
     return role
 
 
@@ -97,13 +100,21 @@ def check_user_name(user: str) -> str:
     """A role name crmcli may make a salesperson or manager of."""
     name = user.strip()
     if not name:
-        raise InvalidInput("db grant needs a user name")
+        raise InvalidInput(_("db grant needs a user name"))
     if name != user or any(ch.isspace() or ord(ch) < 32 for ch in name):
-        raise InvalidInput(f"user name {user!r} may not contain spaces or control characters")
+        raise InvalidInput(
+            _("user name {user!r} may not contain spaces or control characters").format(user=user)
+        )
     if len(name.encode()) > MAX_NAME_BYTES:
-        raise InvalidInput(f"user name {user!r} is longer than {MAX_NAME_BYTES} bytes")
+        raise InvalidInput(
+            _("user name {user!r} is longer than {MAX_NAME_BYTES} bytes").format(
+                user=user, MAX_NAME_BYTES=MAX_NAME_BYTES
+            )
+        )
     if name.lower().startswith("pg_") or name in ROLES.values() or name.lower() == "public":
-        raise InvalidInput(f"{name!r} is a reserved role name; choose another user name")
+        raise InvalidInput(
+            _("{name!r} is a reserved role name; choose another user name").format(name=name)
+        )
     return name
 
 
@@ -209,15 +220,21 @@ def grant(database: Database, user: str, role: str, *, password: str | None = No
         me = conn.execute(text("SELECT current_user")).scalar_one()
         if not _may_administer(conn, owner):
             raise InvalidInput(
-                f"db grant is for the owner of the crmcli tables ({owner}); connected as {me}"
+                _(
+                    "db grant is for the owner of the crmcli tables ({owner}); connected as {me}"
+                ).format(owner=owner, me=me)
             )
         if user == owner:
-            raise InvalidInput(f"{user} owns the crmcli tables and sees every row already")
+            raise InvalidInput(
+                _("{user} owns the crmcli tables and sees every row already").format(user=user)
+            )
         found = conn.execute(
             text("SELECT rolsuper FROM pg_roles WHERE rolname = :u"), {"u": user}
         ).first()
         if found is not None and found[0]:
-            raise InvalidInput(f"{user} is a superuser and sees every row already")
+            raise InvalidInput(
+                _("{user} is a superuser and sees every row already").format(user=user)
+            )
         ident = sql.Identifier(user)
         if group not in _existing_groups(conn):
             _sql(conn, sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(group)))

@@ -16,6 +16,7 @@ from typing import Any
 
 from crmcli.enums import HOLIDAY_ALIASES, HOLIDAYS
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 
 SOLAR_TERMS = (
     "小寒",
@@ -124,8 +125,9 @@ def parse_occasion(text: str) -> tuple[str, str]:
     if folded in (BIRTHDAY, "birthday"):
         return BIRTHDAY, "birthday"
     raise InvalidInput(
-        f"unknown occasion {text!r}; expected a holiday ({', '.join(HOLIDAYS)}), "
-        f"a solar term (立春, 清明, 冬至 …) or {BIRTHDAY}/birthday"
+        _(
+            "unknown occasion {text!r}; expected a holiday ({HOLIDAYS}), a solar term (立春, 清明, 冬至 …) or {BIRTHDAY}/birthday"
+        ).format(text=text, HOLIDAYS=", ".join(HOLIDAYS), BIRTHDAY=BIRTHDAY)
     )
 
 

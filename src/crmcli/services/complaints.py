@@ -24,6 +24,7 @@ from sqlalchemy import select
 from crmcli import history, schema
 from crmcli.config import Config
 from crmcli.errors import InvalidInput, NotFound
+from crmcli.i18n import _
 from crmcli.services import sla
 from crmcli.services.context import Actor
 from crmcli.text.bounds import looks_like_id, record_id
@@ -323,24 +324,26 @@ def get_complaint(session: Any, ref: str) -> Any:
 
     text = ref.strip().lstrip("#")
     if not looks_like_id(text):
-        raise InvalidInput(f"complaint id must be a number, not {ref!r}")
+        raise InvalidInput(_("complaint id must be a number, not {ref!r}").format(ref=ref))
     number = record_id(text)
     found = session.get(Complaint, number) if number is not None else None
     if found is None:
-        raise NotFound(f"no complaint #{text}")
+        raise NotFound(_("no complaint #{text}").format(text=text))
     return found
 
 
 def _step_time(complaint: Any, at: datetime, actor: Actor, last: datetime | None) -> None:
     if at < complaint.received_at:
         raise InvalidInput(
-            f"{at:%Y-%m-%d %H:%M} is before complaint #{complaint.id} was received "
-            f"({complaint.received_at:%Y-%m-%d %H:%M})"
+            _(
+                "{at:%Y-%m-%d %H:%M} is before complaint #{id} was received ({received_at:%Y-%m-%d %H:%M})"
+            ).format(at=at, id=complaint.id, received_at=complaint.received_at)
         )
     if last is not None and at < last:
         raise InvalidInput(
-            f"{at:%Y-%m-%d %H:%M} is before the last step of complaint #{complaint.id} "
-            f"({last:%Y-%m-%d %H:%M})"
+            _(
+                "{at:%Y-%m-%d %H:%M} is before the last step of complaint #{id} ({last:%Y-%m-%d %H:%M})"
+            ).format(at=at, id=complaint.id, last=last)
         )
     _not_future(at, actor)
 
@@ -350,7 +353,7 @@ def _not_future(at: datetime, actor: Actor) -> None:
     from crmcli.dates import now_in
 
     if at.date() > actor.today or at > now_in(actor.config.timezone):
-        raise InvalidInput(f"{at:%Y-%m-%d %H:%M} is in the future")
+        raise InvalidInput(_("{at:%Y-%m-%d %H:%M} is in the future").format(at=at))
 
 
 def _last_step(session: Any, complaint_id: int) -> datetime | None:
@@ -396,7 +399,7 @@ def open_complaint(
 
     summary = summary.strip()
     if not summary:
-        raise InvalidInput("a complaint needs a --summary of what the customer complains about")
+        raise InvalidInput(_("a complaint needs a --summary of what the customer complains about"))
     _not_future(at, actor)
     from crmcli.services.timeline import check_not_before_added
 
@@ -436,7 +439,9 @@ def step(
     allowed, leaves = STEPS[kind]
     status = complaint.status
     if status == "closed" and kind != "reopened":
-        raise InvalidInput(f"complaint #{complaint.id} is closed: only reopen takes it further")
+        raise InvalidInput(
+            _("complaint #{id} is closed: only reopen takes it further").format(id=complaint.id)
+        )
     if status not in allowed:
         reason = REFUSED.get((kind, status)) or (
             f"complaint #{complaint.id} is {status}: it cannot be {kind} now"
@@ -445,12 +450,12 @@ def step(
     note = (note or "").strip() or None
     if kind in ("closed",) and not note:
         raise InvalidInput(
-            "closing needs --feedback: what the customer was told of the result (反馈处理结果)"
+            _("closing needs --feedback: what the customer was told of the result (反馈处理结果)")
         )
     if kind in ("resolved",) and not note:
-        raise InvalidInput("resolving needs --resolution: what was done")
+        raise InvalidInput(_("resolving needs --resolution: what was done"))
     if kind in ("waiting", "reopened", "escalated") and not note:
-        raise InvalidInput(f"{_verb(kind)} needs --reason")
+        raise InvalidInput(_("{kind} needs --reason").format(kind=_verb(kind)))
     _step_time(complaint, at, actor, _last_step(session, complaint.id))
     done: list[str] = []
     changes: list[history.Change] = []
@@ -458,14 +463,17 @@ def step(
     if kind == "waiting":
         if complaint.waiting_since is not None:
             raise InvalidInput(
-                f"complaint #{complaint.id} already waits on the customer "
-                f"since {complaint.waiting_since:%Y-%m-%d %H:%M}"
+                _(
+                    "complaint #{id} already waits on the customer since {waiting_since:%Y-%m-%d %H:%M}"
+                ).format(id=complaint.id, waiting_since=complaint.waiting_since)
             )
         complaint.waiting_since = at
         changes.append(history.Change(complaint.customer_id, f"{field}.waiting", None, at, note))
     elif kind == "resumed":
         if complaint.waiting_since is None:
-            raise InvalidInput(f"complaint #{complaint.id} is not waiting on the customer")
+            raise InvalidInput(
+                _("complaint #{id} is not waiting on the customer").format(id=complaint.id)
+            )
         changes.append(
             history.Change(complaint.customer_id, f"{field}.waiting", complaint.waiting_since, None)
         )
@@ -483,7 +491,11 @@ def step(
             done.append("no longer waiting on the customer")
         if kind == "escalated":
             if severity == complaint.severity:
-                raise InvalidInput(f"complaint #{complaint.id} is already {severity}")
+                raise InvalidInput(
+                    _("complaint #{id} is already {severity}").format(
+                        id=complaint.id, severity=severity
+                    )
+                )
             changes.append(
                 history.Change(
                     complaint.customer_id, f"{field}.severity", complaint.severity, severity, note

@@ -42,6 +42,7 @@ from crmcli import schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound
+from crmcli.i18n import _
 from crmcli.services import calendar
 from crmcli.sqlfuncs import unindexed
 from crmcli.text.bounds import record_id
@@ -494,8 +495,9 @@ def mark_greeting(
                 else calendar.solar_terms(day.year)[name]
             )
             raise InvalidInput(
-                f"no {name} on {day} ({name} {day.year} is on {real}); "
-                "use --date for the day of the occasion"
+                _(
+                    "no {name} on {day} ({name} {year} is on {real}); use --date for the day of the occasion"
+                ).format(name=name, day=day, year=day.year, real=real)
             )
     sent_at = at or actor.now
     from crmcli.services.timeline import check_event_day
@@ -503,8 +505,9 @@ def mark_greeting(
     check_event_day(customer, sent_at, actor.today, "greeting --at")
     if sent_at.date() < day:
         raise InvalidInput(
-            f"the {name} greeting of {day} cannot be marked sent on {sent_at:%Y-%m-%d}, "
-            "before its day"
+            _(
+                "the {name} greeting of {day} cannot be marked sent on {sent_at:%Y-%m-%d}, before its day"
+            ).format(name=name, day=day, sent_at=sent_at)
         )
     g = schema.greeting.c
     contact_id = contact.id if contact else None
@@ -518,8 +521,9 @@ def mark_greeting(
     ).first()
     if already is not None:
         raise InvalidInput(
-            f"the {name} greeting of {day} to {(contact or customer).name} "
-            f"was already marked sent ({already.sent_at:%Y-%m-%d %H:%M})"
+            _(
+                "the {name} greeting of {day} to {name2} was already marked sent ({sent_at:%Y-%m-%d %H:%M})"
+            ).format(name=name, day=day, name2=(contact or customer).name, sent_at=already.sent_at)
         )
     greeting = Greeting(
         customer_id=customer.id,
@@ -682,17 +686,18 @@ def add_campaign(
 
     clean = name.strip()
     if not clean:
-        raise InvalidInput("campaign name must not be empty")
+        raise InvalidInput(_("campaign name must not be empty"))
     if not stages:
-        raise InvalidInput("--stages must name at least one stage")
+        raise InvalidInput(_("--stages must name at least one stage"))
     ended = [s for s in stages if s in TERMINAL_STAGES]
     if ended:
         raise InvalidInput(
-            f"--stages {','.join(ended)}: customers in that stage are owed no duty; "
-            "name the stages to tell (customer, loyal, …)"
+            _(
+                "--stages {ended}: customers in that stage are owed no duty; name the stages to tell (customer, loyal, …)"
+            ).format(ended=",".join(ended))
         )
     if session.scalar(select(Campaign.id).where(Campaign.name == clean)) is not None:
-        raise InvalidInput(f"a campaign named {clean!r} already exists")
+        raise InvalidInput(_("a campaign named {clean!r} already exists").format(clean=clean))
     campaign = Campaign(
         name=clean, on=on, stages=",".join(stages), created_by=actor.user, created_on=actor.today
     )
@@ -710,7 +715,7 @@ def get_campaign(bind: Any, name: str) -> Any:
     if found is None and number is not None:
         found = bind.execute(select(campaign).where(k.id == number)).first()
     if found is None:
-        raise NotFound(f"no campaign {name!r}; see `crm campaign list`")
+        raise NotFound(_("no campaign {name!r}; see `crm campaign list`").format(name=name))
     return found
 
 
@@ -733,8 +738,12 @@ def notify(
     ).first()
     if already is not None:
         raise InvalidInput(
-            f"{customer.code} {customer.name} was already told about "
-            f"{campaign.name} ({already.notified_at:%Y-%m-%d %H:%M})"
+            _("{code} {name} was already told about {name2} ({notified_at:%Y-%m-%d %H:%M})").format(
+                code=customer.code,
+                name=customer.name,
+                name2=campaign.name,
+                notified_at=already.notified_at,
+            )
         )
     notice = CampaignNotice(
         campaign_id=campaign.id,

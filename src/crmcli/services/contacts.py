@@ -8,6 +8,7 @@ from sqlmodel import Session
 from crmcli import history
 from crmcli.errors import Ambiguous, InvalidInput, NotFound
 from crmcli.history import DERIVED
+from crmcli.i18n import _
 from crmcli.models import Contact, Customer
 from crmcli.services.context import Actor
 from crmcli.services.customers import _birthday_values
@@ -32,7 +33,7 @@ def add_contact(
     a contact completed so is appended to ``completed``."""
     values = parse_fields(CONTACT_FIELDS, raw)
     if not values.get("name"):
-        raise InvalidInput("contact name must not be empty")
+        raise InvalidInput(_("contact name must not be empty"))
     values.update(_birthday_values(birthday, lunar or None, leap or None))
     same = _completable(session, customer, values)
     if same is not None:
@@ -85,7 +86,7 @@ def resolve_contact(session: Session, customer: Customer, ref: str) -> Contact:
         return matches[0]
     if matches:
         raise Ambiguous("contact", ref, [f"{c.id} {c.name}" for c in matches])
-    raise NotFound(f"{customer.name} has no contact matching {ref!r}")
+    raise NotFound(_("{name} has no contact matching {ref!r}").format(name=customer.name, ref=ref))
 
 
 def edit_contact(
@@ -100,7 +101,7 @@ def edit_contact(
 ) -> list[tuple[str, object, object]]:
     values = parse_fields(CONTACT_FIELDS, raw)
     if "name" in values and not values["name"]:
-        raise InvalidInput("contact name must not be empty")
+        raise InvalidInput(_("contact name must not be empty"))
     values.update(_birthday_values(birthday, lunar, leap, contact))
     changes = [
         (k, getattr(contact, k), v)

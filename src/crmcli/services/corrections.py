@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from crmcli import history, schema
 from crmcli.errors import InvalidInput, NotFound
 from crmcli.history import Change
+from crmcli.i18n import _
 from crmcli.services import timeline
 from crmcli.services.context import Actor
 from crmcli.services.customer_list import escape_like
@@ -33,10 +34,12 @@ def record_id(text: str, what: str) -> int:
     """A record number as typed (7 or #7); one past any id a record can have is no
     record (exit 3), as for every other command that takes an id."""
     if not looks_like_id(text):
-        raise InvalidInput(f"{what} id must be a number, not {text!r}")
+        raise InvalidInput(
+            _("{what} id must be a number, not {text!r}").format(what=what, text=text)
+        )
     number = bounded(text)
     if number is None:
-        raise NotFound(f"no {what} #{text.strip().lstrip('#')}")
+        raise NotFound(_("no {what} #{value}").format(what=what, value=text.strip().lstrip("#")))
     return number
 
 
@@ -44,7 +47,7 @@ def _get(session: Session, model: Any, text: str, what: str) -> Any:
     number = record_id(text, what)
     found = session.get(model, number)
     if found is None:
-        raise NotFound(f"no {what} #{number}")
+        raise NotFound(_("no {what} #{number}").format(what=what, number=number))
     return found
 
 
@@ -105,7 +108,7 @@ def edit_followup(
         values["channel"] = channel
     if summary is not None:
         if not summary.strip():
-            raise InvalidInput("--summary must not be empty: say what was discussed")
+            raise InvalidInput(_("--summary must not be empty: say what was discussed"))
         values["summary"] = summary.strip()
     if result is not None:
         values["result"] = result.strip() or None
@@ -234,7 +237,7 @@ def void_sale(session: Session, actor: Actor, sale: Sale, reason: str) -> Change
     """A sale entered by mistake: removed from every figure (ABC, reports, reclassify),
     kept in history with what it was and why it was voided."""
     if not reason.strip():
-        raise InvalidInput("--reason must say why the sale is voided")
+        raise InvalidInput(_("--reason must say why the sale is voided"))
     change = Change(sale.customer_id, f"sale.{sale.id}", sale_text(sale), "voided", reason.strip())
     session.delete(sale)
     session.flush()
@@ -274,7 +277,11 @@ def edit_plan(
     reason: str | None = None,
 ) -> list[Change]:
     if plan.status != "open":
-        raise InvalidInput(f"plan #{plan.id} is already {plan.status}; only open plans change")
+        raise InvalidInput(
+            _("plan #{id} is already {status}; only open plans change").format(
+                id=plan.id, status=plan.status
+            )
+        )
     customer = _customer(session, plan.customer_id)
     values: dict[str, Any] = {}
     if due is not None:
@@ -284,13 +291,13 @@ def edit_plan(
         values["due_time"] = when.strftime("%H:%M") if has_time else None
     if content is not None:
         if not content.strip():
-            raise InvalidInput("--content must not be empty: say what is to be done")
+            raise InvalidInput(_("--content must not be empty: say what is to be done"))
         values["content"] = content.strip()
     if channel is not None:
         values["channel"] = channel
     if owner is not None:
         if not owner.strip():
-            raise InvalidInput("--owner must name someone")
+            raise InvalidInput(_("--owner must name someone"))
         values["owner"] = owner.strip()
     changes = _changes(plan, values, f"plan.{plan.id}", reason)
     history.record(session, actor, changes)
@@ -329,7 +336,11 @@ def undo_greeting(
     ).first()
     if found is None:
         to = (contact or customer).name
-        raise NotFound(f"no {name} greeting of {day} to {to} was marked sent")
+        raise NotFound(
+            _("no {name} greeting of {day} to {to} was marked sent").format(
+                name=name, day=day, to=to
+            )
+        )
     change = Change(
         customer.id,
         "greeting",

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 
 from crmcli import schema
 from crmcli.errors import InvalidInput, NotFound
+from crmcli.i18n import _
 from crmcli.text import normalize
 
 
@@ -32,8 +33,9 @@ def check_owner(bind: Any, owner: str) -> None:
     names = list(known)
     listed = ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
     raise NotFound(
-        f"nobody named {owner!r} owns a customer or a plan"
-        + (f"; owners: {listed}" if names else "")
+        _("nobody named {owner!r} owns a customer or a plan{owners}").format(
+            owner=owner, owners=_("; owners: {listed}").format(listed=listed) if names else ""
+        )
     )
 
 

@@ -229,15 +229,15 @@ def edit_customer(
     values = parse_fields(CUSTOMER_FIELDS, raw)
     values.update(_birthday_values(birthday, lunar, leap, customer))
     if "name" in values and not values["name"]:
-        raise InvalidInput("customer name must not be empty")
+        raise InvalidInput(_("customer name must not be empty"))
     if (
         values.get("code")
         and values["code"] != customer.code
         and _code_taken(session, values["code"])
     ):
-        raise InvalidInput(f"customer code {values['code']!r} already exists")
+        raise InvalidInput(_("customer code {code!r} already exists").format(code=values["code"]))
     if "code" in values and not values["code"]:
-        raise InvalidInput("customer code must not be empty")
+        raise InvalidInput(_("customer code must not be empty"))
     return apply_changes(session, actor, customer, values, reason)
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from crmcli.dates import parse_datetime
 from crmcli.enums import CHANNEL
 from crmcli.errors import CrmError, InvalidInput
+from crmcli.i18n import _
 from crmcli.services.contacts import add_contact, resolve_contact
 from crmcli.services.context import Actor
 from crmcli.services.customers import add_customer, edit_customer, resolve_customer
@@ -38,7 +39,7 @@ def find_examples(explicit: Path | None = None) -> Path:
     for folder in candidates:
         if folder is not None and (folder / "customers.csv").is_file():
             return folder
-    raise InvalidInput("cannot find the examples folder (customers.csv); pass --examples DIR")
+    raise InvalidInput(_("cannot find the examples folder (customers.csv); pass --examples DIR"))
 
 
 def demo_as_of(folder: Path) -> date:
@@ -68,7 +69,9 @@ def _at(where: str) -> Iterator[None]:
     except CrmError as exc:
         raise InvalidInput(f"{where}: {exc.message}") from None
     except (KeyError, ValueError) as exc:
-        raise InvalidInput(f"{where}: bad or missing value ({exc})") from None
+        raise InvalidInput(
+            _("{where}: bad or missing value ({exc})").format(where=where, exc=exc)
+        ) from None
 
 
 def load_examples(session: Session, actor: Actor, folder: Path) -> dict[str, int]:
@@ -170,7 +173,7 @@ def _change(session: Session, actor: Actor, row: dict[str, str]) -> None:
     customer = resolve_customer(session, row["customer_code"])
     field = row["field"]
     if field not in CUSTOMER_FIELDS:
-        raise InvalidInput(f"unknown customer field {field!r}")
+        raise InvalidInput(_("unknown customer field {field!r}").format(field=field))
     edit_customer(session, actor, customer, {field: row["value"]}, reason=row.get("reason") or None)
 
 

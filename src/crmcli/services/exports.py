@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from crmcli import schema
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 from crmcli.services.customer_list import matching
 
 STREAM_ROWS = 1000
@@ -71,7 +72,7 @@ def _day_range(column: Any, f: ExportFilter, *, moment: bool) -> list[Any]:
 def _query(table_name: str, f: ExportFilter) -> Any:
     cu = schema.customer.c
     if f.start and f.end and f.start > f.end:
-        raise InvalidInput(f"--from {f.start} is after --to {f.end}")
+        raise InvalidInput(_("--from {start} is after --to {end}").format(start=f.start, end=f.end))
     if table_name == "customers":
         return _customers(f)
     if table_name == "contacts":
@@ -134,7 +135,7 @@ def _query(table_name: str, f: ExportFilter) -> Any:
             query = query.where(t.c.stage == f.stage)
         query = query.where(*_day_range(t.c.added_on, f, moment=False))
         return query.order_by(t.c.added_on, t.c.id)
-    raise InvalidInput(f"{table_name} cannot be exported")
+    raise InvalidInput(_("{table_name} cannot be exported").format(table_name=table_name))
 
 
 def export_rows(session: Session, table_name: str, f: ExportFilter) -> Iterator[Mapping[str, Any]]:
@@ -192,7 +193,7 @@ def calendar_entries(session: Session, f: ExportFilter) -> list[CalendarEntry]:
     apply to both: one customer, one salesperson, the days from ``start`` to ``end``;
     ``status`` can only be open (or none): the calendar holds nothing else."""
     if f.start and f.end and f.start > f.end:
-        raise InvalidInput(f"--from {f.start} is after --to {f.end}")
+        raise InvalidInput(_("--from {start} is after --to {end}").format(start=f.start, end=f.end))
     entries: list[CalendarEntry] = []
     t = schema.plan
     cu = schema.customer.c

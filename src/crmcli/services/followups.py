@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 
 from crmcli import history, schema
 from crmcli.errors import InvalidInput, NotFound
+from crmcli.i18n import _
 from crmcli.schema import utcnow
 from crmcli.services import cadence, timeline
 from crmcli.services.context import Actor
@@ -43,17 +44,21 @@ def log_followup(
     are closed by it."""
     summary = summary.strip()
     if not summary:
-        raise InvalidInput("--summary must not be empty: say what was discussed")
+        raise InvalidInput(_("--summary must not be empty: say what was discussed"))
     timeline.check_event_day(customer, at, actor.today, "follow-up --at")
     if next_at is not None:
         when, has_time = next_at
         if (has_time and when < at) or (not has_time and when.date() < at.date()):
             shown = when if has_time else when.date()
-            raise InvalidInput(f"--next {shown} is before the follow-up it belongs to ({at})")
+            raise InvalidInput(
+                _("--next {shown} is before the follow-up it belongs to ({at})").format(
+                    shown=shown, at=at
+                )
+            )
     for fulfilled in done_plans or []:
         _require_open(fulfilled)
         if fulfilled.customer_id != customer.id:
-            raise InvalidInput(f"plan #{fulfilled.id} belongs to another customer")
+            raise InvalidInput(_("plan #{id} belongs to another customer").format(id=fulfilled.id))
     f = schema.followup
     followup = session.execute(
         insert(f)
@@ -118,7 +123,7 @@ def add_plan(
     owner: str | None = None,
 ) -> Plan:
     if not content.strip():
-        raise InvalidInput("--content must not be empty: say what is to be done")
+        raise InvalidInput(_("--content must not be empty: say what is to be done"))
     timeline.check_not_before_added(customer, due[0], "--due")
     from crmcli.models import Plan
 
@@ -133,17 +138,19 @@ def get_plan(session: Session, plan_id: str) -> Plan:
     from crmcli.models import Plan
 
     if not looks_like_id(plan_id):
-        raise InvalidInput(f"plan id must be a number, not {plan_id!r}")
+        raise InvalidInput(_("plan id must be a number, not {plan_id!r}").format(plan_id=plan_id))
     number = record_id(plan_id)
     plan = session.get(Plan, number) if number is not None else None
     if plan is None:
-        raise NotFound(f"no plan #{plan_id.strip().lstrip('#')}")
+        raise NotFound(_("no plan #{value}").format(value=plan_id.strip().lstrip("#")))
     return plan
 
 
 def _require_open(plan: Plan) -> None:
     if plan.status != "open":
-        raise InvalidInput(f"plan #{plan.id} is already {plan.status}")
+        raise InvalidInput(
+            _("plan #{id} is already {status}").format(id=plan.id, status=plan.status)
+        )
 
 
 def complete_plan(

@@ -15,6 +15,7 @@ from sqlalchemy import and_, delete, exists, func, select, update
 
 from crmcli import history, schema
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 from crmcli.services import cadence
 from crmcli.services.context import Actor
 
@@ -95,7 +96,11 @@ def _doubles(keep_id: int, dup_id: int) -> dict[str, Any]:
 def plan_merge(bind: Any, keep: Any, duplicate: Any) -> MergePlan:
     """What merging would do (counts and the fields filled), without writing."""
     if keep.id == duplicate.id:
-        raise InvalidInput(f"{keep.code} {keep.name} is the same customer twice; name two")
+        raise InvalidInput(
+            _("{code} {name} is the same customer twice; name two").format(
+                code=keep.code, name=keep.name
+            )
+        )
     plan = MergePlan(keep, duplicate)
     doubles = _doubles(keep.id, duplicate.id)
     for name in MOVED:

@@ -37,7 +37,7 @@ from crmcli import enums, history, schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound, StorageError
-from crmcli.i18n import N_
+from crmcli.i18n import N_, _
 from crmcli.services.context import Actor
 from crmcli.text.bounds import looks_like_id, record_id
 
@@ -106,11 +106,11 @@ def get_project(session: Any, ref: str) -> Any:
 
     text = ref.strip().lstrip("#")
     if not looks_like_id(text):
-        raise InvalidInput(f"project id must be a number, not {ref!r}")
+        raise InvalidInput(_("project id must be a number, not {ref!r}").format(ref=ref))
     number = record_id(text)
     found = session.get(Project, number) if number is not None else None
     if found is None:
-        raise NotFound(f"no project #{text}")
+        raise NotFound(_("no project #{text}").format(text=text))
     return found
 
 
@@ -772,7 +772,9 @@ def copy_document(doc: Any, archive: Path, dest: Path, *, force: bool) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{dest.name}.")
     except OSError as exc:
-        raise InvalidInput(f"cannot write {dest}: {exc.strerror}") from None
+        raise InvalidInput(
+            _("cannot write {dest}: {strerror}").format(dest=dest, strerror=exc.strerror)
+        ) from None
     try:
         digest = hashlib.sha256()
         with os.fdopen(fd, "wb") as out:

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from crmcli import history, schema
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 from crmcli.io.values import amount_micros
 from crmcli.models import Customer, Sale
 from crmcli.services.context import Actor
@@ -32,7 +33,9 @@ def parse_amount(text: str, *, refund: bool = False) -> int:
     """
     micros = amount_micros(text)
     if micros < 0 and not refund:
-        raise InvalidInput(f"amount {text} is negative: record a refund with --refund")
+        raise InvalidInput(
+            _("amount {text} is negative: record a refund with --refund").format(text=text)
+        )
     return -abs(micros) if refund else micros
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crmcli.errors import InvalidInput, StorageError
+from crmcli.i18n import _
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -180,10 +181,14 @@ def check_server(target: str) -> ServerCheck:
         except StorageError:
             raise
         except Exception as exc:
-            raise StorageError(f"cannot read database {report.shown}: {_reason(exc)}") from None
+            raise StorageError(
+                _("cannot read database {shown}: {exc}").format(
+                    shown=report.shown, exc=_reason(exc)
+                )
+            ) from None
         if revision is None:
             # As for a missing file: the server's database is there, crmcli's is not.
-            raise StorageError(f"no database at {report.shown}")
+            raise StorageError(_("no database at {shown}").format(shown=report.shown))
         report.revision = revision
         if revision not in REVISIONS:
             report.problems.append(f"schema {revision} is newer than this crmcli knows")
@@ -218,21 +223,25 @@ def backup(path: Path, dest: Path) -> None:
     from crmcli.db import backup_file
 
     if dest.exists():
-        raise InvalidInput(f"{dest} already exists; choose another name")
+        raise InvalidInput(_("{dest} already exists; choose another name").format(dest=dest))
     if not dest.parent.is_dir():
-        raise StorageError(f"directory {dest.parent} does not exist")
+        raise StorageError(_("directory {parent} does not exist").format(parent=dest.parent))
     try:
         backup_file(path, dest)
     except OSError as exc:
-        raise StorageError(f"cannot write backup {dest}: {exc.strerror or exc}") from None
+        raise StorageError(
+            _("cannot write backup {dest}: {value}").format(dest=dest, value=exc.strerror or exc)
+        ) from None
 
 
 def restore_problems(source: Path, path: Path | None = None) -> list[str]:
     """Why a backup must not replace the database at ``path`` (empty when it is sound)."""
     if not source.is_file():
-        raise InvalidInput(f"no backup file {source}")
+        raise InvalidInput(_("no backup file {source}").format(source=source))
     if path is not None and _same_file(source, path):
-        raise InvalidInput(f"{source} is the database itself; name a backup to restore")
+        raise InvalidInput(
+            _("{source} is the database itself; name a backup to restore").format(source=source)
+        )
     return check_file(source)
 
 
@@ -257,9 +266,11 @@ def restore(path: Path, source: Path) -> Path | None:
     from crmcli.db import backup_file, backup_name
 
     if not path.parent.is_dir():
-        raise StorageError(f"directory {path.parent} does not exist")
+        raise StorageError(_("directory {parent} does not exist").format(parent=path.parent))
     if _same_file(source, path):
-        raise InvalidInput(f"{source} is the database itself; name a backup to restore")
+        raise InvalidInput(
+            _("{source} is the database itself; name a backup to restore").format(source=source)
+        )
     kept = None
     if path.exists() and path.stat().st_size > 0:
         kept = backup_name(path, "restore")
@@ -473,11 +484,17 @@ def _open_source(source: str) -> Any:
     except StorageError:
         raise
     except Exception as exc:
-        raise StorageError(f"cannot read database {_shown(source)}: {_reason(exc)}") from None
+        raise StorageError(
+            _("cannot read database {source}: {exc}").format(
+                source=_shown(source), exc=_reason(exc)
+            )
+        ) from None
     finally:
         probe.dispose()
     if revision is None:
-        raise StorageError(f"no crmcli database at {_shown(source)}; nothing to copy")
+        raise StorageError(
+            _("no crmcli database at {source}; nothing to copy").format(source=_shown(source))
+        )
     return open_database(source, write=False, create=False)
 
 
@@ -497,11 +514,17 @@ def _prepare_target(target: str) -> tuple[Engine, Path | None]:
 
     path = sqlite_file(target)
     if path is None and is_sqlite(target):
-        raise InvalidInput(f"db copy writes a database file or a server; {target} is neither")
+        raise InvalidInput(
+            _("db copy writes a database file or a server; {target} is neither").format(
+                target=target
+            )
+        )
     if path is not None:
         if path.exists():
             raise InvalidInput(
-                f"{path} already exists; db copy writes a new database file, name another"
+                _("{path} already exists; db copy writes a new database file, name another").format(
+                    path=path
+                )
             )
         create_sqlite_file(path)
         return make_engine(str(path), write=True), path
@@ -513,12 +536,21 @@ def _prepare_target(target: str) -> tuple[Engine, Path | None]:
         engine.dispose()
         if isinstance(exc, StorageError):
             raise
-        raise StorageError(f"cannot open database {_shown(target)}: {_reason(exc)}") from None
+        raise StorageError(
+            _("cannot open database {target}: {exc}").format(
+                target=_shown(target), exc=_reason(exc)
+            )
+        ) from None
     if found:
         engine.dispose()
         raise InvalidInput(
-            f"{_shown(target)} already holds crmcli tables ({', '.join(found[:4])}"
-            f"{', …' if len(found) > 4 else ''}); db copy needs an empty database"
+            _(
+                "{target} already holds crmcli tables ({found}{value}); db copy needs an empty database"
+            ).format(
+                target=_shown(target),
+                found=", ".join(found[:4]),
+                value=", …" if len(found) > 4 else "",
+            )
         )
     return engine, None
 
@@ -630,7 +662,7 @@ def copy_database(
     from crmcli.schema import metadata
 
     if _same_database(source, target):
-        raise InvalidInput("source and target are the same database")
+        raise InvalidInput(_("source and target are the same database"))
     database = _open_source(source)
     engine, new_file = _prepare_target(target)
     tables = metadata.sorted_tables
@@ -682,8 +714,9 @@ def copy_database(
                         for m, t in wrong
                     )
                     raise StorageError(
-                        f"the copy in {_shown(target)} does not match its source: {differ}; "
-                        "nothing was written"
+                        _(
+                            "the copy in {target} does not match its source: {differ}; nothing was written"
+                        ).format(target=_shown(target), differ=differ)
                     )
                 reading.rollback()
         _settle(engine, [t.name for t in tables])
@@ -696,7 +729,9 @@ def copy_database(
         if isinstance(exc, (StorageError, InvalidInput)) or not isinstance(exc, Exception):
             raise
         raise StorageError(
-            f"cannot copy into {_shown(target)}: {_reason(exc)}; nothing was written"
+            _("cannot copy into {target}: {exc}; nothing was written").format(
+                target=_shown(target), exc=_reason(exc)
+            )
         ) from None
     finally:
         database.engine.dispose()

@@ -20,6 +20,7 @@ from crmcli import history, schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 from crmcli.services.context import Actor
 
 DIMENSIONS = ("quality", "price", "delivery", "service")
@@ -62,7 +63,7 @@ def add_survey(
     from crmcli.models import Survey
 
     if on > actor.today:
-        raise InvalidInput(f"survey day {on} is in the future")
+        raise InvalidInput(_("survey day {on} is in the future").format(on=on))
     from crmcli.services.timeline import check_not_before_added
 
     check_not_before_added(customer, on, "survey day")

@@ -13,6 +13,7 @@ from typing import Any
 
 from crmcli import enums
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 from crmcli.io.values import date_fields, nfkc
 from crmcli.text import normalize
 
@@ -26,14 +27,20 @@ def parse_score(text: str | int, label: str = "a score") -> int:
     """A survey score (seed 003 五): a whole number from 1 to 5."""
     raw = str(text).strip()
     if not raw.isdigit() or not 1 <= int(raw) <= 5:
-        raise InvalidInput(f"{label} must be a whole number from 1 to 5, not {raw!r}")
+        raise InvalidInput(
+            _("{label} must be a whole number from 1 to 5, not {raw!r}").format(
+                label=label, raw=raw
+            )
+        )
     return int(raw)
 
 
 def _likelihood(value: str) -> int:
     text = value.strip().rstrip("%％")
     if not re.fullmatch(r"\d{1,3}", text) or int(text) > 100:
-        raise InvalidInput(f"likelihood must be a whole percentage 0–100, not {value!r}")
+        raise InvalidInput(
+            _("likelihood must be a whole percentage 0–100, not {value!r}").format(value=value)
+        )
     return int(text)
 
 
@@ -43,7 +50,7 @@ def _bool(value: str) -> bool:
         return True
     if folded in ("0", "false", "no", "n", "否", ""):
         return False
-    raise InvalidInput(f"expected yes or no, not {value!r}")
+    raise InvalidInput(_("expected yes or no, not {value!r}").format(value=value))
 
 
 def _tags(value: str) -> str | None:
@@ -104,7 +111,7 @@ def parse_fields(
             continue
         parsed[key] = spec[key](text)
     if "name" in parsed and not parsed["name"]:
-        raise InvalidInput("name must not be empty")
+        raise InvalidInput(_("name must not be empty"))
     return parsed
 
 
@@ -127,24 +134,30 @@ def parse_birthday(text: str, *, lunar: bool, leap: bool = False) -> str:
     else:
         found = date_fields(raw, "birthday")
         if found is None:
-            raise InvalidInput(f"cannot read birthday {text!r}; use 1985-03-08 or 03-08")
+            raise InvalidInput(
+                _("cannot read birthday {text!r}; use 1985-03-08 or 03-08").format(text=text)
+            )
         year, month, day, clock = found
         if year == 0:
-            raise InvalidInput(f"no such date {text!r}")
+            raise InvalidInput(_("no such date {text!r}").format(text=text))
         if clock is not None and clock != time():
-            raise InvalidInput(f"expected a birthday without a time, not {text!r}")
+            raise InvalidInput(
+                _("expected a birthday without a time, not {text!r}").format(text=text)
+            )
     if leap and not lunar:
-        raise InvalidInput("--leap applies to lunar (--lunar) birthdays only")
+        raise InvalidInput(_("--leap applies to lunar (--lunar) birthdays only"))
     if lunar:
         if not (1 <= month <= 12 and 1 <= day <= 30):
-            raise InvalidInput(f"no lunar date {text!r}: months are 1–12, days 1–30")
+            raise InvalidInput(
+                _("no lunar date {text!r}: months are 1–12, days 1–30").format(text=text)
+            )
         if year is not None:
             _check_lunar(year, month, day, leap, text)
     else:
         try:  # 2000 is a leap year: 02-29 stays valid
             date(2000 if year is None else year, month, day)
         except ValueError:
-            raise InvalidInput(f"no such date {text!r}") from None
+            raise InvalidInput(_("no such date {text!r}").format(text=text)) from None
     if year is None:
         return f"{month:02d}-{day:02d}"
     return f"{year:04d}-{month:02d}-{day:02d}"
@@ -156,7 +169,15 @@ def _check_lunar(year: int, month: int, day: int, leap: bool, text: str) -> None
     lunar_year = LunarYear.fromYear(year)
     target = lunar_year.getMonth(-month if leap else month) if leap else None
     if leap and target is None:
-        raise InvalidInput(f"lunar year {year} has no leap month {month} ({text!r})")
+        raise InvalidInput(
+            _("lunar year {year} has no leap month {month} ({text!r})").format(
+                year=year, month=month, text=text
+            )
+        )
     lunar_month = target if leap else lunar_year.getMonth(month)
     if lunar_month is None or day > lunar_month.getDayCount():
-        raise InvalidInput(f"lunar month {month} of {year} has no day {day} ({text!r})")
+        raise InvalidInput(
+            _("lunar month {month} of {year} has no day {day} ({text!r})").format(
+                month=month, year=year, day=day, text=text
+            )
+        )

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 
 _EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x)\s*(\d{1,6})\s*$", re.IGNORECASE)
 _TRAILING_EXT = re.compile(r"^(.*\d)\s*-\s*(\d{1,5})$")
@@ -74,7 +75,7 @@ def phone_e164(text: str, region: str = "CN") -> str:
         if phonenumbers.is_valid_number(number):
             e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
             return f"{e164};ext={ext}" if ext else e164
-    raise InvalidInput(f"invalid phone number {text!r}")
+    raise InvalidInput(_("invalid phone number {text!r}").format(text=text))
 
 
 _STORED_CN = re.compile(r"\+86[1-9]\d{6,11}")
@@ -111,4 +112,6 @@ def email_normalized(text: str) -> str:
     try:
         return validate_email(text.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
-        raise InvalidInput(f"invalid email address {text.strip()!r}") from None
+        raise InvalidInput(
+            _("invalid email address {strip!r}").format(strip=text.strip())
+        ) from None

@@ -29,6 +29,7 @@ from sqlalchemy import (
 
 from crmcli import history, schema
 from crmcli.errors import InvalidInput, NotFound
+from crmcli.i18n import _
 from crmcli.io import tables as io_tables
 from crmcli.services.context import Actor
 from crmcli.services.imports import dues
@@ -86,11 +87,11 @@ def get_batch(session: Any, ref: str) -> Any:
 
     text = ref.strip().lstrip("#")
     if not looks_like_id(text):
-        raise InvalidInput(f"import batch must be a number, not {ref!r}")
+        raise InvalidInput(_("import batch must be a number, not {ref!r}").format(ref=ref))
     number = record_id(text)
     batch = session.get(ImportBatch, number) if number is not None else None
     if batch is None:
-        raise NotFound(f"no import batch #{text}")
+        raise NotFound(_("no import batch #{text}").format(text=text))
     return batch
 
 
@@ -235,8 +236,9 @@ def undo_batch(
     """Remove what a batch added, restore what it updated; refuse what would break later work."""
     if batch.undone_at is not None:
         raise InvalidInput(
-            f"import #{batch.id} was already undone on {batch.undone_at:%Y-%m-%d %H:%M} (UTC) "
-            f"by {batch.undone_by}"
+            _(
+                "import #{id} was already undone on {undone_at:%Y-%m-%d %H:%M} (UTC) by {undone_by}"
+            ).format(id=batch.id, undone_at=batch.undone_at, undone_by=batch.undone_by)
         )
     i = schema.importitem.c
     result = UndoResult(batch.id, batch.kind, batch.source, {}, {})

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from crmcli import schema
 from crmcli.errors import InvalidInput
+from crmcli.i18n import _
 from crmcli.io import tables as io_tables
 from crmcli.io.csvfile import write_csv
 from crmcli.io.tables import Layout, Table
@@ -52,11 +53,13 @@ def run_import(
     """Import one file; raises InvalidInput (nothing written) when rows are bad."""
     if opts.on_duplicate not in ON_DUPLICATE:
         raise InvalidInput(
-            f"unknown --on-duplicate {opts.on_duplicate!r}; expected one of: {', '.join(ON_DUPLICATE)}"
+            _("unknown --on-duplicate {on_duplicate!r}; expected one of: {ON_DUPLICATE}").format(
+                on_duplicate=opts.on_duplicate, ON_DUPLICATE=", ".join(ON_DUPLICATE)
+            )
         )
     tbl = io_tables.table(opts.table)
     if tbl.name not in io_tables.IMPORTABLE:
-        raise InvalidInput(f"{tbl.name} cannot be imported")
+        raise InvalidInput(_("{name} cannot be imported").format(name=tbl.name))
     orders.check_options(opts)
     if opts.customer is not None and opts.by_org:
         from crmcli.io.vcards import MESSAGES as CARDS
