@@ -226,7 +226,7 @@ def test_list_breaching_most_late_first_with_filters(shop):
     assert [r["id"] for r in shop.json("complaint", "list", "HW")] == [3, 1]
 
 
-def test_the_digest_lists_late_complaints_after_overdue_visits(shop):
+def test_the_digest_lists_late_complaints_after_overdue_visits(shop, monkeypatch):
     open_(shop, "2026-11-20 09:00", "general", "HW")
     open_(shop, "2026-11-24 09:00", "major", "AL")
     digest = shop.json("remind", "--as-of", "2026-11-24")
@@ -243,6 +243,10 @@ def test_the_digest_lists_late_complaints_after_overdue_visits(shop):
             3,
         ),
     ]
+    monkeypatch.setenv("CRM_LANG", "zh")
+    chinese = shop.ok("remind", "--as-of", "2026-11-24").stdout
+    assert "一般投诉 #1：答复期限 2026-11-21 09:00（交货延迟两周）" in chinese
+    monkeypatch.delenv("CRM_LANG")
     # a target falling due later on the day is in that morning's digest
     digest = shop.json("remind", "--as-of", "2026-11-25")
     assert [i["complaint_id"] for i in digest["complaints"]] == [1, 2]

@@ -798,11 +798,16 @@ def test_import_list_shows_each_batch(crm, tmp_path):
 def test_import_list_shows_when_on_the_team_clock_and_json_keeps_utc(crm, tmp_path, db_sql):
     path = write(tmp_path / "a.csv", [["name"], ["A"]])
     imported(crm, "customers", path)
-    db_sql("UPDATE importbatch SET at = :at", at=datetime(2026, 11, 20, 17, 30, 15, 123456))
+    db_sql(
+        "UPDATE importbatch SET at = :at, undone_at = :undone, undone_by = 'ann'",
+        at=datetime(2026, 11, 20, 17, 30, 15, 123456),
+        undone=datetime(2026, 11, 20, 18, 5, 59, 999999),
+    )
     header, row = crm.ok("import", "list").stdout.splitlines()
     assert header.split()[:4] == ["Batch", "Table", "File", "When"]
     # Asia/Shanghai, the default time zone: eight hours ahead, and to the minute
     assert "2026-11-21 01:30  tester" in row
+    assert row.endswith("2026-11-21 02:05 by ann")
     assert crm.json("import", "list")[0]["at"].startswith("2026-11-20 17:30:15")
 
 

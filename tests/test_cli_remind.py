@@ -235,6 +235,24 @@ def test_table_lines_name_owner_duty_customer_and_lateness(crm):
     ]
 
 
+def test_a_chinese_table_words_every_detail_and_json_stays_english(crm, monkeypatch):
+    busy_day(crm)
+    english = remind(crm, "2026-11-23")
+    monkeypatch.setenv("CRM_LANG", "zh")
+    lines = crm.ok("remind", "--as-of", "2026-11-23").stdout.splitlines()
+    assert lines[0].split() == ["负责人", "职责", "客户", "详情", "逾期"]
+    wanted = [
+        ("逾期未联系", "OV 欧菲", "从未联系（2026-10-01 新增）"),
+        ("计划到期", "PA 平安", "#2 上门拜访：send quote（2026-11-23 15:00 到期）"),
+        ("漏发问候", "GM 光明", "小雪 (节气)"),
+        ("每月电话", "MD 美的", "2026-11 尚未电话联系（本月还剩 7 天）"),
+        ("通知活动", "CW 创维", "年终答谢会 2026-12-20（还有 27 天）"),
+    ]
+    for duty, customer, detail in wanted:
+        assert any(duty in line and customer in line and detail in line for line in lines), detail
+    assert remind(crm, "2026-11-23") == english  # the scripts' contract
+
+
 def test_owner_filter(crm):
     busy_day(crm)
     data = remind(crm, "2026-11-23", "--owner", "wang")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from crmcli import i18n
 
-SRC = Path(i18n.__file__).resolve().parent  # src/crmcli
+PACKAGE = Path(i18n.__file__).resolve().parent  # src/crmcli: where the error classes are
+SRC = PACKAGE  # what is read for messages
 
 # Where a call takes its message: the position of the argument that is shown.
 # Classes of crmcli.errors and their subclasses are found in the source (MESSAGE_AT
@@ -34,8 +35,8 @@ def _name(func: ast.expr) -> str | None:
     return None
 
 
-def _modules() -> list[tuple[Path, ast.Module]]:
-    return [(path, ast.parse(path.read_text(encoding="utf-8"))) for path in SRC.rglob("*.py")]
+def _modules(root: Path) -> list[tuple[Path, ast.Module]]:
+    return [(path, ast.parse(path.read_text(encoding="utf-8"))) for path in root.rglob("*.py")]
 
 
 def error_classes(modules: list[tuple[Path, ast.Module]]) -> set[str]:
@@ -91,8 +92,8 @@ def _fills_a_translation(node: ast.Call) -> bool:
 
 
 def offenders() -> list[str]:
-    modules = _modules()
-    errors = error_classes(modules)
+    modules = _modules(SRC)
+    errors = error_classes(_modules(PACKAGE))
     found = []
     for path, tree in modules:
         where = path.relative_to(SRC.parent).as_posix()
@@ -152,3 +153,39 @@ def test_the_check_sees_an_english_literal(tmp_path, monkeypatch):
     )
     monkeypatch.setattr(f"{__name__}.SRC", package)
     assert offenders() == ["crmcli/mod.py:6: InvalidInput(f'bad {x}')"]
+
+
+def misfilled() -> list[str]:
+    """``_("… {a} …").format(b=…)``: a field the call does not fill raises KeyError when
+    the message is shown (an internal error in place of the reason), and one it fills
+    that the text has not is lost."""
+    import string
+
+    found = []
+    for path, tree in _modules(SRC):
+        where = path.relative_to(SRC.parent).as_posix()
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and _fills_a_translation(node)):
+                continue
+            assert isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call)
+            if any(k.arg is None for k in node.keywords) or node.args:
+                continue  # **fields or positional: not checked here
+            texts = [
+                a.value
+                for a in node.func.value.args
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            ]
+            wanted = {
+                name.split(".")[0].split("[")[0]
+                for text in texts
+                for _lit, name, _spec, _conv in string.Formatter().parse(text)
+                if name
+            }
+            given = {k.arg for k in node.keywords}
+            if texts and wanted != given:
+                found.append(f"{where}:{node.lineno}: needs {sorted(wanted)}, gets {sorted(given)}")
+    return sorted(found)
+
+
+def test_every_translated_message_is_given_exactly_its_fields():
+    assert misfilled() == []

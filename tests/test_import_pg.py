@@ -152,7 +152,7 @@ def test_an_import_into_postgresql_gives_what_it_gives_into_sqlite(
     assert codes["HW"]["email"] == "ren@huawei.com"  # updated, not added again
     hw = {(h["field"], h["old"], h["new"], h["reason"]) for h in pg_after["history"]["HW"]}
     assert ("email", None, "ren@huawei.com", "import #1 from 客户.csv") in hw
-    assert ("sale", None, "#3 ¥1,000 on 2026-11-01", "import #3 from 销售.csv") in hw
+    assert ("sale", None, "#1 ¥1,000.00 on 2026-11-01", "import #3 from 销售.csv") in hw
     assert {(s["customer_code"], s["amount"]) for s in pg_after["sales"]} >= {("HW", "1000.00")}
     assert [b["added"] for b in pg_after["batches"]] == [3, 3, 3, 1]
     # Undone: only the customer added by hand is left, as it was before the imports.

@@ -442,7 +442,7 @@ def test_report_abc_header_is_the_net_of_every_sale_refunds_included(crm):
     assert report["net"] == "870.00"
     table = crm.ok("report", "abc", "--as-of", ON, "--format", "table")
     assert table.stderr == (
-        "net sales 2024-03-01 (excl.) to 2025-03-01: ¥870.00 — A: 1 customers, 100.0 %\n"
+        "net sales 2024-03-01 (excl.) to 2025-03-01: ¥870.00 — A: 1 customer, 100.0 %\n"
     )
 
 

@@ -63,6 +63,10 @@ def detect() -> str:
 def language() -> str:
     global _language
     if _language is None:
+        # Reading the config for ``lang`` may build its own error texts; they are never
+        # shown (the command reading the config says what is wrong), so English, and no
+        # second look at the config from inside the first.
+        _language = "en"
         _language = detect()
     return _language
 
@@ -102,6 +106,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Marks a text for the catalogue where it is defined; ``_()`` translates it when shown."""
     return message
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a text with a plural where it is defined; ``ngettext(*pair, n)`` shows it."""
+    return singular, plural
 
 
 def label(choice: Choice, value: str | None) -> str:

@@ -255,7 +255,7 @@ def _rich_table(
                 style = stylers[i]
                 text = Text(row[i], style=(style(row[i]) or "") if style else "")
                 if len(below) > 1:
-                    text = Text.assemble(f"{headers[i]}: ", text)
+                    text = Text.assemble(_("{header}: ").format(header=headers[i]), text)
                 text.overflow = "fold"
                 console.print(Padding(text, (0, 0, 0, indent)))
 

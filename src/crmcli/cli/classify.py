@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db
-from crmcli.i18n import _
+from crmcli.i18n import ngettext
 from crmcli.output import Col, message, print_json, render
 from crmcli.text.bounds import MAX_LIMIT
 
@@ -91,12 +91,21 @@ def reclassify(
             }
         )
         return
-    verb = "would change" if dry_run else "changed"
-    message(
-        _("sales {start} (excl.) to {end}: {changed_customers} customers {verb}").format(
-            start=w.start, end=w.end, changed_customers=outcome.changed_customers, verb=verb
+    n = outcome.changed_customers
+    said = (
+        ngettext(
+            "sales {start} (excl.) to {end}: {n} customer would change",
+            "sales {start} (excl.) to {end}: {n} customers would change",
+            n,
+        )
+        if dry_run
+        else ngettext(
+            "sales {start} (excl.) to {end}: {n} customer changed",
+            "sales {start} (excl.) to {end}: {n} customers changed",
+            n,
         )
     )
+    message(said.format(start=w.start, end=w.end, n=n))
     if outcome.changes:
         render(
             [

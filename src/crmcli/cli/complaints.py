@@ -15,7 +15,8 @@ from crmcli.cli.common import (
     open_db,
     state,
 )
-from crmcli.i18n import _
+from crmcli.enums import COMPLAINT_STATUS, SEVERITY
+from crmcli.i18n import N_, _, label
 from crmcli.output import Col, message, print_json, render
 
 app = typer.Typer(help="Complaints 客户投诉, with their SLA clocks.", no_args_is_help=True)
@@ -51,14 +52,37 @@ def _late(minutes: int) -> str:
     return "".join(parts) or "0m"
 
 
+# A step as the confirmation names it.
+STEP_KINDS = {
+    "responded": N_("responded"),
+    "resolved": N_("resolved"),
+    "closed": N_("closed"),
+    "waiting": N_("waiting"),
+    "resumed": N_("resumed"),
+    "reopened": N_("reopened"),
+    "escalated": N_("escalated"),
+}
+
+# A target's state as people read it (JSON keeps the English value).
+TARGET_STATES = {
+    "met": N_("met"),
+    "missed": N_("missed"),
+    "pending": N_("pending"),
+    "waiting": N_("waiting"),
+    "breaching": N_("breaching"),
+}
+
+
 def target_text(target: Any) -> str:
     """A target as a table shows it: its state and due time, and how late."""
     due = f"{target.due:%m-%d %H:%M}"
+    state = _(TARGET_STATES.get(target.state, target.state))
     if target.state == "breaching" or target.state == "missed":
-        return f"{target.state} {_late(int(target.late.total_seconds() // 60))} (due {due})"
+        late = _late(int(target.late.total_seconds() // 60))
+        return _("{state} {late} (due {due})").format(state=state, late=late, due=due)
     if target.state == "met":
-        return "met"
-    return f"{target.state} (due {due})"
+        return state
+    return _("{state} (due {due})").format(state=state, due=due)
 
 
 def _open_step(
@@ -92,7 +116,11 @@ def _open_step(
     extra = "".join(f"; {d}" for d in done)
     message(
         _("complaint #{id} {kind} at {when:%Y-%m-%d %H:%M} ({status}){extra}").format(
-            id=complaint.id, kind=kind, when=when, status=complaint.status, extra=extra
+            id=complaint.id,
+            kind=_(STEP_KINDS.get(kind, kind)),
+            when=when,
+            status=label(COMPLAINT_STATUS, complaint.status),
+            extra=extra,
         )
     )
 
@@ -395,8 +423,8 @@ def show(
             id=item.id,
             code=item.code,
             name=item.name,
-            severity=item.severity,
-            status=item.status,
+            severity=label(SEVERITY, item.severity),
+            status=label(COMPLAINT_STATUS, item.status),
             value=_(" (waiting on the customer)") if item.waiting_since else "",
             response=target_text(item.response),
             resolution=target_text(item.resolution),

@@ -237,16 +237,19 @@ def grant(
             raise InvalidInput(_("--password-stdin read no password"))
     database = open_db(ctx, write=True)
     done = access.grant(database, name, chosen, password=password)
-    sees = "the customers it owns" if chosen == "sales" else "every customer"
-    how = "created" if done.created else "updated"
-    moved = f", no longer {done.before}" if done.before else ""
-    with_pw = ", password set" if done.password else ""
+    sees = _("the customers it owns") if chosen == "sales" else _("every customer")
+    moved = _(", no longer {role}").format(role=done.before) if done.before else ""
+    with_pw = _(", password set") if done.password else ""
+    said = (
+        _("{user}: login role created, member of {group}{moved}{with_pw}; sees {sees} in {target}")
+        if done.created
+        else _(
+            "{user}: login role updated, member of {group}{moved}{with_pw}; sees {sees} in {target}"
+        )
+    )
     message(
-        _(
-            "{user}: login role {how}, member of {group}{moved}{with_pw}; sees {sees} in {target}"
-        ).format(
+        said.format(
             user=done.user,
-            how=how,
             group=done.group,
             moved=moved,
             with_pw=with_pw,

@@ -17,7 +17,7 @@ from crmcli.cli import views
 from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, moment, open_db, today
 from crmcli.dates import parse_datetime
 from crmcli.enums import CHANNEL
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 from crmcli.output import Col, message, print_json, render
 
 
@@ -250,7 +250,7 @@ def edit(
     from crmcli.services.corrections import edit_followup, get_followup, record_id
     from crmcli.services.customers import resolve_customer
 
-    record_id(followup_id, "follow-up")
+    record_id(followup_id, N_("follow-up"))
     channel_value = CHANNEL.parse(channel) if channel else None
     when = parse_datetime(at, today(ctx, as_of), what="--at date")[0] if at else None
     who = actor(ctx, as_of)
@@ -297,7 +297,7 @@ def delete(
     """Delete a follow-up logged by mistake; due days are recomputed, history keeps it."""
     from crmcli.services.corrections import delete_followup, get_followup, record_id
 
-    record_id(followup_id, "follow-up")
+    record_id(followup_id, N_("follow-up"))
     who = actor(ctx, as_of)
     database = open_db(ctx, write=True)
     with database.session() as session:

@@ -165,7 +165,8 @@ def _formatter() -> Any:
             super().write_usage(prog, args, _("Usage: ") if prefix is None else prefix)
 
         def write_heading(self, heading: str) -> None:
-            super().write_heading(_(heading))
+            colon = "：" if language() == "zh" else ":"
+            self.write(f"{'':>{self.current_indent}}{_(heading)}{colon}\n")
 
         def write_text(self, text: str) -> None:
             if text.isascii():

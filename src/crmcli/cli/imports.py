@@ -523,7 +523,13 @@ def list_(ctx: typer.Context, format: FormatOpt = "table") -> None:
             "updated": b.updated,
             "skipped": b.skipped,
             "rejected": b.rejected,
-            "undone": f"{b.undone_at:%Y-%m-%d %H:%M} by {b.undone_by}" if b.undone_at else "",
+            "undone": (
+                _("{at} by {user}").format(
+                    at=f"{local_time(b.undone_at, zone):%Y-%m-%d %H:%M}", user=b.undone_by
+                )
+                if b.undone_at
+                else ""
+            ),
         }
         for b in batches
     ]

@@ -10,7 +10,7 @@ from crmcli.cli import views
 from crmcli.cli.common import AsOfOpt, FormatOpt, OwnerOpt, actor, fmt, moment, open_db, today
 from crmcli.dates import parse_datetime
 from crmcli.enums import CHANNEL, PLAN_STATUS
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 from crmcli.output import Col, message, print_json, render
 
 app = typer.Typer(help="Follow-up plans 跟进计划.", no_args_is_help=True)
@@ -180,7 +180,7 @@ def edit(
     from crmcli.services.corrections import edit_plan, record_id
     from crmcli.services.followups import get_plan
 
-    record_id(plan_id, "plan")
+    record_id(plan_id, N_("plan"))
     channel_value = CHANNEL.parse(channel) if channel else None
     due_at = parse_datetime(due, today(ctx, as_of), what="--due date") if due else None
     who = actor(ctx, as_of)

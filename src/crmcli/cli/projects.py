@@ -19,7 +19,7 @@ from crmcli.cli.common import (
     today,
 )
 from crmcli.errors import EXIT_FOUND
-from crmcli.i18n import _
+from crmcli.i18n import _, label
 from crmcli.output import Col, message, print_json, render, render_record
 
 app = typer.Typer(help="Projects 合作项目: stages, approval, documents.", no_args_is_help=True)
@@ -454,7 +454,10 @@ def doc_add(
         doc = add_document(session, who, project, source, kind=kind_value, archive=archive)
     message(
         _("archived {kind_value} {name} of project #{id} as {value}").format(
-            kind_value=kind_value, name=doc.name, id=project.id, value=archive / doc.sha256
+            kind_value=label(PROJECT_DOC_KIND, kind_value),
+            name=doc.name,
+            id=project.id,
+            value=archive / doc.sha256,
         )
     )
     if output == "json":

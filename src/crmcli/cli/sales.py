@@ -8,7 +8,7 @@ import typer
 
 from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db, state, today
 from crmcli.dates import parse_date
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 from crmcli.output import Col, message, print_json, render
 
 app = typer.Typer(help="Sales 购买记录 (orders and refunds).", no_args_is_help=True)
@@ -88,10 +88,13 @@ def add(
             note=note,
             currency=code,
         )
-    kind = "refund" if micros < 0 else "sale"
+    said = (
+        _("recorded refund #{id}: {micros} from {code} {name} on {sold_on}")
+        if micros < 0
+        else _("recorded sale #{id}: {micros} from {code} {name} on {sold_on}")
+    )
     message(
-        _("recorded {kind} #{id}: {micros} from {code} {name} on {sold_on}").format(
-            kind=kind,
+        said.format(
             id=sale.id,
             micros=shown(micros, code),
             code=target.code,
@@ -168,7 +171,7 @@ def edit(
     from crmcli.services.corrections import edit_sale, get_sale, record_id
     from crmcli.services.sales import parse_amount
 
-    record_id(sale_id, "sale")
+    record_id(sale_id, N_("sale"))
     day = today(ctx, as_of)
     sold_on = parse_date(on, day, what="--on date") if on else None
     who = actor(ctx, as_of)
@@ -212,7 +215,7 @@ def void(
     history keeps what it was and why."""
     from crmcli.services.corrections import get_sale, record_id, void_sale
 
-    record_id(sale_id, "sale")
+    record_id(sale_id, N_("sale"))
     who = actor(ctx, as_of)
     database = open_db(ctx, write=True)
     with database.session() as session:

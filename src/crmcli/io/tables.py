@@ -1112,7 +1112,7 @@ def header_index(headers: Sequence[str], name: str, what: str) -> int:
             return index
     raise InvalidInput(
         _("{what}: the file has no column {part!r}; its headers are: {headers}").format(
-            what=what, strip=name.strip(), headers=_shown(headers)
+            what=what, part=name.strip(), headers=_shown(headers)
         )
     )
 

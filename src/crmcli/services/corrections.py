@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, or_, select
 
 from crmcli import history, schema
+from crmcli.enums import PLAN_STATUS
 from crmcli.errors import InvalidInput, NotFound
 from crmcli.history import Change
-from crmcli.i18n import _
+from crmcli.i18n import N_, _, label
 from crmcli.services import timeline
 from crmcli.services.context import Actor
 from crmcli.services.customer_list import escape_like
@@ -35,11 +36,11 @@ def record_id(text: str, what: str) -> int:
     record (exit 3), as for every other command that takes an id."""
     if not looks_like_id(text):
         raise InvalidInput(
-            _("{what} id must be a number, not {text!r}").format(what=what, text=text)
+            _("{what} id must be a number, not {text!r}").format(what=_(what), text=text)
         )
     number = bounded(text)
     if number is None:
-        raise NotFound(_("no {what} #{value}").format(what=what, value=text.strip().lstrip("#")))
+        raise NotFound(_("no {what} #{value}").format(what=_(what), value=text.strip().lstrip("#")))
     return number
 
 
@@ -47,7 +48,7 @@ def _get(session: Session, model: Any, text: str, what: str) -> Any:
     number = record_id(text, what)
     found = session.get(model, number)
     if found is None:
-        raise NotFound(_("no {what} #{number}").format(what=what, number=number))
+        raise NotFound(_("no {what} #{number}").format(what=_(what), number=number))
     return found
 
 
@@ -76,7 +77,7 @@ def _changes(record: Any, values: dict[str, Any], prefix: str, reason: str | Non
 def get_followup(session: Session, text: str) -> FollowUp:
     from crmcli.models import FollowUp
 
-    return _get(session, FollowUp, text, "follow-up")  # type: ignore[no-any-return]
+    return _get(session, FollowUp, text, N_("follow-up"))  # type: ignore[no-any-return]
 
 
 def followup_text(f: Any) -> str:
@@ -186,7 +187,7 @@ def list_followups(
 def get_sale(session: Session, text: str) -> Sale:
     from crmcli.models import Sale
 
-    return _get(session, Sale, text, "sale")  # type: ignore[no-any-return]
+    return _get(session, Sale, text, N_("sale"))  # type: ignore[no-any-return]
 
 
 def sale_text(s: Any) -> str:
@@ -279,7 +280,7 @@ def edit_plan(
     if plan.status != "open":
         raise InvalidInput(
             _("plan #{id} is already {status}; only open plans change").format(
-                id=plan.id, status=plan.status
+                id=plan.id, status=label(PLAN_STATUS, plan.status)
             )
         )
     customer = _customer(session, plan.customer_id)

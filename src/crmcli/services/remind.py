@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from crmcli import schema
 from crmcli.config import Config
-from crmcli.enums import TERMINAL_STAGES
-from crmcli.i18n import N_
+from crmcli.enums import CHANNEL, PROJECT_STAGE, SEVERITY, TERMINAL_STAGES, Choice
+from crmcli.i18n import N_, Nn_, label
 from crmcli.services import cadence, complaints, compliance, projects, surveys
 
 SECTIONS = (
@@ -75,6 +75,50 @@ class Item(NamedTuple):
         }
 
 
+# The details of the duties: English in JSON, worded by ``text`` for a table.
+DETAILS = {
+    "complaint": N_("{severity} complaint #{id}: {target} due {due} ({summary})"),
+    "plan": N_("#{id} {channel}: {content} (due {due})"),
+    "project": N_("{reason} ({stage})"),
+    "never_surveyed": N_("never surveyed"),
+    "last_survey": N_("last survey {on}"),
+}
+PLURAL_DETAILS = {
+    "monthly_call": Nn_(
+        "no phone call yet in {month} ({days} day left)",
+        "no phone call yet in {month} ({days} days left)",
+    ),
+    "campaign": Nn_("{campaign} on {on} (in {days} day)", "{campaign} on {on} (in {days} days)"),
+}
+COMPLAINT_TARGETS = {"response": N_("response"), "resolution": N_("resolution")}
+
+
+class Words(NamedTuple):
+    """How details are worded: the catalogue's ``text`` and enumeration labels for
+    people, or the English texts and values as they are (JSON)."""
+
+    text: Callable[[str], str] | None
+
+    def __call__(self, key: str, **fields: Any) -> str:
+        message = DETAILS[key]
+        return (self.text(message) if self.text else message).format(**fields)
+
+    def counted(self, key: str, n: int, **fields: Any) -> str:
+        """A detail with a count in it, in the form for ``n``."""
+        singular, plural = PLURAL_DETAILS[key]
+        if self.text:
+            from crmcli.i18n import ngettext
+
+            return ngettext(singular, plural, n).format(**fields)
+        return (singular if n == 1 else plural).format(**fields)
+
+    def word(self, message: str) -> str:
+        return self.text(message) if self.text else message
+
+    def value(self, choice: Choice, value: str) -> str:
+        return label(choice, value) if self.text else value
+
+
 def digest(
     bind: Any,
     config: Config,
@@ -86,24 +130,24 @@ def digest(
     """Every duty of the day by section; ``bind`` is a Core connection or a session;
     ``text`` (a catalogue's gettext) words the overdue reasons for people."""
     yesterday = as_of - timedelta(days=1)
+    words = Words(text)
     return {
-        "overdue": _overdue(bind, config, as_of, owner, text),
-        "complaints": _complaints(bind, config, as_of, owner),
-        "plans": _plans(bind, as_of, owner),
-        "projects": _projects(bind, as_of, owner),
+        "overdue": _overdue(bind, config, as_of, owner, words),
+        "complaints": _complaints(bind, config, as_of, owner, words),
+        "plans": _plans(bind, as_of, owner, words),
+        "projects": _projects(bind, as_of, owner, words),
         "greetings_today": _greetings(bind, config, "greetings_today", as_of, as_of, owner),
         "greetings_missed": _greetings(bind, config, "greetings_missed", yesterday, as_of, owner),
-        "monthly_calls": _monthly_calls(bind, config, as_of, owner),
-        "campaigns": _campaigns(bind, as_of, owner),
-        "surveys": _surveys(bind, config, as_of, owner),
+        "monthly_calls": _monthly_calls(bind, config, as_of, owner, words),
+        "campaigns": _campaigns(bind, as_of, owner, words),
+        "surveys": _surveys(bind, config, as_of, owner, words),
     }
 
 
-def _overdue(
-    bind: Any, config: Config, as_of: date, owner: str | None, text: Callable[[str], str] | None
-) -> list[Item]:
+def _overdue(bind: Any, config: Config, as_of: date, owner: str | None, words: Words) -> list[Item]:
     items = []
-    for row in cadence.overdue_customers(bind, config, as_of, owner=owner, text=text):
+    joint = words.word("; ")
+    for row in cadence.overdue_customers(bind, config, as_of, owner=owner, text=words.text):
         reasons = [r for r in row.reasons if r.rule not in ("plan", "project")]
         if reasons:
             earliest = reasons[0]
@@ -114,7 +158,7 @@ def _overdue(
                     row.id,
                     row.code,
                     row.name,
-                    "; ".join([r.text for r in reasons]),
+                    joint.join([r.text for r in reasons]),
                     earliest.due_on,
                     earliest.days_overdue,
                     {"rules": [r.rule for r in reasons]},
@@ -125,7 +169,9 @@ def _overdue(
     return items
 
 
-def _complaints(bind: Any, config: Config, as_of: date, owner: str | None) -> list[Item]:
+def _complaints(
+    bind: Any, config: Config, as_of: date, owner: str | None, words: Words
+) -> list[Item]:
     """Open complaints whose response or resolution target is past by the end of the
     day: the handler's duty (seed 003 三.1, 四), most late first."""
     end_of_day = datetime.combine(as_of, time(23, 59, 59))
@@ -139,8 +185,14 @@ def _complaints(bind: Any, config: Config, as_of: date, owner: str | None) -> li
                 k.customer_id,
                 k.code,
                 k.name,
-                f"{k.severity} complaint #{k.id}: {target.name} due "
-                f"{target.due:%Y-%m-%d %H:%M} ({k.summary})",
+                words(
+                    "complaint",
+                    severity=words.value(SEVERITY, k.severity),
+                    id=k.id,
+                    target=words.word(COMPLAINT_TARGETS[target.name]),
+                    due=f"{target.due:%Y-%m-%d %H:%M}",
+                    summary=k.summary,
+                ),
                 target.due.date(),
                 (as_of - target.due.date()).days,
                 {"complaint_id": k.id, "target": target.name},
@@ -149,7 +201,7 @@ def _complaints(bind: Any, config: Config, as_of: date, owner: str | None) -> li
     return items
 
 
-def _surveys(bind: Any, config: Config, as_of: date, owner: str | None) -> list[Item]:
+def _surveys(bind: Any, config: Config, as_of: date, owner: str | None, words: Words) -> list[Item]:
     return [
         Item(
             "surveys",
@@ -157,7 +209,7 @@ def _surveys(bind: Any, config: Config, as_of: date, owner: str | None) -> list[
             d.customer_id,
             d.code,
             d.name,
-            "never surveyed" if d.last_on is None else f"last survey {d.last_on}",
+            words("never_surveyed") if d.last_on is None else words("last_survey", on=d.last_on),
             d.due_on,
             d.days_overdue,
             {},
@@ -166,7 +218,7 @@ def _surveys(bind: Any, config: Config, as_of: date, owner: str | None) -> list[
     ]
 
 
-def _plans(bind: Any, as_of: date, owner: str | None) -> list[Item]:
+def _plans(bind: Any, as_of: date, owner: str | None, words: Words) -> list[Item]:
     t = schema
     p, c = t.plan.c, t.customer.c
     query = (
@@ -190,7 +242,13 @@ def _plans(bind: Any, as_of: date, owner: str | None) -> list[Item]:
                 plan.customer_id,
                 plan.code,
                 plan.name,
-                f"#{plan.id} {plan.channel}: {plan.content} (due {when})",
+                words(
+                    "plan",
+                    id=plan.id,
+                    channel=words.value(CHANNEL, plan.channel),
+                    content=plan.content,
+                    due=when,
+                ),
                 plan.due_on,
                 (as_of - plan.due_on).days,
                 {"plan_id": plan.id},
@@ -199,7 +257,7 @@ def _plans(bind: Any, as_of: date, owner: str | None) -> list[Item]:
     return items
 
 
-def _projects(bind: Any, as_of: date, owner: str | None) -> list[Item]:
+def _projects(bind: Any, as_of: date, owner: str | None, words: Words) -> list[Item]:
     """Open projects past their expected close: the project owner's duty."""
     return [
         Item(
@@ -208,7 +266,13 @@ def _projects(bind: Any, as_of: date, owner: str | None) -> list[Item]:
             p.customer_id,
             p.code,
             p.customer_name,
-            f"{p.reason} ({p.stage})",
+            words(
+                "project",
+                reason=words.word(projects.LATE_REASON).format(
+                    id=p.id, name=p.name, expected=p.expected_on
+                ),
+                stage=words.value(PROJECT_STAGE, p.stage),
+            ),
             p.expected_on,
             (as_of - p.expected_on).days,
             {"project_id": p.id, "stage": p.stage},
@@ -239,11 +303,14 @@ def _greetings(
     return items
 
 
-def _monthly_calls(bind: Any, config: Config, as_of: date, owner: str | None) -> list[Item]:
+def _monthly_calls(
+    bind: Any, config: Config, as_of: date, owner: str | None, words: Words
+) -> list[Item]:
     first, following = compliance.month_bounds(as_of)
     month_end = following - timedelta(days=1)
     month = f"{first:%Y-%m}"
-    detail = f"no phone call yet in {month} ({(month_end - as_of).days} days left)"
+    left = (month_end - as_of).days
+    detail = words.counted("monthly_call", left, month=month, days=left)
     extra = {"month": month}
     rows = compliance.calls_missing_rows(
         bind, config, as_of, owner=owner, until=as_of + timedelta(days=1)
@@ -254,13 +321,16 @@ def _monthly_calls(bind: Any, config: Config, as_of: date, owner: str | None) ->
     ]
 
 
-def _campaigns(bind: Any, as_of: date, owner: str | None) -> list[Item]:
+def _campaigns(bind: Any, as_of: date, owner: str | None, words: Words) -> list[Item]:
     items: list[Item] = []
     # A customer told on the campaign's day was told too late (a miss, ``greet missed``):
     # the digest lists campaigns still ahead, due the day before.
     ahead = compliance.campaigns_between(bind, as_of + timedelta(days=1), None, known_on=as_of)
     for campaign in ahead:
-        detail = f"{campaign.name} on {campaign.on} (in {(campaign.on - as_of).days} days)"
+        ahead_by = (campaign.on - as_of).days
+        detail = words.counted(
+            "campaign", ahead_by, campaign=campaign.name, on=campaign.on, days=ahead_by
+        )
         extra = {"campaign": campaign.name}
         last = campaign.on - timedelta(days=1)
         items += [
