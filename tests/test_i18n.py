@@ -76,6 +76,24 @@ def test_machine_formats_stay_english_in_chinese(crm, monkeypatch):
     assert csv_head == "code,name,tier,stage,owner,phone,last_contact,next_due"
 
 
+def test_a_chinese_table_shows_enumerations_by_label_and_csv_keeps_values(crm, monkeypatch):
+    crm.ok("customer", "add", "华东机械", "--code", "C001", "--as-of", "2026-11-01")
+    crm.ok(
+        "plan", "add", "C001", "--due", "2026-11-05", "--channel", "visit",
+        "--content", "送样品", "--as-of", "2026-11-01",
+    )  # fmt: skip
+    english = crm.ok("plan", "list", "--as-of", "2026-11-10").stdout.splitlines()
+    monkeypatch.setenv("CRM_LANG", "zh")
+    chinese = crm.ok("plan", "list", "--as-of", "2026-11-10").stdout.splitlines()
+    assert english[1].split()[5:8] == ["visit", "送样品", "tester"]
+    assert chinese[1].split()[5:8] == ["上门拜访", "送样品", "tester"]
+    assert english[1].split()[-1] == "open" and chinese[1].split()[-1] == "待办"
+    rows = crm.json("plan", "list", "--as-of", "2026-11-10")
+    assert (rows[0]["channel"], rows[0]["status"]) == ("visit", "open")
+    csv_row = crm.ok("plan", "list", "--as-of", "2026-11-10", "-f", "csv").stdout.splitlines()[1]
+    assert ",visit," in csv_row and ",open" in csv_row
+
+
 def test_help_in_chinese(crm, monkeypatch):
     english = crm.ok("--help").stdout
     assert "Who must be contacted, most days late first." in english

@@ -113,6 +113,13 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
     return singular, plural
 
 
+def both(choice: Choice, value: str) -> str:
+    """An enumeration value for a record or a table of few rows: in English the value
+    and its Chinese label (``completed 完成``, what the policy calls it), in Chinese the
+    label alone."""
+    return f"{value} {choice.label(value)}" if language() == "en" else choice.label(value)
+
+
 def label(choice: Choice, value: str | None) -> str:
     """An enumeration value as people read it: the value in English, its first Chinese
     label (the one imports accept first, enums.py) in Chinese."""

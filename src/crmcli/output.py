@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from crmcli.errors import InvalidInput
 from crmcli.i18n import _
+
+if TYPE_CHECKING:
+    from crmcli.enums import Choice
 
 FORMATS = ("table", "json", "csv", "tsv")
 
@@ -51,6 +54,9 @@ class Col:
     key: str
     header: str
     justify: str = "left"
+    # The enumeration of the column's values: a table shows them by their Chinese
+    # label in Chinese (csv, tsv and json keep the English value).
+    choice: Choice | None = None
 
     @property
     def free(self) -> bool:
@@ -184,10 +190,23 @@ def render_columns(
         return
     if not values or not values[0]:
         return
+    values = _labelled(values, columns)
     if is_terminal(out):
         _rich_table(values, columns, title, out)
     else:
         _plain_table(values, columns, out)
+
+
+def _labelled(values: Sequence[Sequence[Any]], columns: Sequence[Col]) -> Sequence[Sequence[Any]]:
+    """The values of enumeration columns by their labels, when the interface is Chinese."""
+    from crmcli.i18n import label, language
+
+    if language() == "en" or not any(c.choice for c in columns):
+        return values
+    return [
+        column if col.choice is None else [label(col.choice, v) for v in column]
+        for col, column in zip(columns, values, strict=True)
+    ]
 
 
 def _rich_table(

@@ -27,8 +27,8 @@ COLUMNS = (
     Col("id", "Id", "right"),
     Col("received", "Received"),
     Col("customer", "Customer"),
-    Col("severity", "Severity"),
-    Col("status", "Status"),
+    Col("severity", "Severity", choice=SEVERITY),
+    Col("status", "Status", choice=COMPLAINT_STATUS),
     Col("response", "Response"),
     Col("resolution", "Resolution"),
     Col("handler", "Handler"),
@@ -38,7 +38,7 @@ STEP_COLUMNS = (
     Col("at", "At"),
     Col("step", "Step"),
     Col("by", "By"),
-    Col("severity", "Severity"),
+    Col("severity", "Severity", choice=SEVERITY),
     Col("response", "Response"),
     Col("resolution", "Resolution"),
     Col("note", "Note"),
@@ -46,10 +46,11 @@ STEP_COLUMNS = (
 
 
 def _late(minutes: int) -> str:
+    """How late, short: 2d3h5m (2天3小时5分 in Chinese)."""
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{mins}m" if mins else ""]
-    return "".join(parts) or "0m"
+    units = ((days, _("{n}d")), (hours, _("{n}h")), (mins, _("{n}m")))
+    return "".join(unit.format(n=n) for n, unit in units if n) or _("{n}m").format(n=0)
 
 
 # A step as the confirmation names it.

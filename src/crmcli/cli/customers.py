@@ -335,12 +335,8 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int, tz_name: str
     from crmcli import enums
     from crmcli.dates import local_time
     from crmcli.enums import STAGE, TIER
-    from crmcli.i18n import _, label, language, ngettext
+    from crmcli.i18n import _, both, label, ngettext
     from crmcli.text.normalize import phone_display
-
-    def both(choice: Any, value: str) -> str:
-        """English shows the value and its Chinese label; Chinese the label alone."""
-        return f"{value} {choice.label(value)}" if language() == "en" else choice.label(value)
 
     def because(field: str) -> str:
         last = detail["classification"].get(field)

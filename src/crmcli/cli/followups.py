@@ -42,7 +42,7 @@ COLUMNS = (
     Col("id", "Id", "right"),
     Col("at", "When"),
     Col("customer", "Customer"),
-    Col("channel", "Channel"),
+    Col("channel", "Channel", choice=CHANNEL),
     Col("contact", "Contact"),
     Col("summary", "Summary"),
     Col("result", "Result"),

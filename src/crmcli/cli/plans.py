@@ -21,10 +21,10 @@ COLUMNS = (
     Col("due", "Due"),
     Col("late", "Late", "right"),
     Col("customer", "Customer"),
-    Col("channel", "Channel"),
+    Col("channel", "Channel", choice=CHANNEL),
     Col("content", "Content"),
     Col("owner", "Owner"),
-    Col("status", "Status"),
+    Col("status", "Status", choice=PLAN_STATUS),
 )
 
 

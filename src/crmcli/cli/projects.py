@@ -18,8 +18,9 @@ from crmcli.cli.common import (
     state,
     today,
 )
+from crmcli.enums import PROJECT_DOC_KIND, PROJECT_STAGE
 from crmcli.errors import EXIT_FOUND
-from crmcli.i18n import _, label
+from crmcli.i18n import _, both, label
 from crmcli.output import Col, message, print_json, render, render_record
 
 app = typer.Typer(help="Projects 合作项目: stages, approval, documents.", no_args_is_help=True)
@@ -45,8 +46,8 @@ COLUMNS = (
 )
 STAGE_COLUMNS = (
     Col("at", "At"),
-    Col("stage", "Stage"),
-    Col("from", "From"),
+    Col("stage", "Stage", choice=PROJECT_STAGE),
+    Col("from", "From", choice=PROJECT_STAGE),
     Col("by", "By"),
     Col("days", "Days", "right"),
     Col("note", "Note"),
@@ -55,7 +56,7 @@ DOC_COLUMNS = (
     Col("id", "Id", "right"),
     Col("project_id", "Project", "right"),
     Col("name", "Name"),
-    Col("kind", "Kind"),
+    Col("kind", "Kind", choice=PROJECT_DOC_KIND),
     Col("size", "Bytes", "right"),
     Col("sha256", "Sha256"),
     Col("added_at", "Added"),
@@ -76,7 +77,7 @@ def _row(p: Any) -> dict[str, Any]:
         "id": p.id,
         "customer": f"{p.code} {p.customer_name}",
         "name": p.name,
-        "stage": f"{p.stage} {PROJECT_STAGE.label(p.stage)}",
+        "stage": both(PROJECT_STAGE, p.stage),
         "amount": _amount(p.amount_cents),
         "expected": p.expected_on,
         "late": p.days_late,
@@ -253,46 +254,57 @@ def show(
             }
         )
         return
-    from crmcli.enums import PROJECT_STAGE
+    from crmcli.enums import CHANNEL, PROJECT_STAGE
+    from crmcli.i18n import label, ngettext
 
+    approval = (
+        _("approved by {by} on {at:%Y-%m-%d %H:%M}").format(
+            by=item.approved_by, at=item.approved_at
+        )
+        if item.approved_at
+        else _("not approved")
+    )
+    late = (
+        ngettext("{n} day", "{n} days", item.days_late or 0).format(n=item.days_late)
+        if item.late
+        else None
+    )
     render_record(
         [
             (
-                f"project #{item.id} {item.name}",
+                _("project #{id} {name}").format(id=item.id, name=item.name),
                 [
-                    ("customer", f"{item.code} {item.customer_name}"),
-                    ("stage", f"{item.stage} {PROJECT_STAGE.label(item.stage)}"),
-                    ("amount", _amount(item.amount_cents)),
-                    ("likelihood", None if item.likelihood is None else f"{item.likelihood}%"),
-                    ("product", item.product),
-                    ("added", item.added_on),
-                    ("expected", item.expected_on),
-                    ("late", f"{item.days_late} days" if item.late else None),
-                    ("closed", item.closed_on),
-                    ("lost because", item.lost_reason),
-                    ("owner", item.owner),
-                    ("lead", item.lead),
+                    (_("Customer"), f"{item.code} {item.customer_name}"),
+                    (_("Stage"), both(PROJECT_STAGE, item.stage)),
+                    (_("Amount"), _amount(item.amount_cents)),
                     (
-                        "approval",
-                        f"approved by {item.approved_by} on {item.approved_at:%Y-%m-%d %H:%M}"
-                        if item.approved_at
-                        else "not approved",
+                        _("Likelihood"),
+                        None if item.likelihood is None else f"{item.likelihood}%",
                     ),
+                    (_("Product"), item.product),
+                    (_("Added"), item.added_on),
+                    (_("Expected"), item.expected_on),
+                    (_("Late"), late),
+                    (_("Closed"), item.closed_on),
+                    (_("Lost because"), item.lost_reason),
+                    (_("Owner"), item.owner),
+                    (_("Lead"), item.lead),
+                    (_("Approval"), approval),
                 ],
             ),
-            ("stages", []),
+            (_("Stages"), []),
         ]
     )
     render([{**s, "from": s["from"] or ""} for s in stages], STAGE_COLUMNS, output)
     if docs:
         print()
-        print("documents")
+        print(_("Documents"))
         render([_doc_row(d) for d in docs], DOC_COLUMNS, output)
     if followups:
         print()
-        print("follow-ups")
+        print(_("Follow-ups"))
         for f in followups:
-            print(f"  {f.at:%Y-%m-%d %H:%M}  {f.channel}  {f.summary}")
+            print(f"  {f.at:%Y-%m-%d %H:%M}  {label(CHANNEL, f.channel)}  {f.summary}")
 
 
 def _step(

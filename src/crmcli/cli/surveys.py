@@ -17,6 +17,7 @@ from crmcli.cli.common import (
     state,
     today,
 )
+from crmcli.enums import STAGE, SURVEY_METHOD
 from crmcli.i18n import _
 from crmcli.output import Col, message, render
 
@@ -27,7 +28,7 @@ COLUMNS = (
     Col("id", "Id", "right"),
     Col("on", "On"),
     Col("customer", "Customer"),
-    Col("method", "Method"),
+    Col("method", "Method", choice=SURVEY_METHOD),
     Col("quality", "Quality", "right"),
     Col("price", "Price", "right"),
     Col("delivery", "Delivery", "right"),
@@ -40,7 +41,7 @@ DUE_COLUMNS = (
     Col("days_overdue", "Late", "right"),
     Col("code", "Code"),
     Col("name", "Name"),
-    Col("stage", "Stage"),
+    Col("stage", "Stage", choice=STAGE),
     Col("owner", "Owner"),
     Col("last", "Last survey"),
 )
