@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db
-from crmcli.i18n import ngettext
+from crmcli.enums import TIER
+from crmcli.i18n import label, ngettext
 from crmcli.output import Col, message, print_json, render
 from crmcli.text.bounds import MAX_LIMIT
 
@@ -114,7 +115,7 @@ def reclassify(
                     "name": ch["name"],
                     "grade": _arrow(ch["old_grade"], ch["new_grade"]),
                     "value": _arrow(ch["old_value"], ch["new_value"]),
-                    "tier": _arrow(ch["old_tier"], ch["new_tier"]),
+                    "tier": _arrow(label(TIER, ch["old_tier"]), label(TIER, ch["new_tier"])),
                     "why": ch["grade_reason"]
                     if ch["old_grade"] != ch["new_grade"]
                     else ch["tier_reason"]
