@@ -473,7 +473,7 @@ def test_missed_greetings_exact_rows(crm):
     assert missed_rows(crm, "--as-of", "2026-04-01") == missed_rows(crm, *window)
 
 
-def test_missed_fines_per_owner(crm):
+def test_missed_fines_per_owner(crm, monkeypatch):
     stage_march(crm)
     window = ("--from", "2026-03-01", "--to", "2026-03-31", "--as-of", "2026-04-01", "--fines")
     report = crm.json("greet", "missed", *window)
@@ -504,6 +504,13 @@ def test_missed_fines_per_owner(crm):
     assert [line.split() for line in totals.splitlines()[1:]] == [
         ["li", "4", "1", "0", "50"],
         ["wang", "3", "0", "0", "30"],
+    ]
+    monkeypatch.setenv("CRM_LANG", "zh")
+    lines_zh = crm.ok("greet", "missed", *window).stdout.split("\n\n")[0].splitlines()
+    monkeypatch.delenv("CRM_LANG")
+    assert lines_zh[0].split() == ["到期日", "职责", "客户", "事项", "负责人", "罚款"]
+    assert [line.split() for line in lines_zh if " DJ " in line and "2026-03-31" in line] == [
+        ["2026-03-31", "每月电话", "DJ", "大疆", "2026-03", "未电话联系", "li", "10"]
     ]
     csv_totals = crm.ok("greet", "missed", *window, "--format", "csv").stdout
     assert csv_totals.splitlines() == [

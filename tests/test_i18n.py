@@ -94,6 +94,24 @@ def test_a_chinese_table_shows_enumerations_by_label_and_csv_keeps_values(crm, m
     assert ",visit," in csv_row and ",open" in csv_row
 
 
+def test_history_in_chinese_names_fields_and_values_and_json_keeps_them(crm, monkeypatch):
+    crm.ok(
+        "customer", "add", "华东机械", "--code", "C001", "--tier", "key", "--as-of", "2026-11-01"
+    )
+    crm.ok("tier", "set", "C001", "core", "--reason", "年采购额过百万", "--as-of", "2026-11-02")
+    english = crm.json("customer", "history", "C001")
+    monkeypatch.setenv("CRM_LANG", "zh")
+    lines = crm.ok("customer", "history", "C001").stdout.splitlines()
+    assert lines[0].split() == ["时间", "人员", "字段", "旧值", "新值", "命令", "原因"]
+    assert lines[1].split()[3:] == ["客户分类", "重点", "核心", "tier", "set", "年采购额过百万"]
+    assert lines[2].split()[3:] == ["客户", "创建", "customer", "add"]
+    assert crm.json("customer", "history", "C001") == english
+    assert [(h["field"], h["old"], h["new"]) for h in english] == [
+        ("tier", "key", "core"),
+        ("customer", None, "created"),
+    ]
+
+
 def test_help_in_chinese(crm, monkeypatch):
     english = crm.ok("--help").stdout
     assert "Who must be contacted, most days late first." in english

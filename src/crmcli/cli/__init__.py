@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from crmcli import __version__
-from crmcli.cli.helptexts import HelpContext
+from crmcli.cli.helptexts import HelpContext, speak_for_typer
 from crmcli.errors import EXIT_INTERNAL, EXIT_STORAGE, EXIT_USAGE, CrmError
 from crmcli.i18n import _
 
@@ -128,6 +128,7 @@ class CrmGroup(TyperGroup):
         from typer._click import exceptions as click_errors
 
         argv = list(sys.argv[1:] if args is None else args)
+        speak_for_typer()
         try:
             _check_arguments(argv)
             returned = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
@@ -192,23 +193,26 @@ def _storage_problem(exc: BaseException) -> tuple[str, int] | None:
     module = type(exc).__module__
     orig = getattr(exc, "orig", None) or exc
     if isinstance(orig, OverflowError):
-        return f"a number is too large to store: {orig}", EXIT_USAGE
+        return _("a number is too large to store: {reason}").format(reason=orig), EXIT_USAGE
     if isinstance(exc, sqlite3.Error) or module.startswith(("sqlalchemy", "psycopg")):
         text = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
         if "locked" in text or "busy" in text:
-            return f"database is busy (locked past the timeout): {text}", EXIT_STORAGE
+            busy = _("database is busy (locked past the timeout): {reason}")
+            return busy.format(reason=text), EXIT_STORAGE
         if "NUL (0x00)" in text or "out of range" in text:
-            return f"cannot store that value: {text}", EXIT_USAGE
+            return _("cannot store that value: {reason}").format(reason=text), EXIT_USAGE
         if "row-level security" in text:
             # Team mode: a sales role writing a customer it does not own (crm db grant).
             return (
-                "permission denied: a sales role may write only the customers it owns "
-                f"(row-level security): {text}",
+                _(
+                    "permission denied: a sales role may write only the customers it owns "
+                    "(row-level security): {reason}"
+                ).format(reason=text),
                 EXIT_STORAGE,
             )
         if "permission denied" in text:
-            return f"permission denied: {text}", EXIT_STORAGE
-        return f"storage error: {text}", EXIT_STORAGE
+            return _("permission denied: {reason}").format(reason=text), EXIT_STORAGE
+        return _("storage error: {reason}").format(reason=text), EXIT_STORAGE
     return None
 
 

@@ -268,7 +268,10 @@ def list_(
     search: Annotated[
         str | None, typer.Option("--search", "-s", help="Part of name, pinyin, code or phone.")
     ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, max=MAX_LIMIT)] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, max=MAX_LIMIT, help="List at most this many customers."),
+    ] = None,
     format: FormatOpt = "table",
 ) -> None:
     """List customers in pinyin order of their names (按客户名称的字母次序)."""
@@ -434,16 +437,17 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int, tz_name: str
         )
         for x in detail["plans"]
     ]
-    history = [
-        (
-            f"{local_time(x.at, tz_name):%Y-%m-%d %H:%M}",
-            _("{field}: {old} → {new} by {user}").format(
-                field=x.field, old=shown(x.old), new=shown(x.new), user=x.user
-            )
-            + (f" ({x.reason})" if x.reason else ""),
+    from crmcli.cli.views import change_shown
+
+    history = []
+    for x in detail["history"]:
+        field, old, new = change_shown(x.field, x.old, x.new)
+        change = _("{field}: {old} → {new} by {user}").format(
+            field=field, old=shown(old), new=shown(new), user=x.user
         )
-        for x in detail["history"]
-    ]
+        if x.reason:
+            change = _("{change} ({reason})").format(change=change, reason=x.reason)
+        history.append((f"{local_time(x.at, tz_name):%Y-%m-%d %H:%M}", change))
     render_record(
         [
             (f"{cu.name} ({cu.code})", profile),
@@ -459,7 +463,10 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int, tz_name: str
 def history(
     ctx: typer.Context,
     ref: Ref,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, max=MAX_LIMIT)] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, max=MAX_LIMIT, help="The newest this many changes."),
+    ] = None,
     format: FormatOpt = "table",
 ) -> None:
     """Every recorded change of a customer, newest first: when, who, old, new, why."""

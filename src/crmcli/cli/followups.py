@@ -19,6 +19,7 @@ from crmcli.dates import parse_datetime
 from crmcli.enums import CHANNEL
 from crmcli.i18n import N_, _
 from crmcli.output import Col, message, print_json, render
+from crmcli.text.bounds import MAX_LIMIT
 
 
 class LogGroup(TyperGroup):
@@ -170,7 +171,10 @@ def list_(
     search: Annotated[
         str | None, typer.Option("--search", "-s", help="Text in the summary or result.")
     ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, max=MAX_LIMIT, help="List at most this many follow-ups."),
+    ] = None,
     as_of: AsOfOpt = None,
     format: FormatOpt = "table",
 ) -> None:

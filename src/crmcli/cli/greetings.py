@@ -21,7 +21,7 @@ from crmcli.cli.common import (
     today,
 )
 from crmcli.dates import parse_date
-from crmcli.i18n import _
+from crmcli.i18n import _, ngettext
 from crmcli.output import Col, message, print_json, render
 
 app = typer.Typer(
@@ -236,9 +236,11 @@ def missed(
 
             owed = money(sum(x.fine for x in lines) * 100)
             message(
-                _("{start} to {end}: {n} misses, {owed} in fines").format(
-                    start=start, end=end, n=len(misses), owed=owed
-                )
+                ngettext(
+                    "{start} to {end}: {n} miss, {owed} in fines",
+                    "{start} to {end}: {n} misses, {owed} in fines",
+                    len(misses),
+                ).format(start=start, end=end, n=len(misses), owed=owed)
             )
         return
     render(
@@ -282,17 +284,20 @@ def undo(
 
 
 def _missed_rows(misses: list[Any], rates: dict[str, int]) -> list[dict[str, Any]]:
-    return [
-        {
-            "day": d.day,
-            "kind": d.kind,
-            "customer": f"{d.code} {d.name}",
-            "detail": d.detail,
-            "owner": d.owner,
-            "fine": rates[d.kind],
-        }
-        for d in misses
-    ]
+    rows = []
+    for d in misses:
+        kind, detail = d.worded()
+        rows.append(
+            {
+                "day": d.day,
+                "kind": kind,
+                "customer": f"{d.code} {d.name}",
+                "detail": detail,
+                "owner": d.owner,
+                "fine": rates[d.kind],
+            }
+        )
+    return rows
 
 
 def register(root: typer.Typer) -> None:

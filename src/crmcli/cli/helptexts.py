@@ -64,9 +64,16 @@ def plain_help(command: Any) -> Any:
     wrapped to the terminal, no boxes and no type for a flag (``--exit-code <bool>``)."""
     command.rich_markup_mode = None
     command.context_class = HelpContext
+    from crmcli.text.bounds import MAX_LIMIT
+
     for param in command.params:
         if getattr(param, "is_flag", False) and param.metavar is None:
             param.metavar = ""
+        if getattr(param, "max", None) == MAX_LIMIT:
+            # The storage bound of a count, not a choice a person makes: no
+            # ``[1<=x<=9223372036854775807]`` after its help.
+            param._get_number_range_help_str = lambda: None  # type: ignore[method-assign]
+            param.metavar = param.metavar or "<int>"
     for sub in getattr(command, "commands", {}).values():
         plain_help(sub)
     return command
@@ -152,6 +159,25 @@ def wrap(text: str, width: int) -> list[str]:
 
 # click's headings of a help page, translated where they are written.
 HEADINGS = (N_("Options"), N_("Commands"), N_("Arguments"))
+# The texts Typer words through gettext (typer.core's ``_``) on a help page and in a usage
+# error: Typer's ``_`` is pointed at the catalogue, which holds them.
+TYPER_TEXTS = (
+    N_("default: {default}"),
+    N_("required"),
+    N_("env var: {var}"),
+    N_("(dynamic)"),
+    N_("Missing command."),
+    N_("No such command {name!r}."),
+    N_("Aborted!"),
+)
+
+
+def speak_for_typer() -> None:
+    """Typer's own texts (``[default: table]``, ``[required]``, "No such command") in the
+    interface language: its module looks them up through gettext by the name ``_``."""
+    import typer.core
+
+    typer.core._ = _  # type: ignore[attr-defined]
 
 
 def _formatter() -> Any:

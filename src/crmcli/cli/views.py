@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crmcli.i18n import N_
 from crmcli.output import Col
 
 CUSTOMER_JSON_FIELDS = (
@@ -149,11 +150,59 @@ def plan_json(p: Any, customer: Any | None = None) -> dict[str, Any]:
     return data
 
 
+# The words of history's field names (``project.3.stage``: project, its id, stage), shown
+# in Chinese; history keeps the English names, and JSON shows them.
+FIELD_WORDS = frozenset(
+    {
+        N_("customer"), N_("contact"), N_("sale"), N_("refund"), N_("plan"), N_("survey"),
+        N_("complaint"), N_("project"), N_("tier"), N_("stage"), N_("owner"), N_("status"),
+        N_("waiting"), N_("approval"), N_("doc"), N_("birthday"), N_("birthday_lunar"),
+        N_("email"), N_("phone"), N_("title"), N_("notes"), N_("gender"), N_("name"),
+        N_("code"), N_("grade"), N_("value"), N_("industry"), N_("scale"), N_("source"),
+        N_("channel"), N_("need"), N_("potential"), N_("address"), N_("kind"),
+        N_("contact_name"), N_("region"), N_("budget"),
+    }
+)  # fmt: skip
+CREATED = N_("created")
+
+
+def change_shown(field: str, old: str | None, new: str | None) -> tuple[str, Any, Any]:
+    """A change as people read it: in Chinese its field in words and enumeration values
+    by their labels (``tier``: core → 分类: 核心); in English as history keeps it."""
+    from crmcli import enums
+    from crmcli.i18n import _, label, language
+
+    if language() == "en":
+        return field, old, new
+    parts = field.split(".")
+    choice = {
+        "tier": enums.TIER,
+        "stage": enums.PROJECT_STAGE if parts[0] == "project" else enums.STAGE,
+        "status": enums.COMPLAINT_STATUS,
+        "kind": enums.KIND,
+        "gender": enums.GENDER,
+    }.get(parts[-1])
+    if choice is not None:
+        old, new = (v if v is None else label(choice, v) for v in (old, new))
+    if new == CREATED:
+        new = _(CREATED)
+    words = [f"#{p}" if p.isdigit() else _(p) if p in FIELD_WORDS else p for p in parts]
+    return " ".join(words), old, new
+
+
 def history_row(h: Any, tz_name: str) -> dict[str, Any]:
-    """A history row for people: its UTC time on the team's clock (config timezone)."""
+    """A history row for people: its UTC time on the team's clock (config timezone), its
+    field and values in the interface language."""
     from crmcli.dates import local_time
 
-    return {**history_json(h), "at": f"{local_time(h.at, tz_name):%Y-%m-%d %H:%M}"}
+    field, old, new = change_shown(h.field, h.old, h.new)
+    return {
+        **history_json(h),
+        "at": f"{local_time(h.at, tz_name):%Y-%m-%d %H:%M}",
+        "field": field,
+        "old": old,
+        "new": new,
+    }
 
 
 def history_json(h: Any) -> dict[str, Any]:

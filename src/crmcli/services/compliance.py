@@ -42,7 +42,7 @@ from crmcli import schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 from crmcli.services import calendar
 from crmcli.sqlfuncs import unindexed
 from crmcli.text.bounds import record_id
@@ -55,6 +55,16 @@ if TYPE_CHECKING:
 
 # Reading functions take a Core connection or an ORM session (``bind``) and query the
 # tables of crmcli.schema; the ones that record something use the models.
+
+
+# A duty's kind and the details crm writes, English in JSON; ``worded`` for a table.
+DUTY_KINDS = {
+    "greeting": N_("greeting"),
+    "monthly_call": N_("monthly_call"),
+    "campaign": N_("campaign"),
+}
+MONTHLY_DETAIL = N_("no phone call in {month}")
+CAMPAIGN_DETAIL = N_("tell about {campaign} on {on}")
 
 
 @dataclass(slots=True)
@@ -73,6 +83,16 @@ class Duty:
     detail: str = ""
     done: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def worded(self) -> tuple[str, str]:
+        """The kind and detail as a table shows them, in the interface language."""
+        if self.kind == "monthly_call":
+            detail = _(MONTHLY_DETAIL).format(month=self.occasion)
+        elif self.kind == "campaign":
+            detail = _(CAMPAIGN_DETAIL).format(campaign=self.occasion, on=self.day)
+        else:
+            detail = self.detail
+        return _(DUTY_KINDS[self.kind]), detail
 
 
 class _Then(NamedTuple):
@@ -577,7 +597,7 @@ def calls_missing(
     first, following = month_bounds(month_of)
     last = following - timedelta(days=1)
     month = f"{first:%Y-%m}"
-    detail = f"no phone call in {month}"
+    detail = MONTHLY_DETAIL.format(month=month)
     return [
         Duty("monthly_call", id_, code, name, owner_, month, last, detail=detail)
         for id_, code, name, owner_ in calls_missing_rows(
@@ -762,7 +782,7 @@ def campaign_audience(
 ) -> list[Duty]:
     """Customers who must be told about a campaign (a model or a row of
     ``campaigns_between``); ``done`` once told before its day."""
-    detail = f"tell about {campaign.name} on {campaign.on}"
+    detail = CAMPAIGN_DETAIL.format(campaign=campaign.name, on=campaign.on)
     return [
         Duty(
             "campaign",
