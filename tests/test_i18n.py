@@ -112,6 +112,31 @@ def test_history_in_chinese_names_fields_and_values_and_json_keeps_them(crm, mon
     ]
 
 
+def test_usage_errors_in_chinese(crm, monkeypatch):
+    english = [
+        crm.fails(2, "customer", "add"),
+        crm.fails(2, "log", "add", "C1", "--bogus", "x"),
+        crm.fails(2, "overdu"),
+    ]
+    assert english == [
+        "crm: Missing argument 'name'. (see crm customer add --help)\n",
+        "crm: No such option: --bogus (see crm log add --help)\n",
+        "crm: No such command 'overdu'. Did you mean 'overdue'? (see crm --help)\n",
+    ]
+    monkeypatch.setenv("CRM_LANG", "zh")
+    assert [
+        crm.fails(2, "customer", "add"),
+        crm.fails(2, "log", "add", "C1", "--bogus", "x"),
+        crm.fails(2, "overdu"),
+    ] == [
+        "crm: 缺少参数 'name'。（见 crm customer add --help）\n",
+        "crm: 没有这个选项：--bogus（见 crm log add --help）\n",
+        "crm: 没有命令 'overdu'。是不是要用 'overdue'？（见 crm --help）\n",
+    ]
+    assert "[默认：table]" in crm.ok("overdue", "--help").stdout
+    assert "[必填]" in crm.ok("customer", "add", "--help").stdout
+
+
 def test_help_in_chinese(crm, monkeypatch):
     english = crm.ok("--help").stdout
     assert "Who must be contacted, most days late first." in english

@@ -84,8 +84,10 @@ class CrmGroup(TyperGroup):
             from difflib import get_close_matches
 
             close = get_close_matches(name, list(COMMANDS))
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            ctx.fail(f"No such command {name!r}.{hint}")
+            said = _("No such command {name!r}.").format(name=name)
+            if close:
+                said += _(" Did you mean {name!r}?").format(name=close[0])
+            ctx.fail(said)
         return name, command, args[1:]
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -246,13 +248,41 @@ def _debug(exc: BaseException) -> None:
         traceback.print_exception(exc, file=sys.stderr)
 
 
+def _usage_text(exc: Any) -> str:
+    """The usage errors people meet most, worded through the catalogue (click writes
+    its own in English): a missing option or argument, an unknown option, a bad value."""
+    from typer._click import exceptions as click_errors
+
+    hint = None
+    if isinstance(exc, click_errors.BadParameter):
+        hint = exc.param_hint or (exc.param.get_error_hint() if exc.param else None)
+        if hint is not None and not isinstance(hint, str):
+            hint = " / ".join(repr(x) for x in hint)
+    if isinstance(exc, click_errors.MissingParameter) and hint and not exc.message:
+        kind = exc.param_type or (exc.param.param_type_name if exc.param else "")
+        if kind == "option":
+            return _("Missing option {name}.").format(name=hint)
+        if kind == "argument":
+            return _("Missing argument {name}.").format(name=hint)
+    elif isinstance(exc, click_errors.BadParameter) and hint:
+        return _("Invalid value for {name}: {reason}").format(name=hint, reason=exc.message)
+    elif isinstance(exc, click_errors.NoSuchOption) and exc.message.startswith("No such option"):
+        text = _("No such option: {name}").format(name=exc.option_name)
+        if exc.possibilities:
+            text += _(" (Possible options: {names})").format(
+                names=", ".join(sorted(exc.possibilities))
+            )
+        return text
+    return exc.format_message()
+
+
 def _usage_line(exc: Any) -> str:
     """Click's usage error as one line, naming the help to read."""
-    text = " ".join(exc.format_message().split())
+    text = " ".join(_usage_text(exc).split())
     ctx = exc.ctx
     if ctx is not None and ctx.command.get_help_option(ctx) is not None:
         path = ctx.command_path.split()[1:]  # the program is `crm`, however it was run
-        text += f" (see {' '.join(['crm', *path])} --help)"
+        text += _(" (see {command} --help)").format(command=" ".join(["crm", *path]))
     return text
 
 
