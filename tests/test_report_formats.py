@@ -205,3 +205,53 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(shop, tmp_path, mon
     assert err == f"crm: cannot write {target}: No space left on device\n"
     assert target.read_text(encoding="utf-8") == "the report of last month"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".report")) == []
+
+
+# --- language: people read Chinese, scripts read English -------------------------------------
+
+
+def test_a_chinese_report_speaks_chinese_where_people_read_it(shop, monkeypatch, tmp_path):
+    from openpyxl import load_workbook
+
+    english = sections(shop)
+    english_csv = shop.ok("report", "summary", *PERIOD, "--format", "csv").stdout
+    monkeypatch.setenv("CRM_LANG", "zh")
+
+    out = shop.ok("report", "tiers", *PERIOD).stdout
+    assert out.startswith("报表 2026-01-01 至 2026-06-30\n\n== 分类、等级与价值 ==\n按分类的客户\n")
+    chart = out.split("按分类的客户\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert [line.split()[0] for line in chart] == ["核心", "重点"]
+    table = out.split("按分类的客户（不含垃圾和流失）\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert [line.split() for line in table] == [
+        ["分类", "客户数", "占比"],
+        ["核心", "1", "50.0%"],
+        ["重点", "1", "50.0%"],
+        ["占比：占比", "=", "该分类的客户数", "÷", "全部", "2", "名"],
+    ]
+    funnel = shop.ok("report", "pipeline", *PERIOD).stdout
+    funnel = funnel.split("按生命周期阶段的客户\n", 1)[1].splitlines()
+    # The stage is its label already: no second column saying it again.
+    assert funnel[0].split() == ["阶段", "客户数"]
+    assert [line.split() for line in funnel[4:6]] == [["成交", "1"], ["忠诚", "1"]]
+    staff = shop.ok("report", "staff", *PERIOD).stdout.split("客户与跟进\n", 1)[1].splitlines()
+    assert staff[0].split()[:7] == ["负责人", "客户数", "核心", "重点", "一般", "潜在", "逾期"]
+
+    md = shop.ok("report", "summary", *PERIOD, "--format", "markdown").stdout
+    assert md.startswith("# 报表 2026-01-01 至 2026-06-30\n\n## 概况\n")
+    assert "| 项目 | 数值 |" in md and "| 净销售额 | ¥32,345.67 |" in md
+    assert "- 每百名活跃客户投诉数：百分比即每 100 名客户的投诉数\n" in md
+
+    target = tmp_path / "report.xlsx"
+    shop.ok("report", "all", *PERIOD, "-o", target)
+    sheet = load_workbook(target)["summary"]
+    assert [sheet.cell(1, i).value for i in (1, 2)] == ["项目", "数值"]
+    assert sheet.cell(2, 1).value == "客户（不含垃圾和流失）"
+    html = tmp_path / "report.html"
+    shop.ok("report", "all", *PERIOD, "-o", html)
+    page = html.read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page and "<h2>概况</h2>" in page
+    assert "<th>负责人</th>" in page
+
+    # JSON and csv are the scripts' contract: English, values as they are.
+    assert sections(shop) == english
+    assert shop.ok("report", "summary", *PERIOD, "--format", "csv").stdout == english_csv

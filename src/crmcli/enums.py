@@ -134,6 +134,8 @@ PLAN_STATUS = Choice(
     {"open": ("待办",), "done": ("完成", "已完成"), "cancelled": ("取消", "已取消")},
 )
 GENDER = Choice(N_("gender"), {"male": ("男",), "female": ("女",)})
+# 客户价值 (seed 001): what a customer's purchases score, high/mid/low.
+VALUE = Choice(N_("value"), {"high": ("高",), "mid": ("中",), "low": ("低",)})
 
 
 # 客户投诉 graded by its nature (seed 003 四: 一般/重要/重大).

@@ -103,6 +103,14 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return str(_catalogue().ngettext(singular, plural, n))
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the interface language, as the catalogue words it in ``context``
+    (the same English said apart: a figure's "Value", a customer's value)."""
+    if language() == "en":
+        return message
+    return str(_catalogue().pgettext(context, message))
+
+
 def N_(message: str) -> str:
     """Marks a text for the catalogue where it is defined; ``_()`` translates it when shown."""
     return message

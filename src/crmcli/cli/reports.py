@@ -68,7 +68,14 @@ def _report(
             from crmcli.cli.common import known_owner
 
             known_owner(connection, owner)
-        report = reports.build(connection, state(ctx).config, period, names, _progress())
+        report = reports.build(
+            connection,
+            state(ctx).config,
+            period,
+            names,
+            _progress(),
+            people=chosen in reports.FOR_PEOPLE,
+        )
     _emit(report, chosen, output, target, whole, redact)
 
 

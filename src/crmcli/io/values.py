@@ -758,10 +758,12 @@ def parse_grade(text: str) -> str:
 
 def parse_value_level(text: str) -> str:
     folded = nfkc(text).strip().lower()
-    levels = {"high": "high", "高": "high", "mid": "mid", "中": "mid", "low": "low", "低": "low"}
-    if folded not in levels:
-        raise InvalidInput(_("value must be high, mid or low, not {text!r}").format(text=text))
-    return levels[folded]
+    from crmcli.enums import VALUE
+
+    for level, names in VALUE.labels.items():
+        if folded == level or folded in names:
+            return level
+    raise InvalidInput(_("value must be high, mid or low, not {text!r}").format(text=text))
 
 
 # --- export formatting ------------------------------------------------------------------

@@ -13,16 +13,20 @@ from typing import IO, Any
 
 from crmcli.config import Config
 from crmcli.errors import InvalidInput
+from crmcli.i18n import N_, _
 from crmcli.services.reports.model import Period, Report
 
 NAMES = ("summary", "tiers", "pipeline", "staff", "complaints", "satisfaction", "abc")
 FORMATS = ("table", "markdown", "csv", "json", "xlsx", "html")
+# The formats people read speak the interface language; json and csv are read by
+# scripts, and stay English (SPEC §3).
+FOR_PEOPLE = frozenset({"table", "markdown", "xlsx", "html"})
 BINARY = frozenset({"xlsx"})
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".json": "json",
             ".xlsx": "xlsx", ".html": "html", ".htm": "html"}  # fmt: skip
 
 MESSAGES = {
-    "order": "--from {start} is after --to {end}",
+    "order": N_("--from {start} is after --to {end}"),
 }
 
 
@@ -32,7 +36,7 @@ def period(start: date | None, end: date, owner: str | None) -> Period:
 
     first = start if start is not None else end - relativedelta(years=1) + relativedelta(days=1)
     if first > end:
-        raise InvalidInput(MESSAGES["order"].format(start=first, end=end))
+        raise InvalidInput(_(MESSAGES["order"]).format(start=first, end=end))
     return Period(first, end, owner)
 
 
@@ -42,15 +46,21 @@ def build(
     when: Period,
     names: Sequence[str],
     progress: Callable[[str], None] | None = None,
+    *,
+    people: bool = False,
 ) -> Report:
+    """The sections, worded for people (``people``: the interface language) or for
+    scripts (English)."""
+    from crmcli.services.reports.model import Wording
     from crmcli.services.reports.sections import SECTIONS, shared
 
     report = Report(when)
+    wording = Wording(people)
     with shared():
         for name in names:
             if progress is not None:
                 progress(name)
-            report.sections.append(SECTIONS[name](bind, config, when))
+            report.sections.append(SECTIONS[name](bind, config, when, wording))
     return report
 
 

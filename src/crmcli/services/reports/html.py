@@ -12,6 +12,7 @@ import re
 from html import escape
 from typing import IO, Any
 
+from crmcli.i18n import _
 from crmcli.services.reports import values
 from crmcli.services.reports.model import Report, Section
 
@@ -73,7 +74,7 @@ def chart_svg(section: Section) -> str:
         style=style,
         print_values=True,
         title=chart.title,
-        no_data_text="no data in the period",
+        no_data_text=_("no data in the period"),
     )
     # pygal stacks horizontal bars from the bottom up: reversed, they read top-down.
     drawing.x_labels = labels[::-1]
@@ -82,13 +83,14 @@ def chart_svg(section: Section) -> str:
 
 
 def write_html(report: Report, out: IO[Any], *, redact: bool) -> None:
-    p = report.period
-    who = f", owner {escape(p.owner)}" if p.owner else ""
-    out.write('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n')
-    out.write(
-        f"<title>crm report {p.start} to {p.end}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-    )
-    out.write(f"<h1>Report {p.start} to {p.end}{who}</h1>\n")
+    from crmcli.i18n import language
+    from crmcli.services.reports.text import heading
+
+    title = escape(heading(report))
+    lang = "zh-CN" if language() == "zh" else "en"
+    out.write(f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n')
+    out.write(f"<title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n")
+    out.write(f"<h1>{title}</h1>\n")
     for section in report.sections:
         out.write(f'<section id="{section.key}">\n<h2>{escape(section.title)}</h2>\n')
         if section.chart is not None:
@@ -98,7 +100,7 @@ def write_html(report: Report, out: IO[Any], *, redact: bool) -> None:
         for table in section.tables:
             out.write(f"<h3>{escape(table.title)}</h3>\n")
             if not table.rows:
-                out.write('<p class="empty">none</p>\n')
+                out.write(f'<p class="empty">{escape(_("(none)"))}</p>\n')
                 continue
             right = {c.key: values.kind_of(c, table.rows[0]) in _RIGHT for c in table.columns}
             out.write(f'<table data-table="{table.key}">\n<thead><tr>')

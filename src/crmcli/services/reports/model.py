@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crmcli.enums import Choice
 
 # Column kinds: how a value is written in each format.
 TEXT = "text"
@@ -25,6 +28,49 @@ AUTO = "auto"  # the row's own ``kind`` says (a table of figures of several kind
 EMAIL = "email"
 
 NUMERIC = frozenset({INT, MONEY, PCT, NUMBER})
+
+
+class Wording:
+    """How a report speaks. To people (table, markdown, html, xlsx) in the interface
+    language: its texts from the catalogue, enumeration values as their labels. To
+    scripts (json, csv) in English as written and values as they are: their contract.
+
+    The sections take it as ``_``, so their texts are the catalogue's ``_("…")``."""
+
+    __slots__ = ("people",)
+
+    def __init__(self, people: bool) -> None:
+        self.people = people
+
+    def __call__(self, message: str) -> str:
+        if not self.people:
+            return message
+        from crmcli.i18n import _
+
+        return _(message)
+
+    def pgettext(self, context: str, message: str) -> str:
+        """A text that the catalogue words apart from the same English elsewhere
+        (a figure's "Value" is not a customer's value 价值)."""
+        if not self.people:
+            return message
+        from crmcli.i18n import pgettext
+
+        return pgettext(context, message)
+
+    @property
+    def chinese(self) -> bool:
+        from crmcli.i18n import language
+
+        return self.people and language() == "zh"
+
+    def label(self, choice: Choice, value: str) -> str:
+        """A value of an enumeration in a cell: its label in Chinese, else as it is."""
+        return choice.label(value) if self.chinese else value
+
+    def heading(self, choice: Choice, value: str) -> str:
+        """A value of an enumeration as a column's header: ``Core`` / 核心."""
+        return choice.label(value) if self.chinese else value.capitalize()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +135,14 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-RATE_COLUMNS = [
-    Column("measure", "Measure"),
-    Column("value", "Value", PCT),
-    Column("part", "Count", INT),
-    Column("whole", "Of", INT),
-    Column("definition", "Definition"),
-]
+def rate_columns(_: Wording) -> list[Column]:
+    return [
+        Column("measure", _("Measure")),
+        Column("value", _.pgettext("figure", "Value"), PCT),
+        Column("part", _("Count"), INT),
+        Column("whole", _("Of"), INT),
+        Column("definition", _("Definition")),
+    ]
 
 
 def rate_row(measure: str, part: int, whole: int, definition: str) -> dict[str, Any]:

@@ -24,7 +24,17 @@ from sqlalchemy import Float, and_, case, cast, func, literal, select
 
 from crmcli import schema
 from crmcli.config import Config
-from crmcli.enums import CHANNEL, SEVERITY, STAGE, TERMINAL_STAGES, TIER
+from crmcli.enums import (
+    CHANNEL,
+    PROJECT_STAGE,
+    SEVERITY,
+    STAGE,
+    TERMINAL_STAGES,
+    TIER,
+    VALUE,
+    Choice,
+)
+from crmcli.i18n import N_
 from crmcli.services import currencies
 from crmcli.services.reports.model import (
     AUTO,
@@ -35,13 +45,14 @@ from crmcli.services.reports.model import (
     NUMBER,
     PCT,
     PHONE,
-    RATE_COLUMNS,
     Chart,
     Column,
     Period,
     Section,
     Table,
+    Wording,
     rate,
+    rate_columns,
     rate_row,
 )
 from crmcli.services.reports.sql import (
@@ -59,43 +70,47 @@ ACTIVE_STAGES = ("customer", "loyal")
 PROSPECT_STAGES = ("lead", "target", "qualified")
 
 DEFINITIONS = {
-    "conversion": (
+    "conversion": N_(
         "lead→customer conversion = customers added in the period and in stage customer "
         "or loyal at its end ÷ customers added in the period"
     ),
-    "conversions": (
+    "conversions": N_(
         "conversions = stage moves from lead/target/qualified to customer or loyal in the period"
     ),
-    "conversion_days": (
+    "conversion_days": N_(
         "days to convert = from the day a customer was added to the day its stage moved "
         "from lead/target/qualified to customer, for the moves in the period"
     ),
-    "success": "project success rate = completed ÷ (completed + lost), projects closed in the period",
-    "complaint_rate": (
+    "success": N_(
+        "project success rate = completed ÷ (completed + lost), projects closed in the period"
+    ),
+    "complaint_rate": N_(
         "complaints per 100 active customers = complaints received in the period × 100 ÷ "
         "customers in stage customer or loyal at its end"
     ),
-    "response_sla": (
+    "response_sla": N_(
         "response SLA compliance = complaints answered within the response target ÷ "
         "complaints whose response target has passed or was met"
     ),
-    "resolution_sla": (
+    "resolution_sla": N_(
         "resolution SLA compliance = complaints resolved within the resolution target ÷ "
         "complaints whose resolution target has passed or was met"
     ),
-    "within_sla": (
+    "within_sla": N_(
         "within SLA = complaints received in the period with no target missed or "
         "breaching at its end ÷ complaints received in the period"
     ),
-    "response_time": "response time = hours from receipt to the first answer (calendar hours)",
-    "resolution_time": "resolution time = hours from receipt to the resolution (calendar hours)",
-    "overall": "overall = the customer's overall score, else the mean of the four dimensions",
-    "overdue": "overdue = customers whose earliest due day is before the period's last day",
-    "share": "share = the grade's net sales ÷ the net sales of every graded customer",
+    "response_time": N_("response time = hours from receipt to the first answer (calendar hours)"),
+    "resolution_time": N_(
+        "resolution time = hours from receipt to the resolution (calendar hours)"
+    ),
+    "overall": N_("overall = the customer's overall score, else the mean of the four dimensions"),
+    "overdue": N_("overdue = customers whose earliest due day is before the period's last day"),
+    "share": N_("share = the grade's net sales ÷ the net sales of every graded customer"),
 }
 
 
-PER_100 = "complaints per 100 active customers: the percentage is the count per 100 customers"
+PER_100 = N_("complaints per 100 active customers: the percentage is the count per 100 customers")
 
 
 def _start(day: date) -> datetime:
@@ -126,6 +141,20 @@ def _sales_owned(query: Any, period: Period) -> Any:
     return query.join(schema.customer, c.id == schema.sale.c.customer_id).where(
         c.owner == period.owner
     )
+
+
+def _none(_: Wording) -> str:
+    """A cell for a value not given (a customer not graded yet)."""
+    return _("none") if _.people else "none"
+
+
+def _joined(_: Wording, *parts: str) -> str:
+    """Definitions and notes one after another (``；`` between them in Chinese)."""
+    return _("; ").join(p for p in parts if p)
+
+
+def _label(_: Wording, choice: Choice | None, value: str) -> str:
+    return value if choice is None else _.label(choice, value)
 
 
 def _living(c: Any) -> Any:
@@ -187,7 +216,7 @@ def _project_closes(period: Period) -> Any:
     return _owned(query, p.owner, period).group_by(p.owner, month_key(p.closed_on))
 
 
-def summary(bind: Any, config: Config, period: Period) -> Section:
+def summary(bind: Any, config: Config, period: Period, _: Wording) -> Section:
     c, f, s, k, v = (
         schema.customer.c,
         schema.followup.c,
@@ -241,51 +270,58 @@ def summary(bind: Any, config: Config, period: Period) -> Section:
         _owned(select(func.count()).where(c.next_due_at < period.end, _living(c)), c.owner, period),
     )
     figures = [
-        ("customers (not junk or lost)", customers, INT),
-        ("active customers (customer, loyal)", active, INT),
-        ("customers added in the period", added, INT),
-        ("follow-ups", followups, INT),
-        ("net sales", int(net or 0), MONEY),
-        ("orders", int(orders or 0), INT),
-        ("conversions to customer", conversions, INT),
-        ("projects completed", completed, INT),
-        ("projects lost", lost, INT),
-        ("complaints received", complaints, INT),
-        ("surveys", int(surveyed or 0), INT),
-        ("mean overall satisfaction (1–5)", _float(mean), NUMBER),
-        ("overdue customers at the period's end", overdue, INT),
+        (_("customers (not junk or lost)"), customers, INT),
+        (_("active customers (customer, loyal)"), active, INT),
+        (_("customers added in the period"), added, INT),
+        (_("follow-ups"), followups, INT),
+        (_("net sales"), int(net or 0), MONEY),
+        (_("orders"), int(orders or 0), INT),
+        (_("conversions to customer"), conversions, INT),
+        (_("projects completed"), completed, INT),
+        (_("projects lost"), lost, INT),
+        (_("complaints received"), complaints, INT),
+        (_("surveys"), int(surveyed or 0), INT),
+        (_("mean overall satisfaction (1–5)"), _float(mean), NUMBER),
+        (_("overdue customers at the period's end"), overdue, INT),
     ]
     table = Table(
         "figures",
-        "Key figures",
-        [Column("figure", "Figure"), Column("value", "Value", AUTO)],
+        _("Key figures"),
+        [Column("figure", _("Figure")), Column("value", _.pgettext("figure", "Value"), AUTO)],
         [
             {"figure": name, "value": value, "kind": kind, "currency": base}
             for name, value, kind in figures
         ],
-        note=f"net sales in {base}: {converted}" if converted else None,
+        note=_("net sales in {base}: {rates}").format(base=base, rates=converted)
+        if converted
+        else None,
     )
     rates = Table(
         "rates",
-        "Rates",
-        RATE_COLUMNS,
+        _("Rates"),
+        rate_columns(_),
         [
-            rate_row("project success rate", completed, completed + lost, DEFINITIONS["success"]),
             rate_row(
-                "complaints per 100 active customers",
+                _("project success rate"),
+                completed,
+                completed + lost,
+                _(DEFINITIONS["success"]),
+            ),
+            rate_row(
+                _("complaints per 100 active customers"),
                 complaints,
                 active,
-                DEFINITIONS["complaint_rate"],
+                _(DEFINITIONS["complaint_rate"]),
             ),
         ],
-        note=PER_100,
+        note=_(PER_100),
     )
-    monthly = _monthly(bind, period, amount, base)
+    monthly = _monthly(bind, period, amount, base, _)
     return Section(
         "summary",
-        "Summary",
+        _.pgettext("report", "Summary"),
         [table, rates, monthly],
-        Chart("monthly", "month", "followups", "Follow-ups per month"),
+        Chart("monthly", "month", "followups", _("Follow-ups per month")),
     )
 
 
@@ -301,7 +337,7 @@ def _sales_in_base(bind: Any, config: Config, period: Period) -> tuple[Any, str,
     return amount, rates.base, rates.described(found)
 
 
-def _monthly(bind: Any, period: Period, amount: Any, base: str) -> Table:
+def _monthly(bind: Any, period: Period, amount: Any, base: str, _: Wording) -> Table:
     f, s = schema.followup.c, schema.sale.c
     at_day = to_date(f.at)
     fq = _owned(
@@ -322,11 +358,11 @@ def _monthly(bind: Any, period: Period, amount: Any, base: str) -> Table:
     months = sorted(set(follow) | set(sold) | set(_months(period)))
     return Table(
         "monthly",
-        "By month",
+        _("By month"),
         [
-            Column("month", "Month"),
-            Column("followups", "Follow-ups", INT),
-            Column("sales", "Net sales", MONEY),
+            Column("month", _("Month")),
+            Column("followups", _("Follow-ups"), INT),
+            Column("sales", _("Net sales"), MONEY),
         ],
         [
             {
@@ -352,11 +388,29 @@ def _months(period: Period) -> list[str]:
 # --- tiers ---------------------------------------------------------------------------------
 
 
-def tiers(bind: Any, config: Config, period: Period) -> Section:
+def tiers(bind: Any, config: Config, period: Period, _: Wording) -> Section:
     c, h = schema.customer.c, schema.history.c
     tables = []
-    orders = {"tier": list(TIER.values), "grade": ["A", "B", "C"], "value": ["high", "mid", "low"]}
-    for name, title in (("tier", "Tier"), ("grade", "Grade"), ("value", "Value")):
+    orders = {"tier": list(TIER.values), "grade": ["A", "B", "C"], "value": list(VALUE.values)}
+    words = {
+        "tier": (
+            _("Tier"),
+            _("Customers by tier (not junk or lost)"),
+            _("share = customers of the tier ÷ all {total}"),
+        ),
+        "grade": (
+            _("Grade"),
+            _("Customers by grade (not junk or lost)"),
+            _("share = customers of the grade ÷ all {total}"),
+        ),
+        "value": (
+            _("Value"),
+            _("Customers by value (not junk or lost)"),
+            _("share = customers of the value ÷ all {total}"),
+        ),
+    }
+    shown = {"tier": TIER, "value": VALUE}
+    for name, (title, heading, share) in words.items():
         column = c[name]
         query = _owned(
             select(column, func.count()).where(_living(c), c.created_on <= period.end),
@@ -373,15 +427,15 @@ def tiers(bind: Any, config: Config, period: Period) -> Section:
         tables.append(
             Table(
                 name,
-                f"Customers by {name} (not junk or lost)",
+                heading,
                 [
                     Column(name, title),
-                    Column("customers", "Customers", INT),
-                    Column("share", "Share", PCT, f"share = customers of the {name} ÷ all {total}"),
+                    Column("customers", _("Customers"), INT),
+                    Column("share", _("Share"), PCT, share.format(total=total)),
                 ],
                 [
                     {
-                        name: key if key is not None else "none",
+                        name: _none(_) if key is None else _label(_, shown.get(name), key),
                         "customers": counts[key],
                         "share": rate(counts[key], total),
                     }
@@ -401,36 +455,48 @@ def tiers(bind: Any, config: Config, period: Period) -> Section:
         c.owner,
         period,
     ).group_by(h.field, h.old, h.new)
+    found = sorted(
+        ((field, old, new, int(n)) for field, old, new, n in bind.execute(moves)),
+        key=lambda r: (r[0], -r[3], r[1] or "none", r[2] or "none"),
+    )
+
+    def moved(field: str, value: str | None) -> str:
+        return _none(_) if value is None else _label(_, shown.get(field), value)
+
     rows = [
-        {"field": field, "from": old or "none", "to": new or "none", "customers": int(n)}
-        for field, old, new, n in bind.execute(moves)
+        {
+            "field": words[field][0] if _.chinese else field,
+            "from": moved(field, old),
+            "to": moved(field, new),
+            "customers": n,
+        }
+        for field, old, new, n in found
     ]
-    rows.sort(key=lambda r: (r["field"], -r["customers"], r["from"], r["to"]))
     tables.append(
         Table(
             "moves",
-            "Moves in the period",
+            _("Moves in the period"),
             [
-                Column("field", "Field"),
-                Column("from", "From"),
-                Column("to", "To"),
-                Column("customers", "Customers", INT),
+                Column("field", _("Field")),
+                Column("from", _("From")),
+                Column("to", _("To")),
+                Column("customers", _("Customers"), INT),
             ],
             rows,
         )
     )
     return Section(
         "tiers",
-        "Tiers, grades and value",
+        _("Tiers, grades and value"),
         tables,
-        Chart("tier", "tier", "customers", "Customers by tier"),
+        Chart("tier", "tier", "customers", _("Customers by tier")),
     )
 
 
 # --- pipeline ------------------------------------------------------------------------------
 
 
-def pipeline(bind: Any, config: Config, period: Period) -> Section:
+def pipeline(bind: Any, config: Config, period: Period, _: Wording) -> Section:
     from crmcli.services.projects import CLOSED_STAGES, STAGES, stage_durations
 
     c, p = schema.customer.c, schema.project.c
@@ -439,7 +505,11 @@ def pipeline(bind: Any, config: Config, period: Period) -> Section:
     )
     funnel = dict(bind.execute(funnel_q.group_by(c.stage)).all())
     funnel_rows = [
-        {"stage": stage, "label": STAGE.label(stage), "customers": int(funnel.get(stage, 0))}
+        {
+            "stage": _.label(STAGE, stage),
+            "label": STAGE.label(stage),
+            "customers": int(funnel.get(stage, 0)),
+        }
         for stage in STAGE.values
     ]
     added_q = _owned(
@@ -455,21 +525,24 @@ def pipeline(bind: Any, config: Config, period: Period) -> Section:
     days_stats = bind.execute(median_p90(moves, literal("all"), moves.c.days)).first()
     rates = Table(
         "conversion",
-        "Conversion",
-        RATE_COLUMNS,
+        _("Conversion"),
+        rate_columns(_),
         [
             rate_row(
-                "lead→customer conversion", int(converted), int(added), DEFINITIONS["conversion"]
+                _("lead→customer conversion"),
+                int(converted),
+                int(added),
+                _(DEFINITIONS["conversion"]),
             )
         ],
     )
     conversion_days = Table(
         "conversion_days",
-        "Days to convert",
+        _("Days to convert"),
         [
-            Column("conversions", "Conversions", INT),
-            Column("median_days", "Median days", NUMBER, MEDIAN_DEFINITION),
-            Column("p90_days", "90th pct days", NUMBER, P90_DEFINITION),
+            Column("conversions", _("Conversions"), INT),
+            Column("median_days", _("Median days"), NUMBER, _(MEDIAN_DEFINITION)),
+            Column("p90_days", _("90th pct days"), NUMBER, _(P90_DEFINITION)),
         ],
         [
             {
@@ -478,7 +551,7 @@ def pipeline(bind: Any, config: Config, period: Period) -> Section:
                 "p90_days": _float(days_stats[3]) if days_stats else None,
             }
         ],
-        note=DEFINITIONS["conversion_days"],
+        note=_(DEFINITIONS["conversion_days"]),
     )
     stage_q = (
         _owned(
@@ -498,22 +571,28 @@ def pipeline(bind: Any, config: Config, period: Period) -> Section:
             spent[stage].append(n)
     projects = Table(
         "projects",
-        "Projects by stage",
+        _("Projects by stage"),
         [
-            Column("stage", "Stage"),
-            Column("projects", "Projects", INT),
-            Column("value", "Value", MONEY),
+            Column("stage", _.pgettext("report", "Stage")),
+            Column("projects", _("Projects"), INT),
+            Column("value", _.pgettext("figure", "Value"), MONEY),
             Column(
                 "median_days",
-                "Median days in stage",
+                _("Median days in stage"),
                 NUMBER,
-                "median of the calendar days each project spent in the stage (the current "
-                "one up to the period's end); " + MEDIAN_DEFINITION,
+                _joined(
+                    _,
+                    _(
+                        "median of the calendar days each project spent in the stage (the "
+                        "current one up to the period's end)"
+                    ),
+                    _(MEDIAN_DEFINITION),
+                ),
             ),
         ],
         [
             {
-                "stage": stage,
+                "stage": _.label(PROJECT_STAGE, stage),
                 "projects": by_stage.get(stage, (0, 0))[0],
                 "value": by_stage.get(stage, (0, 0))[1],
                 "median_days": _float(median(spent[stage])) if spent.get(stage) else None,
@@ -530,10 +609,10 @@ def pipeline(bind: Any, config: Config, period: Period) -> Section:
             bucket[key][1] += r.lost
             bucket[key][2] += int(r.won_micros or 0)
     success_columns = [
-        Column("completed", "Completed", INT),
-        Column("lost", "Lost", INT),
-        Column("won_value", "Won value", MONEY),
-        Column("success_rate", "Success rate", PCT, DEFINITIONS["success"]),
+        Column("completed", _("Completed"), INT),
+        Column("lost", _("Lost"), INT),
+        Column("won_value", _("Won value"), MONEY),
+        Column("success_rate", _("Success rate"), PCT, _(DEFINITIONS["success"])),
     ]
 
     def success_rows(bucket: dict[str, list[int]], key: str) -> list[dict[str, Any]]:
@@ -552,21 +631,27 @@ def pipeline(bind: Any, config: Config, period: Period) -> Section:
     lost = sum(v[1] for v in per_owner.values())
     success = Table(
         "success",
-        "Project success rate",
-        RATE_COLUMNS,
-        [rate_row("project success rate", completed, completed + lost, DEFINITIONS["success"])],
+        _("Project success rate"),
+        rate_columns(_),
+        [
+            rate_row(
+                _("project success rate"), completed, completed + lost, _(DEFINITIONS["success"])
+            )
+        ],
     )
+    # In Chinese the stage is its label already: no second column saying it again.
+    label = [] if _.chinese else [Column("label", "阶段")]
     return Section(
         "pipeline",
-        "Pipeline",
+        _("Pipeline"),
         [
             Table(
                 "funnel",
-                "Customers by lifecycle stage",
+                _("Customers by lifecycle stage"),
                 [
-                    Column("stage", "Stage"),
-                    Column("label", "阶段"),
-                    Column("customers", "Customers", INT),
+                    Column("stage", _.pgettext("report", "Stage")),
+                    *label,
+                    Column("customers", _("Customers"), INT),
                 ],
                 funnel_rows,
             ),
@@ -576,18 +661,18 @@ def pipeline(bind: Any, config: Config, period: Period) -> Section:
             success,
             Table(
                 "success_by_owner",
-                "Success by owner",
-                [Column("owner", "Owner"), *success_columns],
+                _("Success by owner"),
+                [Column("owner", _("Owner")), *success_columns],
                 success_rows(per_owner, "owner"),
             ),
             Table(
                 "success_by_month",
-                "Success by month",
-                [Column("month", "Month"), *success_columns],
+                _("Success by month"),
+                [Column("month", _("Month")), *success_columns],
                 success_rows(per_month, "month"),
             ),
         ],
-        Chart("funnel", "stage", "customers", "Customers by stage"),
+        Chart("funnel", "stage", "customers", _("Customers by stage")),
     )
 
 
@@ -650,7 +735,7 @@ def _judge(bind: Any, config: Config, period: Period) -> list[tuple[Any, Any, An
     return found
 
 
-def complaints(bind: Any, config: Config, period: Period) -> Section:
+def complaints(bind: Any, config: Config, period: Period, _: Wording) -> Section:
     k = schema.complaint.c
     base = _owned(
         select(
@@ -690,7 +775,7 @@ def complaints(bind: Any, config: Config, period: Period) -> Section:
         judged_of = sla[severity]
         rows.append(
             {
-                "severity": severity,
+                "severity": _.label(SEVERITY, severity),
                 "complaints": int(counts.get(severity, 0)),
                 "median_response_h": hours(resp[1]),
                 "p90_response_h": hours(resp[2]),
@@ -704,23 +789,26 @@ def complaints(bind: Any, config: Config, period: Period) -> Section:
     active = _active_customers(bind, period)
     by_severity = Table(
         "by_severity",
-        "Complaints by severity",
+        _("Complaints by severity"),
         [
-            Column("severity", "Severity"),
-            Column("complaints", "Complaints", INT),
+            Column("severity", _("Severity")),
+            Column("complaints", _("Complaints"), INT),
             Column(
                 "median_response_h",
-                "Median response h",
+                _("Median response h"),
                 NUMBER,
-                DEFINITIONS["response_time"] + "; " + MEDIAN_DEFINITION,
+                _joined(_, _(DEFINITIONS["response_time"]), _(MEDIAN_DEFINITION)),
             ),
-            Column("p90_response_h", "P90 response h", NUMBER, P90_DEFINITION),
+            Column("p90_response_h", _("P90 response h"), NUMBER, _(P90_DEFINITION)),
             Column(
-                "median_resolution_h", "Median resolution h", NUMBER, DEFINITIONS["resolution_time"]
+                "median_resolution_h",
+                _("Median resolution h"),
+                NUMBER,
+                _(DEFINITIONS["resolution_time"]),
             ),
-            Column("p90_resolution_h", "P90 resolution h", NUMBER),
-            Column("response_sla", "Response SLA", PCT, DEFINITIONS["response_sla"]),
-            Column("resolution_sla", "Resolution SLA", PCT, DEFINITIONS["resolution_sla"]),
+            Column("p90_resolution_h", _("P90 resolution h"), NUMBER),
+            Column("response_sla", _("Response SLA"), PCT, _(DEFINITIONS["response_sla"])),
+            Column("resolution_sla", _("Resolution SLA"), PCT, _(DEFINITIONS["resolution_sla"])),
         ],
         rows,
     )
@@ -728,30 +816,48 @@ def complaints(bind: Any, config: Config, period: Period) -> Section:
     all_reso = [sum(sla[s]["resolution"][i] for s in sla) for i in (0, 1)]
     rates = Table(
         "rates",
-        "Rates",
-        RATE_COLUMNS,
+        _("Rates"),
+        rate_columns(_),
         [
             rate_row(
-                "complaints per 100 active customers", total, active, DEFINITIONS["complaint_rate"]
+                _("complaints per 100 active customers"),
+                total,
+                active,
+                _(DEFINITIONS["complaint_rate"]),
             ),
             rate_row(
-                "response SLA compliance", all_resp[0], all_resp[1], DEFINITIONS["response_sla"]
+                _("response SLA compliance"),
+                all_resp[0],
+                all_resp[1],
+                _(DEFINITIONS["response_sla"]),
             ),
             rate_row(
-                "resolution SLA compliance", all_reso[0], all_reso[1], DEFINITIONS["resolution_sla"]
+                _("resolution SLA compliance"),
+                all_reso[0],
+                all_reso[1],
+                _(DEFINITIONS["resolution_sla"]),
             ),
         ],
-        note=PER_100,
+        note=_(PER_100),
     )
     return Section(
         "complaints",
-        "Complaints",
+        _("Complaints"),
         [by_severity, rates],
-        Chart("by_severity", "severity", "complaints", "Complaints by severity"),
+        Chart("by_severity", "severity", "complaints", _("Complaints by severity")),
     )
 
 
 # --- satisfaction ---------------------------------------------------------------------------
+
+# The four dimensions of a survey (seed 002 三.3) and its overall score, as headers.
+DIMENSION_NAMES = {
+    "quality": N_("Quality"),
+    "price": N_("Price"),
+    "delivery": N_("Delivery"),
+    "service": N_("Service"),
+    "overall": N_("Overall"),
+}
 
 
 def _overall(v: Any) -> Any:
@@ -762,11 +868,12 @@ def _overall(v: Any) -> Any:
     return func.coalesce(cast(v.overall, Float), cast(mean, Float))
 
 
-def satisfaction(bind: Any, config: Config, period: Period) -> Section:
+def satisfaction(bind: Any, config: Config, period: Period, _: Wording) -> Section:
     from crmcli.services.surveys import DIMENSIONS, LABELS, surveys_due
 
     v, c = schema.survey.c, schema.customer.c
     dims = [*DIMENSIONS, "overall"]
+    named = {d: _(DIMENSION_NAMES[d]) for d in dims}
     exprs = {d: (v[d] if d != "overall" else _overall(v)) for d in dims}
     in_period = and_(v.on >= period.start, v.on <= period.end)
     monthly = _owned(
@@ -786,7 +893,7 @@ def satisfaction(bind: Any, config: Config, period: Period) -> Section:
     count = sum(q[0] for q in quarters.values())
     means = [
         {
-            "dimension": d,
+            "dimension": named[d] if _.chinese else d,
             "label": LABELS.get(d, d),
             "mean": round(sum(q[i + 1] for q in quarters.values()) / count, 2) if count else None,
             "surveys": int(count),
@@ -819,55 +926,56 @@ def satisfaction(bind: Any, config: Config, period: Period) -> Section:
     sub = per_customer.subquery()
     lowest = bind.execute(select(sub).order_by(sub.c.mean, sub.c.code).limit(10)).all()
     due = surveys_due(bind, config, period.end, owner=period.owner)
+    label = [] if _.chinese else [Column("label", "维度")]
     return Section(
         "satisfaction",
-        "Satisfaction",
+        _("Satisfaction"),
         [
             Table(
                 "dimensions",
-                "Mean score per dimension (1–5)",
+                _("Mean score per dimension (1–5)"),
                 [
-                    Column("dimension", "Dimension"),
-                    Column("label", "维度"),
-                    Column("mean", "Mean", NUMBER, DEFINITIONS["overall"]),
-                    Column("surveys", "Surveys", INT),
+                    Column("dimension", _("Dimension")),
+                    *label,
+                    Column("mean", _("Mean"), NUMBER, _(DEFINITIONS["overall"])),
+                    Column("surveys", _("Surveys"), INT),
                 ],
                 means,
             ),
             Table(
                 "trend",
-                "By quarter",
+                _("By quarter"),
                 [
-                    Column("quarter", "Quarter"),
-                    Column("surveys", "Surveys", INT),
-                    *(Column(d, d.capitalize(), NUMBER) for d in dims),
+                    Column("quarter", _("Quarter")),
+                    Column("surveys", _("Surveys"), INT),
+                    *(Column(d, named[d], NUMBER) for d in dims),
                 ],
                 trend,
             ),
             Table(
                 "lowest",
-                "Ten lowest customers (mean overall score)",
+                _("Ten lowest customers (mean overall score)"),
                 [
-                    Column("code", "Code"),
-                    Column("name", "Name"),
-                    Column("owner", "Owner"),
-                    Column("phone", "Phone", PHONE),
-                    Column("email", "E-mail", EMAIL),
-                    Column("surveys", "Surveys", INT),
-                    Column("mean", "Mean overall", NUMBER),
+                    Column("code", _("Code")),
+                    Column("name", _("Name")),
+                    Column("owner", _("Owner")),
+                    Column("phone", _("Phone"), PHONE),
+                    Column("email", _("E-mail"), EMAIL),
+                    Column("surveys", _("Surveys"), INT),
+                    Column("mean", _("Mean overall"), NUMBER),
                 ],
                 [{**r._mapping, "surveys": int(r.surveys), "mean": _float(r.mean)} for r in lowest],
             ),
             Table(
                 "due",
-                f"Surveys due ({len(due)}; the ten most overdue)",
+                _("Surveys due ({n}; the ten most overdue)").format(n=len(due)),
                 [
-                    Column("code", "Code"),
-                    Column("name", "Name"),
-                    Column("owner", "Owner"),
-                    Column("last_survey_on", "Last survey", DATE),
-                    Column("due_on", "Due", DATE),
-                    Column("days_overdue", "Days overdue", INT),
+                    Column("code", _("Code")),
+                    Column("name", _("Name")),
+                    Column("owner", _("Owner")),
+                    Column("last_survey_on", _("Last survey"), DATE),
+                    Column("due_on", _("Due"), DATE),
+                    Column("days_overdue", _("Days overdue"), INT),
                 ],
                 [
                     {
@@ -882,14 +990,14 @@ def satisfaction(bind: Any, config: Config, period: Period) -> Section:
                 ],
             ),
         ],
-        Chart("dimensions", "dimension", "mean", "Mean score per dimension"),
+        Chart("dimensions", "dimension", "mean", _("Mean score per dimension")),
     )
 
 
 # --- staff ---------------------------------------------------------------------------------
 
 
-def staff(bind: Any, config: Config, period: Period) -> Section:
+def staff(bind: Any, config: Config, period: Period, _: Wording) -> Section:
     from crmcli.services import compliance
 
     c, f = schema.customer.c, schema.followup.c
@@ -979,64 +1087,59 @@ def staff(bind: Any, config: Config, period: Period) -> Section:
     for row in owners.values():
         row["within_sla"] = rate(row.pop("_within"), row["complaints"])
     rows = sorted(owners.values(), key=lambda r: (r["owner"] == "—", r["owner"]))
-    ident = [Column("owner", "Owner")]
+    ident = [Column("owner", _("Owner"))]
     return Section(
         "staff",
-        "Staff",
+        _("Staff"),
         [
             Table(
                 "customers",
-                "Customers and follow-ups",
+                _("Customers and follow-ups"),
                 [
                     *ident,
-                    Column("customers", "Customers", INT),
-                    *(Column(t, t.capitalize(), INT) for t in TIER.values),
-                    Column("overdue", "Overdue", INT, DEFINITIONS["overdue"]),
-                    Column("followups", "Follow-ups", INT),
-                    *(Column(ch, ch.capitalize(), INT) for ch in CHANNEL.values),
+                    Column("customers", _("Customers"), INT),
+                    *(Column(t, _.heading(TIER, t), INT) for t in TIER.values),
+                    Column("overdue", _("Overdue"), INT, _(DEFINITIONS["overdue"])),
+                    Column("followups", _("Follow-ups"), INT),
+                    *(Column(ch, _.heading(CHANNEL, ch), INT) for ch in CHANNEL.values),
                 ],
                 rows,
             ),
             Table(
                 "results",
-                "Results",
+                _("Results"),
                 [
                     *ident,
-                    Column(
-                        "conversions",
-                        "Conversions",
-                        INT,
-                        DEFINITIONS["conversions"],
-                    ),
-                    Column("won", "Projects won", INT),
-                    Column("lost", "Projects lost", INT),
-                    Column("won_value", "Won value", MONEY),
-                    Column("complaints", "Complaints", INT),
-                    Column("within_sla", "Within SLA", PCT, DEFINITIONS["within_sla"]),
+                    Column("conversions", _("Conversions"), INT, _(DEFINITIONS["conversions"])),
+                    Column("won", _("Projects won"), INT),
+                    Column("lost", _("Projects lost"), INT),
+                    Column("won_value", _("Won value"), MONEY),
+                    Column("complaints", _("Complaints"), INT),
+                    Column("within_sla", _("Within SLA"), PCT, _(DEFINITIONS["within_sla"])),
                 ],
                 rows,
             ),
             Table(
                 "duties",
-                "Missed duties and fines",
+                _("Missed duties and fines"),
                 [
                     *ident,
-                    Column("missed_greetings", "Greetings missed", INT),
-                    Column("missed_calls", "Monthly calls missed", INT),
-                    Column("missed_notices", "Campaign notices missed", INT),
-                    Column("fines", "Fines (yuan)", INT),
+                    Column("missed_greetings", _("Greetings missed"), INT),
+                    Column("missed_calls", _("Monthly calls missed"), INT),
+                    Column("missed_notices", _("Campaign notices missed"), INT),
+                    Column("fines", _("Fines (yuan)"), INT),
                 ],
                 rows,
             ),
         ],
-        Chart("customers", "owner", "followups", "Follow-ups per owner"),
+        Chart("customers", "owner", "followups", _("Follow-ups per owner")),
     )
 
 
 # --- abc -------------------------------------------------------------------------------------
 
 
-def abc(bind: Any, config: Config, period: Period, limit: int = 20) -> Section:
+def abc(bind: Any, config: Config, period: Period, _: Wording, limit: int = 20) -> Section:
     from crmcli.services.classification import abc_rows, window_net
     from crmcli.text import amount
 
@@ -1049,18 +1152,20 @@ def abc(bind: Any, config: Config, period: Period, limit: int = 20) -> Section:
     rates = net.money.rates.described(net.money.currencies)
     notes = [
         # The grades share out the positive totals; the net is every sale, refunds included.
-        f"net of every sale in the window, refunds included: {amount(net.total, base)}"
-        + (f" (in {base}: {rates})" if rates else ""),
-        "grades are the whole team's" if period.owner else "",
+        _("net of every sale in the window, refunds included: {total}").format(
+            total=amount(net.total, base)
+        )
+        + (_(" (in {base}: {rates})").format(base=base, rates=rates) if rates else ""),
+        _("grades are the whole team's") if period.owner else "",
     ]
     grades = Table(
         "grades",
-        f"Grades: net sales {window.start} (excl.) to {window.end}",
+        _("Grades: net sales {start} (excl.) to {end}").format(start=window.start, end=window.end),
         [
-            Column("grade", "Grade"),
-            Column("customers", "Customers", INT),
-            Column("sales", "Net sales", MONEY),
-            Column("share", "Share", PCT, DEFINITIONS["share"]),
+            Column("grade", _("Grade")),
+            Column("customers", _("Customers"), INT),
+            Column("sales", _("Net sales"), MONEY),
+            Column("share", _("Share"), PCT, _(DEFINITIONS["share"])),
         ],
         [
             {
@@ -1072,28 +1177,31 @@ def abc(bind: Any, config: Config, period: Period, limit: int = 20) -> Section:
             }
             for s in summary_rows
         ],
-        note="; ".join(filter(None, notes)),
+        note=_joined(_, *notes),
     )
     customers = Table(
         "customers",
-        f"Top {limit} customers by net sales",
+        _("Top {n} customers by net sales").format(n=limit),
         [
             Column("rank", "#", INT),
-            Column("code", "Code"),
-            Column("name", "Name"),
-            Column("owner", "Owner"),
-            Column("sales", "Net sales", MONEY),
+            Column("code", _("Code")),
+            Column("name", _("Name")),
+            Column("owner", _("Owner")),
+            Column("sales", _("Net sales"), MONEY),
             Column(
-                "share", "Share", PCT, "share = the customer's net sales ÷ all graded customers'"
+                "share",
+                _("Share"),
+                PCT,
+                _("share = the customer's net sales ÷ all graded customers'"),
             ),
             Column(
                 "cumulative",
-                "Cumulative",
+                _("Cumulative"),
                 PCT,
-                "cumulative = net sales of this and every higher-ranked customer ÷ all",
+                _("cumulative = net sales of this and every higher-ranked customer ÷ all"),
             ),
-            Column("grade", "Grade"),
-            Column("value", "Value"),
+            Column("grade", _("Grade")),
+            Column("value", _("Value")),
         ],
         [
             {
@@ -1105,7 +1213,7 @@ def abc(bind: Any, config: Config, period: Period, limit: int = 20) -> Section:
                 "share": rate(int(r["total"]), int(r["grand"])),
                 "cumulative": rate(int(r["running"]), int(r["grand"])),
                 "grade": r["grade"],
-                "value": r["value"],
+                "value": r["value"] and _.label(VALUE, r["value"]),
                 "currency": base,
             }
             for r in rows
@@ -1113,13 +1221,13 @@ def abc(bind: Any, config: Config, period: Period, limit: int = 20) -> Section:
     )
     return Section(
         "abc",
-        "ABC (Pareto)",
+        _("ABC (Pareto)"),
         [grades, customers],
-        Chart("grades", "grade", "sales", "Net sales by grade"),
+        Chart("grades", "grade", "sales", _("Net sales by grade")),
     )
 
 
-SECTIONS: dict[str, Callable[[Any, Config, Period], Section]] = {
+SECTIONS: dict[str, Callable[[Any, Config, Period, Wording], Section]] = {
     "summary": summary,
     "tiers": tiers,
     "pipeline": pipeline,

@@ -9,6 +9,8 @@ from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from crmcli.i18n import N_
+
 
 class days_between(FunctionElement[int]):
     """Whole calendar days from the second date to the first (``later - earlier``)."""
@@ -57,8 +59,10 @@ def _minutes_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
     )
 
 
-MEDIAN_DEFINITION = "median = the middle value (the mean of the two middle ones for an even count)"
-P90_DEFINITION = "90th percentile = the value at rank ⌈0.9 × n⌉ of n in ascending order"
+MEDIAN_DEFINITION = N_(
+    "median = the middle value (the mean of the two middle ones for an even count)"
+)
+P90_DEFINITION = N_("90th percentile = the value at rank ⌈0.9 × n⌉ of n in ascending order")
 
 
 def median_p90(values: Any, group: Any, value: Any) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from typing import IO, Any
 
+from crmcli.i18n import _
 from crmcli.services.reports import values
 from crmcli.services.reports.model import Report, Section, Table
 
@@ -13,10 +14,14 @@ BAR_WIDTH = 36  # label (≤ 18) + bar + figure stay within 80 columns
 LABEL_WIDTH = 18
 
 
-def _heading(report: Report) -> str:
+def heading(report: Report) -> str:
+    """``Report 2026-01-01 to 2026-12-31, owner 张伟``: the title of a report for people."""
     p = report.period
-    who = f", owner {p.owner}" if p.owner else ""
-    return f"{p.start} to {p.end}{who}"
+    if p.owner:
+        return _("Report {start} to {end}, owner {owner}").format(
+            start=p.start, end=p.end, owner=p.owner
+        )
+    return _("Report {start} to {end}").format(start=p.start, end=p.end)
 
 
 def bars(section: Section) -> list[str]:
@@ -53,7 +58,7 @@ def _pad(text: str, width: int) -> str:
 def write_table(report: Report, out: IO[Any], *, redact: bool, terminal: bool = False) -> None:
     from crmcli.output import Col, render
 
-    out.write(f"Report {_heading(report)}\n")
+    out.write(heading(report) + "\n")
     for section in report.sections:
         out.write(f"\n== {section.title} ==\n")
         for line in bars(section):
@@ -61,7 +66,7 @@ def write_table(report: Report, out: IO[Any], *, redact: bool, terminal: bool = 
         for table in section.tables:
             out.write(f"\n{table.title}\n")
             if not table.rows:
-                out.write("  (none)\n")
+                out.write("  " + _("(none)") + "\n")
                 continue
             cols = [
                 Col(
@@ -83,7 +88,8 @@ _RIGHT = frozenset({"int", "money", "pct", "number"})
 
 def _definitions(table: Table, out: IO[Any], prefix: str) -> None:
     for header, definition in table.definitions.items():
-        out.write(f"{prefix}{header}: {definition}\n")
+        out.write(prefix + _("{header}: {definition}").format(header=header, definition=definition))
+        out.write("\n")
     if table.note:
         out.write(f"{prefix}{table.note}\n")
 
@@ -93,7 +99,7 @@ def _md(text: str) -> str:
 
 
 def write_markdown(report: Report, out: IO[Any], *, redact: bool, terminal: bool = False) -> None:
-    out.write(f"# Report {_heading(report)}\n")
+    out.write(f"# {heading(report)}\n")
     for section in report.sections:
         out.write(f"\n## {section.title}\n")
         chart = bars(section)
@@ -102,7 +108,7 @@ def write_markdown(report: Report, out: IO[Any], *, redact: bool, terminal: bool
         for table in section.tables:
             out.write(f"\n### {table.title}\n\n")
             if not table.rows:
-                out.write("(none)\n")
+                out.write(_("(none)") + "\n")
                 continue
             out.write("| " + " | ".join(_md(c.header) for c in table.columns) + " |\n")
             out.write(

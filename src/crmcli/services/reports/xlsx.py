@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
+from crmcli.i18n import _
 from crmcli.services.reports import values
 from crmcli.services.reports.model import DATE, MONEY, NUMBER, PCT, Report
 
@@ -52,12 +53,15 @@ def write_xlsx(report: Report, out: IO[Any], *, redact: bool) -> None:
                     if kind in FORMATS and value is not None:
                         cell.number_format = FORMATS[kind]
                 row_no += 1
-            definitions += [(f"{table.title}: {h}", d) for h, d in table.definitions.items()]
+            definitions += [
+                (_("{header}: {definition}").format(header=table.title, definition=h), d)
+                for h, d in table.definitions.items()
+            ]
             if table.note:
                 definitions.append((table.title, table.note))
         if definitions:
             row_no += 1
-            sheet.cell(row_no, 1, "Definitions").font = bold
+            sheet.cell(row_no, 1, _("Definitions")).font = bold
             for label, text in definitions:
                 row_no += 1
                 sheet.cell(row_no, 1, label)
