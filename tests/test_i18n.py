@@ -117,21 +117,34 @@ def test_usage_errors_in_chinese(crm, monkeypatch):
         crm.fails(2, "customer", "add"),
         crm.fails(2, "log", "add", "C1", "--bogus", "x"),
         crm.fails(2, "overdu"),
+        crm.fails(2, "customer", "list", "extra"),
+        crm.fails(2, "log", "list", "--limit", "0"),
+        crm.fails(2, "log", "list", "--limit", "1.5"),
     ]
     assert english == [
         "crm: Missing argument 'name'. (see crm customer add --help)\n",
         "crm: No such option: --bogus (see crm log add --help)\n",
         "crm: No such command 'overdu'. Did you mean 'overdue'? (see crm --help)\n",
+        "crm: Got unexpected extra argument(s) (extra) (see crm customer list --help)\n",
+        "crm: Invalid value for '--limit': 0 is less than 1, the least it can be"
+        " (see crm log list --help)\n",
+        "crm: Invalid value for '--limit': '1.5' is not a whole number (see crm log list --help)\n",
     ]
     monkeypatch.setenv("CRM_LANG", "zh")
     assert [
         crm.fails(2, "customer", "add"),
         crm.fails(2, "log", "add", "C1", "--bogus", "x"),
         crm.fails(2, "overdu"),
+        crm.fails(2, "customer", "list", "extra"),
+        crm.fails(2, "log", "list", "--limit", "0"),
+        crm.fails(2, "log", "list", "--limit", "1.5"),
     ] == [
         "crm: 缺少参数 'name'。（见 crm customer add --help）\n",
         "crm: 没有这个选项：--bogus（见 crm log add --help）\n",
         "crm: 没有命令 'overdu'。是不是要用 'overdue'？（见 crm --help）\n",
+        "crm: 多余的参数（extra）（见 crm customer list --help）\n",
+        "crm: '--limit' 的值无效：0 小于最小值 1（见 crm log list --help）\n",
+        "crm: '--limit' 的值无效：'1.5' 不是整数（见 crm log list --help）\n",
     ]
     assert "[默认：table]" in crm.ok("overdue", "--help").stdout
     assert "[必填]" in crm.ok("customer", "add", "--help").stdout

@@ -250,7 +250,8 @@ def _debug(exc: BaseException) -> None:
 
 def _usage_text(exc: Any) -> str:
     """The usage errors people meet most, worded through the catalogue (click writes
-    its own in English): a missing option or argument, an unknown option, a bad value."""
+    its own in English): a missing option or argument, an unknown option, a bad value,
+    an argument too many."""
     from typer._click import exceptions as click_errors
 
     hint = None
@@ -273,6 +274,11 @@ def _usage_text(exc: Any) -> str:
                 names=", ".join(sorted(exc.possibilities))
             )
         return text
+    extra = "Got unexpected extra argument(s) ("
+    if type(exc) is click_errors.UsageError and exc.message.startswith(extra):
+        return _("Got unexpected extra argument(s) ({args})").format(
+            args=exc.message[len(extra) :].removesuffix(")")
+        )
     return exc.format_message()
 
 

@@ -5,9 +5,10 @@ Typer (0.29 and later) converts every parameter of a command through a pydantic
 imports pydantic's type machinery and builds one adapter per parameter, about a tenth
 of a second before any command does its work. crmcli's options are text, whole
 numbers, flags and lists of text (and a left-out option is None whatever its type), so a value of that kind is taken here as it is, the
-way the adapter would give it back (``"12"`` → ``12``); anything else — a bound a number
-breaks, a value of another shape, a type not listed here — goes to Typer's own adapter,
-so every message and exit code stays Typer's. On a Typer without this machinery nothing
+way the adapter would give it back (``"12"`` → ``12``), and a number that is not one or
+breaks a bound is refused here, in the interface language, with Typer's exit code;
+anything else — a value of another shape, a type not listed here — goes to Typer's own
+adapter, so its message and exit code stay Typer's. On a Typer without this machinery nothing
 changes.
 """
 
@@ -46,6 +47,8 @@ if RuntimeParam is not None:
                 number = _whole(value)
                 if number is not None and _within(number, self.parameter_info):
                     return number
+                if not self.parameter_info.clamp and type(value) is str:
+                    _refuse_number(value, number, self.parameter_info, param, ctx)
             elif type(value) in (list, tuple) and all(type(v) is str for v in value):
                 return list(value)  # list[str]: _plain() lets no other list through
             return self.typer_own()._coerce_value(value, param=param, ctx=ctx)
@@ -65,6 +68,26 @@ def _whole(value: Any) -> int | None:
     if type(value) is str and _WHOLE.fullmatch(value):
         return int(value)
     return None
+
+
+def _refuse_number(text: str, number: int | None, info: Any, param: Any, ctx: Any) -> None:
+    """A whole number refused in the interface language (pydantic words it in English
+    only): not a whole number, or outside the option's bounds."""
+    from typer import BadParameter
+
+    from crmcli.i18n import _
+
+    if number is None:
+        reason = _("{value!r} is not a whole number").format(value=text)
+    elif info.min is not None and number < info.min:
+        reason = _("{value} is less than {low}, the least it can be").format(
+            value=number, low=info.min
+        )
+    else:
+        reason = _("{value} is more than {high}, the most it can be").format(
+            value=number, high=info.max
+        )
+    raise BadParameter(reason, ctx=ctx, param=param)
 
 
 def _within(number: int, info: Any) -> bool:
