@@ -78,6 +78,19 @@ def test_init_creates_config_and_database_and_is_idempotent(crm, isolated, datab
     assert codes(crm) == ["A"]
 
 
+def test_init_leaves_the_language_to_the_locale(crm, isolated, monkeypatch):
+    """The config init writes holds every policy default but ``lang``: written there, it
+    would outrank $CRM_LANG and the locale of a Chinese user and pin English."""
+    import tomllib
+
+    crm.ok("init")
+    written = tomllib.loads((isolated / "config.toml").read_text(encoding="utf-8"))
+    assert "lang" not in written and written["cadence"]["core"]["days"] == 14
+    add(crm, "A")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert crm.ok("customer", "list").stdout.split()[:2] == ["编号", "名称"]
+
+
 def test_init_keeps_the_users_settings(crm, isolated):
     crm.ok("config", "set", "cadence.key.days", "10")
     crm.ok("init")

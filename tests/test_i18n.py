@@ -295,3 +295,20 @@ def test_every_translation_keeps_the_fields_of_its_text():
             if text and set(field.findall(text)) != wanted:
                 wrong.append((ids[0], text))
     assert wrong == []
+
+
+def test_edits_are_confirmed_in_chinese_with_fields_in_words(crm, monkeypatch):
+    crm.ok("customer", "add", "华东机械", "--code", "C001", "--as-of", "2026-11-01")
+    crm.ok("contact", "add", "C001", "王经理")
+    english = crm.ok("customer", "edit", "C001", "--scale", "large").stderr
+    assert english == "C001 scale: — → large\n"
+    monkeypatch.setenv("CRM_LANG", "zh")
+    assert (
+        crm.ok("customer", "edit", "C001", "--scale", "small").stderr == "C001 规模：大型 → 小型\n"
+    )
+    assert crm.ok("contact", "edit", "C001", "王经理", "--gender", "male").stderr == (
+        "联系人 #1 性别：— → 男\n"
+    )
+    crm.ok("contact", "delete", "C001", "王经理", "--reason", "离职")
+    lines = crm.ok("customer", "history", "C001").stdout.splitlines()
+    assert lines[1].split()[3:] == ["联系人", "#1", "王经理", "已删除", "contact", "delete", "离职"]

@@ -119,7 +119,8 @@ def edit(
         changes = edit_contact(session, who, person, raw, birthday=birthday, lunar=lunar, leap=leap)
     if not changes:
         message(_("contact #{id} {name}: nothing changed").format(id=person.id, name=person.name))
-    for field, old, new in changes:
+    for change in changes:
+        field, old, new = views.change_shown(*change)
         message(
             _("contact #{id} {field}: {old} → {new}").format(
                 id=person.id, field=field, old=shown(old), new=shown(new)

@@ -252,10 +252,15 @@ def edit(
     if not changes:
         message(_("{code} {name}: nothing changed").format(code=customer.code, name=customer.name))
         return
-    for field, old, new in changes:
+    for change in changes:
+        field, old, new = views.change_shown(*change)
         message(
-            f"{customer.code} {field}: {old if old is not None else '—'} → "
-            f"{new if new is not None else '—'}"
+            _("{code} {field}: {old} → {new}").format(
+                code=customer.code,
+                field=field,
+                old=old if old is not None else "—",
+                new=new if new is not None else "—",
+            )
         )
 
 

@@ -27,7 +27,9 @@ def init(ctx: typer.Context) -> None:
     if cfg.path.exists():
         message(_("config: {path} (exists)").format(path=cfg.path))
     else:
-        cfg.user_tree = copy.deepcopy(cfg.tree)
+        # Every policy default, written out to be read and changed; but not ``lang``: set
+        # in the file it would outrank $CRM_LANG and the locale, and pin English.
+        cfg.user_tree = {k: v for k, v in copy.deepcopy(cfg.tree).items() if k != "lang"}
         cfg.save()
         message(_("config: {path} (created with the policy defaults)").format(path=cfg.path))
     database = open_db(ctx, write=True, create=True)

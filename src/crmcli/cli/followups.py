@@ -283,10 +283,12 @@ def edit(
     if not changes:
         message(_("follow-up #{id}: nothing changed").format(id=followup.id))
     for change in changes:
-        field = change.field.rsplit(".", 1)[-1]
+        field, old, new = views.change_shown(
+            change.field.rsplit(".", 1)[-1], change.old, change.new
+        )
         message(
             _("follow-up #{id} {field}: {old} → {new}").format(
-                id=followup.id, field=field, old=_shown(change.old), new=_shown(change.new)
+                id=followup.id, field=field, old=_shown(old), new=_shown(new)
             )
         )
 

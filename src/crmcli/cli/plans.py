@@ -200,9 +200,11 @@ def edit(
     if not changes:
         message(_("plan #{id}: nothing changed").format(id=plan.id))
     for change in changes:
-        field = change.field.rsplit(".", 1)[-1]
-        old = "—" if change.old is None else change.old
-        new = "—" if change.new is None else change.new
+        field, old, new = views.change_shown(
+            change.field.rsplit(".", 1)[-1], change.old, change.new
+        )
+        old = "—" if old is None else old
+        new = "—" if new is None else new
         message(
             _("plan #{id} {field}: {old} → {new}").format(id=plan.id, field=field, old=old, new=new)
         )

@@ -164,13 +164,14 @@ FIELD_WORDS = frozenset(
     }
 )  # fmt: skip
 CREATED = N_("created")
+DELETED = N_("deleted")
 
 
-def change_shown(field: str, old: str | None, new: str | None) -> tuple[str, Any, Any]:
+def change_shown(field: str, old: Any, new: Any) -> tuple[str, Any, Any]:
     """A change as people read it: in Chinese its field in words and enumeration values
     by their labels (``tier``: core → 分类: 核心); in English as history keeps it."""
     from crmcli import enums
-    from crmcli.i18n import _, label, language
+    from crmcli.i18n import _, label, language, pgettext
 
     if language() == "en":
         return field, old, new
@@ -181,12 +182,25 @@ def change_shown(field: str, old: str | None, new: str | None) -> tuple[str, Any
         "status": enums.COMPLAINT_STATUS,
         "kind": enums.KIND,
         "gender": enums.GENDER,
+        "value": enums.VALUE,
+        "scale": enums.SCALE,
+        "source": enums.SOURCE,
+        "need": enums.NEED,
+        "potential": enums.POTENTIAL,
     }.get(parts[-1])
     if choice is not None:
         old, new = (v if v is None else label(choice, v) for v in (old, new))
-    if new == CREATED:
-        new = _(CREATED)
-    words = [f"#{p}" if p.isdigit() else _(p) if p in FIELD_WORDS else p for p in parts]
+    if new in (CREATED, DELETED):
+        new = _(new)
+
+    def word(part: str) -> str:
+        if part.isdigit():
+            return f"#{part}"
+        if part == "contact":  # a contact person 联系人, not a contact made 联系
+            return pgettext("history", "contact")
+        return _(part) if part in FIELD_WORDS else part
+
+    words = [word(p) for p in parts]
     return " ".join(words), old, new
 
 
