@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from crmcli import schema
+from crmcli import phrases, schema
 from crmcli.text import amount, money
 
 if TYPE_CHECKING:
@@ -128,15 +128,15 @@ def record_each(bind: Any, actor: Actor, fact: Change, customer_ids: Select[Any]
 
 
 def customer_created(customer_id: int | None, reason: str | None = None) -> Change:
-    return Change(customer_id, "customer", None, "created", reason)
+    return Change(customer_id, "customer", None, phrases.CREATED(), reason)
 
 
 def contact_added(customer_id: int, name: str, reason: str | None = None) -> Change:
-    return Change(customer_id, "contact", None, f"added {name}", reason)
+    return Change(customer_id, "contact", None, phrases.CONTACT_ADDED(name=name), reason)
 
 
 def plan_added(customer_id: int, plan_id: int, due_on: date, reason: str | None = None) -> Change:
-    return Change(customer_id, "plan", None, f"#{plan_id} due {due_on.isoformat()}", reason)
+    return Change(customer_id, "plan", None, phrases.PLAN_ADDED(id=plan_id, due=due_on), reason)
 
 
 def sale_added(
@@ -153,7 +153,7 @@ def sale_added(
         customer_id,
         kind,
         None,
-        f"#{sale_id} {amount(amount_micros, currency)} on {sold_on.isoformat()}",
+        phrases.SALE_ADDED(id=sale_id, amount=amount(amount_micros, currency), on=sold_on),
         reason,
     )
 
@@ -161,13 +161,15 @@ def sale_added(
 def complaint_opened(
     customer_id: int, complaint_id: int, severity: str, summary: str, reason: str | None = None
 ) -> Change:
-    return Change(customer_id, f"complaint.{complaint_id}", None, f"{severity}: {summary}", reason)
+    text = phrases.COMPLAINT_OPENED(severity=severity, summary=summary)
+    return Change(customer_id, f"complaint.{complaint_id}", None, text, reason)
 
 
 def survey_added(
     customer_id: int, survey_id: int, on: date, method: str, reason: str | None = None
 ) -> Change:
-    return Change(customer_id, "survey", None, f"#{survey_id} {method} on {on.isoformat()}", reason)
+    text = phrases.SURVEY_ADDED(id=survey_id, method=method, on=on)
+    return Change(customer_id, "survey", None, text, reason)
 
 
 def project_added(
@@ -177,8 +179,12 @@ def project_added(
     amount_cents: int | None,
     reason: str | None = None,
 ) -> Change:
-    amount = "" if amount_cents is None else f" ({money(amount_cents)})"
-    return Change(customer_id, f"project.{project_id}", None, f"added {name}{amount}", reason)
+    text = (
+        phrases.PROJECT_ADDED(name=name)
+        if amount_cents is None
+        else phrases.PROJECT_WITH_AMOUNT(name=name, amount=money(amount_cents))
+    )
+    return Change(customer_id, f"project.{project_id}", None, text, reason)
 
 
 def project_stage(
@@ -188,17 +194,22 @@ def project_stage(
 
 
 def project_approved(customer_id: int, project_id: int, by: str) -> Change:
-    return Change(customer_id, f"project.{project_id}.approval", None, f"approved by {by}", None)
+    return Change(
+        customer_id, f"project.{project_id}.approval", None, phrases.PROJECT_APPROVED(by=by)
+    )
 
 
 def project_doc_added(
     customer_id: int, project_id: int, kind: str, name: str, sha256: str
 ) -> Change:
     return Change(
-        customer_id, f"project.{project_id}.doc", None, f"{kind} {name} (sha256 {sha256[:12]})"
+        customer_id,
+        f"project.{project_id}.doc",
+        None,
+        phrases.PROJECT_DOC(kind=kind, name=name, sha256=sha256[:12]),
     )
 
 
 def import_undone(batch_id: int, reason: str) -> Change:
     """An import batch taken back (``crm import undo``): a line of no one customer."""
-    return Change(None, "import", f"#{batch_id}", "undone", reason)
+    return Change(None, "import", f"#{batch_id}", phrases.UNDONE(), reason)

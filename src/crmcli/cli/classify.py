@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
+from crmcli import phrases
 from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db
-from crmcli.enums import TIER
-from crmcli.i18n import label, ngettext
+from crmcli.enums import TIER, VALUE
+from crmcli.i18n import _, label, ngettext
 from crmcli.output import Col, message, print_json, render
 from crmcli.text.bounds import MAX_LIMIT
 
@@ -30,6 +31,22 @@ CHANGE_COLUMNS = (
 
 def _arrow(old: Any, new: Any) -> str:
     return f"{old or '—'} → {new or '—'}" if old != new else (new or "—")
+
+
+def _shown(field: str, value: str | None) -> str:
+    """A grade, value class or tier as people read it (— for none)."""
+    if value is None:
+        return "—"
+    choice = {"value": VALUE, "tier": TIER}.get(field)
+    return value if choice is None else label(choice, value)
+
+
+def _why(change: dict[str, Any]) -> str:
+    """The reason of what moved first: the grade, else the tier, else the value class."""
+    for field in ("grade", "tier"):
+        if change[f"old_{field}"] != change[f"new_{field}"]:
+            return str(change[f"{field}_reason"])
+    return str(change["value_reason"])
 
 
 def reclassify(
@@ -57,7 +74,15 @@ def reclassify(
     moves = [
         {"field": m.field, "from": m.old, "to": m.new, "customers": m.count} for m in outcome.moves
     ]
-    shown_moves = [{**m, "from": m["from"] or "—", "to": m["to"] or "—"} for m in moves]
+    shown_moves = [
+        {
+            "field": _(m.field),
+            "from": _shown(m.field, m.old),
+            "to": _shown(m.field, m.new),
+            "customers": m.count,
+        }
+        for m in outcome.moves
+    ]
     w = outcome.window
     if output == "json":
         print_json(
@@ -113,14 +138,11 @@ def reclassify(
                 {
                     "code": ch["code"],
                     "name": ch["name"],
-                    "grade": _arrow(ch["old_grade"], ch["new_grade"]),
-                    "value": _arrow(ch["old_value"], ch["new_value"]),
-                    "tier": _arrow(label(TIER, ch["old_tier"]), label(TIER, ch["new_tier"])),
-                    "why": ch["grade_reason"]
-                    if ch["old_grade"] != ch["new_grade"]
-                    else ch["tier_reason"]
-                    if ch["old_tier"] != ch["new_tier"]
-                    else ch["value_reason"],
+                    **{
+                        f: _arrow(_shown(f, ch[f"old_{f}"]), _shown(f, ch[f"new_{f}"]))
+                        for f in ("grade", "value", "tier")
+                    },
+                    "why": phrases.read(phrases.REASON, _why(ch)),
                 }
                 for ch in outcome.changes
             ],

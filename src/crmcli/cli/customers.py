@@ -181,12 +181,15 @@ def add(
             reason=reason,
             allow_duplicate=allow_duplicate,
         )
+    from crmcli.enums import STAGE, TIER
+    from crmcli.i18n import label
+
     message(
         _("added {code} {name} ({tier}, {stage}, owner {owner}); next due {next_due_at}").format(
             code=customer.code,
             name=customer.name,
-            tier=customer.tier,
-            stage=customer.stage,
+            tier=label(TIER, customer.tier),
+            stage=label(STAGE, customer.stage),
             owner=customer.owner,
             next_due_at=customer.next_due_at,
         )
@@ -442,6 +445,7 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int, tz_name: str
         )
         for x in detail["plans"]
     ]
+    from crmcli import phrases
     from crmcli.cli.views import change_shown
 
     history = []
@@ -451,7 +455,8 @@ def _show_table(cu: Any, detail: dict[str, Any], overdue_days: int, tz_name: str
             field=field, old=shown(old), new=shown(new), user=x.user
         )
         if x.reason:
-            change = _("{change} ({reason})").format(change=change, reason=x.reason)
+            why = phrases.read(phrases.REASON, x.reason)
+            change = _("{change} ({reason})").format(change=change, reason=why)
         history.append((f"{local_time(x.at, tz_name):%Y-%m-%d %H:%M}", change))
     render_record(
         [

@@ -163,14 +163,13 @@ FIELD_WORDS = frozenset(
         N_("contact_name"), N_("region"), N_("budget"),
     }
 )  # fmt: skip
-CREATED = N_("created")
-DELETED = N_("deleted")
 
 
 def change_shown(field: str, old: Any, new: Any) -> tuple[str, Any, Any]:
-    """A change as people read it: in Chinese its field in words and enumeration values
-    by their labels (``tier``: core → 分类: 核心); in English as history keeps it."""
-    from crmcli import enums
+    """A change as people read it: in Chinese its field in words, enumeration values by
+    their labels (``tier``: core → 分类: 核心) and the texts history words itself through
+    their phrases (``added 张三`` → 新增 张三); in English as history keeps it."""
+    from crmcli import enums, phrases
     from crmcli.i18n import _, label, language, pgettext
 
     if language() == "en":
@@ -190,8 +189,8 @@ def change_shown(field: str, old: Any, new: Any) -> tuple[str, Any, Any]:
     }.get(parts[-1])
     if choice is not None:
         old, new = (v if v is None else label(choice, v) for v in (old, new))
-    if new in (CREATED, DELETED):
-        new = _(new)
+    else:
+        old, new = phrases.read(field, old), phrases.read(field, new)
 
     def word(part: str) -> str:
         if part.isdigit():
@@ -206,7 +205,8 @@ def change_shown(field: str, old: Any, new: Any) -> tuple[str, Any, Any]:
 
 def history_row(h: Any, tz_name: str) -> dict[str, Any]:
     """A history row for people: its UTC time on the team's clock (config timezone), its
-    field and values in the interface language."""
+    field, values and reason in the interface language."""
+    from crmcli import phrases
     from crmcli.dates import local_time
 
     field, old, new = change_shown(h.field, h.old, h.new)
@@ -216,6 +216,7 @@ def history_row(h: Any, tz_name: str) -> dict[str, Any]:
         "field": field,
         "old": old,
         "new": new,
+        "reason": phrases.read(phrases.REASON, h.reason),
     }
 
 

@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from crmcli import history, schema
+from crmcli import history, phrases, schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.models import Customer, Sale
@@ -244,50 +244,37 @@ def _yuan(micros: Any) -> Any:
 
 
 def _reason_exprs(t: Table, window: Window, config: Config, money: Money) -> dict[str, Any]:
+    """Why each customer moves, as SQL writing the phrases history keeps (phrases.py)."""
     cls = config.get("classification")
-    months = f" in {window.months} months, "
+    period = {"months": window.months, "end": window.end}
+    grade = {
+        "grade": t.c.new_grade,
+        "amount": literal(money.unit) + _yuan(t.c.total),
+        "months": window.months,
+        "orders": t.c.orders,
+        "share": cast(t.c.share, String) + literal(" %"),
+    }
     grade_reason = case(
-        (
-            t.c.new_grade.is_(None),
-            literal(f"no grade: no net sales in the {window.months} months to {window.end}"),
-        ),
-        else_=literal("grade ")
-        + t.c.new_grade
-        + literal(": " + money.unit)
-        + _yuan(t.c.total)
-        + literal(months)
-        + cast(t.c.orders, String)
-        + case((t.c.orders == 1, literal(" order, top ")), else_=literal(" orders, top "))
-        + cast(t.c.share, String)
-        + literal(" % of sales"),
+        (t.c.new_grade.is_(None), phrases.NO_GRADE.sql(**period)),
+        (t.c.orders == 1, phrases.GRADE_ONE_ORDER.sql(**grade)),
+        else_=phrases.GRADE.sql(**grade),
     )
     value_reason = case(
-        (
-            t.c.new_value.is_(None),
-            literal(f"no value class: no net sales in the {window.months} months to {window.end}"),
+        (t.c.new_value.is_(None), phrases.NO_VALUE.sql(**period)),
+        else_=phrases.VALUE.sql(
+            value=t.c.new_value,
+            score=t.c.score,
+            amount=t.c.m_score,
+            orders=t.c.f_score,
+            months=t.c.s_score,
         ),
-        else_=literal("value ")
-        + t.c.new_value
-        + literal(": RFM score ")
-        + cast(t.c.score, String)
-        + literal(" = amount ")
-        + cast(t.c.m_score, String)
-        + literal(" + orders ")
-        + cast(t.c.f_score, String)
-        + literal(" + months ")
-        + cast(t.c.s_score, String)
-        + literal(" (quintiles 1–5)"),
     )
     tier_reason = case(
         (
             t.c.new_grade.is_(None),
-            literal(
-                f"tier {cls['no_sales_tier']}: no sales in the {window.months} months to "
-                f"{window.end}, stage "
-            )
-            + t.c.stage,
+            phrases.NO_SALES_TIER.sql(tier=cls["no_sales_tier"], stage=t.c.stage, **period),
         ),
-        else_=literal("tier ") + t.c.new_tier + literal(" from ") + grade_reason,
+        else_=phrases.TIER.sql(tier=t.c.new_tier, reason=grade_reason),
     )
     return {"grade": grade_reason, "value": value_reason, "tier": tier_reason}
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, exists, func, select, update
 
-from crmcli import history, schema
+from crmcli import history, phrases, schema
 from crmcli.errors import InvalidInput
 from crmcli.i18n import _
 from crmcli.services import cadence
@@ -149,7 +149,7 @@ def merge_customers(session: Session, actor: Actor, plan: MergePlan) -> None:
     session.execute(delete(schema.customer).where(schema.customer.c.id == dup_id))
     kept = session.get(Customer, keep_id)
     assert kept is not None
-    reason = f"merged from {dup.code}"
+    reason = phrases.MERGED(code=dup.code)
     apply_changes(session, actor, kept, dict(plan.filled), reason)
     cadence.due_changed(session, [keep_id])
     cadence.settle(session, actor.config)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
 
-from crmcli import history, schema
+from crmcli import history, phrases, schema
 from crmcli.services.context import Actor
 
 # Tables whose rows belong to a customer (by customer_id), and the rows that hang on those.
@@ -88,7 +88,9 @@ def purge_customer(session: Any, actor: Actor, customer: Any) -> None:
             )
         session.execute(delete(table).where(table.c.customer_id == customer.id))
     session.execute(delete(schema.customer).where(schema.customer.c.id == customer.id))
-    history.record(session, actor, [history.Change(None, "customer", f"#{customer.id}", "purged")])
+    history.record(
+        session, actor, [history.Change(None, "customer", f"#{customer.id}", phrases.PURGED())]
+    )
 
 
 def forget(engine: Any) -> str | None:

@@ -27,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 
-from crmcli import history, schema
+from crmcli import history, phrases, schema
 from crmcli.errors import InvalidInput, NotFound
 from crmcli.i18n import _
 from crmcli.io import tables as io_tables
@@ -282,7 +282,7 @@ def undo_batch(
         )
     if dry_run:
         return result
-    why = f"undo of import #{batch.id} from {os.path.basename(batch.source)}"
+    why = phrases.IMPORT_UNDONE(id=batch.id, file=os.path.basename(batch.source))
     _restore(session, actor, restored, why)
     # A customer last: its rows go with it, and with them the dependents (--force).
     for table_name in sorted(tables_added, key=lambda t: t == "customer"):

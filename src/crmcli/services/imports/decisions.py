@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from crmcli import schema
+from crmcli import phrases, schema
 from crmcli.io.tables import Key
 from crmcli.services.imports.common import CHUNK, MESSAGES, Plan, chunks
 
@@ -222,7 +222,7 @@ def _create_named(plan: Plan, by_name: Any) -> bool:
     ).all()
     if not wanted:
         return False
-    why = f"named by {plan.source} (import --create-customers)"
+    why = phrases.NAMED_BY_IMPORT(file=plan.source)
     with Session(bind=plan.target) as session:
         for row in wanted:
             raw = {"name": row.name, "owner": row.owner or plan.opts.owner}

@@ -31,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 
-from crmcli import history, schema
+from crmcli import history, phrases, schema
 from crmcli.services.imports import dues
 from crmcli.services.imports.common import CHUNK, ImportResult, Plan, chunks
 from crmcli.services.imports.decisions import update_columns, updates
@@ -69,7 +69,7 @@ _catalogue = Table(
 
 
 def reason(plan: Plan, batch_id: int) -> str:
-    return f"import #{batch_id} from {plan.source}"
+    return phrases.IMPORTED(id=batch_id, file=plan.source)
 
 
 # --- the batch ----------------------------------------------------------------------------
