@@ -308,6 +308,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: s
     monkeypatch.setenv("NO_COLOR", "1")
     for variable in ("CRM_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):  # English unless a test asks
         monkeypatch.delenv(variable, raising=False)
+    from crmcli import i18n
+
+    i18n.reset()  # a language chosen by an earlier test in this process is chosen again
     return tmp_path
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from crmcli.enums import CHANNEL, STAGE, TIER
 from crmcli.errors import InvalidInput
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 
 ALL_CONTACT_CHANNELS = ["phone", "visit", "meeting", "email", "wechat"]
 
@@ -129,6 +129,16 @@ _RATE_KEY = re.compile(r"currency\.rates\.[A-Z]{3}")
 _RATE_EXAMPLE = 1.0
 
 
+# How far a whole number may go, by its unit (``_within``).
+_AT_MOST = {
+    "days": N_("must be at most {high:,} days"),
+    "months": N_("must be at most {high:,} months"),
+    "yuan": N_("must be at most {high:,} yuan"),
+    "hours": N_("must be at most {high:,} hours"),
+    "minutes": N_("must be at most {high:,} minutes"),
+}
+
+
 def _within(low: int, high: int, unit: str) -> Callable[[int], str | None]:
     """A whole number of ``unit`` from ``low`` to ``high``: past a sane bound a day count
     pushes due dates beyond the calendar's end (year 9999) and a month count past what
@@ -137,8 +147,8 @@ def _within(low: int, high: int, unit: str) -> Callable[[int], str | None]:
 
     def check(value: int) -> str | None:
         if value < low:
-            return "must be at least 1" if low == 1 else "must be 0 or more"
-        return None if value <= high else f"must be at most {high:,} {unit}"
+            return _("must be at least 1") if low == 1 else _("must be 0 or more")
+        return None if value <= high else _(_AT_MOST[unit]).format(high=high)
 
     return check
 
@@ -153,8 +163,10 @@ _FINE = _within(0, 1_000_000, "yuan")
 def _channels(value: list[str]) -> str | None:
     bad = [v for v in value if v not in CHANNEL.values]
     if bad:
-        return f"unknown channel {bad[0]!r}; expected some of {', '.join(CHANNEL.values)}"
-    return None if value else "needs at least one channel"
+        return _("unknown channel {value!r}; expected some of {allowed}").format(
+            value=bad[0], allowed=", ".join(CHANNEL.values)
+        )
+    return None if value else _("needs at least one channel")
 
 
 def _timezone(value: str) -> str | None:
@@ -163,42 +175,50 @@ def _timezone(value: str) -> str | None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        return "is not a known time zone (e.g. Asia/Shanghai)"
+        return _("is not a known time zone (e.g. Asia/Shanghai)")
     return None
 
 
 def _lang(value: str) -> str | None:
-    return None if value in ("en", "zh") else "must be en or zh"
+    return None if value in ("en", "zh") else _("must be en or zh")
 
 
 def _percent(value: float) -> str | None:
-    return None if 0 < value <= 100 else "must be a percentage above 0 and at most 100"
+    return None if 0 < value <= 100 else _("must be a percentage above 0 and at most 100")
 
 
 def _tier(value: str) -> str | None:
-    return None if value in TIER.values else f"must be one of {', '.join(TIER.values)}"
+    if value in TIER.values:
+        return None
+    return _("must be one of {allowed}").format(allowed=", ".join(TIER.values))
 
 
 def _stages(value: list[str]) -> str | None:
     bad = [v for v in value if v not in STAGE.values]
-    return f"unknown stage {bad[0]!r}; expected some of {', '.join(STAGE.values)}" if bad else None
+    if not bad:
+        return None
+    return _("unknown stage {value!r}; expected some of {allowed}").format(
+        value=bad[0], allowed=", ".join(STAGE.values)
+    )
 
 
 def _score(value: int) -> str | None:
-    return None if 3 <= value <= 15 else "must be an RFM score from 3 to 15"
+    return None if 3 <= value <= 15 else _("must be an RFM score from 3 to 15")
 
 
 def _acquisition(value: list[str]) -> str | None:
     from crmcli.enums import ACQUISITION
 
     bad = [v for v in value if v not in ACQUISITION.values]
-    return f"unknown acquisition channel {bad[0]!r}" if bad else None
+    return _("unknown acquisition channel {value!r}").format(value=bad[0]) if bad else None
 
 
 def _occasions(value: list[str]) -> str | None:
     bad = [v for v in value if v not in ("holiday", "solar_term", "birthday")]
-    return (
-        f"unknown occasion kind {bad[0]!r}; expected holiday, solar_term, birthday" if bad else None
+    if not bad:
+        return None
+    return _("unknown occasion kind {value!r}; expected holiday, solar_term, birthday").format(
+        value=bad[0]
     )
 
 
@@ -206,11 +226,15 @@ def _holidays(value: list[str]) -> str | None:
     from crmcli.enums import HOLIDAYS
 
     bad = [v for v in value if v not in HOLIDAYS]
-    return f"unknown holiday {bad[0]!r}; expected some of {', '.join(HOLIDAYS)}" if bad else None
+    if not bad:
+        return None
+    return _("unknown holiday {value!r}; expected some of {allowed}").format(
+        value=bad[0], allowed=", ".join(HOLIDAYS)
+    )
 
 
 def _clock(value: str) -> str | None:
-    return None if value in ("real", "working") else "must be real or working"
+    return None if value in ("real", "working") else _("must be real or working")
 
 
 def _clock_time(value: str) -> str | None:
@@ -219,12 +243,14 @@ def _clock_time(value: str) -> str | None:
     try:
         time.fromisoformat(value)
     except ValueError:
-        return "must be a time of day such as 09:00"
+        return _("must be a time of day such as 09:00")
     return None
 
 
 def _currency_code(value: str) -> str | None:
-    return None if re.fullmatch(r"[A-Z]{3}", value) else "must be a currency code like CNY or USD"
+    if re.fullmatch(r"[A-Z]{3}", value):
+        return None
+    return _("must be a currency code like CNY or USD")
 
 
 def _rate(value: float) -> str | None:
@@ -232,13 +258,13 @@ def _rate(value: float) -> str | None:
 
     exponent = Decimal(repr(value)).as_tuple().exponent
     if not 0 < value < 1_000_000 or not isinstance(exponent, int) or exponent < -6:
-        return "must be a rate above 0 and below 1,000,000 with at most six decimals"
+        return _("must be a rate above 0 and below 1,000,000 with at most six decimals")
     return None
 
 
 def _archive_dir(value: str) -> str | None:
     if value and not Path(value).expanduser().is_absolute():
-        return "must be an absolute path (or empty: beside the database file)"
+        return _("must be an absolute path (or empty: beside the database file)")
     return None
 
 
@@ -294,18 +320,20 @@ def _cross_checks(tree: dict[str, Any]) -> str | None:
     from datetime import time
 
     if time.fromisoformat(sla["day_start"]) >= time.fromisoformat(sla["day_end"]):
-        return f"sla.day_start ({sla['day_start']}) must be before sla.day_end ({sla['day_end']})"
+        return _("sla.day_start ({start}) must be before sla.day_end ({end})").format(
+            start=sla["day_start"], end=sla["day_end"]
+        )
     cls = tree["classification"]
     if cls["grade_a_percent"] >= cls["grade_b_percent"]:
-        return (
-            f"classification.grade_a_percent ({cls['grade_a_percent']}) must be below "
-            f"classification.grade_b_percent ({cls['grade_b_percent']})"
-        )
+        return _(
+            "classification.grade_a_percent ({a}) must be below "
+            "classification.grade_b_percent ({b})"
+        ).format(a=cls["grade_a_percent"], b=cls["grade_b_percent"])
     if cls["value_mid_score"] > cls["value_high_score"]:
-        return (
-            f"classification.value_mid_score ({cls['value_mid_score']}) must not exceed "
-            f"classification.value_high_score ({cls['value_high_score']})"
-        )
+        return _(
+            "classification.value_mid_score ({mid}) must not exceed "
+            "classification.value_high_score ({high})"
+        ).format(mid=cls["value_mid_score"], high=cls["value_high_score"])
     return None
 
 
@@ -364,14 +392,14 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def _type_name(value: Any) -> str:
     if isinstance(value, bool):
-        return "true or false"
+        return _("true or false")
     if isinstance(value, int):
-        return "a whole number"
+        return _("a whole number")
     if isinstance(value, float):
-        return "a number"
+        return _("a number")
     if isinstance(value, list):
-        return "a list"
-    return "text"
+        return _("a list")
+    return _("text")
 
 
 def _default_of(key: str) -> Any:

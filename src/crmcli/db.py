@@ -494,8 +494,10 @@ def _probe(engine: Engine, target: str) -> str | None:
 def _unreadable(target: str, exc: BaseException) -> str:
     reason = _reason(exc)
     if "locked" in reason or "busy" in reason:
-        return f"database {_shown(target)} is busy (locked past the timeout): {reason}"
-    return f"cannot read database {_shown(target)}: {reason}"
+        return _("database {target} is busy (locked past the timeout): {reason}").format(
+            target=_shown(target), reason=reason
+        )
+    return _("cannot read database {target}: {reason}").format(target=_shown(target), reason=reason)
 
 
 def _probe_file(path: Path) -> str | None:

@@ -121,6 +121,16 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
     return singular, plural
 
 
+class Catalogue(dict[str, str]):
+    """Messages by key, each marked with N_ where it is defined and read in the interface
+    language: ``MESSAGES["no_code"]`` is ``_("no customer with code {ref!r}")``. For a
+    table of messages read in many places (an import's), so none of them can forget
+    ``_()``."""
+
+    def __getitem__(self, key: str) -> str:
+        return _(super().__getitem__(key))
+
+
 def both(choice: Choice, value: str) -> str:
     """An enumeration value for a record or a table of few rows: in English the value
     and its Chinese label (``completed 完成``, what the policy calls it), in Chinese the

@@ -279,6 +279,13 @@ def _usage_text(exc: Any) -> str:
         return _("Got unexpected extra argument(s) ({args})").format(
             args=exc.message[len(extra) :].removesuffix(")")
         )
+    # Typer adds its suggestions to click's (translated) "No such command" in English.
+    suggested = ". Did you mean "
+    if type(exc) is click_errors.UsageError and suggested in exc.message:
+        said, _sep, names = exc.message.rpartition(suggested)
+        if not said.endswith("。"):
+            said += "."
+        return said + _(" Did you mean {names}?").format(names=names.removesuffix("?"))
     return exc.format_message()
 
 

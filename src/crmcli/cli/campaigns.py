@@ -18,7 +18,7 @@ from crmcli.cli.common import (
     today,
 )
 from crmcli.dates import parse_date
-from crmcli.i18n import _
+from crmcli.i18n import _, label
 from crmcli.output import Col, message, render
 
 app = typer.Typer(help="Campaigns and thank-you events 营销活动/答谢会.", no_args_is_help=True)
@@ -66,7 +66,9 @@ def add(
         campaign = add_campaign(session, who, name, day, stage_values)
     message(
         _("campaign {name} on {on} for stages {stages}").format(
-            name=campaign.name, on=campaign.on, stages=campaign.stages
+            name=campaign.name,
+            on=campaign.on,
+            stages=",".join(label(STAGE, s) for s in campaign.stages.split(",")),
         )
     )
 

@@ -78,8 +78,12 @@ def add(
             leap=leap,
             completed=completed,
         )
-    done = "completed contact #{} {} of" if completed else "added contact #{} {} to"
-    message(f"{done.format(contact.id, contact.name)} {target.code} {target.name}")
+    done = (
+        _("completed contact #{id} {name} of {code} {customer}")
+        if completed
+        else _("added contact #{id} {name} to {code} {customer}")
+    )
+    message(done.format(id=contact.id, name=contact.name, code=target.code, customer=target.name))
     if output == "json":
         print_json(views.contact_json(contact, target))
 

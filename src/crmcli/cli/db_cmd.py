@@ -35,12 +35,12 @@ def init(ctx: typer.Context) -> None:
     database = open_db(ctx, write=True, create=True)
     from crmcli.db import HEAD, shown
 
-    made = "created" if database.created else "exists"
-    message(
-        _("database: {target} ({made}, schema {HEAD})").format(
-            target=shown(database.target), made=made, HEAD=HEAD
-        )
+    said = (
+        _("database: {target} (created, schema {HEAD})")
+        if database.created
+        else _("database: {target} (exists, schema {HEAD})")
     )
+    message(said.format(target=shown(database.target), HEAD=HEAD))
 
 
 def _sqlite_path(ctx: typer.Context, what: str) -> Path:
@@ -82,7 +82,11 @@ def check(ctx: typer.Context, format: FormatOpt = "table") -> None:
     if not is_sqlite(target):
         report = storage.check_server(target)
         if report.problems:
-            raise StorageError(f"{report.shown}: " + "; ".join(report.problems))
+            raise StorageError(
+                _("{path}: {problems}").format(
+                    path=report.shown, problems="; ".join(report.problems)
+                )
+            )
         rows = [{"table": name, "rows": count} for name, count in report.counts]
         render(rows, CHECK_COLUMNS, output)
         message(
@@ -96,7 +100,7 @@ def check(ctx: typer.Context, format: FormatOpt = "table") -> None:
         raise StorageError(_("no database at {path}").format(path=path))
     problems = storage.check_file(path)
     if problems:
-        raise StorageError(f"{path}: " + "; ".join(problems))
+        raise StorageError(_("{path}: {problems}").format(path=path, problems="; ".join(problems)))
     message(_("{path}: ok").format(path=path))
 
 

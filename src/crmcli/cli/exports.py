@@ -14,7 +14,7 @@ import typer
 
 from crmcli.cli.common import AsOfOpt, OwnerOpt, state, today
 from crmcli.db import sqlite_file
-from crmcli.i18n import _
+from crmcli.i18n import N_, Nn_, _, ngettext
 from crmcli.io.files import opened, output_target, replacing
 from crmcli.output import message
 
@@ -45,19 +45,43 @@ From = Annotated[str | None, typer.Option("--from", help="First day.")]
 To = Annotated[str | None, typer.Option("--to", help="Last day.")]
 
 MESSAGES = {
-    "done": "exported {count} {noun} to {target}",
-    "only": "{fmt} export is for {table} only",
-    "binary": "xlsx is binary: write it to a file with -o FILE.xlsx (or pipe stdout)",
-    "unknown": "unknown format {fmt!r}; expected one of: {allowed}",
-    "excel": "--excel applies to csv and tsv only",
-    "ics_status": (
+    "only": N_("{fmt} export is for {table} only"),
+    "binary": N_("xlsx is binary: write it to a file with -o FILE.xlsx (or pipe stdout)"),
+    "unknown": N_("unknown format {fmt!r}; expected one of: {allowed}"),
+    "excel": N_("--excel applies to csv and tsv only"),
+    "ics_status": N_(
         "--status {status} does not apply to ics: the calendar holds open plans and due days"
+    ),
+}
+# What an export to a file wrote, by table (ics: the calendar's entries).
+DONE = {
+    "customers": Nn_(
+        "exported {count} customer to {target}", "exported {count} customers to {target}"
+    ),
+    "contacts": Nn_(
+        "exported {count} contact to {target}", "exported {count} contacts to {target}"
+    ),
+    "followups": Nn_(
+        "exported {count} follow-up to {target}", "exported {count} followups to {target}"
+    ),
+    "plans": Nn_("exported {count} plan to {target}", "exported {count} plans to {target}"),
+    "sales": Nn_("exported {count} sale to {target}", "exported {count} sales to {target}"),
+    "complaints": Nn_(
+        "exported {count} complaint to {target}", "exported {count} complaints to {target}"
+    ),
+    "surveys": Nn_("exported {count} survey to {target}", "exported {count} surveys to {target}"),
+    "projects": Nn_(
+        "exported {count} project to {target}", "exported {count} projects to {target}"
+    ),
+    "ics": Nn_(
+        "exported {count} calendar entry to {target}",
+        "exported {count} calendar entries to {target}",
     ),
 }
 
 
 # Formats that serve one table: address-book cards of contacts, calendar events of plans.
-ONE_TABLE = {"vcf": "contacts", "ics": "plans"}
+ONE_TABLE = {"vcf": N_("contacts"), "ics": N_("plans")}
 
 
 def _format(fmt: str | None, output: str, table: str) -> str:
@@ -71,11 +95,11 @@ def _format(fmt: str | None, output: str, table: str) -> str:
         chosen = fmt.strip().lower()
         if chosen not in FORMATS:
             allowed = [f for f in FORMATS if ONE_TABLE.get(f, table) == table]
-            raise InvalidInput(MESSAGES["unknown"].format(fmt=fmt, allowed=", ".join(allowed)))
+            raise InvalidInput(_(MESSAGES["unknown"]).format(fmt=fmt, allowed=", ".join(allowed)))
     if ONE_TABLE.get(chosen, table) != table:
-        raise InvalidInput(MESSAGES["only"].format(fmt=chosen, table=ONE_TABLE[chosen]))
+        raise InvalidInput(_(MESSAGES["only"]).format(fmt=chosen, table=_(ONE_TABLE[chosen])))
     if chosen == "xlsx" and output == "-" and sys.stdout.isatty():
-        raise InvalidInput(MESSAGES["binary"])
+        raise InvalidInput(_(MESSAGES["binary"]))
     return chosen
 
 
@@ -93,7 +117,7 @@ def _export(
 
     chosen = _format(fmt, output, table)
     if excel and chosen not in ("csv", "tsv"):
-        raise InvalidInput(MESSAGES["excel"])
+        raise InvalidInput(_(MESSAGES["excel"]))
     target, whole = (
         (None, False)
         if output == "-"
@@ -140,10 +164,8 @@ def _export(
                     session, ctx, spec, chosen, out, f, excel=excel, redact=redact, to_file=True
                 )
     if target is not None:
-        noun = spec.name if count != 1 else spec.singular
-        if chosen == "ics":
-            noun = "calendar entries" if count != 1 else "calendar entry"
-        message(MESSAGES["done"].format(count=count, noun=noun, target=output))
+        said = DONE["ics" if chosen == "ics" else spec.name]
+        message(ngettext(*said, count).format(count=count, target=output))
 
 
 def _write(
@@ -335,7 +357,7 @@ def plans(
     if status is not None and status.strip().lower() != "all":
         chosen = PLAN_STATUS.parse(status)
     if status is not None and chosen != "open" and _format(format, output, "plans") == "ics":
-        raise InvalidInput(MESSAGES["ics_status"].format(status=status.strip()))
+        raise InvalidInput(_(MESSAGES["ics_status"]).format(status=status.strip()))
     filters = {"customer": customer, "owner": owner, "status": chosen, "from": from_, "to": to}
     _export(ctx, "plans", format, output, excel, redact, filters, as_of)
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from crmcli.cli.common import AsOfOpt, FormatOpt, actor, fmt, open_db, state
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 from crmcli.output import Col, message, print_json, render
 
 app = typer.Typer(
@@ -135,20 +135,20 @@ BATCH_COLUMNS = (
     Col("undone", "Undone"),
 )
 
-SUMMARY = (
-    "{verb} {source} as batch #{batch}: {added} added, {updated} updated, "
+SUMMARY = N_(
+    "imported {source} as batch #{batch}: {added} added, {updated} updated, "
     "{skipped} skipped, {rejected} rejected"
 )
-DRY_SUMMARY = (
+DRY_SUMMARY = N_(
     "dry run of {source}: would add {added}, update {updated}, skip {skipped}, "
     "reject {rejected}; nothing written"
 )
 # Every row a duplicate (a file imported again): said in this one line, not row by row.
-NOTHING_NEW = (
-    "{verb} {source} as batch #{batch}: nothing new, all {skipped} rows are already there "
+NOTHING_NEW = N_(
+    "imported {source} as batch #{batch}: nothing new, all {skipped} rows are already there "
     "(skipped as duplicates), {rejected} rejected"
 )
-DRY_NOTHING_NEW = (
+DRY_NOTHING_NEW = N_(
     "dry run of {source}: nothing new, all {skipped} rows are already there "
     "(would skip them as duplicates), reject {rejected}; nothing written"
 )
@@ -179,11 +179,11 @@ def _progress_bar() -> tuple[Any, Any]:
 
 
 REJECTS_ERRORS = {
-    "input": "--rejects {path} is the file being imported; name another file",
-    "database": "--rejects {path} is the database; name another file",
-    "directory": "--rejects {path} is a directory; name a file to write the rejected rows to",
-    "no_directory": "cannot write --rejects {path}: directory {parent} does not exist",
-    "denied": "cannot write --rejects {path}: permission denied",
+    "input": N_("--rejects {path} is the file being imported; name another file"),
+    "database": N_("--rejects {path} is the database; name another file"),
+    "directory": N_("--rejects {path} is a directory; name a file to write the rejected rows to"),
+    "no_directory": N_("cannot write --rejects {path}: directory {parent} does not exist"),
+    "denied": N_("cannot write --rejects {path}: permission denied"),
 }
 
 
@@ -212,24 +212,24 @@ def _check_rejects(rejects: str, file: str, database: str | None) -> None:
     from crmcli.errors import InvalidInput
 
     if file != "-" and _same_file(rejects, file):
-        raise InvalidInput(REJECTS_ERRORS["input"].format(path=rejects))
+        raise InvalidInput(_(REJECTS_ERRORS["input"]).format(path=rejects))
     if database is not None:
         # The database's journal files are the database too.
         for name in (database, *(database + end for end in ("-wal", "-shm", "-journal"))):
             if _same_file(rejects, name):
-                raise InvalidInput(REJECTS_ERRORS["database"].format(path=rejects))
+                raise InvalidInput(_(REJECTS_ERRORS["database"]).format(path=rejects))
     if os.path.isdir(rejects):
-        raise InvalidInput(REJECTS_ERRORS["directory"].format(path=rejects))
+        raise InvalidInput(_(REJECTS_ERRORS["directory"]).format(path=rejects))
     parent = os.path.dirname(os.path.abspath(rejects))
     if not os.path.isdir(parent):
-        raise InvalidInput(REJECTS_ERRORS["no_directory"].format(path=rejects, parent=parent))
+        raise InvalidInput(_(REJECTS_ERRORS["no_directory"]).format(path=rejects, parent=parent))
     writable = (
         os.access(rejects, os.W_OK)
         if os.path.exists(rejects)
         else os.access(parent, os.W_OK | os.X_OK)
     )
     if not writable:
-        raise InvalidInput(REJECTS_ERRORS["denied"].format(path=rejects))
+        raise InvalidInput(_(REJECTS_ERRORS["denied"]).format(path=rejects))
 
 
 def _run(
@@ -310,7 +310,6 @@ def _run(
         if stop is not None:
             stop()
     values = {
-        "verb": "imported",
         "source": result.source,
         "batch": result.batch_id,
         "added": result.added,
@@ -319,9 +318,9 @@ def _run(
         "rejected": result.rejected,
     }
     if result.nothing_new:
-        message((DRY_NOTHING_NEW if result.dry_run else NOTHING_NEW).format(**values))
+        message(_(DRY_NOTHING_NEW if result.dry_run else NOTHING_NEW).format(**values))
     else:
-        message((DRY_SUMMARY if result.dry_run else SUMMARY).format(**values))
+        message(_(DRY_SUMMARY if result.dry_run else SUMMARY).format(**values))
     if rejects is not None:
         message(
             _("{rejects_written} rejected rows written to {rejects}").format(

@@ -329,7 +329,11 @@ def _step(
         done = move(session, who, project, value, at=when, note=note)
     message(
         _("project #{id} {name}: {before} → {value} at {when:%Y-%m-%d %H:%M}").format(
-            id=project.id, name=project.name, before=before, value=value, when=when
+            id=project.id,
+            name=project.name,
+            before=label(PROJECT_STAGE, before),
+            value=label(PROJECT_STAGE, value),
+            when=when,
         )
     )
     for line in done:
@@ -379,7 +383,10 @@ def reopen(
         back = reopen_project(session, who, project, at=when, reason=reason)
     message(
         _("project #{id} {name}: {before} → {back} (reopened)").format(
-            id=project.id, name=project.name, before=before, back=back
+            id=project.id,
+            name=project.name,
+            before=label(PROJECT_STAGE, before),
+            back=label(PROJECT_STAGE, back),
         )
     )
 

@@ -191,8 +191,14 @@ def edit(
         )
     if not changes:
         message(_("sale #{id}: nothing changed").format(id=sale.id))
+    from crmcli.i18n import language
+
+    # In Chinese a field is named by its column's header (sold_on: 日期); English keeps it.
+    headers = {c.key: c.header for c in COLUMNS}
     for change in changes:
         field = change.field.rsplit(".", 1)[-1]
+        if language() != "en" and field in headers:
+            field = _(headers[field])
         old, new = change.old, change.new
         message(
             _("sale #{id} {field}: {value} → {value2}").format(

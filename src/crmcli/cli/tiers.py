@@ -8,7 +8,7 @@ import typer
 
 from crmcli.cli.common import AsOfOpt, actor, open_db
 from crmcli.enums import STAGE, TIER
-from crmcli.i18n import _
+from crmcli.i18n import N_, _, label
 from crmcli.output import message
 
 tier_app = typer.Typer(
@@ -51,11 +51,18 @@ def set_tier(
     if not changes:
         message(
             _("{code} {name} is already {value}").format(
-                code=target.code, name=target.name, value=value
+                code=target.code, name=target.name, value=label(TIER, value)
             )
         )
-    for field, old, new in changes:
-        message(f"{target.code} {target.name} {field}: {old} → {new}")
+    from crmcli.cli.views import change_shown
+
+    for change in changes:
+        field, old, new = change_shown(*change)
+        message(
+            _("{code} {name} {field}: {old} → {new}").format(
+                code=target.code, name=target.name, field=field, old=old, new=new
+            )
+        )
 
 
 @stage_app.command("set")
@@ -86,13 +93,13 @@ def set_stage(
     if not changes:
         message(
             _("{code} {name} is already {value}").format(
-                code=target.code, name=target.name, value=value
+                code=target.code, name=target.name, value=label(STAGE, value)
             )
         )
     for _field, old, new in changes:
         message(
             _("{code} {name} stage: {old} → {new}").format(
-                code=target.code, name=target.name, old=old, new=new
+                code=target.code, name=target.name, old=label(STAGE, old), new=label(STAGE, new)
             )
         )
 
@@ -103,7 +110,7 @@ def _not_ahead(ctx: typer.Context, as_of: str | None) -> None:
         from crmcli.cli.common import today
         from crmcli.services.timeline import check_not_future
 
-        check_not_future(today(ctx, as_of), today(ctx, None), "--as-of")
+        check_not_future(today(ctx, as_of), today(ctx, None), N_("--as-of"))
 
 
 def register(root: typer.Typer) -> None:

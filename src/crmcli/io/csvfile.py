@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from crmcli.errors import InvalidInput
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 
 SAMPLE_BYTES = 64 * 1024
 SCAN_BYTES = 1024 * 1024
@@ -41,12 +41,14 @@ csv.field_size_limit(16 * 1024 * 1024)
 
 
 MESSAGES = {
-    "not_encoding": "{name}: line {line} is not valid {encoding}; "
-    "pass the file's encoding with --encoding{example}",
-    "example": " (e.g. {encoding})",
-    "not_text": "{name} is not {encoding} text; pass its encoding with --encoding{example}",
-    "no_bom": "{name} does not start with a {encoding} byte-order mark; "
-    "pass its encoding with --encoding{example}",
+    "not_encoding": N_(
+        "{name}: line {line} is not valid {encoding}; pass the file's encoding with --encoding{example}"
+    ),
+    "example": N_(" (e.g. {encoding})"),
+    "not_text": N_("{name} is not {encoding} text; pass its encoding with --encoding{example}"),
+    "no_bom": N_(
+        "{name} does not start with a {encoding} byte-order mark; pass its encoding with --encoding{example}"
+    ),
 }
 
 
@@ -61,10 +63,12 @@ class EncodingMismatch(InvalidInput):
 def _other_encoding(encoding: str) -> str:
     """The encoding to suggest when ``encoding`` does not fit: the other common one."""
     if encoding.startswith("utf-8"):
-        return MESSAGES["example"].format(encoding="gb18030")
-    if encoding == "gb18030":
-        return MESSAGES["example"].format(encoding="utf-8")
-    return ""
+        other = "gb18030"
+    elif encoding == "gb18030":
+        other = "utf-8"
+    else:
+        return ""
+    return _(MESSAGES["example"]).format(encoding=other)
 
 
 def _line_ends(text: str) -> int:
@@ -261,7 +265,7 @@ class CsvInput:
         except UnicodeError as exc:
             line = _failed_line(exc, reader.line_num)
             raise EncodingMismatch(
-                MESSAGES["not_encoding"].format(
+                _(MESSAGES["not_encoding"]).format(
                     name=self.name,
                     line=line,
                     encoding=self.encoding,
@@ -357,15 +361,15 @@ def open_stream(
             # UTF-16 (or -32) forced on a file without a byte-order mark: say what the
             # start looks like instead (UTF-16 of one byte order, UTF-8 or GB18030).
             raise InvalidInput(
-                MESSAGES["no_bom"].format(
+                _(MESSAGES["no_bom"]).format(
                     name=name,
                     encoding=chosen.upper(),
-                    example=MESSAGES["example"].format(encoding=likely),
+                    example=_(MESSAGES["example"]).format(encoding=likely),
                 )
             ) from None
         raise InvalidInput(
-            MESSAGES["not_text"].format(
-                name=name, encoding=chosen, example=MESSAGES["example"].format(encoding=hint)
+            _(MESSAGES["not_text"]).format(
+                name=name, encoding=chosen, example=_(MESSAGES["example"]).format(encoding=hint)
             )
         ) from None
     if guessed:

@@ -1068,6 +1068,8 @@ _REJECT_REASON_FOLDED = fold_header(REJECT_REASON)
 class UnrecognisedHeader(InvalidInput):
     """Not one header of the row is known: a wrong encoding, or a file of another table."""
 
+    headers = ""  # the row's headers as the message shows them
+
 
 @dataclass(frozen=True)
 class Computed:
@@ -1320,9 +1322,11 @@ def layout(
         seen[col.key] = label
         fields.append((index, col))
     if not fields and not made:
-        raise UnrecognisedHeader(
+        refused = UnrecognisedHeader(
             _("no header of {name} in: {headers}").format(name=tbl.name, headers=_shown(headers))
         )
+        refused.headers = _shown(headers)
+        raise refused
     # Columns that are not fields but that options read: not named as ignored (their
     # cells still go to notes where a table keeps them).
     read: set[str] = set()
@@ -1350,17 +1354,22 @@ def layout(
             )
         )
     if named and notes:
-        notices.append(f"columns kept in {notes}: {', '.join(named)}")
+        notices.append(
+            _("columns kept in {notes}: {columns}").format(notes=notes, columns=", ".join(named))
+        )
     elif named:
         # One line for the file, not a failed import: exports carry columns of their own.
         notices.append(
-            f"columns crm does not know, ignored: {', '.join(named)} "
-            "(name one with --map 'HEADER=field')"
+            _(
+                "columns crm does not know, ignored: {columns} (name one with --map 'HEADER=field')"
+            ).format(columns=", ".join(named))
         )
     if ignored:
-        notices.append(f"columns crm computes itself, ignored: {', '.join(ignored)}")
+        notices.append(
+            _("columns crm computes itself, ignored: {columns}").format(columns=", ".join(ignored))
+        )
     if skipped:
-        notices.append(f"columns left out (--map): {', '.join(skipped)}")
+        notices.append(_("columns left out (--map): {columns}").format(columns=", ".join(skipped)))
     return Layout(
         list(headers),
         fields,

@@ -18,7 +18,7 @@ from typing import Any
 
 from crmcli.dates import check_range
 from crmcli.errors import InvalidInput
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 from crmcli.text import money, normalize
 from crmcli.text.bounds import MAX_AMOUNT_CENTS
 
@@ -368,7 +368,7 @@ MIXED_ORDER = (
     "date {text!r}: this column has both day-first ({day!r}) and month-first ({month!r}) "
     "dates; write them as YYYY-MM-DD"
 )
-AMBIGUOUS = (
+AMBIGUOUS = N_(
     "date {text!r} may be {month_first} or {day_first}, and no other date of its form in "
     "this column tells which; write it as YYYY-MM-DD"
 )
@@ -480,9 +480,9 @@ def _split_date(
 
 
 def _ambiguous(text: str) -> str:
-    month_first, _, _, _ = _split_date(text, "date", MONTH_FIRST)
-    day_first, _, _, _ = _split_date(text, "date", DAY_FIRST)
-    return AMBIGUOUS.format(text=text, month_first=month_first, day_first=day_first)
+    month_first = _split_date(text, "date", MONTH_FIRST)[0]
+    day_first = _split_date(text, "date", DAY_FIRST)[0]
+    return _(AMBIGUOUS).format(text=text, month_first=month_first, day_first=day_first)
 
 
 def _day(day: date, clock: time | None, text: str) -> date:
@@ -639,7 +639,7 @@ _AMOUNT = re.compile(
     re.IGNORECASE,
 )
 _SEPARATORS = str.maketrans("", "", ", ")
-TOO_LARGE = "amount {text!r} is more than {most}, the most one amount may be"
+TOO_LARGE = N_("amount {text!r} is more than {most}, the most one amount may be")
 # Sale amounts are stored in millionths of the currency unit: order lines priced to the
 # tenth of a cent (15.552) and their sums stay exact to the last digit of the source.
 MICROS = 1_000_000
@@ -668,7 +668,7 @@ def amount_decimal(text: str) -> Decimal:
     if len(digits.lstrip("0")) <= len(str(MAX_AMOUNT_CENTS // 100)):
         number = Decimal(f"{digits}.{m[4] or '0'}")
     if number is None or number > most:
-        raise InvalidInput(TOO_LARGE.format(text=text, most=money(MAX_AMOUNT_CENTS)))
+        raise InvalidInput(_(TOO_LARGE).format(text=text, most=money(MAX_AMOUNT_CENTS)))
     return -number if "-" in (m[1], m[2]) else number
 
 

@@ -21,10 +21,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crmcli import history, schema
+from crmcli import enums, history, schema
 from crmcli.config import Config
 from crmcli.errors import InvalidInput, NotFound
-from crmcli.i18n import _
+from crmcli.i18n import N_, _, label
 from crmcli.services import sla
 from crmcli.services.context import Actor
 from crmcli.text.bounds import looks_like_id, record_id
@@ -313,9 +313,19 @@ STEPS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "escalated": ((*OPEN_STATUSES, "resolved"), None),
 }
 REFUSED = {
-    ("resolved", "open"): "complaint #{id} has had no response yet: respond first",
-    ("closed", "open"): "complaint #{id} is not resolved yet: resolve it first",
-    ("closed", "responded"): "complaint #{id} is not resolved yet: resolve it first",
+    ("resolved", "open"): N_("complaint #{id} has had no response yet: respond first"),
+    ("closed", "open"): N_("complaint #{id} is not resolved yet: resolve it first"),
+    ("closed", "responded"): N_("complaint #{id} is not resolved yet: resolve it first"),
+}
+# Any other step refused where the complaint stands ({status}: its label in Chinese).
+REFUSED_STEP = {
+    "responded": N_("complaint #{id} is {status}: it cannot be responded now"),
+    "waiting": N_("complaint #{id} is {status}: it cannot be waiting now"),
+    "resumed": N_("complaint #{id} is {status}: it cannot be resumed now"),
+    "resolved": N_("complaint #{id} is {status}: it cannot be resolved now"),
+    "closed": N_("complaint #{id} is {status}: it cannot be closed now"),
+    "reopened": N_("complaint #{id} is {status}: it cannot be reopened now"),
+    "escalated": N_("complaint #{id} is {status}: it cannot be escalated now"),
 }
 
 
@@ -403,7 +413,7 @@ def open_complaint(
     _not_future(at, actor)
     from crmcli.services.timeline import check_not_before_added
 
-    check_not_before_added(customer, at, "complaint --at")
+    check_not_before_added(customer, at, N_("complaint --at"))
     complaint = Complaint(
         customer_id=customer.id,
         received_at=at,
@@ -443,10 +453,10 @@ def step(
             _("complaint #{id} is closed: only reopen takes it further").format(id=complaint.id)
         )
     if status not in allowed:
-        reason = REFUSED.get((kind, status)) or (
-            f"complaint #{complaint.id} is {status}: it cannot be {kind} now"
+        reason = REFUSED.get((kind, status)) or REFUSED_STEP[kind]
+        raise InvalidInput(
+            _(reason).format(id=complaint.id, status=label(enums.COMPLAINT_STATUS, status))
         )
-        raise InvalidInput(reason.format(id=complaint.id))
     note = (note or "").strip() or None
     if kind in ("closed",) and not note:
         raise InvalidInput(

@@ -494,12 +494,16 @@ def mark_greeting(
                     for year in (day.year - 1, day.year)
                 ]
                 when = next((c for c in candidates if c.year == day.year), candidates[-1])
-                problem = f"{day} is not {person.name}'s birthday (in {day.year}: {when})"
+                problem = _("{day} is not {name}'s birthday (in {year}: {when})").format(
+                    day=day, name=person.name, year=day.year, when=when
+                )
             else:
-                problem = f"{person.name} has no birthday on record"
+                problem = _("{name} has no birthday on record").format(name=person.name)
             born = [] if contact is not None else _contacts_born_on(session, customer, keys)
             if born:
-                problem += f"; {day} is the birthday of {', '.join(born)}: pass --contact"
+                problem += _("; {day} is the birthday of {names}: pass --contact").format(
+                    day=day, names=", ".join(born)
+                )
             raise InvalidInput(problem)
     else:
         occasions = {
@@ -522,7 +526,7 @@ def mark_greeting(
     sent_at = at or actor.now
     from crmcli.services.timeline import check_event_day
 
-    check_event_day(customer, sent_at, actor.today, "greeting --at")
+    check_event_day(customer, sent_at, actor.today, N_("greeting --at"))
     if sent_at.date() < day:
         raise InvalidInput(
             _(
@@ -751,7 +755,7 @@ def notify(
     from crmcli.models import CampaignNotice
     from crmcli.services.timeline import check_event_day
 
-    check_event_day(customer, at or actor.now, actor.today, "notice --at")
+    check_event_day(customer, at or actor.now, actor.today, N_("notice --at"))
     n = schema.campaignnotice.c
     already = session.execute(
         select(n.notified_at).where(n.campaign_id == campaign.id, n.customer_id == customer.id)

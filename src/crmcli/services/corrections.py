@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select
 
-from crmcli import history, schema
+from crmcli import history, phrases, schema
 from crmcli.enums import PLAN_STATUS
 from crmcli.errors import InvalidInput, NotFound
 from crmcli.history import Change
@@ -82,9 +82,12 @@ def get_followup(session: Session, text: str) -> FollowUp:
 
 def followup_text(f: Any) -> str:
     """A follow-up as history keeps it when it is removed."""
-    return f"{f.at:%Y-%m-%d %H:%M} {f.channel}: {f.summary}" + (
-        f" → {f.result}" if f.result else ""
-    )
+    at = f"{f.at:%Y-%m-%d %H:%M}"
+    if f.result:
+        return phrases.FOLLOWUP_WITH_RESULT(
+            at=at, channel=f.channel, summary=f.summary, result=f.result
+        )
+    return phrases.FOLLOWUP(at=at, channel=f.channel, summary=f.summary)
 
 
 def edit_followup(
@@ -103,7 +106,7 @@ def edit_followup(
     customer = _customer(session, followup.customer_id)
     values: dict[str, Any] = {}
     if at is not None:
-        timeline.check_event_day(customer, at, actor.today, "--at")
+        timeline.check_event_day(customer, at, actor.today, N_("--at"))
         values["at"] = at
     if channel is not None:
         values["channel"] = channel
@@ -125,7 +128,11 @@ def delete_followup(
     session: Session, actor: Actor, followup: FollowUp, reason: str | None
 ) -> Change:
     change = Change(
-        followup.customer_id, f"followup.{followup.id}", followup_text(followup), "deleted", reason
+        followup.customer_id,
+        f"followup.{followup.id}",
+        followup_text(followup),
+        phrases.DELETED(),
+        reason,
     )
     session.delete(followup)
     session.flush()
@@ -191,9 +198,10 @@ def get_sale(session: Session, text: str) -> Sale:
 
 
 def sale_text(s: Any) -> str:
-    return f"{amount(s.amount_micros, s.currency)} on {s.sold_on.isoformat()}" + (
-        f" ({s.product})" if s.product else ""
-    )
+    shown = amount(s.amount_micros, s.currency)
+    if s.product:
+        return phrases.SALE_OF_PRODUCT(amount=shown, on=s.sold_on, product=s.product)
+    return phrases.SALE(amount=shown, on=s.sold_on)
 
 
 def edit_sale(
@@ -212,7 +220,7 @@ def edit_sale(
     if amount_micros is not None:
         values["amount_micros"] = amount_micros
     if sold_on is not None:
-        timeline.check_event_day(customer, sold_on, actor.today, "--on")
+        timeline.check_event_day(customer, sold_on, actor.today, N_("--on"))
         values["sold_on"] = sold_on
     if product is not None:
         values["product"] = product.strip() or None
@@ -239,7 +247,9 @@ def void_sale(session: Session, actor: Actor, sale: Sale, reason: str) -> Change
     kept in history with what it was and why it was voided."""
     if not reason.strip():
         raise InvalidInput(_("--reason must say why the sale is voided"))
-    change = Change(sale.customer_id, f"sale.{sale.id}", sale_text(sale), "voided", reason.strip())
+    change = Change(
+        sale.customer_id, f"sale.{sale.id}", sale_text(sale), phrases.VOIDED(), reason.strip()
+    )
     session.delete(sale)
     session.flush()
     history.record(session, actor, [change])
@@ -253,7 +263,9 @@ def delete_contact(
     session: Session, actor: Actor, customer: Customer, contact: Contact, reason: str | None
 ) -> list[Change]:
     """Remove a contact: its follow-ups and surveys stay (without it), its greetings go."""
-    changes = [Change(customer.id, f"contact.{contact.id}", contact.name, "deleted", reason)]
+    changes = [
+        Change(customer.id, f"contact.{contact.id}", contact.name, phrases.DELETED(), reason)
+    ]
     if customer.contact_name == contact.name:
         changes.append(Change(customer.id, "contact_name", customer.contact_name, None, reason))
         customer.contact_name = None
@@ -287,7 +299,7 @@ def edit_plan(
     values: dict[str, Any] = {}
     if due is not None:
         when, has_time = due
-        timeline.check_not_before_added(customer, when, "--due")
+        timeline.check_not_before_added(customer, when, N_("--due"))
         values["due_on"] = when.date()
         values["due_time"] = when.strftime("%H:%M") if has_time else None
     if content is not None:

@@ -187,7 +187,7 @@ def add_customer(
     return row
 
 
-DUPLICATE = (
+DUPLICATE = N_(
     "a customer with the same {key} exists: {code} {name}; "
     "pass --allow-duplicate to add another anyway"
 )
@@ -209,7 +209,9 @@ def _refuse_duplicate(bind: Any, values: dict[str, Any]) -> None:
             .limit(1)
         ).first()
         if found is not None:
-            raise InvalidInput(DUPLICATE.format(key=key.label, code=found.code, name=found.name))
+            raise InvalidInput(
+                _(DUPLICATE).format(key=_(key.label), code=found.code, name=found.name)
+            )
         if key.decisive:
             return
 

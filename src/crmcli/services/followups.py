@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 
 from crmcli import history, schema
 from crmcli.errors import InvalidInput, NotFound
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 from crmcli.schema import utcnow
 from crmcli.services import cadence, timeline
 from crmcli.services.context import Actor
@@ -45,7 +45,7 @@ def log_followup(
     summary = summary.strip()
     if not summary:
         raise InvalidInput(_("--summary must not be empty: say what was discussed"))
-    timeline.check_event_day(customer, at, actor.today, "follow-up --at")
+    timeline.check_event_day(customer, at, actor.today, N_("follow-up --at"))
     if next_at is not None:
         when, has_time = next_at
         if (has_time and when < at) or (not has_time and when.date() < at.date()):
@@ -124,7 +124,7 @@ def add_plan(
 ) -> Plan:
     if not content.strip():
         raise InvalidInput(_("--content must not be empty: say what is to be done"))
-    timeline.check_not_before_added(customer, due[0], "--due")
+    timeline.check_not_before_added(customer, due[0], N_("--due"))
     from crmcli.models import Plan
 
     plan = Plan(**_plan_values(customer, actor, due, channel, content, owner))

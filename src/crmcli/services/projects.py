@@ -37,7 +37,7 @@ from crmcli import enums, history, schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound, StorageError
-from crmcli.i18n import N_, _
+from crmcli.i18n import N_, _, label
 from crmcli.services.context import Actor
 from crmcli.text.bounds import looks_like_id, record_id
 
@@ -48,50 +48,61 @@ CLOSED_STAGES = enums.PROJECT_CLOSED_STAGES
 CONTRACT = STAGES.index("contract")
 PROMOTED_STAGES = ("lead", "target", "qualified")
 
-SUCCESS_DEFINITION = "completed ÷ (completed + lost)"
+# Stays English in JSON; shown through the catalogue (success_text).
+SUCCESS_DEFINITION = N_("completed ÷ (completed + lost)")
 LATE_REASON = N_("project #{id} {name} expected {expected}")
 
+# Why a customer became 成交: a reason history stores, so English like every stored text
+# (read back in the interface language, if at all, through crmcli.phrases).
+PROMOTED = "project #{id} {name} reached {stage} (签订合同)"
+
 MESSAGES = {
-    "already": "project #{id} is already {stage}",
-    "closed": "project #{id} is {stage}: reopen it first (crm project reopen {id} --reason …)",
-    "backwards": (
+    "already": N_("project #{id} is already {stage}"),
+    "closed": N_("project #{id} is {stage}: reopen it first (crm project reopen {id} --reason …)"),
+    "backwards": N_(
         "project #{id} is in {current}: stages move forward only ({stage} comes before it)"
     ),
-    "lost_reason": "moving project #{id} to lost needs --reason: why it failed (失败原因)",
-    "approval": (
+    "lost_reason": N_("moving project #{id} to lost needs --reason: why it failed (失败原因)"),
+    "approval": N_(
         "project #{id} is not approved (立项审批): approve it before it moves to {stage} "
         "(crm project approve {id})"
     ),
-    "reopen_open": "project #{id} is {stage}, not lost or completed: nothing to reopen",
-    "reopen_reason": "reopening project #{id} needs --reason",
-    "approved": "project #{id} was already approved by {by} on {at}",
-    "before_added": "{at} is before project #{id} was added ({added})",
-    "before_last": "{at} is before the last stage move of project #{id} ({last})",
-    "future": "{at} is in the future",
-    "expected_before": "--expected {expected} is before the project was added ({added})",
-    "name": "a project needs a name",
-    "other_customer": "project #{id} belongs to {code} {name}, not to this customer",
-    "promoted": "project #{id} {name} reached {stage} (签订合同)",
-    "no_archive": (
+    "reopen_open": N_("project #{id} is {stage}, not lost or completed: nothing to reopen"),
+    "reopen_reason": N_("reopening project #{id} needs --reason"),
+    "approved": N_("project #{id} was already approved by {by} on {at}"),
+    "before_added": N_("{at} is before project #{id} was added ({added})"),
+    "before_last": N_("{at} is before the last stage move of project #{id} ({last})"),
+    "future": N_("{at} is in the future"),
+    "expected_before": N_("--expected {expected} is before the project was added ({added})"),
+    "name": N_("a project needs a name"),
+    "other_customer": N_("project #{id} belongs to {code} {name}, not to this customer"),
+    "no_archive": N_(
         "documents are archived in a folder, never in the database: on a database server "
         "set one first with `crm config set project.archive_dir /path/to/archive`"
     ),
-    "no_file": "no file {path}",
-    "is_dir": "{path} is a directory, not a document",
-    "unreadable": "cannot read {path}: {reason}",
-    "duplicate": "project #{id} already has a document named {name} (added {at})",
-    "no_doc": "project #{id} has no document {name!r}",
-    "missing": "project #{id} {name}: archived copy {path} is missing",
-    "changed": (
+    "no_file": N_("no file {path}"),
+    "is_dir": N_("{path} is a directory, not a document"),
+    "unreadable": N_("cannot read {path}: {reason}"),
+    "permission": N_("permission denied"),
+    "duplicate": N_("project #{id} already has a document named {name} (added {at})"),
+    "no_doc": N_("project #{id} has no document {name!r}"),
+    "missing": N_("project #{id} {name}: archived copy {path} is missing"),
+    "changed": N_(
         "project #{id} {name}: archived copy {path} has changed "
         "(sha256 {actual}, recorded {recorded})"
     ),
-    "exists": "{path} exists; add --force to overwrite it",
+    "exists": N_("{path} exists; add --force to overwrite it"),
 }
+# The fields of MESSAGES that hold a project stage: its label in Chinese.
+_STAGE_FIELDS = ("stage", "current")
 
 
 def _say(key: str, **fields: Any) -> str:
-    return MESSAGES[key].format(**fields)
+    """A message of MESSAGES in the interface language, its stages by their labels."""
+    for name in _STAGE_FIELDS:
+        if name in fields:
+            fields[name] = label(enums.PROJECT_STAGE, fields[name])
+    return _(MESSAGES[key]).format(**fields)
 
 
 def _minute(at: datetime) -> str:
@@ -270,7 +281,7 @@ def move(
 
 def promotion_reason(project_id: int, name: str, stage: str) -> str:
     """Why a customer's stage moved to 成交: its project reached the contract."""
-    return _say("promoted", id=project_id, name=name, stage=stage)
+    return PROMOTED.format(id=project_id, name=name, stage=stage)
 
 
 def _promote(session: Any, actor: Actor, project: Any, stage: str) -> list[str]:
@@ -283,7 +294,15 @@ def _promote(session: Any, actor: Actor, project: Any, stage: str) -> list[str]:
         return []
     reason = promotion_reason(project.id, project.name, stage)
     changes = apply_changes(session, actor, customer, {"stage": "customer"}, reason)
-    return [f"{customer.code} {customer.name} stage: {old} → {new}" for _f, old, new in changes]
+    return [
+        _("{code} {name} stage: {old} → {new}").format(
+            code=customer.code,
+            name=customer.name,
+            old=label(enums.STAGE, old),
+            new=label(enums.STAGE, new),
+        )
+        for _f, old, new in changes
+    ]
 
 
 def reopen(session: Any, actor: Actor, project: Any, *, at: datetime, reason: str | None) -> str:
@@ -475,9 +494,10 @@ def success_text(rate: dict[str, Any]) -> str:
     """The rate as a person reads it, always with its definition."""
     closed = rate["completed"] + rate["lost"]
     shown = "—" if rate["value"] is None else f"{rate['value'] * 100:.1f}%"
-    return (
-        f"project success rate 项目成功率 {shown} = {rate['definition']} "
-        f"= {rate['completed']} ÷ {closed}"
+    return _(
+        "project success rate 项目成功率 {shown} = {definition} = {completed} ÷ {closed}"
+    ).format(
+        shown=shown, definition=_(rate["definition"]), completed=rate["completed"], closed=closed
     )
 
 
@@ -634,7 +654,7 @@ def check_document(path: Path) -> None:
     if not path.exists():
         raise InvalidInput(_say("no_file", path=path))
     if not os.access(path, os.R_OK):
-        raise InvalidInput(_say("unreadable", path=path, reason="permission denied"))
+        raise InvalidInput(_say("unreadable", path=path, reason=_(MESSAGES["permission"])))
 
 
 def _archive(source: Path, archive: Path) -> tuple[str, int]:

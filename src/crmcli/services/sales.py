@@ -11,14 +11,14 @@ from sqlmodel import Session
 
 from crmcli import history, schema
 from crmcli.errors import InvalidInput
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 from crmcli.io.values import amount_micros
 from crmcli.models import Customer, Sale
 from crmcli.services.context import Actor
 from crmcli.text import money
 from crmcli.text.bounds import SALES_TOTAL_CENTS, SALES_TOTAL_MICROS
 
-TOTAL_TOO_LARGE = (
+TOTAL_TOO_LARGE = N_(
     "sales and refunds would add up to more than {most}, the most crmcli can total; "
     "check the amounts (nothing was written)"
 )
@@ -52,7 +52,7 @@ def add_sale(
 ) -> Sale:
     from crmcli.services.timeline import check_not_before_added
 
-    check_not_before_added(customer, sold_on, "sale --on")
+    check_not_before_added(customer, sold_on, N_("sale --on"))
     sale = Sale(
         customer_id=customer.id,
         sold_on=sold_on,
@@ -103,4 +103,4 @@ def check_sales_total(bind: Any) -> None:
     amount = schema.sale.c.amount_micros
     total = bind.execute(select(func.sum(func.abs(amount) * 1.0))).scalar()
     if total is not None and float(total) > SALES_TOTAL_MICROS:
-        raise InvalidInput(TOTAL_TOO_LARGE.format(most=money(SALES_TOTAL_CENTS)))
+        raise InvalidInput(_(TOTAL_TOO_LARGE).format(most=money(SALES_TOTAL_CENTS)))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crmcli.errors import InvalidInput, StorageError
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -33,15 +33,16 @@ if TYPE_CHECKING:
 CHUNK = 10_000  # rows read and written at a time
 
 # One line each: what to run instead of db backup / db restore on a server.
-SERVER_BACKUP = (
+SERVER_BACKUP = N_(
     "db backup copies SQLite files; back up a PostgreSQL database with pg_dump, "
     "e.g. pg_dump -Fc -f crm.dump '{url}'"
 )
-SERVER_RESTORE = (
+SERVER_RESTORE = N_(
     "db restore replaces SQLite files; restore a PostgreSQL database with pg_restore, "
     "e.g. pg_restore --clean --if-exists -d '{url}' crm.dump"
 )
-NOT_A_FILE = "{what} works on SQLite files; {target} is not one"
+NOT_A_FILE = N_("db {what} works on SQLite files; {target} is not one")
+NEWER = N_("schema {revision} is newer than this crmcli knows")
 
 
 def libpq_url(target: str) -> str:
@@ -60,10 +61,10 @@ def sqlite_path(target: str, what: str) -> Path:
     if not is_sqlite(target):
         shown = libpq_url(target)
         template = SERVER_BACKUP if what == "backup" else SERVER_RESTORE
-        raise InvalidInput(template.format(url=shown))
+        raise InvalidInput(_(template).format(url=shown))
     path = sqlite_file(target)
     if path is None:
-        raise InvalidInput(NOT_A_FILE.format(what=f"db {what}", target=target))
+        raise InvalidInput(_(NOT_A_FILE).format(what=what, target=target))
     return path
 
 
@@ -79,7 +80,7 @@ def check_file(path: Path) -> list[str]:
 
     with path.open("rb") as fh:
         if fh.read(16) != SQLITE_MAGIC:
-            return [f"{path} is not an SQLite file"]
+            return [_("{path} is not an SQLite file").format(path=path)]
     problems: list[str] = []
     engine = make_engine(str(path), write=False, read_only=True)
     try:
@@ -89,15 +90,19 @@ def check_file(path: Path) -> list[str]:
                 problems.extend(rows[:10])
             fk = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if fk:
-                problems.append(f"{len(fk)} rows point at missing rows (first: table {fk[0][0]})")
+                problems.append(
+                    _("{n} rows point at missing rows (first: table {table})").format(
+                        n=len(fk), table=fk[0][0]
+                    )
+                )
             try:
                 revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
             except DBAPIError:
                 revision = None
             if revision is None:
-                problems.append("no crmcli schema version")
+                problems.append(_("no crmcli schema version"))
             elif revision[0] not in REVISIONS:
-                problems.append(f"schema {revision[0]} is newer than this crmcli knows")
+                problems.append(_(NEWER).format(revision=revision[0]))
             else:
                 problems.extend(schema_problems(conn, revision[0]))
     except DBAPIError as exc:
@@ -144,12 +149,16 @@ def schema_problems(conn: Connection, revision: str) -> list[str]:
     problems = []
     for table, columns in promised_columns(revision).items():
         if table not in present:
-            problems.append(f"table {table} is missing")
+            problems.append(_("table {table} is missing").format(table=table))
             continue
         have = {c["name"] for c in found.get_columns(table)}
         lacking = [c for c in columns if c not in have]
         if lacking:
-            problems.append(f"table {table} lacks column {', '.join(lacking)}")
+            problems.append(
+                _("table {table} lacks column {columns}").format(
+                    table=table, columns=", ".join(lacking)
+                )
+            )
     return problems
 
 
@@ -191,10 +200,12 @@ def check_server(target: str) -> ServerCheck:
             raise StorageError(_("no database at {shown}").format(shown=report.shown))
         report.revision = revision
         if revision not in REVISIONS:
-            report.problems.append(f"schema {revision} is newer than this crmcli knows")
+            report.problems.append(_(NEWER).format(revision=revision))
             return report
         if revision != HEAD:
-            report.note = f"schema {revision}; the next crm command upgrades it to {HEAD}"
+            report.note = _("schema {revision}; the next crm command upgrades it to {HEAD}").format(
+                revision=revision, HEAD=HEAD
+            )
         with engine.connect() as conn:
             report.problems.extend(schema_problems(conn, revision))
             present = set(inspect(conn).get_table_names())
@@ -207,8 +218,10 @@ def check_server(target: str) -> ServerCheck:
 
             for table_name, groups in unprotected_tables(conn).items():
                 report.problems.append(
-                    f"row-level security is off on {table_name}, which {' and '.join(groups)} "
-                    "may read; run crm db grant again"
+                    _(
+                        "row-level security is off on {table}, which {groups} may read; "
+                        "run crm db grant again"
+                    ).format(table=table_name, groups=_(" and ").join(groups))
                 )
     finally:
         engine.dispose()

@@ -20,7 +20,7 @@ from crmcli import history, schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 from crmcli.services.context import Actor
 
 DIMENSIONS = ("quality", "price", "delivery", "service")
@@ -66,7 +66,7 @@ def add_survey(
         raise InvalidInput(_("survey day {on} is in the future").format(on=on))
     from crmcli.services.timeline import check_not_before_added
 
-    check_not_before_added(customer, on, "survey day")
+    check_not_before_added(customer, on, N_("survey day"))
     survey = Survey(
         customer_id=customer.id,
         contact_id=None if contact is None else contact.id,

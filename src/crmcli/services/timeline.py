@@ -13,9 +13,11 @@ from datetime import date, datetime
 from typing import Any
 
 from crmcli.errors import InvalidInput
+from crmcli.i18n import N_, _
 
-FUTURE = "{what} {day} is in the future (today is {today}); record what has happened"
-BEFORE_ADDED = (
+# ``what`` names the day refused ("sale --on"): callers mark it with N_, shown with _().
+FUTURE = N_("{what} {day} is in the future (today is {today}); record what has happened")
+BEFORE_ADDED = N_(
     "{what} {day} is before {code} {name} was added ({added}); "
     "to back-fill, add the customer with --as-of its first day"
 )
@@ -28,7 +30,7 @@ def _day(value: date | datetime) -> date:
 def check_not_future(value: date | datetime, today: date, what: str) -> None:
     day = _day(value)
     if day > today:
-        raise InvalidInput(FUTURE.format(what=what, day=day, today=today))
+        raise InvalidInput(_(FUTURE).format(what=_(what), day=day, today=today))
 
 
 def check_not_before_added(customer: Any, value: date | datetime, what: str) -> None:
@@ -36,8 +38,8 @@ def check_not_before_added(customer: Any, value: date | datetime, what: str) -> 
     added = customer.created_on
     if added is not None and day < added:
         raise InvalidInput(
-            BEFORE_ADDED.format(
-                what=what, day=day, code=customer.code, name=customer.name, added=added
+            _(BEFORE_ADDED).format(
+                what=_(what), day=day, code=customer.code, name=customer.name, added=added
             )
         )
 

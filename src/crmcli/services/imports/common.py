@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
 
 from crmcli import schema
+from crmcli.i18n import N_, Catalogue
 from crmcli.io.tables import Layout
 from crmcli.io.tables import Table as FileTable
 from crmcli.services.context import Actor
@@ -22,46 +23,48 @@ REF_TARGETS = ("ref_code", "ref_name", "ref_any")
 # Work is done this many rows at a time: statements to a server, pages read back.
 CHUNK = 1000
 
-MESSAGES = {
-    "required": "{field} is required",
-    "extra_cells": "{count} more cells than the header has",
-    "no_customer": "no customer given (a code or a name)",
-    "no_code": "no customer with code {ref!r}",
-    "no_name": "no customer matches {ref!r}",
-    "ambiguous": "customer {ref!r} is ambiguous: {candidates}",
-    "no_contact": "{customer} has no contact {ref!r}",
-    "ambiguous_contact": "{customer} has {n} contacts named {ref!r}",
-    "dup_line": "duplicate of line {line} (same {key})",
-    "dup_db": "already in the database as {desc} (same {key})",
-    "dup_many": "matches {n} {table} by {key}: {descs}; give a code to choose one",
-    "dup_rejected": "duplicate of line {line}, which is rejected",
-    "skip_line": "line {line}: skipped, duplicate of line {other} (same {key})",
-    "skip_db": "line {line}: skipped, already in the database as {desc} (same {key})",
-    "skip_many": "line {line}: skipped, matches {n} {table} by {key}",
-    "merge": "line {line}: merged into line {other} (same {key})",
-    "update": "line {line}: updates {desc} (same {key})",
-    "unchanged": "line {line}: unchanged, {desc} already has its values (same {key})",
-    "wrong_header": (
-        "{name}: the header row has no column crm knows ({detail}){encoding_hint}; "
-        "name the columns with --map 'HEADER=field'"
-    ),
-    "encoding_hint": "; read as {encoding} — if that is wrong, pass --encoding",
-    "bad_utf8": (
-        "{name}: line {line} is not valid UTF-8, though the text before it is; "
-        "correct that line, or pass the file's encoding with --encoding"
-    ),
-    "neither": (
-        "cannot tell the encoding of {name}: line {line} is neither UTF-8 nor GB18030; "
-        "pass it with --encoding"
-    ),
-    "not_workbook": "{name} is not a workbook: --sheet and --header-row apply to workbooks only",
-    "not_vcard": "{name} is not a vCard file: --customer and --by-org apply to vCards only",
-    "vcard_table": "{name} holds vCards, which are contacts: import it with crm import contacts",
-    "invalid": (
-        "{bad} of {total} rows of {name} are invalid; nothing imported "
-        "(fix them, or import the rest with --skip-invalid; --rejects FILE collects them)"
-    ),
-}
+MESSAGES = Catalogue(
+    {
+        "required": N_("{field} is required"),
+        "extra_cells": N_("{count} more cells than the header has"),
+        "no_customer": N_("no customer given (a code or a name)"),
+        "no_code": N_("no customer with code {ref!r}"),
+        "no_name": N_("no customer matches {ref!r}"),
+        "ambiguous": N_("customer {ref!r} is ambiguous: {candidates}"),
+        "no_contact": N_("{customer} has no contact {ref!r}"),
+        "ambiguous_contact": N_("{customer} has {n} contacts named {ref!r}"),
+        "dup_line": N_("duplicate of line {line} (same {key})"),
+        "dup_db": N_("already in the database as {desc} (same {key})"),
+        "dup_many": N_("matches {n} {table} by {key}: {descs}; give a code to choose one"),
+        "dup_rejected": N_("duplicate of line {line}, which is rejected"),
+        "skip_line": N_("line {line}: skipped, duplicate of line {other} (same {key})"),
+        "skip_db": N_("line {line}: skipped, already in the database as {desc} (same {key})"),
+        "skip_many": N_("line {line}: skipped, matches {n} {table} by {key}"),
+        "merge": N_("line {line}: merged into line {other} (same {key})"),
+        "update": N_("line {line}: updates {desc} (same {key})"),
+        "unchanged": N_("line {line}: unchanged, {desc} already has its values (same {key})"),
+        "wrong_header": N_(
+            "{name}: the header row has no column crm knows ({detail}){encoding_hint}; name the columns with --map 'HEADER=field'"
+        ),
+        "encoding_hint": N_("; read as {encoding} — if that is wrong, pass --encoding"),
+        "bad_utf8": N_(
+            "{name}: line {line} is not valid UTF-8, though the text before it is; correct that line, or pass the file's encoding with --encoding"
+        ),
+        "neither": N_(
+            "cannot tell the encoding of {name}: line {line} is neither UTF-8 nor GB18030; pass it with --encoding"
+        ),
+        "not_workbook": N_(
+            "{name} is not a workbook: --sheet and --header-row apply to workbooks only"
+        ),
+        "not_vcard": N_("{name} is not a vCard file: --customer and --by-org apply to vCards only"),
+        "vcard_table": N_(
+            "{name} holds vCards, which are contacts: import it with crm import contacts"
+        ),
+        "invalid": N_(
+            "{bad} of {total} rows of {name} are invalid; nothing imported (fix them, or import the rest with --skip-invalid; --rejects FILE collects them)"
+        ),
+    }
+)
 
 
 @dataclass

@@ -280,6 +280,7 @@ def check_event_days(plan: Plan) -> None:
     """A row's event dated before its customer was added (or, for an event that has
     happened, after the import's day) is refused, by line, as the command recording one
     event is (``timeline``)."""
+    from crmcli.i18n import _
     from crmcli.services.timeline import BEFORE_ADDED, FUTURE, after_day, before_added
 
     column = plan.tbl.event_day
@@ -296,7 +297,7 @@ def check_event_days(plan: Plan) -> None:
     label = plan.label(column)
     for row in early:
         day_of = row.day.date() if isinstance(row.day, datetime) else row.day
-        text = BEFORE_ADDED.format(
+        text = _(BEFORE_ADDED).format(
             what=label, day=day_of, code=row.code, name=row.name, added=row.created_on
         )
         plan.problem(row.line, label, text)
@@ -310,7 +311,7 @@ def check_event_days(plan: Plan) -> None:
     ).all()
     for row in late:
         day_of = row.day.date() if isinstance(row.day, datetime) else row.day
-        plan.problem(row.line, label, FUTURE.format(what=label, day=day_of, today=today))
+        plan.problem(row.line, label, _(FUTURE).format(what=label, day=day_of, today=today))
 
 
 # --- duplicates ---------------------------------------------------------------------------
@@ -754,12 +755,18 @@ def row_reports(plan: Plan, *, known: bool = True) -> Iterator[tuple[int, str]]:
 
 
 def problem_lines(plan: Plan) -> Iterator[tuple[int, str]]:
+    from crmcli.i18n import _
+
     p = plan.stage.problems
     for row in plan.local.execute(
         select(p.c.line, p.c.col, p.c.message).order_by(p.c.line, p.c.id)
     ):
-        where = f"line {row.line}, column {row.col}" if row.col else f"line {row.line}"
-        yield row.line, f"{where}: {row.message}"
+        where = (
+            _("line {line}, column {col}").format(line=row.line, col=row.col)
+            if row.col
+            else _("line {line}").format(line=row.line)
+        )
+        yield row.line, _("{where}: {message}").format(where=where, message=row.message)
 
 
 def rejected_rows(plan: Plan) -> Iterator[tuple[int, str | None, str]]:

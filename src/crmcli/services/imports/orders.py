@@ -43,25 +43,35 @@ from sqlalchemy import (
 )
 
 from crmcli.errors import InvalidInput
+from crmcli.i18n import N_, Catalogue
 from crmcli.io import values
 from crmcli.io.tables import fold_header, header_index
 from crmcli.services.imports.common import STAGE, ImportOptions
 
-MESSAGES = {
-    "where_syntax": "--where {text!r}: expected COLUMN=VALUE or COLUMN!=VALUE, e.g. Country!=Unspecified",
-    "only_sales": "{option} is for crm import sales",
-    "amount_syntax": (
-        "--amount {text!r}: expected a column, or two multiplied: Quantity*UnitPrice"
-    ),
-    "left_out": "{count} lines left out by --where {conditions}",
-    "left_out_one": "1 line left out by --where {conditions}",
-    "grouped": "{lines} lines make {sales} sales, one per {label}",
-    "grouped_one": "{lines} lines make 1 sale, one per {label}",
-    "no_group": "{label} is empty: --group-by {label} needs it on every line",
-    "bad_line": "line {line}, of the same {label} {key}, is invalid: the {label} is refused whole",
-    "customers": "the lines of {label} {key} name more than one customer",
-    "currencies": "the lines of {label} {key} are in more than one currency",
-    "zero": "the lines of {label} {key} add up to zero",
+MESSAGES = Catalogue(
+    {
+        "where_syntax": N_(
+            "--where {text!r}: expected COLUMN=VALUE or COLUMN!=VALUE, e.g. Country!=Unspecified"
+        ),
+        "only_sales": N_("{option} is for crm import sales"),
+        "amount_syntax": N_(
+            "--amount {text!r}: expected a column, or two multiplied: Quantity*UnitPrice"
+        ),
+        "left_out": N_("{count} lines left out by --where {conditions}"),
+        "left_out_one": N_("1 line left out by --where {conditions}"),
+        "grouped": N_("{lines} lines make {sales} sales, one per {label}"),
+        "grouped_one": N_("{lines} lines make 1 sale, one per {label}"),
+        "no_group": N_("{label} is empty: --group-by {label} needs it on every line"),
+        "bad_line": N_(
+            "line {line}, of the same {label} {key}, is invalid: the {label} is refused whole"
+        ),
+        "customers": N_("the lines of {label} {key} name more than one customer"),
+        "currencies": N_("the lines of {label} {key} are in more than one currency"),
+        "zero": N_("the lines of {label} {key} add up to zero"),
+    }
+)
+# What a sale made of several lines keeps as its product and note: stored, so English.
+STORED = {
     "products": "{first} and {more} more",
     "note": "{label}: {key} ({lines} lines)",
     "note_one": "{label}: {key}",
@@ -210,8 +220,8 @@ def collapse(
         total = -abs(g.total) if is_cancellation(g.grp) else g.total
         product = firsts.get(g.first)
         if product is not None and g.products > 1:
-            product = MESSAGES["products"].format(first=product, more=g.products - 1)
-        note = MESSAGES["note" if g.lines > 1 else "note_one"].format(
+            product = STORED["products"].format(first=product, more=g.products - 1)
+        note = STORED["note" if g.lines > 1 else "note_one"].format(
             label=label, key=g.grp, lines=g.lines
         )
         changes.append(

@@ -64,7 +64,7 @@ def run_import(
     if opts.customer is not None and opts.by_org:
         from crmcli.io.vcards import MESSAGES as CARDS
 
-        raise InvalidInput(CARDS["both"])
+        raise InvalidInput(_(CARDS["both"]))
     if opts.customer is not None:
         # --customer of an address book: named as everywhere (code, name part, pinyin),
         # then given to every card by its code.

@@ -550,6 +550,15 @@ def _tell(say: Say, lay: Layout, shape: Shape, total: int) -> None:
         )
 
 
+def _header_detail(exc: Any) -> str:
+    """The headers of a file none of whose headers is known, for its refusal."""
+    from crmcli.i18n import _
+
+    if exc.headers:
+        return _("headers: {headers}").format(headers=exc.headers)
+    return _("headers: empty")
+
+
 def read_file(
     opts: ImportOptions, tbl: Table, stage: Stage, say: Say, progress: Progress | None
 ) -> tuple[Source, Layout, int, int]:
@@ -566,10 +575,10 @@ def read_file(
                 hint = (
                     MESSAGES["encoding_hint"].format(encoding=src.encoding) if src.guessed else ""
                 )
-                detail = exc.message.partition(" in: ")[2] or "empty"
+                detail = _header_detail(exc)
                 raise InvalidInput(
                     MESSAGES["wrong_header"].format(
-                        name=src.name, detail=f"headers: {detail}", encoding_hint=hint
+                        name=src.name, detail=detail, encoding_hint=hint
                     )
                 ) from None
             shape = Shape(opts, src.header)
@@ -636,11 +645,9 @@ def _read_other(
     try:
         lay = _layout(opts, tbl, src.header)
     except UnrecognisedHeader as exc:
-        detail = exc.message.partition(" in: ")[2] or "empty"
+        detail = _header_detail(exc)
         raise InvalidInput(
-            MESSAGES["wrong_header"].format(
-                name=src.name, detail=f"headers: {detail}", encoding_hint=""
-            )
+            MESSAGES["wrong_header"].format(name=src.name, detail=detail, encoding_hint="")
         ) from None
     shape = Shape(opts, src.header)
     stage.reset(lay)
