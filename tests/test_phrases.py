@@ -95,6 +95,9 @@ def test_in_chinese_history_reads_in_chinese(chinese):
     )
     assert phrases.read("project.2", "added 扩容 (¥860,000.50)") == "新增 扩容（¥860,000.50）"
     assert phrases.read(phrases.REASON, "import #1 from s.csv") == "导入 #1（s.csv）"
+    assert phrases.read(phrases.REASON, "project #2 扩容 reached contract (签订合同)") == (
+        "项目 #2 扩容 已进入「签订合同」阶段"
+    )
     reason = "tier core from grade A: ¥9,000.00 in 12 months, 1 order, top 90 % of sales"
     assert phrases.read(phrases.REASON, reason) == (
         "客户分类 核心，依据 等级 A：12 个月内 ¥9,000.00，1 笔订单，累计占销售额前 90 %"
@@ -136,3 +139,13 @@ def test_reclassify_explains_itself_in_chinese_and_keeps_english_in_json(crm, mo
     assert {h["field"]: h["reason"] for h in kept if h["command"] == "reclassify"}["tier"] == (
         "tier core from grade A: ¥9,000.00 in 12 months, 1 order, top 100 % of sales"
     )
+
+
+def test_a_locked_tier_is_shown_in_words(crm, monkeypatch):
+    crm.ok("customer", "add", "华为", "--code", "HW", "--as-of", "2026-11-01")
+    crm.ok("tier", "set", "HW", "core", "--lock")
+    english = crm.ok("customer", "history", "HW").stdout.splitlines()
+    assert english[1].split()[2:6] == ["tester", "tier_locked", "False", "True"]
+    monkeypatch.setenv("CRM_LANG", "zh")
+    chinese = crm.ok("customer", "history", "HW").stdout.splitlines()
+    assert chinese[1].split()[2:6] == ["tester", "分类锁定", "否", "是"]

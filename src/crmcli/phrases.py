@@ -151,6 +151,9 @@ UNDONE = Phrase(N_("undone"), r"import")
 
 IMPORTED = Phrase(N_("import #{id} from {file}"), REASON)
 IMPORT_UNDONE = Phrase(N_("undo of import #{id} from {file}"), REASON)
+PROMOTED = Phrase(
+    N_("project #{id} {name} reached {stage} (签订合同)"), REASON, stage="PROJECT_STAGE"
+)
 MERGED = Phrase(N_("merged from {code}"), REASON)
 NAMED_BY_IMPORT = Phrase(N_("named by {file} (import --create-customers)"), REASON)
 # reclassify (SPEC §2 Classification), written by SQL for every customer it moves

@@ -160,9 +160,13 @@ FIELD_WORDS = frozenset(
         N_("email"), N_("phone"), N_("title"), N_("notes"), N_("gender"), N_("name"),
         N_("code"), N_("grade"), N_("value"), N_("industry"), N_("scale"), N_("source"),
         N_("channel"), N_("need"), N_("potential"), N_("address"), N_("kind"),
-        N_("contact_name"), N_("region"), N_("budget"),
+        N_("contact_name"), N_("region"), N_("budget"), N_("tier_locked"),
     }
 )  # fmt: skip
+
+
+# How history keeps a yes/no field (``tier_locked``), as people read it.
+TRUTH = {"True": N_("yes"), "False": N_("no")}
 
 
 def change_shown(field: str, old: Any, new: Any) -> tuple[str, Any, Any]:
@@ -189,6 +193,8 @@ def change_shown(field: str, old: Any, new: Any) -> tuple[str, Any, Any]:
     }.get(parts[-1])
     if choice is not None:
         old, new = (v if v is None else label(choice, v) for v in (old, new))
+    elif parts[-1] == "tier_locked":
+        old, new = (_(TRUTH[str(v)]) if str(v) in TRUTH else v for v in (old, new))
     else:
         old, new = phrases.read(field, old), phrases.read(field, new)
 

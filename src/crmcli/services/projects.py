@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from crmcli import enums, history, schema
+from crmcli import enums, history, phrases, schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound, StorageError
@@ -54,8 +54,6 @@ LATE_REASON = N_("project #{id} {name} expected {expected}")
 
 # Why a customer became 成交: a reason history stores, so English like every stored text
 # (read back in the interface language, if at all, through crmcli.phrases).
-PROMOTED = "project #{id} {name} reached {stage} (签订合同)"
-
 MESSAGES = {
     "already": N_("project #{id} is already {stage}"),
     "closed": N_("project #{id} is {stage}: reopen it first (crm project reopen {id} --reason …)"),
@@ -281,7 +279,7 @@ def move(
 
 def promotion_reason(project_id: int, name: str, stage: str) -> str:
     """Why a customer's stage moved to 成交: its project reached the contract."""
-    return PROMOTED.format(id=project_id, name=name, stage=stage)
+    return phrases.PROMOTED(id=project_id, name=name, stage=stage)
 
 
 def _promote(session: Any, actor: Actor, project: Any, stage: str) -> list[str]:
