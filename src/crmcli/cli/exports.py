@@ -14,7 +14,7 @@ import typer
 
 from crmcli.cli.common import AsOfOpt, OwnerOpt, state, today
 from crmcli.db import sqlite_file
-from crmcli.i18n import N_, Nn_, _, ngettext
+from crmcli.i18n import N_, Catalogue, Nn_, _, ngettext
 from crmcli.io.files import opened, output_target, replacing
 from crmcli.output import message
 
@@ -44,15 +44,17 @@ CustomerOpt = Annotated[
 From = Annotated[str | None, typer.Option("--from", help="First day.")]
 To = Annotated[str | None, typer.Option("--to", help="Last day.")]
 
-MESSAGES = {
-    "only": N_("{fmt} export is for {table} only"),
-    "binary": N_("xlsx is binary: write it to a file with -o FILE.xlsx (or pipe stdout)"),
-    "unknown": N_("unknown format {fmt!r}; expected one of: {allowed}"),
-    "excel": N_("--excel applies to csv and tsv only"),
-    "ics_status": N_(
-        "--status {status} does not apply to ics: the calendar holds open plans and due days"
-    ),
-}
+MESSAGES = Catalogue(
+    {
+        "only": N_("{fmt} export is for {table} only"),
+        "binary": N_("xlsx is binary: write it to a file with -o FILE.xlsx (or pipe stdout)"),
+        "unknown": N_("unknown format {fmt!r}; expected one of: {allowed}"),
+        "excel": N_("--excel applies to csv and tsv only"),
+        "ics_status": N_(
+            "--status {status} does not apply to ics: the calendar holds open plans and due days"
+        ),
+    }
+)
 # What an export to a file wrote, by table (ics: the calendar's entries).
 DONE = {
     "customers": Nn_(
@@ -95,11 +97,11 @@ def _format(fmt: str | None, output: str, table: str) -> str:
         chosen = fmt.strip().lower()
         if chosen not in FORMATS:
             allowed = [f for f in FORMATS if ONE_TABLE.get(f, table) == table]
-            raise InvalidInput(_(MESSAGES["unknown"]).format(fmt=fmt, allowed=", ".join(allowed)))
+            raise InvalidInput(MESSAGES["unknown"].format(fmt=fmt, allowed=", ".join(allowed)))
     if ONE_TABLE.get(chosen, table) != table:
-        raise InvalidInput(_(MESSAGES["only"]).format(fmt=chosen, table=_(ONE_TABLE[chosen])))
+        raise InvalidInput(MESSAGES["only"].format(fmt=chosen, table=_(ONE_TABLE[chosen])))
     if chosen == "xlsx" and output == "-" and sys.stdout.isatty():
-        raise InvalidInput(_(MESSAGES["binary"]))
+        raise InvalidInput(MESSAGES["binary"])
     return chosen
 
 
@@ -117,7 +119,7 @@ def _export(
 
     chosen = _format(fmt, output, table)
     if excel and chosen not in ("csv", "tsv"):
-        raise InvalidInput(_(MESSAGES["excel"]))
+        raise InvalidInput(MESSAGES["excel"])
     target, whole = (
         (None, False)
         if output == "-"
@@ -357,7 +359,7 @@ def plans(
     if status is not None and status.strip().lower() != "all":
         chosen = PLAN_STATUS.parse(status)
     if status is not None and chosen != "open" and _format(format, output, "plans") == "ics":
-        raise InvalidInput(_(MESSAGES["ics_status"]).format(status=status.strip()))
+        raise InvalidInput(MESSAGES["ics_status"].format(status=status.strip()))
     filters = {"customer": customer, "owner": owner, "status": chosen, "from": from_, "to": to}
     _export(ctx, "plans", format, output, excel, redact, filters, as_of)
 

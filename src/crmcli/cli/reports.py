@@ -103,7 +103,7 @@ def _storage() -> Any:
     from crmcli.errors import InvalidInput, StorageError
     from crmcli.io.files import MESSAGES
 
-    cannot = _(MESSAGES["cannot"]).split("{")[0], _(MESSAGES["directory"]).split("{")[0]
+    cannot = MESSAGES["cannot"].split("{")[0], MESSAGES["directory"].split("{")[0]
 
     @contextmanager
     def converted() -> Any:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from crmcli.errors import InvalidInput
-from crmcli.i18n import N_, _
+from crmcli.i18n import N_, Catalogue, _
 
 SAMPLE_BYTES = 64 * 1024
 SCAN_BYTES = 1024 * 1024
@@ -40,16 +40,18 @@ _ENCODING_NAMES = {
 csv.field_size_limit(16 * 1024 * 1024)
 
 
-MESSAGES = {
-    "not_encoding": N_(
-        "{name}: line {line} is not valid {encoding}; pass the file's encoding with --encoding{example}"
-    ),
-    "example": N_(" (e.g. {encoding})"),
-    "not_text": N_("{name} is not {encoding} text; pass its encoding with --encoding{example}"),
-    "no_bom": N_(
-        "{name} does not start with a {encoding} byte-order mark; pass its encoding with --encoding{example}"
-    ),
-}
+MESSAGES = Catalogue(
+    {
+        "not_encoding": N_(
+            "{name}: line {line} is not valid {encoding}; pass the file's encoding with --encoding{example}"
+        ),
+        "example": N_(" (e.g. {encoding})"),
+        "not_text": N_("{name} is not {encoding} text; pass its encoding with --encoding{example}"),
+        "no_bom": N_(
+            "{name} does not start with a {encoding} byte-order mark; pass its encoding with --encoding{example}"
+        ),
+    }
+)
 
 
 class EncodingMismatch(InvalidInput):
@@ -68,7 +70,7 @@ def _other_encoding(encoding: str) -> str:
         other = "utf-8"
     else:
         return ""
-    return _(MESSAGES["example"]).format(encoding=other)
+    return MESSAGES["example"].format(encoding=other)
 
 
 def _line_ends(text: str) -> int:
@@ -265,7 +267,7 @@ class CsvInput:
         except UnicodeError as exc:
             line = _failed_line(exc, reader.line_num)
             raise EncodingMismatch(
-                _(MESSAGES["not_encoding"]).format(
+                MESSAGES["not_encoding"].format(
                     name=self.name,
                     line=line,
                     encoding=self.encoding,
@@ -361,15 +363,15 @@ def open_stream(
             # UTF-16 (or -32) forced on a file without a byte-order mark: say what the
             # start looks like instead (UTF-16 of one byte order, UTF-8 or GB18030).
             raise InvalidInput(
-                _(MESSAGES["no_bom"]).format(
+                MESSAGES["no_bom"].format(
                     name=name,
                     encoding=chosen.upper(),
-                    example=_(MESSAGES["example"]).format(encoding=likely),
+                    example=MESSAGES["example"].format(encoding=likely),
                 )
             ) from None
         raise InvalidInput(
-            _(MESSAGES["not_text"]).format(
-                name=name, encoding=chosen, example=_(MESSAGES["example"]).format(encoding=hint)
+            MESSAGES["not_text"].format(
+                name=name, encoding=chosen, example=MESSAGES["example"].format(encoding=hint)
             )
         ) from None
     if guessed:

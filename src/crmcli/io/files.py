@@ -11,13 +11,15 @@ from contextlib import contextmanager, suppress
 from typing import IO, Any
 
 from crmcli.errors import InvalidInput
-from crmcli.i18n import N_, _
+from crmcli.i18n import N_, Catalogue
 
-MESSAGES = {
-    "database": N_("{output} is the database itself; write the export to another file"),
-    "directory": N_("cannot write {output}: it is a directory"),
-    "cannot": N_("cannot write {output}: {reason}"),
-}
+MESSAGES = Catalogue(
+    {
+        "database": N_("{output} is the database itself; write the export to another file"),
+        "directory": N_("cannot write {output}: it is a directory"),
+        "cannot": N_("cannot write {output}: {reason}"),
+    }
+)
 
 
 def output_target(output: str, database_file: str | os.PathLike[str] | None) -> tuple[str, bool]:
@@ -33,28 +35,26 @@ def output_target(output: str, database_file: str | os.PathLike[str] | None) -> 
     except FileNotFoundError:
         mode = None
     except OSError as exc:
-        raise InvalidInput(
-            _(MESSAGES["cannot"]).format(output=output, reason=exc.strerror)
-        ) from None
+        raise InvalidInput(MESSAGES["cannot"].format(output=output, reason=exc.strerror)) from None
     if mode is not None and stat.S_ISDIR(mode):
-        raise InvalidInput(_(MESSAGES["directory"]).format(output=output))
+        raise InvalidInput(MESSAGES["directory"].format(output=output))
     if mode is not None and not stat.S_ISREG(mode):
         return given, False
     target = os.path.realpath(given)
     if mode is not None and not os.access(target, os.W_OK):
         # A rename would replace it anyway; a read-only file is one its owner kept.
         reason = os.strerror(errno.EACCES)
-        raise InvalidInput(_(MESSAGES["cannot"]).format(output=output, reason=reason))
+        raise InvalidInput(MESSAGES["cannot"].format(output=output, reason=reason))
     database = None if database_file is None else os.path.realpath(database_file)
     if database is not None:
         if target in (database, *(database + end for end in ("-wal", "-shm", "-journal"))):
-            raise InvalidInput(_(MESSAGES["database"]).format(output=output))
+            raise InvalidInput(MESSAGES["database"].format(output=output))
         try:
             same = os.path.samefile(target, database)  # a hard link to it
         except OSError:
             same = False
         if same:
-            raise InvalidInput(_(MESSAGES["database"]).format(output=output))
+            raise InvalidInput(MESSAGES["database"].format(output=output))
     return target, True
 
 
@@ -75,7 +75,7 @@ def replacing(target: str, output: str, binary: bool) -> Iterator[IO[Any]]:
             continue
         except OSError as exc:
             raise InvalidInput(
-                _(MESSAGES["cannot"]).format(output=output, reason=exc.strerror)
+                MESSAGES["cannot"].format(output=output, reason=exc.strerror)
             ) from None
     try:
         if binary:
@@ -94,7 +94,7 @@ def replacing(target: str, output: str, binary: bool) -> Iterator[IO[Any]]:
             os.unlink(temporary)
         if isinstance(exc, OSError):
             reason = exc.strerror or str(exc)
-            raise InvalidInput(_(MESSAGES["cannot"]).format(output=output, reason=reason)) from None
+            raise InvalidInput(MESSAGES["cannot"].format(output=output, reason=reason)) from None
         raise
 
 
@@ -106,4 +106,4 @@ def opened(target: str, output: str, binary: bool) -> Iterator[IO[Any]]:
             yield out
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise InvalidInput(_(MESSAGES["cannot"]).format(output=output, reason=reason)) from None
+        raise InvalidInput(MESSAGES["cannot"].format(output=output, reason=reason)) from None

@@ -25,23 +25,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmcli.errors import InvalidInput
-from crmcli.i18n import N_, _
+from crmcli.i18n import N_, Catalogue, _
 
 SUFFIXES = (".vcf", ".vcard")
 HEADER = ["customer", "name", "title", "phone", "email", "birthday", "gender", "notes"]
 
-MESSAGES = {
-    "stdin": N_("an address book cannot be read from stdin; name the .vcf file"),
-    "empty": N_("{name} holds no vCard (no BEGIN:VCARD line)"),
-    "no_customer": N_(
-        "the cards of {name} do not say which customer they belong to; pass --customer REF, or --by-org to take each card's ORG"
-    ),
-    "both": N_("--customer and --by-org exclude each other: give one"),
-    "no_end": N_("the card has no END:VCARD"),
-    "broken": N_("cannot read the card: {reason}"),
-    "no_name": N_("the card has no name (FN or N)"),
-    "no_org": N_("the card has no ORG to name its customer (--by-org)"),
-}
+MESSAGES = Catalogue(
+    {
+        "stdin": N_("an address book cannot be read from stdin; name the .vcf file"),
+        "empty": N_("{name} holds no vCard (no BEGIN:VCARD line)"),
+        "no_customer": N_(
+            "the cards of {name} do not say which customer they belong to; pass --customer REF, or --by-org to take each card's ORG"
+        ),
+        "both": N_("--customer and --by-org exclude each other: give one"),
+        "no_end": N_("the card has no END:VCARD"),
+        "broken": N_("cannot read the card: {reason}"),
+        "no_name": N_("the card has no name (FN or N)"),
+        "no_org": N_("the card has no ORG to name its customer (--by-org)"),
+    }
+)
 
 _BEGIN = re.compile(r"^\s*BEGIN\s*:\s*VCARD\s*$", re.IGNORECASE)
 _END = re.compile(r"^\s*END\s*:\s*VCARD\s*$", re.IGNORECASE)
@@ -125,9 +127,9 @@ def split_cards(text: str) -> Iterator[tuple[int, str | None]]:
 
 def open_cards(path: str, *, customer: str | None, by_org: bool) -> CardInput:
     if path == "-":
-        raise InvalidInput(_(MESSAGES["stdin"]))
+        raise InvalidInput(MESSAGES["stdin"])
     if customer is not None and by_org:
-        raise InvalidInput(_(MESSAGES["both"]))
+        raise InvalidInput(MESSAGES["both"])
     name = os.path.basename(path)
     try:
         with open(path, "rb") as fh:
@@ -141,7 +143,7 @@ def open_cards(path: str, *, customer: str | None, by_org: bool) -> CardInput:
     own_codes = False
     for line, card_text in split_cards(_decode(data)):
         if card_text is None:
-            broken[line] = _(MESSAGES["no_end"])
+            broken[line] = MESSAGES["no_end"]
             rows.append((line, [""] * len(HEADER)))
             continue
         try:
@@ -155,15 +157,15 @@ def open_cards(path: str, *, customer: str | None, by_org: bool) -> CardInput:
         elif by_org:
             fields["customer"] = fields.pop("org", "")
             if not fields["customer"]:
-                broken[line] = _(MESSAGES["no_org"])
+                broken[line] = MESSAGES["no_org"]
         else:
             fields["customer"] = fields.pop("crm_customer", "")
             own_codes = own_codes or bool(fields["customer"])
         rows.append((line, [fields.get(key, "") for key in HEADER]))
     if not rows:
-        raise InvalidInput(_(MESSAGES["empty"]).format(name=name))
+        raise InvalidInput(MESSAGES["empty"].format(name=name))
     if customer is None and not by_org and not own_codes:
-        raise InvalidInput(_(MESSAGES["no_customer"]).format(name=name))
+        raise InvalidInput(MESSAGES["no_customer"].format(name=name))
     return CardInput(name=name, header=list(HEADER), size=len(data), _rows=rows, broken=broken)
 
 
@@ -180,12 +182,12 @@ def card_fields(text: str) -> dict[str, str]:
                 _decoded = item.value
     except Exception as exc:  # vobject raises ParseError and a few plain errors
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise InvalidInput(_(MESSAGES["broken"]).format(reason=reason[:200])) from None
+        raise InvalidInput(MESSAGES["broken"].format(reason=reason[:200])) from None
     fields: dict[str, str] = {}
     notes: list[str] = []
     name = _first_text(contents, "fn") or _from_n(contents)
     if not name:
-        raise InvalidInput(_(MESSAGES["no_name"]))
+        raise InvalidInput(MESSAGES["no_name"])
     fields["name"] = name
     org = contents.get("org")
     if org:

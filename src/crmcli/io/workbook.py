@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from crmcli.errors import InvalidInput
-from crmcli.i18n import N_, _
+from crmcli.i18n import N_, Catalogue, _
 from crmcli.io.values import FORMULA_START
 
 _QUOTED = "'"
@@ -38,20 +38,22 @@ MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 # How far down the header is looked for when --header-row does not say.
 HEADER_SEARCH_ROWS = 30
 
-MESSAGES = {
-    "unreadable": N_("cannot read {name} as a workbook: {reason}"),
-    "no_sheet": N_("{name} has no sheet {sheet!r}; its sheets are: {sheets}"),
-    "no_index": N_("{name} has no sheet {sheet}: it has {count} (numbered from 1)"),
-    "empty_sheet": N_("sheet {sheet!r} of {name} is empty"),
-    "header_row": N_(
-        "--header-row {row} is past the last row ({last}) of sheet {sheet!r} of {name}"
-    ),
-    "empty_header": N_(
-        "row {row} of sheet {sheet!r} of {name} is empty; --header-row names the header row"
-    ),
-    "stdin": N_("a workbook cannot be read from stdin; name the file"),
-    "bad_header_row": N_("--header-row must be a row number from 1, not {row!r}"),
-}
+MESSAGES = Catalogue(
+    {
+        "unreadable": N_("cannot read {name} as a workbook: {reason}"),
+        "no_sheet": N_("{name} has no sheet {sheet!r}; its sheets are: {sheets}"),
+        "no_index": N_("{name} has no sheet {sheet}: it has {count} (numbered from 1)"),
+        "empty_sheet": N_("sheet {sheet!r} of {name} is empty"),
+        "header_row": N_(
+            "--header-row {row} is past the last row ({last}) of sheet {sheet!r} of {name}"
+        ),
+        "empty_header": N_(
+            "row {row} of sheet {sheet!r} of {name} is empty; --header-row names the header row"
+        ),
+        "stdin": N_("a workbook cannot be read from stdin; name the file"),
+        "bad_header_row": N_("--header-row must be a row number from 1, not {row!r}"),
+    }
+)
 
 
 def is_workbook(path: str) -> bool:
@@ -74,7 +76,7 @@ def parse_header_row(text: str | None) -> int | None:
         return None
     stripped = text.strip()
     if not stripped.isdigit() or int(stripped) < 1:
-        raise InvalidInput(_(MESSAGES["bad_header_row"]).format(row=text))
+        raise InvalidInput(MESSAGES["bad_header_row"].format(row=text))
     return int(stripped)
 
 
@@ -165,7 +167,7 @@ def open_workbook(
     from python_calamine import CalamineWorkbook
 
     if path == "-":
-        raise InvalidInput(_(MESSAGES["stdin"]))
+        raise InvalidInput(MESSAGES["stdin"])
     name = os.path.basename(path)
     try:
         size: int | None = os.path.getsize(path)
@@ -178,7 +180,7 @@ def open_workbook(
         raise InvalidInput(_("cannot read {path}: permission denied").format(path=path)) from None
     except Exception as exc:  # calamine's errors: a damaged or password-protected file
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidInput(_(MESSAGES["unreadable"]).format(name=name, reason=reason)) from None
+        raise InvalidInput(MESSAGES["unreadable"].format(name=name, reason=reason)) from None
     names = list(book.sheet_names)
     chosen = _choose_sheet(name, names, sheet)
     try:
@@ -186,15 +188,15 @@ def open_workbook(
         rows: list[list[Any]] = grid.to_python(skip_empty_area=False)
         first_line = 1
     except Exception as exc:
-        raise InvalidInput(_(MESSAGES["unreadable"]).format(name=name, reason=exc)) from None
+        raise InvalidInput(MESSAGES["unreadable"].format(name=name, reason=exc)) from None
     finally:
         book.close()
     if not rows or not any(cell_text(c).strip() for row in rows for c in row):
-        raise InvalidInput(_(MESSAGES["empty_sheet"]).format(sheet=chosen, name=name))
+        raise InvalidInput(MESSAGES["empty_sheet"].format(sheet=chosen, name=name))
     if header_row is not None:
         if header_row > len(rows):
             raise InvalidInput(
-                _(MESSAGES["header_row"]).format(
+                MESSAGES["header_row"].format(
                     row=header_row, last=len(rows), sheet=chosen, name=name
                 )
             )
@@ -202,7 +204,7 @@ def open_workbook(
         header = [cell_text(c).strip() for c in rows[line - first_line]]
         if not any(header):
             raise InvalidInput(
-                _(MESSAGES["empty_header"]).format(row=header_row, sheet=chosen, name=name)
+                MESSAGES["empty_header"].format(row=header_row, sheet=chosen, name=name)
             )
     else:
         line = _find_header(rows, first_line, is_header)
@@ -223,7 +225,7 @@ def open_workbook(
 def _choose_sheet(name: str, names: list[str], sheet: str | None) -> str:
     if sheet is None or not sheet.strip():
         if not names:
-            raise InvalidInput(_(MESSAGES["unreadable"]).format(name=name, reason=_("no sheets")))
+            raise InvalidInput(MESSAGES["unreadable"].format(name=name, reason=_("no sheets")))
         return names[0]
     wanted = sheet.strip()
     if wanted in names:
@@ -235,9 +237,9 @@ def _choose_sheet(name: str, names: list[str], sheet: str | None) -> str:
         index = int(wanted)
         if 1 <= index <= len(names):
             return names[index - 1]
-        raise InvalidInput(_(MESSAGES["no_index"]).format(name=name, sheet=index, count=len(names)))
+        raise InvalidInput(MESSAGES["no_index"].format(name=name, sheet=index, count=len(names)))
     shown = ", ".join(repr(n) for n in names)
-    raise InvalidInput(_(MESSAGES["no_sheet"]).format(name=name, sheet=wanted, sheets=shown))
+    raise InvalidInput(MESSAGES["no_sheet"].format(name=name, sheet=wanted, sheets=shown))
 
 
 def _find_header(rows: list[list[Any]], first_line: int, is_header: Callable[[str], bool]) -> int:

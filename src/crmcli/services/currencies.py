@@ -19,14 +19,16 @@ from sqlalchemy import BigInteger, case, literal, select
 from crmcli import schema
 from crmcli.config import Config
 from crmcli.errors import InvalidInput
-from crmcli.i18n import N_, _
+from crmcli.i18n import N_, Catalogue
 
-MESSAGES = {
-    "no_rate": N_(
-        "sales in {missing} cannot be compared with sales in {base}: no exchange rate; "
-        "set one with crm config set currency.rates.{first} RATE (1 {first} = RATE {base})"
-    ),
-}
+MESSAGES = Catalogue(
+    {
+        "no_rate": N_(
+            "sales in {missing} cannot be compared with sales in {base}: no exchange rate; "
+            "set one with crm config set currency.rates.{first} RATE (1 {first} = RATE {base})"
+        ),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def require_rates(config: Config, currencies: Iterable[str]) -> Rates:
     missing = sorted({c for c in currencies if c != found.base and c not in found.rates})
     if missing:
         raise InvalidInput(
-            _(MESSAGES["no_rate"]).format(
+            MESSAGES["no_rate"].format(
                 missing=", ".join(missing), base=found.base, first=missing[0]
             )
         )

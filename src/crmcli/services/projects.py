@@ -37,7 +37,7 @@ from crmcli import enums, history, phrases, schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound, StorageError
-from crmcli.i18n import N_, _, label
+from crmcli.i18n import N_, Catalogue, _, label
 from crmcli.services.context import Actor
 from crmcli.text.bounds import looks_like_id, record_id
 
@@ -52,45 +52,47 @@ PROMOTED_STAGES = ("lead", "target", "qualified")
 SUCCESS_DEFINITION = N_("completed ÷ (completed + lost)")
 LATE_REASON = N_("project #{id} {name} expected {expected}")
 
-# Why a customer became 成交: a reason history stores, so English like every stored text
-# (read back in the interface language, if at all, through crmcli.phrases).
-MESSAGES = {
-    "already": N_("project #{id} is already {stage}"),
-    "closed": N_("project #{id} is {stage}: reopen it first (crm project reopen {id} --reason …)"),
-    "backwards": N_(
-        "project #{id} is in {current}: stages move forward only ({stage} comes before it)"
-    ),
-    "lost_reason": N_("moving project #{id} to lost needs --reason: why it failed (失败原因)"),
-    "approval": N_(
-        "project #{id} is not approved (立项审批): approve it before it moves to {stage} "
-        "(crm project approve {id})"
-    ),
-    "reopen_open": N_("project #{id} is {stage}, not lost or completed: nothing to reopen"),
-    "reopen_reason": N_("reopening project #{id} needs --reason"),
-    "approved": N_("project #{id} was already approved by {by} on {at}"),
-    "before_added": N_("{at} is before project #{id} was added ({added})"),
-    "before_last": N_("{at} is before the last stage move of project #{id} ({last})"),
-    "future": N_("{at} is in the future"),
-    "expected_before": N_("--expected {expected} is before the project was added ({added})"),
-    "name": N_("a project needs a name"),
-    "other_customer": N_("project #{id} belongs to {code} {name}, not to this customer"),
-    "no_archive": N_(
-        "documents are archived in a folder, never in the database: on a database server "
-        "set one first with `crm config set project.archive_dir /path/to/archive`"
-    ),
-    "no_file": N_("no file {path}"),
-    "is_dir": N_("{path} is a directory, not a document"),
-    "unreadable": N_("cannot read {path}: {reason}"),
-    "permission": N_("permission denied"),
-    "duplicate": N_("project #{id} already has a document named {name} (added {at})"),
-    "no_doc": N_("project #{id} has no document {name!r}"),
-    "missing": N_("project #{id} {name}: archived copy {path} is missing"),
-    "changed": N_(
-        "project #{id} {name}: archived copy {path} has changed "
-        "(sha256 {actual}, recorded {recorded})"
-    ),
-    "exists": N_("{path} exists; add --force to overwrite it"),
-}
+MESSAGES = Catalogue(
+    {
+        "already": N_("project #{id} is already {stage}"),
+        "closed": N_(
+            "project #{id} is {stage}: reopen it first (crm project reopen {id} --reason …)"
+        ),
+        "backwards": N_(
+            "project #{id} is in {current}: stages move forward only ({stage} comes before it)"
+        ),
+        "lost_reason": N_("moving project #{id} to lost needs --reason: why it failed (失败原因)"),
+        "approval": N_(
+            "project #{id} is not approved (立项审批): approve it before it moves to {stage} "
+            "(crm project approve {id})"
+        ),
+        "reopen_open": N_("project #{id} is {stage}, not lost or completed: nothing to reopen"),
+        "reopen_reason": N_("reopening project #{id} needs --reason"),
+        "approved": N_("project #{id} was already approved by {by} on {at}"),
+        "before_added": N_("{at} is before project #{id} was added ({added})"),
+        "before_last": N_("{at} is before the last stage move of project #{id} ({last})"),
+        "future": N_("{at} is in the future"),
+        "expected_before": N_("--expected {expected} is before the project was added ({added})"),
+        "name": N_("a project needs a name"),
+        "other_customer": N_("project #{id} belongs to {code} {name}, not to this customer"),
+        "no_archive": N_(
+            "documents are archived in a folder, never in the database: on a database server "
+            "set one first with `crm config set project.archive_dir /path/to/archive`"
+        ),
+        "no_file": N_("no file {path}"),
+        "is_dir": N_("{path} is a directory, not a document"),
+        "unreadable": N_("cannot read {path}: {reason}"),
+        "permission": N_("permission denied"),
+        "duplicate": N_("project #{id} already has a document named {name} (added {at})"),
+        "no_doc": N_("project #{id} has no document {name!r}"),
+        "missing": N_("project #{id} {name}: archived copy {path} is missing"),
+        "changed": N_(
+            "project #{id} {name}: archived copy {path} has changed "
+            "(sha256 {actual}, recorded {recorded})"
+        ),
+        "exists": N_("{path} exists; add --force to overwrite it"),
+    }
+)
 # The fields of MESSAGES that hold a project stage: its label in Chinese.
 _STAGE_FIELDS = ("stage", "current")
 
@@ -100,7 +102,7 @@ def _say(key: str, **fields: Any) -> str:
     for name in _STAGE_FIELDS:
         if name in fields:
             fields[name] = label(enums.PROJECT_STAGE, fields[name])
-    return _(MESSAGES[key]).format(**fields)
+    return MESSAGES[key].format(**fields)
 
 
 def _minute(at: datetime) -> str:
@@ -652,7 +654,7 @@ def check_document(path: Path) -> None:
     if not path.exists():
         raise InvalidInput(_say("no_file", path=path))
     if not os.access(path, os.R_OK):
-        raise InvalidInput(_say("unreadable", path=path, reason=_(MESSAGES["permission"])))
+        raise InvalidInput(_say("unreadable", path=path, reason=MESSAGES["permission"]))
 
 
 def _archive(source: Path, archive: Path) -> tuple[str, int]:

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from crmcli.config import Config
 from crmcli.errors import InvalidInput
-from crmcli.i18n import N_, _
+from crmcli.i18n import N_, Catalogue
 from crmcli.services.reports.model import Period, Report
 
 NAMES = ("summary", "tiers", "pipeline", "staff", "complaints", "satisfaction", "abc")
@@ -25,9 +25,11 @@ BINARY = frozenset({"xlsx"})
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".json": "json",
             ".xlsx": "xlsx", ".html": "html", ".htm": "html"}  # fmt: skip
 
-MESSAGES = {
-    "order": N_("--from {start} is after --to {end}"),
-}
+MESSAGES = Catalogue(
+    {
+        "order": N_("--from {start} is after --to {end}"),
+    }
+)
 
 
 def period(start: date | None, end: date, owner: str | None) -> Period:
@@ -36,7 +38,7 @@ def period(start: date | None, end: date, owner: str | None) -> Period:
 
     first = start if start is not None else end - relativedelta(years=1) + relativedelta(days=1)
     if first > end:
-        raise InvalidInput(_(MESSAGES["order"]).format(start=first, end=end))
+        raise InvalidInput(MESSAGES["order"].format(start=first, end=end))
     return Period(first, end, owner)
 
 
