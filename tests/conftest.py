@@ -305,6 +305,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: s
     monkeypatch.setenv("CRM_USER", "tester")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("NO_COLOR", "1")
     for variable in ("CRM_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):  # English unless a test asks
         monkeypatch.delenv(variable, raising=False)

@@ -490,3 +490,14 @@ def test_clean_text_and_name_key_fold_spaces_as_the_regular_expression_does(text
     folded = unicodedata.normalize("NFKC", text)
     assert normalize.clean_text(text) == re.sub(r"\s+", " ", folded).strip()
     assert normalize.name_key(text) == re.sub(r"\s+", "", folded).casefold()
+
+
+@pytest.mark.parametrize("name", sorted(tables.TABLES))
+def test_no_two_columns_of_a_table_answer_to_one_header(name):
+    # Each header a table knows, as the import folds it, names one column only.
+    table = tables.TABLES[name]
+    index = table.aliases_index
+    for col in table.columns:
+        for header in (col.key, *col.aliases):
+            assert index[tables.fold_header(header)] is col
+            assert table.match_header(f" {header.upper()} ") is col

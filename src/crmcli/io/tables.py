@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from crmcli import enums
@@ -131,15 +132,19 @@ class Table:
     event_past: bool = False
     # Columns that default to a config setting when a row gives none: column → config key.
     defaults_config: dict[str, str] = field(default_factory=dict)
-    aliases_index: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def aliases_index(self) -> dict[str, Column]:
+        """Every header a column answers to, folded; built when a file's headers are first
+        matched (commands that add one record never need it)."""
+        index: dict[str, Column] = {}
         for col in self.columns:
             for name in (col.key, *col.aliases):
                 folded = fold_header(name)
-                if folded in self.aliases_index and self.aliases_index[folded] is not col:
+                if folded in index and index[folded] is not col:
                     raise AssertionError(f"{self.name}: header {name!r} used twice")
-                self.aliases_index[folded] = col
+                index[folded] = col
+        return index
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)

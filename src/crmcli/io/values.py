@@ -218,6 +218,7 @@ def _pinyin() -> Any:
     if _PINYIN is None:
         from itertools import chain
 
+        normalize.pypinyin(phrases=True)  # an import's names: most need them
         from pypinyin import Style
         from pypinyin.constants import PHRASES_DICT, RE_HANS
         from pypinyin.converter import DefaultConverter

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import unicodedata
 
 from crmcli.errors import InvalidInput
@@ -38,6 +40,7 @@ def pinyin_keys(name: str) -> tuple[str, str]:
         piece = folded.strip()
         sort_key, joined, initials = piece_keys(piece) if piece else ("", "", "")
         return sort_key, f"{joined}|{initials}"
+    pypinyin(phrases=needs_phrases(folded))
     from pypinyin import Style, lazy_pinyin
 
     syllables = [s.strip() for s in lazy_pinyin(folded, style=Style.NORMAL) if s.strip()]
@@ -45,6 +48,117 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     initials = "".join(s[0] for s in syllables if s[0].isalnum())
     joined = "".join("".join(s.split()) for s in syllables)
     return sort_key, f"{joined}|{initials}"
+
+
+_phrases_loaded = False
+
+
+def pypinyin(*, phrases: bool) -> None:
+    """Import pypinyin, with its phrase dictionary only when asked (or asked before).
+
+    The phrase dictionary takes longer to load than the rest of ``crm customer add``
+    (a sixth of a second of JSON), and a name reads the same without it unless one of
+    its characters is one a phrase reads otherwise than pypinyin's first reading of it
+    without tones (行 in 银行, 重 in 重庆: ``needs_phrases``). So 上海科技有限公司 does
+    not load it; 重庆银行, and every import, do.
+    """
+    global _phrases_loaded
+    if "pypinyin.constants" not in sys.modules:
+        # pypinyin reads PYPINYIN_NO_PHRASES once, when its constants are first imported.
+        before = os.environ.get("PYPINYIN_NO_PHRASES")
+        os.environ["PYPINYIN_NO_PHRASES"] = "1"
+        try:
+            import pypinyin.constants  # noqa: F401
+        finally:
+            if before is None:
+                del os.environ["PYPINYIN_NO_PHRASES"]
+            else:
+                os.environ["PYPINYIN_NO_PHRASES"] = before
+    if phrases and not _phrases_loaded:
+        from pypinyin import load_phrases_dict
+        from pypinyin.constants import PHRASES_DICT
+
+        if not PHRASES_DICT:  # pypinyin imported elsewhere has them already
+            from pypinyin.phrases_dict import phrases_dict
+
+            load_phrases_dict(phrases_dict)  # also retrains the segmenter on them
+        _phrases_loaded = True
+        _remember_phrase_chars()
+
+
+def needs_phrases(text: str) -> bool:
+    """Whether a phrase could change ``text``'s syllables: it has a character some phrase
+    reads otherwise, or those characters are not known yet for this pypinyin."""
+    if _phrases_loaded:
+        return True
+    chars = _phrase_chars()
+    return chars is None or any(c in chars for c in text)
+
+
+def _phrase_chars_path() -> str:
+    """Where the characters ``needs_phrases`` looks for are kept, one file per version of
+    pypinyin (they are worked out from its dictionaries the first time it loads them)."""
+    pypinyin(phrases=False)
+    from pypinyin import __version__
+
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "crmcli", f"pypinyin-{__version__}-phrase-chars.txt")
+
+
+_known_chars: dict[str, frozenset[str]] = {}
+
+
+def _phrase_chars() -> frozenset[str] | None:
+    path = _phrase_chars_path()
+    if path not in _known_chars:
+        try:
+            with open(path, encoding="utf-8") as f:
+                _known_chars[path] = frozenset(f.read())
+        except OSError:
+            return None
+    return _known_chars[path]
+
+
+def phrase_chars() -> frozenset[str]:
+    """The characters some phrase reads otherwise than the first reading pypinyin gives
+    them on their own, both without tones: the only ones a phrase can change."""
+    pypinyin(phrases=True)
+    from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
+    from pypinyin.contrib.tone_convert import to_normal
+
+    toneless: dict[str, str] = {}  # a few thousand readings, each met many times
+
+    def plain(reading: str) -> str:
+        if reading not in toneless:
+            toneless[reading] = to_normal(reading)
+        return toneless[reading]
+
+    first: dict[str, str] = {}
+    chars = set()
+    for phrase, readings in PHRASES_DICT.items():
+        for char, reading in zip(phrase, readings, strict=False):
+            if char not in first:
+                own = PINYIN_DICT.get(ord(char))
+                first[char] = plain(own.split(",")[0]) if own else ""
+            if plain(reading[0]) != first[char]:
+                chars.add(char)
+    return frozenset(chars)
+
+
+def _remember_phrase_chars() -> None:
+    """Written once per pypinyin version, under a temporary name and renamed; a cache
+    that cannot be written only means the phrases are loaded for every Chinese name."""
+    path = _phrase_chars_path()
+    if os.path.exists(path):
+        return
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as f:
+            f.write("".join(sorted(phrase_chars())))
+        os.replace(temporary, path)
+    except OSError:
+        pass
 
 
 def piece_keys(piece: str) -> tuple[str, str, str]:
