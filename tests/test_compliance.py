@@ -100,3 +100,65 @@ def test_a_periods_missed_greetings_are_the_union_of_each_days(crm):
     assert [d.detail for d in period if d.contact_name] == ["钱芳 (经理) 生日"]
     assert counts == {"li": 12, "wang": 9, "zhao": 6}
     assert rows(wang) == [r for r in rows(period) if r[4] == "wang"]
+
+
+def test_a_periods_missed_monthly_calls_are_each_months_in_one_query(crm):
+    # Owed by the stage at each month's end, charged to the owner of then; a phone call
+    # in the month pays it, an e-mail does not.
+    add(crm, "Alpha", "QA", "qualified")
+    add(crm, "Bravo", "WI", "lead", "--channel", "walk-in", owner="wang")
+    crm.ok("customer", "edit", "WI", "--owner", "zhao", "--as-of", "2026-03-20")
+    add(crm, "Charlie", "TG", "lead")
+    crm.ok("stage", "set", "TG", "target", "--as-of", "2026-03-10")
+    add(crm, "Delta", "LS", "target", owner="wang")
+    crm.ok("stage", "set", "LS", "lost", "--as-of", "2026-04-15")
+    add(crm, "Echo", "NW", "qualified", on="2026-03-10")  # owed from April, its first month
+    add(crm, "Foxtrot", "GM", "lead")  # owed nothing
+
+    def log(code, channel, at):
+        crm.ok(
+            "log", code, "--channel", channel, "--summary", "call", "--at", at, "--as-of", at[:10]
+        )
+
+    log("QA", "phone", "2026-02-15 10:00")
+    log("LS", "phone", "2026-03-03 10:00")
+    log("TG", "email", "2026-04-02 10:00")
+    from crmcli.config import load
+    from crmcli.db import open_database
+    from crmcli.services import compliance
+
+    config = load()
+    start, end, as_of = date(2026, 2, 1), date(2026, 4, 30), date(2026, 5, 1)
+    database = open_database(os.environ["CRM_DB"], write=False)
+    with database.reading() as connection:
+        period = compliance.missed_calls(connection, config, start, end, as_of)
+        months = [
+            duty
+            for first in (date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1))
+            for duty in compliance.calls_missing(connection, config, first)
+        ]
+        counts = compliance.missed_call_counts(connection, config, start, end, as_of)
+        li = compliance.missed_calls(connection, config, start, end, as_of, owner="li")
+        # The month under way counts up to the day asked: Alpha has until May's end.
+        may = compliance.calls_missing_rows(connection, config, as_of, until=as_of)
+    got = [(d.occasion, d.code, d.owner, d.day.isoformat()) for d in period]
+    assert got == [(d.occasion, d.code, d.owner, d.day.isoformat()) for d in months]
+    assert got == [
+        ("2026-02", "WI", "wang", "2026-02-28"),
+        ("2026-02", "LS", "wang", "2026-02-28"),
+        ("2026-03", "QA", "li", "2026-03-31"),
+        ("2026-03", "WI", "zhao", "2026-03-31"),
+        ("2026-03", "TG", "li", "2026-03-31"),
+        ("2026-04", "QA", "li", "2026-04-30"),
+        ("2026-04", "WI", "zhao", "2026-04-30"),
+        ("2026-04", "TG", "li", "2026-04-30"),
+        ("2026-04", "NW", "li", "2026-04-30"),
+    ]
+    assert counts == {"li": 5, "wang": 2, "zhao": 2}
+    assert [d.code for d in li] == ["QA", "TG", "QA", "TG", "NW"]
+    assert [(r.code, r.owner) for r in may] == [
+        ("QA", "li"),
+        ("WI", "zhao"),
+        ("TG", "li"),
+        ("NW", "li"),
+    ]

@@ -90,23 +90,42 @@ class Facts:
         self.spans = list(spans)
 
 
-def targets(facts: Facts, config: Config, now: datetime) -> tuple[Target, Target]:
-    """The response and resolution targets of a complaint at ``now``."""
-    rules = config.get("sla")
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The SLA settings ``targets`` applies, read from the config once for any number of
+    complaints: the clock, and the hours of each target."""
+
+    clock: sla.Clock
+    response: timedelta  # counted on the clock (``sla.counted_target``)
+    resolution: dict[str, timedelta]  # by severity
+
+
+def rules(config: Config) -> Rules:
+    settings = config.get("sla")
     counted = clock(config)
+    return Rules(
+        counted,
+        sla.counted_target(float(settings["response_hours"]), counted),
+        {
+            k: sla.counted_target(float(v) * 24, counted)
+            for k, v in settings["resolution_days"].items()
+        },
+    )
+
+
+def targets(facts: Facts, rules: Rules, now: datetime) -> tuple[Target, Target]:
+    """The response and resolution targets of a complaint at ``now``."""
+    counted = rules.clock
     pauses: list[tuple[datetime, datetime | None]] = list(facts.spans)
     if facts.waiting_since is not None:
         # Still waiting: the clocks stand still up to now.
         pauses.append((facts.waiting_since, max(now, facts.waiting_since)))
-    hours = {
-        "response": float(rules["response_hours"]),
-        "resolution": float(rules["resolution_days"][facts.severity]) * 24,
-    }
+    counted_time = {"response": rules.response, "resolution": rules.resolution[facts.severity]}
     starts = {"response": facts.received_at, "resolution": facts.reopened_at or facts.received_at}
     done = {"response": facts.responded_at, "resolution": facts.resolved_at}
     found = []
     for name in TARGETS:
-        due = sla.deadline(starts[name], hours[name], counted, pauses)
+        due = sla.deadline_after(starts[name], counted_time[name], counted, pauses)
         assert due is not None  # every pause is closed above
         done_at = done[name]
         if done_at is not None:
@@ -255,8 +274,9 @@ def list_complaints(
     rows = bind.execute(query).all()
     spans = waiting_spans(bind, [r.id for r in rows])
     found = []
+    applied = rules(config)
     for r in rows:
-        response, resolution = targets(Facts(r, spans.get(r.id, ())), config, now)
+        response, resolution = targets(Facts(r, spans.get(r.id, ())), applied, now)
         item = Listed(
             r.id,
             r.customer_id,
@@ -552,9 +572,10 @@ def timeline(session: Any, complaint: Any, config: Config, now: datetime) -> lis
     ).all()
     rows = []
     state = _Replay(complaint.received_at)
+    applied = rules(config)
     for st in steps:
         state.apply(st)
-        response, resolution = targets(state.facts(), config, st.at)
+        response, resolution = targets(state.facts(), applied, st.at)
         rows.append(
             {
                 "at": st.at.isoformat(sep=" ", timespec="minutes"),

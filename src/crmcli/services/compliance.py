@@ -599,15 +599,13 @@ def calls_missing(
 ) -> list[Duty]:
     """Customers owed a phone call in ``month_of``'s month with none (up to ``until``)."""
     first, following = month_bounds(month_of)
-    last = following - timedelta(days=1)
-    month = f"{first:%Y-%m}"
-    detail = MONTHLY_DETAIL.format(month=month)
-    return [
-        Duty("monthly_call", id_, code, name, owner_, month, last, detail=detail)
-        for id_, code, name, owner_ in calls_missing_rows(
-            bind, config, month_of, owner=owner, until=until
+    stop = min(following, until) if until else following
+    u = _calls_missing_query(bind, config, [(first, stop)], owner=owner).subquery()
+    return _call_duties(
+        bind.execute(
+            select(u.c.id, u.c.code, u.c.name, u.c.owner, u.c.month).order_by(*_by_name(u.c))
         )
-    ]
+    )
 
 
 def calls_missing_rows(
@@ -619,36 +617,65 @@ def calls_missing_rows(
     until: date | None = None,
 ) -> list[Any]:
     """The customers of ``calls_missing`` as rows of id, code, name and owner, in name order."""
-    c = schema.customer.c
-    query = _calls_missing_query(bind, config, month_of, owner=owner, until=until)
-    return bind.execute(query.order_by(*_by_name(c))).all()
+    first, following = month_bounds(month_of)
+    stop = min(following, until) if until else following
+    u = _calls_missing_query(bind, config, [(first, stop)], owner=owner).subquery()
+    return bind.execute(  # type: ignore[no-any-return]
+        select(u.c.id, u.c.code, u.c.name, u.c.owner).order_by(*_by_name(u.c))
+    ).all()
+
+
+def _call_duties(rows: Any) -> list[Duty]:
+    duties = []
+    for id_, code, name, owner_, first in rows:
+        month = f"{first:%Y-%m}"
+        last = month_bounds(first)[1] - timedelta(days=1)
+        detail = MONTHLY_DETAIL.format(month=month)
+        duties.append(Duty("monthly_call", id_, code, name, owner_, month, last, detail=detail))
+    return duties
 
 
 def _calls_missing_query(
     bind: Any,
     config: Config,
-    month_of: date,
+    months: list[tuple[date, date]],
     *,
     owner: str | None = None,
-    until: date | None = None,
 ) -> Any:
+    """The customers owed a phone call in each of ``months`` (first day, and the day the
+    count stops: the next month's first, or an earlier day for the month under way) that
+    had none: one row per customer and month, with the month's first day. The ONE
+    definition of the monthly-call duty: ``crm remind``, ``crm greet missed`` and the
+    staff report read it, one month or a year of them in one query."""
     settings = config.get("monthly_call")
-    first, following = month_bounds(month_of)
-    stop = min(following, until) if until else following
     t = schema
     c = t.customer.c
     f = t.followup.c
+    midnight = datetime.min.time()
+    month = _day_table(
+        "call_month",
+        [
+            # The month is owed by the stage at its end (of the day the count stops, in
+            # the one under way) and charged to the owner of then.
+            (stop - timedelta(days=1), datetime.combine(stop, midnight), first,
+             datetime.combine(first, midnight))
+            for first, stop in months
+        ],
+        first=Date,
+        since=DateTime,
+    )  # fmt: skip
+    m = month.c
     called = exists().where(
         f.customer_id == c.id,
         f.channel.in_(settings["channels"]),
-        f.at >= datetime.combine(first, datetime.min.time()),
-        f.at < datetime.combine(stop, datetime.min.time()),
+        f.at >= m.since,
+        f.at < m.until,
     )
-    # Owed by the stage at the end of the month (of the day asked, in the current one),
-    # and charged to the owner of then.
-    then = _state_on(bind, t, stop - timedelta(days=1))
-    query = select(*_customer_cols(c, then)).where(
-        _eligible(c, then.stage, settings), c.created_on <= first, ~called
+    then = _state_on(bind, t, m.day, since=min(stop for _, stop in months) - timedelta(days=1))
+    query = (
+        select(*_customer_cols(c, then), m.first.label("month"), c.sort_key)
+        .select_from(month.join(t.customer, c.created_on <= m.first))
+        .where(_eligible(c, then.stage, settings), ~called)
     )
     if owner:
         query = query.where(then.owner == owner)
@@ -668,6 +695,10 @@ def _months_ended(start: date, end: date, as_of: date) -> list[date]:
     return months
 
 
+def _ended_months(start: date, end: date, as_of: date) -> list[tuple[date, date]]:
+    return [(first, month_bounds(first)[1]) for first in _months_ended(start, end, as_of)]
+
+
 def missed_calls(
     session: Any,
     config: Config,
@@ -677,21 +708,31 @@ def missed_calls(
     *,
     owner: str | None = None,
 ) -> list[Duty]:
-    """Months that ended between ``start`` and ``end`` (and before ``as_of``) without a call."""
-    missed: list[Duty] = []
-    for first in _months_ended(start, end, as_of):
-        missed.extend(calls_missing(session, config, first, owner=owner))
-    return missed
+    """Months that ended between ``start`` and ``end`` (and before ``as_of``) without a
+    call: month by month, each in name order."""
+    months = _ended_months(start, end, as_of)
+    if not months:
+        return []
+    query = _calls_missing_query(session, config, months, owner=owner)
+    u = query.subquery()
+    return _call_duties(
+        session.execute(
+            select(u.c.id, u.c.code, u.c.name, u.c.owner, u.c.month).order_by(
+                u.c.month, *_by_name(u.c)
+            )
+        )
+    )
 
 
 def missed_call_counts(
     bind: Any, config: Config, start: date, end: date, as_of: date, *, owner: str | None = None
 ) -> dict[str | None, int]:
     """How many of ``missed_calls`` each owner has, counted in SQL."""
-    counts: dict[str | None, int] = {}
-    for first in _months_ended(start, end, as_of):
-        _add_counts(counts, bind, _calls_missing_query(bind, config, first, owner=owner))
-    return counts
+    months = _ended_months(start, end, as_of)
+    if not months:
+        return {}
+    u = _calls_missing_query(bind, config, months, owner=owner).subquery()
+    return {o: int(n) for o, n in bind.execute(select(u.c.owner, func.count()).group_by(u.c.owner))}
 
 
 def _add_counts(counts: dict[str | None, int], bind: Any, query: Any) -> None:

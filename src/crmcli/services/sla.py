@@ -162,8 +162,19 @@ def deadline(
     Pauses ``[from, to)`` are not counted. None when an open pause (``to`` None) begins
     before the target is reached: no deadline can be reached while the complaint waits.
     """
-    left = counted_target(hours, clock)
+    return deadline_after(start, counted_target(hours, clock), clock, pauses)
+
+
+def deadline_after(
+    start: datetime,
+    left: timedelta,
+    clock: Clock,
+    pauses: Sequence[Pause] = (),
+) -> datetime | None:
+    """``deadline`` of a target given as its counted time (``counted_target``)."""
     _check_naive(start, "start")
+    if not pauses and clock.kind == REAL:
+        return start + left  # the one stretch of real time, nothing cut out of it
     for begin, end in _counted(start, clock, _merge(pauses)):
         if end == _FOREVER or end - begin >= left:
             return begin + left

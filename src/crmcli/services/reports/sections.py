@@ -723,14 +723,15 @@ def _judged(bind: Any, config: Config, period: Period) -> list[tuple[Any, Any, A
 
 
 def _judge(bind: Any, config: Config, period: Period) -> list[tuple[Any, Any, Any]]:
-    from crmcli.services.complaints import Facts, targets, waiting_spans
+    from crmcli.services.complaints import Facts, rules, targets, waiting_spans
 
     rows = _complaint_rows(bind, period)
     spans = waiting_spans(bind, [r.id for r in rows])
     now = _end_of(period.end)
     found = []
+    applied = rules(config)
     for r in rows:
-        response, resolution = targets(Facts(r, spans.get(r.id, ())), config, now)
+        response, resolution = targets(Facts(r, spans.get(r.id, ())), applied, now)
         found.append((r, response, resolution))
     return found
 
