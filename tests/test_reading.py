@@ -31,6 +31,7 @@ def _modules_after(tmp_path: Path, database: str, *args: str) -> set[str]:
         "CRM_USER": "tester",
         "NO_COLOR": "1",
         "PATH": "/usr/bin:/bin",
+        "XDG_CACHE_HOME": str(tmp_path / "xdg-cache"),
     }
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
@@ -90,12 +91,26 @@ def test_reading_commands_build_neither_the_models_nor_the_orm(
 def test_log_and_customer_add_build_no_models_and_an_english_name_no_pinyin(
     crm, tmp_path, database_target, args
 ):
-    # Their rows are written by Core statements in the unit of work; pypinyin's
-    # dictionaries are loaded for names with Chinese characters only.
+    # Their rows are written by Core statements in a unit of work of SQLAlchemy's own
+    # Session: neither SQLModel nor pydantic is imported. pypinyin's dictionaries are
+    # loaded for names with Chinese characters only.
     crm.ok("customer", "add", "华为技术有限公司", "--tier", "core", "--as-of", "2026-11-01")
     modules = _modules_after(tmp_path, database_target, *args)
     assert "crmcli.models" not in modules
+    assert "sqlmodel" not in modules
+    assert "pydantic" not in modules
     assert "pypinyin" not in modules
+
+
+def test_a_chinese_name_no_phrase_can_change_loads_no_phrases(crm, tmp_path, database_target):
+    # The first Chinese name loads the phrases (and notes the characters they change);
+    # a later one without those characters needs pypinyin's characters only.
+    _modules_after(tmp_path, database_target, "customer", "add", "重庆银行", "--tier", "core")
+    modules = _modules_after(tmp_path, database_target, "customer", "add", "上海科技有限公司")
+    assert "pypinyin" in modules
+    assert "pypinyin.phrases_dict" not in modules
+    names = [r["name"] for r in crm.json("customer", "list", "--format", "json")]
+    assert names == ["重庆银行", "上海科技有限公司"]  # chong qing, shang hai
 
 
 @pytest.mark.sqlite_only(reason="reads SQLite's EXPLAIN QUERY PLAN of the overdue query")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from sqlalchemy.engine import Connection, Engine
-    from sqlmodel import Session
+    from sqlalchemy.orm import Session
 
 
 def _revisions() -> tuple[str, ...]:
@@ -256,7 +256,7 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work: committed when the block ends, rolled back on any error."""
-        from sqlmodel import Session
+        from sqlalchemy.orm import Session
 
         with Session(self.engine, expire_on_commit=False) as session:
             for hook in self.on_session:

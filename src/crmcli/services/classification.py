@@ -39,7 +39,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from crmcli import history, phrases, schema
 from crmcli.config import Config

@@ -48,7 +48,7 @@ from crmcli.sqlfuncs import unindexed
 from crmcli.text.bounds import record_id
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
+    from sqlalchemy.orm import Session
 
     from crmcli.models import Campaign, CampaignNotice, Contact, Customer, Greeting
     from crmcli.services.context import Actor

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from crmcli import history
 from crmcli.errors import Ambiguous, InvalidInput, NotFound

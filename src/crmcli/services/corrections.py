@@ -26,7 +26,7 @@ from crmcli.text.bounds import looks_like_id
 from crmcli.text.bounds import record_id as bounded
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
+    from sqlalchemy.orm import Session
 
     from crmcli.models import Contact, Customer, FollowUp, Greeting, Plan, Sale
 

@@ -24,7 +24,7 @@ from crmcli.text.fields import CUSTOMER_FIELDS, parse_birthday, parse_fields
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
-    from sqlmodel import Session
+    from sqlalchemy.orm import Session
 
     from crmcli.models import Contact, Customer
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from crmcli.dates import parse_datetime
 from crmcli.enums import CHANNEL

@@ -17,7 +17,7 @@ from crmcli.text.bounds import looks_like_id, record_id
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
-    from sqlmodel import Session
+    from sqlalchemy.orm import Session
 
     from crmcli.models import Contact, Customer, Plan
 

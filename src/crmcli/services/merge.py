@@ -20,7 +20,7 @@ from crmcli.services import cadence
 from crmcli.services.context import Actor
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
+    from sqlalchemy.orm import Session
 
 # What moves, in the order it is counted and reported.
 MOVED = (

@@ -200,7 +200,7 @@ def _create_named(plan: Plan, by_name: Any) -> bool:
     import's: it was a customer then (``check_event_days``)."""
     from dataclasses import replace
 
-    from sqlmodel import Session
+    from sqlalchemy.orm import Session
 
     from crmcli.services.customers import add_customer
 

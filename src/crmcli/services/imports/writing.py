@@ -410,7 +410,7 @@ def _complete_projects(plan: Plan, batch_id: int) -> None:
 def _promote(plan: Plan, mine: Any) -> None:
     """A prospect whose project reached the contract is a customer (成交) now, as when
     ``crm project move`` takes one there."""
-    from sqlmodel import Session
+    from sqlalchemy.orm import Session
 
     from crmcli.models import Customer
     from crmcli.services.customers import apply_changes
