@@ -258,6 +258,19 @@ def test_overdue_flags_a_customer_with_an_open_major_complaint(shop):
     rows = {r["code"]: r for r in shop.json("overdue", "--as-of", "2026-12-01")}
     assert rows["AL"]["major_complaints"] == [1]
     assert rows["HW"]["major_complaints"] == []
+    # Every open major one, in order; a resolved one no longer; another owner's list
+    # does not show this one's.
+    open_(shop, "2026-11-25 09:00", "major", "AL")  # 3
+    open_(shop, "2026-11-25 10:00", "major", "HW")  # 4
+    step(shop, "4", "respond", "2026-11-25 11:00", "--note", "已致电")
+    step(shop, "4", "resolve", "2026-11-26 11:00", "--resolution", "换货")
+    rows = {r["code"]: r for r in shop.json("overdue", "--as-of", "2026-12-01")}
+    assert rows["AL"]["major_complaints"] == [1, 3]
+    assert rows["HW"]["major_complaints"] == []
+    (li,) = shop.json("overdue", "--as-of", "2026-12-01", "--owner", "li")
+    assert (li["code"], li["major_complaints"]) == ("HW", [])
+    table = shop.ok("overdue", "--as-of", "2026-12-01").stdout
+    assert "open major complaint #1; open major complaint #3" in table
 
 
 def test_working_time_in_a_year_without_published_holidays_says_so(shop):
