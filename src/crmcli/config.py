@@ -374,6 +374,12 @@ def make_private_dir(path: Path) -> None:
             continue
 
 
+def cache_dir() -> Path:
+    """Files crm can make again if they are lost (``$XDG_CACHE_HOME/crmcli``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "crmcli"
+
+
 def default_db_path() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "crmcli" / "crm.db"

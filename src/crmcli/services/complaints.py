@@ -30,7 +30,6 @@ from crmcli.services.context import Actor
 from crmcli.text.bounds import looks_like_id, record_id
 
 OPEN_STATUSES = ("open", "responded")
-TARGETS = ("response", "resolution")
 
 
 # --- the SLA state, computed -----------------------------------------------------------
@@ -119,26 +118,22 @@ def rules(config: Config) -> Rules:
 def targets(facts: Facts, rules: Rules, now: datetime) -> tuple[Target, Target]:
     """The response and resolution targets of a complaint at ``now``."""
     pauses: list[tuple[datetime, datetime | None]] = list(facts.spans)
-    waiting = facts.waiting_since is not None
-    if facts.waiting_since is not None:
+    since = facts.waiting_since
+    if since is not None:
         # Still waiting: the clocks stand still up to now.
-        pauses.append((facts.waiting_since, max(now, facts.waiting_since)))
+        pauses.append((since, max(now, since)))
+    waiting = since is not None
     received = facts.received_at
     return (
         _target(
-            "response", received, rules.response, facts.responded_at, rules, pauses, now, waiting
+            "response", received, rules.response, facts.responded_at,
+            rules.clock, pauses, now, waiting,
         ),
         _target(
-            "resolution",
-            facts.reopened_at or received,
-            rules.resolution[facts.severity],
-            facts.resolved_at,
-            rules,
-            pauses,
-            now,
-            waiting,
+            "resolution", facts.reopened_at or received, rules.resolution[facts.severity],
+            facts.resolved_at, rules.clock, pauses, now, waiting,
         ),
-    )
+    )  # fmt: skip
 
 
 def _target(
@@ -146,12 +141,13 @@ def _target(
     start: datetime,
     counted: timedelta,
     done_at: datetime | None,
-    rules: Rules,
+    clock: sla.Clock,
     pauses: list[tuple[datetime, datetime | None]],
     now: datetime,
     waiting: bool,
 ) -> Target:
-    due = sla.deadline_after(start, counted, rules.clock, pauses)
+    """One target from its start, its counted time and when it was done (if it was)."""
+    due = sla.deadline_after(start, counted, clock, pauses)
     assert due is not None  # every pause is closed in ``targets``
     if done_at is not None:
         if done_at <= due:

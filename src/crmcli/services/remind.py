@@ -317,7 +317,7 @@ def _monthly_calls(
     )
     return [
         Item("monthly_calls", owner_, id_, code, name, detail, month_end, 0, extra)
-        for id_, code, name, owner_ in rows
+        for id_, code, name, owner_, _first in rows
     ]
 
 

@@ -6,6 +6,9 @@ import os
 import re
 import sys
 import unicodedata
+from contextlib import suppress
+from functools import cache
+from pathlib import Path
 
 from crmcli.errors import InvalidInput
 from crmcli.i18n import _
@@ -95,17 +98,18 @@ def needs_phrases(text: str) -> bool:
     return chars is None or any(c in chars for c in text)
 
 
-def _phrase_chars_path() -> str:
+def _phrase_chars_path() -> Path:
     """Where the characters ``needs_phrases`` looks for are kept, one file per version of
     pypinyin (they are worked out from its dictionaries the first time it loads them)."""
+    from crmcli.config import cache_dir
+
     pypinyin(phrases=False)
     from pypinyin import __version__
 
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "crmcli", f"pypinyin-{__version__}-phrase-chars.txt")
+    return cache_dir() / f"pypinyin-{__version__}-phrase-chars.txt"
 
 
-_known_chars: dict[str, frozenset[str]] = {}
+_known_chars: dict[Path, frozenset[str]] = {}
 
 
 def _phrase_chars() -> frozenset[str] | None:
@@ -126,13 +130,7 @@ def phrase_chars() -> frozenset[str]:
     from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
     from pypinyin.contrib.tone_convert import to_normal
 
-    toneless: dict[str, str] = {}  # a few thousand readings, each met many times
-
-    def plain(reading: str) -> str:
-        if reading not in toneless:
-            toneless[reading] = to_normal(reading)
-        return toneless[reading]
-
+    plain = cache(to_normal)  # a few thousand readings, each met many times
     first: dict[str, str] = {}
     chars = set()
     for phrase, readings in PHRASES_DICT.items():
@@ -146,19 +144,18 @@ def phrase_chars() -> frozenset[str]:
 
 
 def _remember_phrase_chars() -> None:
-    """Written once per pypinyin version, under a temporary name and renamed; a cache
+    """Written once per pypinyin version (under a temporary name, then renamed); a cache
     that cannot be written only means the phrases are loaded for every Chinese name."""
+    from crmcli.config import make_private_dir
+    from crmcli.io.files import replacing
+
     path = _phrase_chars_path()
-    if os.path.exists(path):
+    if path.exists():
         return
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as f:
-            f.write("".join(sorted(phrase_chars())))
-        os.replace(temporary, path)
-    except OSError:
-        pass
+    with suppress(OSError, InvalidInput):
+        make_private_dir(path.parent)
+        with replacing(str(path), str(path), binary=False) as out:
+            out.write("".join(sorted(phrase_chars())))
 
 
 def piece_keys(piece: str) -> tuple[str, str, str]:
