@@ -250,7 +250,8 @@ def greeting_rows_between(
     parts = _greeting_parts(bind, config, start, end, owner=owner, pending_only=pending_only)
     if not parts:
         return []
-    u = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    query: Any = parts[0] if len(parts) == 1 else union_all(*parts)
+    u = query.subquery()
     rows = bind.execute(select(u).order_by(u.c.day, u.c.rank, u.c.sort_key, u.c.tiebreak)).all()
     labels: dict[tuple[str, str], str] = {}
     found: list[GreetingRow] = []
