@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, String, cast, literal
+from sqlalchemy import BigInteger, Date, Integer, String, cast, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement, func
 
@@ -77,6 +77,28 @@ def earliest(*exprs: Any) -> ColumnElement[date]:
     """The earliest of date expressions that may be NULL; NULL when all are."""
     far = literal(FAR_FUTURE, Date)
     return func.nullif(least(*(func.coalesce(e, far) for e in exprs)), far)
+
+
+class days_between(FunctionElement[int]):
+    """Whole calendar days from the second date to the first (``later - earlier``)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between)
+def _days_default(element: Any, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"(CAST({compiler.process(later, **kw)} AS DATE) - CAST({compiler.process(earlier, **kw)} AS DATE))"
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(ROUND(julianday(date({compiler.process(later, **kw)})) - "
+        f"julianday(date({compiler.process(earlier, **kw)}))) AS INTEGER)"
+    )
 
 
 class month_key(FunctionElement[str]):

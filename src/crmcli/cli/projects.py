@@ -215,24 +215,21 @@ def show(
         project = svc.get_project(session, project_id)
         connection = session.connection()
         (item,) = svc.list_projects(connection, day, project_id=project.id)
-        moves = svc.stages_of(connection, project.id)
+        moves = svc.stages_of(connection, project.id, day)
         days = svc.stage_durations(connection, day, [project.id]).get(project.id, {})
         docs = svc.documents(connection, project.id)
         followups = svc.followups_of(connection, project.id)
-    stages = []
-    for move, following in zip(moves, [*moves[1:], None], strict=True):
-        end = following.at.date() if following is not None else day
-        closed = move.stage in svc.CLOSED_STAGES
-        stages.append(
-            {
-                "stage": move.stage,
-                "from": move.from_stage,
-                "at": move.at,
-                "by": move.by,
-                "note": move.note,
-                "days": None if closed else max((end - move.at.date()).days, 0),
-            }
-        )
+    stages = [
+        {
+            "stage": move.stage,
+            "from": move.from_stage,
+            "at": move.at,
+            "by": move.by,
+            "note": move.note,
+            "days": None if move.days is None else int(move.days),
+        }
+        for move in moves
+    ]
     if output == "json":
         print_json(
             {

@@ -31,7 +31,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from crmcli import enums, history, phrases, schema
 from crmcli.config import Config
@@ -39,6 +39,7 @@ from crmcli.enums import TERMINAL_STAGES
 from crmcli.errors import InvalidInput, NotFound, StorageError
 from crmcli.i18n import N_, Catalogue, _, label
 from crmcli.services.context import Actor
+from crmcli.sqlfuncs import days_between, to_date
 from crmcli.text.bounds import looks_like_id, record_id
 
 STAGES = ("evaluation", "negotiation", "contract", "implementation", "completed")
@@ -501,41 +502,58 @@ def success_text(rate: dict[str, Any]) -> str:
     )
 
 
-def stages_of(bind: Any, project_id: int) -> list[Any]:
+def _moves(as_of: date, projects: Any = None) -> Any:
+    """Every stage move with the days spent in its stage (``days``): from the day it was
+    entered to the day the next move was (calendar days; the stage a project is in
+    counts up to ``as_of``). Lost and completed are ends, not stages one spends time
+    in: NULL. ``projects``: the ids of the projects (a list or a query; default all)."""
     s = schema.projectstage.c
+    entered = to_date(s.at)
+    left = func.lead(entered).over(partition_by=s.project_id, order_by=(s.at, s.id))
+    moves = select(
+        s.id, s.project_id, s.stage, s.from_stage, s.at, s.by, s.note,
+        entered.label("entered"), left.label("left"),
+    )  # fmt: skip
+    if projects is not None:
+        moves = moves.where(s.project_id.in_(projects))
+    m = moves.subquery("moves")
+    spent = days_between(func.coalesce(m.c.left, as_of), m.c.entered)
+    days = case((m.c.stage.in_(CLOSED_STAGES), None), (spent > 0, spent), else_=0)
+    return select(*(m.c[k] for k in ("id", "project_id", "stage", "from_stage", "at", "by", "note")),
+                  days.label("days")).subquery("spent")  # fmt: skip
+
+
+def stages_of(bind: Any, project_id: int, as_of: date) -> list[Any]:
+    """The project's stage moves in order, each with its ``days`` (``_moves``)."""
+    m = _moves(as_of, [project_id])
     return bind.execute(
-        select(s.stage, s.from_stage, s.at, s.by, s.note)
-        .where(s.project_id == project_id)
-        .order_by(s.at, s.id)
+        select(m.c.stage, m.c.from_stage, m.c.at, m.c.by, m.c.note, m.c.days).order_by(
+            m.c.at, m.c.id
+        )
     ).all()
+
+
+def stage_days(as_of: date, projects: Any = None) -> Any:
+    """Days spent in each stage, per project (``project_id``, ``stage``, ``days``): a stage
+    entered twice (after a reopening) adds up; the ends (lost, completed) are left out."""
+    m = _moves(as_of, projects)
+    return (
+        select(m.c.project_id, m.c.stage, func.sum(m.c.days).label("days"))
+        .where(m.c.days.is_not(None))
+        .group_by(m.c.project_id, m.c.stage)
+    )
 
 
 def stage_durations(
     bind: Any, as_of: date, project_ids: Iterable[int] | None = None
 ) -> dict[int, dict[str, int]]:
-    """Days spent in each stage, per project: from the day a stage was entered to the day
-    the next one was (calendar days); the stage a project is in counts up to ``as_of``.
-    Lost and completed are ends, not stages one spends time in. A stage entered twice
-    (after a reopening) adds up. Stages in lifecycle order; projects by id."""
-    s = schema.projectstage.c
-    query = select(s.project_id, s.stage, s.at).order_by(s.project_id, s.at, s.id)
-    ids = None if project_ids is None else list(project_ids)
-    if ids is not None:
-        query = query.where(s.project_id.in_(ids))
-    moves: dict[int, list[tuple[str, date]]] = defaultdict(list)
-    for pid, stage, at in bind.execute(query):
-        moves[pid].append((stage, at.date()))
-    found: dict[int, dict[str, int]] = {}
-    for pid in sorted(moves):
-        days: dict[str, int] = defaultdict(int)
-        steps = moves[pid]
-        for (stage, start), following in zip(steps, [*steps[1:], None], strict=True):
-            if stage in CLOSED_STAGES:
-                continue
-            end = following[1] if following is not None else as_of
-            days[stage] += max((end - start).days, 0)
-        found[pid] = {stage: days[stage] for stage in STAGES if stage in days}
-    return found
+    """``stage_days`` per project (by id), its stages in lifecycle order."""
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    rows = bind.execute(stage_days(as_of, None if project_ids is None else list(project_ids)))
+    for pid, stage, days in sorted(rows, key=lambda r: (r[0], order[r[1]])):
+        found[pid][stage] = int(days)
+    return dict(found)
 
 
 @dataclass(slots=True)

@@ -173,10 +173,13 @@ def surveys_due(bind: Any, config: Config, as_of: date, *, owner: str | None = N
     if owner:
         query = query.where(c.owner == owner)
     found = []
-    for r in bind.execute(query):
-        due_on = (r.last_on or r.created_on) + relativedelta(months=months)
-        found.append(
-            Due(r.id, r.code, r.name, r.owner, r.stage, r.last_on, due_on, (as_of - due_on).days)
-        )
+    step = relativedelta(months=months)
+    due_of: dict[date, date] = {}  # a few hundred days among many customers: each added once
+    for id_, code, name, owner_, stage, created_on, last_on in bind.execute(query):
+        basis = last_on or created_on
+        due_on = due_of.get(basis)
+        if due_on is None:
+            due_on = due_of[basis] = basis + step
+        found.append(Due(id_, code, name, owner_, stage, last_on, due_on, (as_of - due_on).days))
     found.sort(key=lambda d: -d.days_overdue)
     return found

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, time
-from statistics import median
 from typing import Any
 
 from sqlalchemy import Float, and_, case, cast, func, literal, select
@@ -58,11 +57,10 @@ from crmcli.services.reports.model import (
 from crmcli.services.reports.sql import (
     MEDIAN_DEFINITION,
     P90_DEFINITION,
-    days_between,
     median_p90,
     minutes_between,
 )
-from crmcli.sqlfuncs import month_key, to_date, whole
+from crmcli.sqlfuncs import days_between, month_key, to_date, whole
 
 # Money in the rows is in millionths (what sales are kept in); projects are kept in cents.
 CENT = 10_000
@@ -497,7 +495,7 @@ def tiers(bind: Any, config: Config, period: Period, _: Wording) -> Section:
 
 
 def pipeline(bind: Any, config: Config, period: Period, _: Wording) -> Section:
-    from crmcli.services.projects import CLOSED_STAGES, STAGES, stage_durations
+    from crmcli.services.projects import CLOSED_STAGES, STAGES, stage_days
 
     c, p = schema.customer.c, schema.project.c
     funnel_q = _owned(
@@ -521,7 +519,6 @@ def pipeline(bind: Any, config: Config, period: Period, _: Wording) -> Section:
     )
     added, converted = bind.execute(added_q).one()
     moves = _conversions(period).subquery()
-    days = [int(d) for (d,) in bind.execute(select(moves.c.days).order_by(moves.c.days))]
     days_stats = bind.execute(median_p90(moves, literal("all"), moves.c.days)).first()
     rates = Table(
         "conversion",
@@ -546,7 +543,7 @@ def pipeline(bind: Any, config: Config, period: Period, _: Wording) -> Section:
         ],
         [
             {
-                "conversions": len(days),
+                "conversions": int(days_stats[1]) if days_stats else 0,
                 "median_days": _float(days_stats[2]) if days_stats else None,
                 "p90_days": _float(days_stats[3]) if days_stats else None,
             }
@@ -564,11 +561,11 @@ def pipeline(bind: Any, config: Config, period: Period, _: Wording) -> Section:
     )
     by_stage = {stage: (int(n), int(v or 0)) for stage, n, v in bind.execute(stage_q)}
     ids_q = _owned(select(p.id).where(p.added_on <= period.end), p.owner, period)
-    durations = stage_durations(bind, period.end, [pid for (pid,) in bind.execute(ids_q)])
-    spent: dict[str, list[int]] = defaultdict(list)
-    for per_stage in durations.values():
-        for stage, n in per_stage.items():
-            spent[stage].append(n)
+    spent = stage_days(period.end, ids_q).subquery()
+    medians = {
+        stage: middle
+        for stage, _n, middle, _p90 in bind.execute(median_p90(spent, spent.c.stage, spent.c.days))
+    }
     projects = Table(
         "projects",
         _("Projects by stage"),
@@ -595,7 +592,7 @@ def pipeline(bind: Any, config: Config, period: Period, _: Wording) -> Section:
                 "stage": _.label(PROJECT_STAGE, stage),
                 "projects": by_stage.get(stage, (0, 0))[0],
                 "value": by_stage.get(stage, (0, 0))[1],
-                "median_days": _float(median(spent[stage])) if spent.get(stage) else None,
+                "median_days": _float(medians.get(stage)),
             }
             for stage in (*STAGES, *(s for s in CLOSED_STAGES if s not in STAGES))
         ],

@@ -1,4 +1,4 @@
-"""Portable SQL for the reports: differences of days and minutes, median and 90th
+"""Portable SQL for the reports: differences of minutes, median and 90th
 percentile by window functions, the same figures on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -10,28 +10,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from crmcli.i18n import N_
-
-
-class days_between(FunctionElement[int]):
-    """Whole calendar days from the second date to the first (``later - earlier``)."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(days_between)
-def _days_default(element: Any, compiler: Any, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return f"(CAST({compiler.process(later, **kw)} AS DATE) - CAST({compiler.process(earlier, **kw)} AS DATE))"
-
-
-@compiles(days_between, "sqlite")
-def _days_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return (
-        f"CAST(ROUND(julianday(date({compiler.process(later, **kw)})) - "
-        f"julianday(date({compiler.process(earlier, **kw)}))) AS INTEGER)"
-    )
 
 
 class minutes_between(FunctionElement[int]):
