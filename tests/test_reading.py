@@ -65,6 +65,8 @@ def _modules_after(tmp_path: Path, database: str, *args: str) -> set[str]:
         ("customer", "show", "huawei"),
         ("customer", "show", "C000001", "--format", "json"),
         ("customer", "history", "华为"),
+        ("report", "all", "--to", "2026-12-30", "--format", "json"),
+        ("report", "abc", "--as-of", "2026-12-30", "--format", "json"),
     ],
 )
 def test_reading_commands_build_neither_the_models_nor_the_orm(

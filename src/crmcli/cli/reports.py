@@ -222,9 +222,9 @@ def abc(
     from crmcli.text import amount
 
     database = open_db(ctx, write=False)
-    with database.session() as session:
-        window, rows, summary = abc_rows(session, state(ctx).config, day, limit)
-        net = window_net(session, state(ctx).config, window)
+    with database.reading() as connection:
+        window, rows, summary = abc_rows(connection, state(ctx).config, day, limit)
+        net = window_net(connection, state(ctx).config, window)
     base = net.money.rates.base
 
     def shown(micros: int) -> str:

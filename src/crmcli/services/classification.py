@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -39,15 +39,19 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
 
 from crmcli import history, phrases, schema
 from crmcli.config import Config
 from crmcli.enums import TERMINAL_STAGES
-from crmcli.models import Customer, Sale
 from crmcli.services import cadence, currencies
 from crmcli.services.context import Actor
 from crmcli.sqlfuncs import month_key, thousands, whole
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# Columns of the tables the rules read (Core: the readers need no model classes).
+_SALE, _CUSTOMER = schema.sale.c, schema.customer.c
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ def sales_window(config: Config, as_of: date) -> Window:
 
 
 def _in_window(window: Window) -> tuple[Any, ...]:
-    return (Sale.sold_on > window.start, Sale.sold_on <= window.end)
+    return (_SALE.sold_on > window.start, _SALE.sold_on <= window.end)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Money:
 
     @property
     def amount(self) -> Any:
-        return currencies.in_base(Sale.amount_micros, Sale.currency, self.rates, self.currencies)
+        return currencies.in_base(_SALE.amount_micros, _SALE.currency, self.rates, self.currencies)
 
     @property
     def unit(self) -> str:
@@ -95,16 +99,16 @@ def ranked_sales(config: Config, window: Window, money: Money) -> Any:
     """Customers with positive net sales in the window, ranked, graded and scored."""
     cls = config.get("classification")
     amount = money.amount
-    positive = Sale.amount_micros > 0
+    positive = _SALE.amount_micros > 0
     agg = (
         select(
-            Sale.customer_id.label("customer_id"),
+            _SALE.customer_id.label("customer_id"),
             whole(func.sum(amount)).label("total"),
             func.count(case((positive, 1))).label("orders"),
-            func.count(distinct(case((positive, month_key(Sale.sold_on))))).label("months"),
+            func.count(distinct(case((positive, month_key(_SALE.sold_on))))).label("months"),
         )
         .where(*_in_window(window))
-        .group_by(Sale.customer_id)
+        .group_by(_SALE.customer_id)
         .having(func.sum(amount) > 0)
         .cte("agg")
     )
@@ -114,19 +118,19 @@ def ranked_sales(config: Config, window: Window, money: Money) -> Any:
             agg.c.total,
             agg.c.orders,
             agg.c.months,
-            whole(func.sum(agg.c.total).over(order_by=(agg.c.total.desc(), Customer.code))).label(
+            whole(func.sum(agg.c.total).over(order_by=(agg.c.total.desc(), _CUSTOMER.code))).label(
                 "running"
             ),
             whole(func.sum(agg.c.total).over()).label("grand"),
-            func.row_number().over(order_by=(agg.c.total.desc(), Customer.code)).label("rank"),
-            func.ntile(5).over(order_by=(agg.c.total, Customer.code)).label("m_score"),
-            func.ntile(5).over(order_by=(agg.c.orders, Customer.code)).label("f_score"),
-            func.ntile(5).over(order_by=(agg.c.months, Customer.code)).label("s_score"),
+            func.row_number().over(order_by=(agg.c.total.desc(), _CUSTOMER.code)).label("rank"),
+            func.ntile(5).over(order_by=(agg.c.total, _CUSTOMER.code)).label("m_score"),
+            func.ntile(5).over(order_by=(agg.c.orders, _CUSTOMER.code)).label("f_score"),
+            func.ntile(5).over(order_by=(agg.c.months, _CUSTOMER.code)).label("s_score"),
         )
         # The stage is asked of each customer once, after its sales are summed (from
         # the covering index alone), not of each sale.
-        .join(Customer, Customer.id == agg.c.customer_id)
-        .where(Customer.stage.notin_(TERMINAL_STAGES))
+        .join(schema.customer, _CUSTOMER.id == agg.c.customer_id)
+        .where(_CUSTOMER.stage.notin_(TERMINAL_STAGES))
         .cte("ranked")
     )
     # Before this customer, had the running total already reached the threshold?
@@ -356,15 +360,15 @@ def reclassify(
     if dry_run or detail_limit:
         detail = (
             select(
-                Customer.code,
-                Customer.name,
+                _CUSTOMER.code,
+                _CUSTOMER.name,
                 table,
                 reasons["grade"].label("grade_reason"),
                 reasons["value"].label("value_reason"),
                 reasons["tier"].label("tier_reason"),
             )
-            .join(Customer, Customer.id == table.c.customer_id)
-            .order_by(Customer.sort_key, Customer.id)
+            .join(schema.customer, _CUSTOMER.id == table.c.customer_id)
+            .order_by(_CUSTOMER.sort_key, _CUSTOMER.id)
         )
         if detail_limit:
             detail = detail.limit(detail_limit)
@@ -409,20 +413,20 @@ def _apply(session: Session, actor: Actor, table: Table, reasons: dict[str, Any]
 
 
 def abc_rows(
-    session: Session, config: Config, as_of: date, limit: int | None = None
+    bind: Any, config: Config, as_of: date, limit: int | None = None
 ) -> tuple[Window, list[dict[str, Any]], list[dict[str, Any]]]:
     """The Pareto table the grades come from, and a summary per grade."""
     window = sales_window(config, as_of)
-    graded = ranked_sales(config, window, window_money(session, config, window))
+    graded = ranked_sales(config, window, window_money(bind, config, window))
     # One pass over the ranking (its window functions are most of the cost): each row
     # also carries its grade's count and total, read from the grade's first row.
     per_grade = {"partition_by": graded.c.grade}
     with_grades = (
         select(
             graded.c.rank,
-            Customer.code,
-            Customer.name,
-            Customer.owner,
+            _CUSTOMER.code,
+            _CUSTOMER.name,
+            _CUSTOMER.owner,
             graded.c.total,
             graded.c.running,
             graded.c.grand,
@@ -435,13 +439,13 @@ def abc_rows(
             whole(func.sum(graded.c.total).over(**per_grade)).label("grade_total"),
             func.row_number().over(order_by=graded.c.rank, **per_grade).label("grade_first"),
         )
-        .join(Customer, Customer.id == graded.c.customer_id)
+        .join(schema.customer, _CUSTOMER.id == graded.c.customer_id)
         .subquery()
     )
     query = select(with_grades).order_by(with_grades.c.rank)
     if limit:
         query = query.where((with_grades.c.rank <= limit) | (with_grades.c.grade_first == 1))
-    found = [dict(r._mapping) for r in session.execute(query)]
+    found = [dict(r._mapping) for r in bind.execute(query)]
     extra = ("grade_customers", "grade_total", "grade_first")
     rows = [
         {k: v for k, v in r.items() if k not in extra}
@@ -469,11 +473,11 @@ class Net:
     money: Money
 
 
-def window_net(session: Any, config: Config, window: Window) -> Net:
+def window_net(bind: Any, config: Config, window: Window) -> Net:
     """The net of every sale in the window (the ABC report's header): refunds count, and
     so do customers whose refunds outweigh their sales, who have no grade."""
-    money = window_money(session, config, window)
-    total = session.execute(
+    money = window_money(bind, config, window)
+    total = bind.execute(
         select(whole(func.coalesce(func.sum(money.amount), 0))).where(*_in_window(window))
     ).scalar_one()
     return Net(int(total), money)
