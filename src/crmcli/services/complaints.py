@@ -169,28 +169,24 @@ def unpublished_years(config: Config, moments: Iterable[datetime]) -> list[int]:
     return [y for y in range(min(years), max(years) + 1) if not sla.calendar_known(y)]
 
 
-def waiting_spans(
-    bind: Any, complaint_ids: Iterable[int]
-) -> dict[int, list[tuple[datetime, datetime]]]:
-    """The closed waiting spans (waiting → resumed) of each complaint, in one query."""
+def waiting_spans(bind: Any, complaints: Any) -> dict[int, list[tuple[datetime, datetime]]]:
+    """The closed waiting spans (waiting → resumed) of each complaint ``complaints`` (a
+    query with their ``id``) selects, in one query: the ids stay in the database, however
+    many complaints a period has."""
     s = schema.complaintstep.c
-    ids = list(complaint_ids)
+    chosen = complaints.subquery()
+    rows = bind.execute(
+        select(s.complaint_id, s.kind, s.at)
+        .where(s.complaint_id.in_(select(chosen.c.id)), s.kind.in_(("waiting", "resumed")))
+        .order_by(s.complaint_id, s.at, s.id)
+    )
     spans: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    if not ids:
-        return spans
     started: dict[int, datetime] = {}
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        rows = bind.execute(
-            select(s.complaint_id, s.kind, s.at)
-            .where(s.complaint_id.in_(chunk), s.kind.in_(("waiting", "resumed")))
-            .order_by(s.complaint_id, s.at, s.id)
-        )
-        for cid, kind, at in rows:
-            if kind == "waiting":
-                started[cid] = at
-            elif cid in started:
-                spans[cid].append((started.pop(cid), at))
+    for cid, kind, at in rows:
+        if kind == "waiting":
+            started[cid] = at
+        elif cid in started:
+            spans[cid].append((started.pop(cid), at))
     return spans
 
 
@@ -290,7 +286,7 @@ def list_complaints(
     if customer_id is not None:
         query = query.where(k.customer_id == customer_id)
     rows = bind.execute(query).all()
-    spans = waiting_spans(bind, [r.id for r in rows])
+    spans = waiting_spans(bind, query)
     found = []
     applied = rules(config)
     for r in rows:

@@ -676,7 +676,7 @@ def pipeline(bind: Any, config: Config, period: Period, _: Wording) -> Section:
 # --- complaints ------------------------------------------------------------------------------
 
 
-def _complaint_rows(bind: Any, period: Period) -> list[Any]:
+def _complaints_of(period: Period) -> Any:
     k = schema.complaint.c
     query = select(
         k.id,
@@ -688,7 +688,7 @@ def _complaint_rows(bind: Any, period: Period) -> list[Any]:
         k.reopened_at,
         k.waiting_since,
     ).where(k.received_at >= _start(period.start), k.received_at < _after(period.end))
-    return bind.execute(_owned(query, k.handler, period)).all()
+    return _owned(query, k.handler, period)
 
 
 # What more than one section needs, computed once per report (``shared``): the SLA
@@ -722,13 +722,14 @@ def _judged(bind: Any, config: Config, period: Period) -> list[tuple[Any, Any, A
 def _judge(bind: Any, config: Config, period: Period) -> list[tuple[Any, Any, Any]]:
     from crmcli.services.complaints import Facts, rules, targets, waiting_spans
 
-    rows = _complaint_rows(bind, period)
-    spans = waiting_spans(bind, [r.id for r in rows])
+    query = _complaints_of(period)
+    rows = bind.execute(query).all()
+    spans = waiting_spans(bind, query)
     now = _end_of(period.end)
     found = []
     applied = rules(config)
     for r in rows:
-        # The row's columns in ``_complaint_rows``'s order, read as a tuple: by name,
+        # The row's columns in ``_complaints_of``'s order, read as a tuple: by name,
         # reading 100,000 rows' times cost more than judging them.
         id_, severity, _handler, received, responded, resolved, reopened, waiting = r
         facts = Facts(
