@@ -218,13 +218,12 @@ def abc(
     output = fmt(format)
     day = today(ctx, as_of)
     from crmcli.io.values import format_micros
-    from crmcli.services.classification import abc_rows, window_net
+    from crmcli.services.classification import abc_rows
     from crmcli.text import amount
 
     database = open_db(ctx, write=False)
     with database.reading() as connection:
-        window, rows, summary = abc_rows(connection, state(ctx).config, day, limit)
-        net = window_net(connection, state(ctx).config, window)
+        window, rows, summary, net = abc_rows(connection, state(ctx).config, day, limit)
     base = net.money.rates.base
 
     def shown(micros: int) -> str:

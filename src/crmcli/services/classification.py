@@ -412,12 +412,30 @@ def _apply(session: Session, actor: Actor, table: Table, reasons: dict[str, Any]
     cadence.refresh_due(session, actor.config, among=tier_moved)
 
 
+@dataclass(frozen=True)
+class Net:
+    """All the sales of a window, refunds included, in the base currency."""
+
+    total: int  # millionths of the base currency
+    money: Money
+
+
+def _window_net(bind: Any, window: Window, money: Money) -> Net:
+    """The net of every sale in the window (the ABC report's header): refunds count, and
+    so do customers whose refunds outweigh their sales, who have no grade."""
+    total = bind.execute(
+        select(whole(func.coalesce(func.sum(money.amount), 0))).where(*_in_window(window))
+    ).scalar_one()
+    return Net(int(total), money)
+
+
 def abc_rows(
     bind: Any, config: Config, as_of: date, limit: int | None = None
-) -> tuple[Window, list[dict[str, Any]], list[dict[str, Any]]]:
-    """The Pareto table the grades come from, and a summary per grade."""
+) -> tuple[Window, list[dict[str, Any]], list[dict[str, Any]], Net]:
+    """The Pareto table the grades come from, a summary per grade, and the window's net."""
     window = sales_window(config, as_of)
-    graded = ranked_sales(config, window, window_money(bind, config, window))
+    money = window_money(bind, config, window)
+    graded = ranked_sales(config, window, money)
     # One pass over the ranking (its window functions are most of the cost): each row
     # also carries its grade's count and total, read from the grade's first row.
     per_grade = {"partition_by": graded.c.grade}
@@ -462,22 +480,4 @@ def abc_rows(
         for r in sorted(found, key=lambda r: r["grade"])
         if r["grade_first"] == 1
     ]
-    return window, rows, summary
-
-
-@dataclass(frozen=True)
-class Net:
-    """All the sales of a window, refunds included, in the base currency."""
-
-    total: int  # millionths of the base currency
-    money: Money
-
-
-def window_net(bind: Any, config: Config, window: Window) -> Net:
-    """The net of every sale in the window (the ABC report's header): refunds count, and
-    so do customers whose refunds outweigh their sales, who have no grade."""
-    money = window_money(bind, config, window)
-    total = bind.execute(
-        select(whole(func.coalesce(func.sum(money.amount), 0))).where(*_in_window(window))
-    ).scalar_one()
-    return Net(int(total), money)
+    return window, rows, summary, _window_net(bind, window, money)

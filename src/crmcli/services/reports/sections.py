@@ -1145,14 +1145,15 @@ def staff(bind: Any, config: Config, period: Period, _: Wording) -> Section:
 
 
 def abc(bind: Any, config: Config, period: Period, _: Wording, limit: int = 20) -> Section:
-    from crmcli.services.classification import abc_rows, window_net
+    from crmcli.services.classification import abc_rows
     from crmcli.text import amount
 
-    window, rows, summary_rows = abc_rows(bind, config, period.end, None if period.owner else limit)
+    window, rows, summary_rows, net = abc_rows(
+        bind, config, period.end, None if period.owner else limit
+    )
     if period.owner:
         rows = [r for r in rows if r["owner"] == period.owner][:limit]
     grand = summary_rows[0]["grand"] if summary_rows else 0
-    net = window_net(bind, config, window)
     base = net.money.rates.base
     rates = net.money.rates.described(net.money.currencies)
     notes = [
