@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,28 @@ def test_a_reading_command_pauses_the_cycle_collector_only_while_it_runs(crm, mo
     assert seen == ["off"] and gc.isenabled()
     assert crm("campaign", "list", "nosuch").exit_code == 3
     assert seen == ["off", "off"] and gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    ("value", "month"),
+    [
+        (date(2026, 1, 31), "2026-01"),
+        (datetime(2026, 12, 31, 23, 59, 59, 999999), "2026-12"),
+        (datetime(2027, 3, 1, 0, 0), "2027-03"),
+        (date(999, 7, 4), "0999-07"),
+    ],
+)
+def test_month_key_is_the_calendar_month_of_a_day_or_a_time_on_either_engine(
+    database_target, value, month
+):
+    # On SQLite the first seven characters of the ISO text, on PostgreSQL to_char.
+    from sqlalchemy import Date, DateTime, literal
+
+    from crmcli.db import make_engine
+    from crmcli.sqlfuncs import month_key
+
+    engine = make_engine(database_target, write=True)
+    kind = DateTime() if isinstance(value, datetime) else Date()
+    with engine.connect() as connection:
+        assert connection.execute(select(month_key(literal(value, kind)))).scalar_one() == month
+    engine.dispose()

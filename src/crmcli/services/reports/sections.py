@@ -337,14 +337,13 @@ def _sales_in_base(bind: Any, config: Config, period: Period) -> tuple[Any, str,
 
 def _monthly(bind: Any, period: Period, amount: Any, base: str, _: Wording) -> Table:
     f, s = schema.followup.c, schema.sale.c
-    at_day = to_date(f.at)
     fq = _owned(
-        select(month_key(at_day), func.count()).where(
+        select(month_key(f.at), func.count()).where(
             f.at >= _start(period.start), f.at < _after(period.end)
         ),
         f.owner,
         period,
-    ).group_by(month_key(at_day))
+    ).group_by(month_key(f.at))
     sq = _sales_owned(
         select(month_key(s.sold_on), whole(func.sum(amount)))
         .select_from(schema.sale)
