@@ -509,18 +509,15 @@ def _moves(as_of: date, projects: Any = None) -> Any:
     in: NULL. ``projects``: the ids of the projects (a list or a query; default all)."""
     s = schema.projectstage.c
     entered = to_date(s.at)
-    left = func.lead(entered).over(partition_by=s.project_id, order_by=(s.at, s.id))
-    moves = select(
-        s.id, s.project_id, s.stage, s.from_stage, s.at, s.by, s.note,
-        entered.label("entered"), left.label("left"),
-    )  # fmt: skip
+    following = func.lead(entered).over(partition_by=s.project_id, order_by=(s.at, s.id))
+    kept = (s.id, s.project_id, s.stage, s.from_stage, s.at, s.by, s.note)
+    moves = select(*kept, entered.label("entered"), following.label("next_on"))
     if projects is not None:
         moves = moves.where(s.project_id.in_(projects))
     m = moves.subquery("moves")
-    spent = days_between(func.coalesce(m.c.left, as_of), m.c.entered)
+    spent = days_between(func.coalesce(m.c.next_on, as_of), m.c.entered)
     days = case((m.c.stage.in_(CLOSED_STAGES), None), (spent > 0, spent), else_=0)
-    return select(*(m.c[k] for k in ("id", "project_id", "stage", "from_stage", "at", "by", "note")),
-                  days.label("days")).subquery("spent")  # fmt: skip
+    return select(*(m.c[c.name] for c in kept), days.label("days")).subquery("spent")
 
 
 def stages_of(bind: Any, project_id: int, as_of: date) -> list[Any]:
