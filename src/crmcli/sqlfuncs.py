@@ -101,6 +101,31 @@ def _days_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
     )
 
 
+class minutes_between(FunctionElement[int]):
+    """Whole minutes (rounded) from the second time to the first."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(minutes_between)
+def _minutes_default(element: Any, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(ROUND(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - "
+        f"{compiler.process(earlier, **kw)})) / 60) AS INTEGER)"
+    )
+
+
+@compiles(minutes_between, "sqlite")
+def _minutes_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(ROUND((julianday({compiler.process(later, **kw)}) - "
+        f"julianday({compiler.process(earlier, **kw)})) * 1440) AS INTEGER)"
+    )
+
+
 class month_key(FunctionElement[str]):
     """'YYYY-MM' of a date or a time: its calendar month (months with a purchase, the
     months of a report)."""

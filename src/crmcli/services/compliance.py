@@ -684,21 +684,17 @@ def _calls_missing_query(
     return query
 
 
-def _months_ended(start: date, end: date, as_of: date) -> list[date]:
-    """The first days of the months that ended between ``start`` and ``end``, before
-    ``as_of``."""
+def _months_ended(start: date, end: date, as_of: date) -> list[tuple[date, date]]:
+    """The months that ended between ``start`` and ``end``, before ``as_of``: each as its
+    first day and the next month's."""
     months = []
     first, following = month_bounds(start)
     while following - timedelta(days=1) <= end:
         month_end = following - timedelta(days=1)
         if month_end >= start and month_end < as_of:
-            months.append(first)
+            months.append((first, following))
         first, following = following, month_bounds(following)[1]
     return months
-
-
-def _ended_months(start: date, end: date, as_of: date) -> list[tuple[date, date]]:
-    return [(first, month_bounds(first)[1]) for first in _months_ended(start, end, as_of)]
 
 
 def missed_calls(
@@ -712,7 +708,7 @@ def missed_calls(
 ) -> list[Duty]:
     """Months that ended between ``start`` and ``end`` (and before ``as_of``) without a
     call: month by month, each in name order."""
-    months = _ended_months(start, end, as_of)
+    months = _months_ended(start, end, as_of)
     return _call_duties(_calls_missing_rows(session, config, months, owner)) if months else []
 
 
@@ -721,7 +717,7 @@ def missed_call_counts(
 ) -> dict[str | None, int]:
     """How many of ``missed_calls`` each owner has, counted in SQL."""
     counts: dict[str | None, int] = {}
-    months = _ended_months(start, end, as_of)
+    months = _months_ended(start, end, as_of)
     if months:
         _add_counts(counts, bind, _calls_missing_query(bind, config, months, owner=owner))
     return counts

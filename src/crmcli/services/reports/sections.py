@@ -58,9 +58,8 @@ from crmcli.services.reports.sql import (
     MEDIAN_DEFINITION,
     P90_DEFINITION,
     median_p90,
-    minutes_between,
 )
-from crmcli.sqlfuncs import days_between, month_key, to_date, whole
+from crmcli.sqlfuncs import days_between, minutes_between, month_key, to_date, whole
 
 # Money in the rows is in millionths (what sales are kept in); projects are kept in cents.
 CENT = 10_000

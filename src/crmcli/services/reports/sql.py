@@ -1,41 +1,13 @@
-"""Portable SQL for the reports: differences of minutes, median and 90th
-percentile by window functions, the same figures on SQLite and PostgreSQL."""
+"""Portable SQL for the reports: the median and the 90th percentile by window
+functions, the same figures on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import and_, case, func, select
 
 from crmcli.i18n import N_
-
-
-class minutes_between(FunctionElement[int]):
-    """Whole minutes (rounded) from the second time to the first."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(minutes_between)
-def _minutes_default(element: Any, compiler: Any, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return (
-        f"CAST(ROUND(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - "
-        f"{compiler.process(earlier, **kw)})) / 60) AS INTEGER)"
-    )
-
-
-@compiles(minutes_between, "sqlite")
-def _minutes_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return (
-        f"CAST(ROUND((julianday({compiler.process(later, **kw)}) - "
-        f"julianday({compiler.process(earlier, **kw)})) * 1440) AS INTEGER)"
-    )
-
 
 MEDIAN_DEFINITION = N_(
     "median = the middle value (the mean of the two middle ones for an even count)"
